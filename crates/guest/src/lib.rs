@@ -1,0 +1,1 @@
+//! Guest program builder (being written).

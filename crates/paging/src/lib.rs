@@ -1,0 +1,1 @@
+//! The x86 guest page walker (being written).

@@ -1,0 +1,1 @@
+//! winhv: the Windows Hypervisor Platform on KVM (being written).

@@ -1,0 +1,2 @@
+//! The `winhv` command (being written).
+fn main() {}
