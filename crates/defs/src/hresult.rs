@@ -1,5 +1,10 @@
 //! `HRESULT`: the 32-bit status every function of the family returns, and
 //! the values these functions return on Windows.
+//!
+//! The `WHV_E_*` codes are those of Windows' `winerror.h` (facility 0x37,
+//! `0x8037_03xx`), checked against `windows-sys`. Some documentation lists
+//! them as `0xC035_00xx`: those are the hypervisor's NTSTATUS codes
+//! (`STATUS_HV_*`), which no user-mode WHP function returns.
 
 /// A Windows status code. Negative values are failures.
 #[repr(transparent)]
@@ -89,23 +94,25 @@ hresults! {
     /// The feature is not present (`HRESULT_FROM_WIN32(ERROR_NOT_FOUND)`).
     HRESULT_ERROR_NOT_FOUND = 0x8007_0490;
     /// Unknown capability code.
-    WHV_E_UNKNOWN_CAPABILITY = 0xC035_0000;
+    WHV_E_UNKNOWN_CAPABILITY = 0x8037_0300;
     /// The buffer is too small for the answer.
-    WHV_E_INSUFFICIENT_BUFFER = 0xC035_0001;
+    WHV_E_INSUFFICIENT_BUFFER = 0x8037_0301;
     /// Unknown property code.
-    WHV_E_UNKNOWN_PROPERTY = 0xC035_0002;
+    WHV_E_UNKNOWN_PROPERTY = 0x8037_0302;
     /// The partition's configuration is invalid for the request.
-    WHV_E_INVALID_PARTITION_CONFIG = 0xC035_0003;
+    WHV_E_INVALID_PARTITION_CONFIG = 0x8037_0304;
     /// No GPA range is mapped there.
-    WHV_E_GPA_RANGE_NOT_FOUND = 0xC035_0004;
+    WHV_E_GPA_RANGE_NOT_FOUND = 0x8037_0305;
     /// A VP with that index exists already.
-    WHV_E_VP_ALREADY_EXISTS = 0xC035_0005;
+    WHV_E_VP_ALREADY_EXISTS = 0x8037_0306;
     /// No VP with that index exists.
-    WHV_E_VP_DOES_NOT_EXIST = 0xC035_0006;
+    WHV_E_VP_DOES_NOT_EXIST = 0x8037_0307;
     /// The VP is in a state that does not allow the request.
-    WHV_E_INVALID_VP_STATE = 0xC035_0007;
+    WHV_E_INVALID_VP_STATE = 0x8037_0308;
     /// The register name is unknown or not available.
-    WHV_E_INVALID_VP_REGISTER_NAME = 0xC035_0008;
-    /// The VP does not support the requested feature.
-    WHV_E_UNSUPPORTED_PROCESSOR_CONFIG = 0xC035_0010;
+    WHV_E_INVALID_VP_REGISTER_NAME = 0x8037_0309;
+    /// The hypervisor does not support the requested configuration.
+    WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG = 0x8037_0303;
+    /// The processor does not support the requested configuration.
+    WHV_E_UNSUPPORTED_PROCESSOR_CONFIG = 0x8037_0310;
 }
