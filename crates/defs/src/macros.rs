@@ -114,6 +114,7 @@ macro_rules! open_enum {
 /// assert_eq!(f.cpl(), 3);
 /// f.set_cpl(0xff); // masked to the field's width
 /// assert_eq!(f.cpl(), 3);
+/// assert_eq!(FLAGS::FIELDS[1], ("cr0_pe", 2, 1));
 /// ```
 #[macro_export]
 macro_rules! bitfield {
@@ -126,6 +127,12 @@ macro_rules! bitfield {
         }
     ) => {
         impl $ty {
+            /// Every field: (accessor name, first bit, width in bits), in
+            /// header order — for printing and for table-driven tests.
+            pub const FIELDS: &'static [(&'static str, u32, u32)] = &[
+                $( (stringify!($get), $shift, $width) ),*
+            ];
+
             $(
                 $(#[$fmeta])*
                 #[inline]

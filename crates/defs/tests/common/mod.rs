@@ -79,3 +79,47 @@ macro_rules! enum_const_value {
         }
     )*};
 }
+
+/// Asserts that each named plain type — a handle, a callback, an open enum's
+/// underlying type, an integer alias — has windows-sys' size and alignment.
+/// These names have no fields to compare, so `tools/abi-coverage.py` counts
+/// a name listed here as checked.
+///
+/// `covered!(WHV_PARTITION_HANDLE, HDV_PCI_DEVICE_GET_DETAILS);`
+macro_rules! covered {
+    ($($name:ident),* $(,)?) => {{
+        $(
+            assert_eq!(
+                core::mem::size_of::<defs::$name>(),
+                core::mem::size_of::<ws::$name>(),
+                "size of {}", stringify!($name)
+            );
+            assert_eq!(
+                core::mem::align_of::<defs::$name>(),
+                core::mem::align_of::<ws::$name>(),
+                "align of {}", stringify!($name)
+            );
+        )*
+    }};
+}
+
+/// Asserts that a windows-sys type we flatten into an integer field (a C
+/// anonymous union of a bitfield and its whole value) has that field's size:
+/// `flattened!(WHV_EMULATOR_STATUS_0 => WHV_EMULATOR_STATUS.AsUINT32);`.
+/// `tools/abi-coverage.py` counts the left-hand name as checked.
+macro_rules! flattened {
+    ($($wty:ident => $ty:ident . $field:ident),* $(,)?) => {{
+        $(
+            assert_eq!(
+                core::mem::size_of::<ws::$wty>(),
+                crate::common::field_size(|t: &defs::$ty| &t.$field),
+                "{} flattened into {}.{}", stringify!($wty), stringify!($ty), stringify!($field)
+            );
+        )*
+    }};
+}
+
+/// The size of the field a projection closure points at.
+pub fn field_size<T, F>(_project: fn(&T) -> &F) -> usize {
+    core::mem::size_of::<F>()
+}
