@@ -1,0 +1,1 @@
+//! winhv-emu: the instruction emulator (being written).
