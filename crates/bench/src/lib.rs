@@ -1,0 +1,1 @@
+//! winhv-bench (being written).
