@@ -141,7 +141,7 @@ macro_rules! bitfield {
                     (self.$field >> $shift) & mask
                 }
 
-                #[doc = concat!("Sets the bits read by [`Self::", stringify!($get), "`].")]
+                #[doc = concat!("Sets the bits read by `", stringify!($get), "()`.")]
                 #[inline]
                 pub const fn $set(&mut self, value: $int) {
                     let mask: $int = if $width >= <$int>::BITS { !0 } else { ((1 as $int) << $width) - 1 };

@@ -25,69 +25,225 @@ mod ws {
 }
 
 enum_const_value!(
-    defs::WHV_ADVISE_GPA_RANGE_CODE, defs::WHV_ALLOCATE_VPCI_RESOURCE_FLAGS, defs::WHV_CACHE_TYPE,
-    defs::WHV_CAPABILITY_CODE, defs::WHV_CREATE_VPCI_DEVICE_FLAGS, defs::WHV_EXCEPTION_TYPE,
-    defs::WHV_INTERRUPT_DESTINATION_MODE, defs::WHV_INTERRUPT_TRIGGER_MODE,
-    defs::WHV_INTERRUPT_TYPE, defs::WHV_MAP_GPA_RANGE_FLAGS, defs::WHV_MEMORY_ACCESS_TYPE,
-    defs::WHV_MSR_ACTION, defs::WHV_NOTIFICATION_PORT_PROPERTY_CODE,
-    defs::WHV_NOTIFICATION_PORT_TYPE, defs::WHV_PARTITION_COUNTER_SET,
-    defs::WHV_PARTITION_PROPERTY_CODE, defs::WHV_PROCESSOR_COUNTER_SET, defs::WHV_PROCESSOR_VENDOR,
-    defs::WHV_REGISTER_NAME, defs::WHV_RUN_VP_CANCEL_REASON, defs::WHV_RUN_VP_EXIT_REASON,
-    defs::WHV_TRANSLATE_GVA_FLAGS, defs::WHV_TRANSLATE_GVA_RESULT_CODE, defs::WHV_TRIGGER_TYPE,
-    defs::WHV_VIRTUAL_PROCESSOR_PROPERTY_CODE, defs::WHV_VIRTUAL_PROCESSOR_STATE_TYPE,
-    defs::WHV_VPCI_DEVICE_NOTIFICATION_TYPE, defs::WHV_VPCI_DEVICE_PROPERTY_CODE,
-    defs::WHV_VPCI_DEVICE_REGISTER_SPACE, defs::WHV_VPCI_INTERRUPT_TARGET_FLAGS,
-    defs::WHV_VPCI_MMIO_RANGE_FLAGS, defs::WHV_X64_APIC_WRITE_TYPE,
-    defs::WHV_X64_CPUID_RESULT2_FLAGS, defs::WHV_X64_LOCAL_APIC_EMULATION_MODE,
-    defs::WHV_X64_PENDING_EVENT_TYPE, defs::WHV_X64_PENDING_INTERRUPTION_TYPE,
+    defs::WHV_ADVISE_GPA_RANGE_CODE,
+    defs::WHV_ALLOCATE_VPCI_RESOURCE_FLAGS,
+    defs::WHV_CACHE_TYPE,
+    defs::WHV_CAPABILITY_CODE,
+    defs::WHV_CREATE_VPCI_DEVICE_FLAGS,
+    defs::WHV_EXCEPTION_TYPE,
+    defs::WHV_INTERRUPT_DESTINATION_MODE,
+    defs::WHV_INTERRUPT_TRIGGER_MODE,
+    defs::WHV_INTERRUPT_TYPE,
+    defs::WHV_MAP_GPA_RANGE_FLAGS,
+    defs::WHV_MEMORY_ACCESS_TYPE,
+    defs::WHV_MSR_ACTION,
+    defs::WHV_NOTIFICATION_PORT_PROPERTY_CODE,
+    defs::WHV_NOTIFICATION_PORT_TYPE,
+    defs::WHV_PARTITION_COUNTER_SET,
+    defs::WHV_PARTITION_PROPERTY_CODE,
+    defs::WHV_PROCESSOR_COUNTER_SET,
+    defs::WHV_PROCESSOR_VENDOR,
+    defs::WHV_REGISTER_NAME,
+    defs::WHV_RUN_VP_CANCEL_REASON,
+    defs::WHV_RUN_VP_EXIT_REASON,
+    defs::WHV_TRANSLATE_GVA_FLAGS,
+    defs::WHV_TRANSLATE_GVA_RESULT_CODE,
+    defs::WHV_TRIGGER_TYPE,
+    defs::WHV_VIRTUAL_PROCESSOR_PROPERTY_CODE,
+    defs::WHV_VIRTUAL_PROCESSOR_STATE_TYPE,
+    defs::WHV_VPCI_DEVICE_NOTIFICATION_TYPE,
+    defs::WHV_VPCI_DEVICE_PROPERTY_CODE,
+    defs::WHV_VPCI_DEVICE_REGISTER_SPACE,
+    defs::WHV_VPCI_INTERRUPT_TARGET_FLAGS,
+    defs::WHV_VPCI_MMIO_RANGE_FLAGS,
+    defs::WHV_X64_APIC_WRITE_TYPE,
+    defs::WHV_X64_CPUID_RESULT2_FLAGS,
+    defs::WHV_X64_LOCAL_APIC_EMULATION_MODE,
+    defs::WHV_X64_PENDING_EVENT_TYPE,
+    defs::WHV_X64_PENDING_INTERRUPTION_TYPE,
     defs::WHV_X64_UNSUPPORTED_FEATURE_CODE,
 );
 
 #[test]
 fn platform_struct_and_union_layouts() {
-    layout!(WHV_ACCESS_GPA_CONTROLS { AsUINT64, Anonymous });
-    layout!(WHV_ACCESS_GPA_CONTROLS_0 { CacheType, Reserved });
+    layout!(WHV_ACCESS_GPA_CONTROLS {
+        AsUINT64,
+        Anonymous
+    });
+    layout!(WHV_ACCESS_GPA_CONTROLS_0 {
+        CacheType,
+        Reserved
+    });
     layout!(WHV_ADVISE_GPA_RANGE { Populate });
     layout!(WHV_ADVISE_GPA_RANGE_POPULATE { Flags, AccessType });
     layout!(WHV_ADVISE_GPA_RANGE_POPULATE_FLAGS { AsUINT32 });
     flattened!(WHV_ADVISE_GPA_RANGE_POPULATE_FLAGS_0 => WHV_ADVISE_GPA_RANGE_POPULATE_FLAGS.AsUINT32);
-    layout!(WHV_CAPABILITY { HypervisorPresent, Features, ExtendedVmExits, ProcessorVendor, ProcessorFeatures, SyntheticProcessorFeaturesBanks, ProcessorXsaveFeatures, ProcessorClFlushSize, ExceptionExitBitmap, X64MsrExitBitmap, ProcessorClockFrequency, InterruptClockFrequency, ProcessorFeaturesBanks, GpaRangePopulateFlags, ProcessorFrequencyCap, ProcessorPerfmonFeatures, SchedulerFeatures });
+    layout!(WHV_CAPABILITY {
+        HypervisorPresent,
+        Features,
+        ExtendedVmExits,
+        ProcessorVendor,
+        ProcessorFeatures,
+        SyntheticProcessorFeaturesBanks,
+        ProcessorXsaveFeatures,
+        ProcessorClFlushSize,
+        ExceptionExitBitmap,
+        X64MsrExitBitmap,
+        ProcessorClockFrequency,
+        InterruptClockFrequency,
+        ProcessorFeaturesBanks,
+        GpaRangePopulateFlags,
+        ProcessorFrequencyCap,
+        ProcessorPerfmonFeatures,
+        SchedulerFeatures
+    });
     layout!(WHV_CAPABILITY_FEATURES { AsUINT64 });
     flattened!(WHV_CAPABILITY_FEATURES_0 => WHV_CAPABILITY_FEATURES.AsUINT64);
-    layout!(WHV_CAPABILITY_PROCESSOR_FREQUENCY_CAP { _bitfield, HighestFrequencyMhz, NominalFrequencyMhz, LowestFrequencyMhz, FrequencyStepMhz });
+    layout!(WHV_CAPABILITY_PROCESSOR_FREQUENCY_CAP {
+        _bitfield,
+        HighestFrequencyMhz,
+        NominalFrequencyMhz,
+        LowestFrequencyMhz,
+        FrequencyStepMhz
+    });
     layout!(WHV_CPUID_OUTPUT { Eax, Ebx, Ecx, Edx });
-    layout!(WHV_DOORBELL_MATCH_DATA { GuestAddress, Value, Length, _bitfield });
+    layout!(WHV_DOORBELL_MATCH_DATA {
+        GuestAddress,
+        Value,
+        Length,
+        _bitfield
+    });
     layout!(WHV_EXTENDED_VM_EXITS { AsUINT64 });
     flattened!(WHV_EXTENDED_VM_EXITS_0 => WHV_EXTENDED_VM_EXITS.AsUINT64);
     layout!(WHV_HYPERCALL_CONTEXT align16 { Rax, Rbx, Rcx, Rdx, R8, Rsi, Rdi, Reserved0, XmmRegisters, Reserved1 });
     layout!(WHV_INTERNAL_ACTIVITY_REGISTER { AsUINT64 });
     flattened!(WHV_INTERNAL_ACTIVITY_REGISTER_0 => WHV_INTERNAL_ACTIVITY_REGISTER.AsUINT64);
-    layout!(WHV_INTERRUPT_CONTROL { _bitfield, Destination, Vector });
-    layout!(WHV_MEMORY_ACCESS_CONTEXT { InstructionByteCount, Reserved, InstructionBytes, AccessInfo, Gpa, Gva });
+    layout!(WHV_INTERRUPT_CONTROL {
+        _bitfield,
+        Destination,
+        Vector
+    });
+    layout!(WHV_MEMORY_ACCESS_CONTEXT {
+        InstructionByteCount,
+        Reserved,
+        InstructionBytes,
+        AccessInfo,
+        Gpa,
+        Gva
+    });
     layout!(WHV_MEMORY_ACCESS_INFO { AsUINT32 });
     flattened!(WHV_MEMORY_ACCESS_INFO_0 => WHV_MEMORY_ACCESS_INFO.AsUINT32);
-    layout!(WHV_MEMORY_RANGE_ENTRY { GuestAddress, SizeInBytes });
-    layout!(WHV_MSR_ACTION_ENTRY { Index, ReadAction, WriteAction, Reserved });
-    layout!(WHV_NOTIFICATION_PORT_PARAMETERS { NotificationPortType, Reserved, Anonymous });
+    layout!(WHV_MEMORY_RANGE_ENTRY {
+        GuestAddress,
+        SizeInBytes
+    });
+    layout!(WHV_MSR_ACTION_ENTRY {
+        Index,
+        ReadAction,
+        WriteAction,
+        Reserved
+    });
+    layout!(WHV_NOTIFICATION_PORT_PARAMETERS {
+        NotificationPortType,
+        Reserved,
+        Anonymous
+    });
     layout!(WHV_NOTIFICATION_PORT_PARAMETERS_0 { Doorbell, Event });
     layout!(WHV_NOTIFICATION_PORT_PARAMETERS_0_0 { ConnectionId });
-    layout!(WHV_PARTITION_MEMORY_COUNTERS { Mapped4KPageCount, Mapped2MPageCount, Mapped1GPageCount });
-    layout!(WHV_PARTITION_PROPERTY { ExtendedVmExits, ProcessorFeatures, SyntheticProcessorFeaturesBanks, ProcessorXsaveFeatures, ProcessorClFlushSize, ProcessorCount, CpuidExitList, CpuidResultList, CpuidResultList2, MsrActionList, UnimplementedMsrAction, ExceptionExitBitmap, LocalApicEmulationMode, SeparateSecurityDomain, NestedVirtualization, X64MsrExitBitmap, ProcessorClockFrequency, InterruptClockFrequency, ApicRemoteRead, ProcessorFeaturesBanks, ReferenceTime, PrimaryNumaNode, CpuReserve, CpuCap, CpuWeight, CpuGroupId, ProcessorFrequencyCap, AllowDeviceAssignment, ProcessorPerfmonFeatures, DisableSmt });
-    layout!(WHV_PROCESSOR_APIC_COUNTERS { MmioAccessCount, EoiAccessCount, TprAccessCount, SentIpiCount, SelfIpiCount });
-    layout!(WHV_PROCESSOR_EVENT_COUNTERS { PageFaultCount, ExceptionCount, InterruptCount });
+    layout!(WHV_PARTITION_MEMORY_COUNTERS {
+        Mapped4KPageCount,
+        Mapped2MPageCount,
+        Mapped1GPageCount
+    });
+    layout!(WHV_PARTITION_PROPERTY {
+        ExtendedVmExits,
+        ProcessorFeatures,
+        SyntheticProcessorFeaturesBanks,
+        ProcessorXsaveFeatures,
+        ProcessorClFlushSize,
+        ProcessorCount,
+        CpuidExitList,
+        CpuidResultList,
+        CpuidResultList2,
+        MsrActionList,
+        UnimplementedMsrAction,
+        ExceptionExitBitmap,
+        LocalApicEmulationMode,
+        SeparateSecurityDomain,
+        NestedVirtualization,
+        X64MsrExitBitmap,
+        ProcessorClockFrequency,
+        InterruptClockFrequency,
+        ApicRemoteRead,
+        ProcessorFeaturesBanks,
+        ReferenceTime,
+        PrimaryNumaNode,
+        CpuReserve,
+        CpuCap,
+        CpuWeight,
+        CpuGroupId,
+        ProcessorFrequencyCap,
+        AllowDeviceAssignment,
+        ProcessorPerfmonFeatures,
+        DisableSmt
+    });
+    layout!(WHV_PROCESSOR_APIC_COUNTERS {
+        MmioAccessCount,
+        EoiAccessCount,
+        TprAccessCount,
+        SentIpiCount,
+        SelfIpiCount
+    });
+    layout!(WHV_PROCESSOR_EVENT_COUNTERS {
+        PageFaultCount,
+        ExceptionCount,
+        InterruptCount
+    });
     layout!(WHV_PROCESSOR_FEATURES { AsUINT64 });
     flattened!(WHV_PROCESSOR_FEATURES_0 => WHV_PROCESSOR_FEATURES.AsUINT64);
     layout!(WHV_PROCESSOR_FEATURES1 { AsUINT64 });
     flattened!(WHV_PROCESSOR_FEATURES1_0 => WHV_PROCESSOR_FEATURES1.AsUINT64);
-    layout!(WHV_PROCESSOR_FEATURES_BANKS { BanksCount, Reserved0, Anonymous });
-    layout!(WHV_PROCESSOR_FEATURES_BANKS_0 { Anonymous, AsUINT64 });
+    layout!(WHV_PROCESSOR_FEATURES_BANKS {
+        BanksCount,
+        Reserved0,
+        Anonymous
+    });
+    layout!(WHV_PROCESSOR_FEATURES_BANKS_0 {
+        Anonymous,
+        AsUINT64
+    });
     layout!(WHV_PROCESSOR_FEATURES_BANKS_0_0 { Bank0, Bank1 });
     layout!(WHV_PROCESSOR_INTERCEPT_COUNTER { Count, Time100ns });
-    layout!(WHV_PROCESSOR_INTERCEPT_COUNTERS { PageInvalidations, ControlRegisterAccesses, IoInstructions, HaltInstructions, CpuidInstructions, MsrAccesses, OtherIntercepts, PendingInterrupts, EmulatedInstructions, DebugRegisterAccesses, PageFaultIntercepts, NestedPageFaultIntercepts, Hypercalls, RdpmcInstructions });
+    layout!(WHV_PROCESSOR_INTERCEPT_COUNTERS {
+        PageInvalidations,
+        ControlRegisterAccesses,
+        IoInstructions,
+        HaltInstructions,
+        CpuidInstructions,
+        MsrAccesses,
+        OtherIntercepts,
+        PendingInterrupts,
+        EmulatedInstructions,
+        DebugRegisterAccesses,
+        PageFaultIntercepts,
+        NestedPageFaultIntercepts,
+        Hypercalls,
+        RdpmcInstructions
+    });
     layout!(WHV_PROCESSOR_PERFMON_FEATURES { AsUINT64 });
     flattened!(WHV_PROCESSOR_PERFMON_FEATURES_0 => WHV_PROCESSOR_PERFMON_FEATURES.AsUINT64);
-    layout!(WHV_PROCESSOR_RUNTIME_COUNTERS { TotalRuntime100ns, HypervisorRuntime100ns });
-    layout!(WHV_PROCESSOR_SYNTHETIC_FEATURES_COUNTERS { SyntheticInterruptsCount, LongSpinWaitHypercallsCount, OtherHypercallsCount, SyntheticInterruptHypercallsCount, VirtualInterruptHypercallsCount, VirtualMmuHypercallsCount });
+    layout!(WHV_PROCESSOR_RUNTIME_COUNTERS {
+        TotalRuntime100ns,
+        HypervisorRuntime100ns
+    });
+    layout!(WHV_PROCESSOR_SYNTHETIC_FEATURES_COUNTERS {
+        SyntheticInterruptsCount,
+        LongSpinWaitHypercallsCount,
+        OtherHypercallsCount,
+        SyntheticInterruptHypercallsCount,
+        VirtualInterruptHypercallsCount,
+        VirtualMmuHypercallsCount
+    });
     layout!(WHV_PROCESSOR_XSAVE_FEATURES { AsUINT64 });
     flattened!(WHV_PROCESSOR_XSAVE_FEATURES_0 => WHV_PROCESSOR_XSAVE_FEATURES.AsUINT64);
     layout!(WHV_REGISTER_VALUE align16 { Reg128, Reg64, Reg32, Reg16, Reg8, Fp, FpControlStatus, XmmControlStatus, Segment, Table, InterruptState, PendingInterruption, DeliverabilityNotifications, ExceptionEvent, ExtIntEvent, InternalActivity, PendingDebugException });
@@ -96,55 +252,203 @@ fn platform_struct_and_union_layouts() {
     layout!(WHV_RUN_VP_EXIT_CONTEXT_0 align16 { MemoryAccess, IoPortAccess, MsrAccess, CpuidAccess, VpException, InterruptWindow, UnsupportedFeature, CancelReason, ApicEoi, ReadTsc, ApicSmi, Hypercall, ApicInitSipi, ApicWrite, SynicSintDeliverable });
     layout!(WHV_SCHEDULER_FEATURES { AsUINT64 });
     flattened!(WHV_SCHEDULER_FEATURES_0 => WHV_SCHEDULER_FEATURES.AsUINT64);
-    layout!(WHV_SRIOV_RESOURCE_DESCRIPTOR { PnpInstanceId, VirtualFunctionId, VirtualFunctionIndex, Reserved });
-    layout!(WHV_SYNIC_EVENT_PARAMETERS { VpIndex, TargetSint, Reserved, FlagNumber });
-    layout!(WHV_SYNIC_SINT_DELIVERABLE_CONTEXT { DeliverableSints, Reserved1, Reserved2 });
+    layout!(WHV_SRIOV_RESOURCE_DESCRIPTOR {
+        PnpInstanceId,
+        VirtualFunctionId,
+        VirtualFunctionIndex,
+        Reserved
+    });
+    layout!(WHV_SYNIC_EVENT_PARAMETERS {
+        VpIndex,
+        TargetSint,
+        Reserved,
+        FlagNumber
+    });
+    layout!(WHV_SYNIC_SINT_DELIVERABLE_CONTEXT {
+        DeliverableSints,
+        Reserved1,
+        Reserved2
+    });
     layout!(WHV_SYNTHETIC_PROCESSOR_FEATURES { AsUINT64 });
     flattened!(WHV_SYNTHETIC_PROCESSOR_FEATURES_0 => WHV_SYNTHETIC_PROCESSOR_FEATURES.AsUINT64);
-    layout!(WHV_SYNTHETIC_PROCESSOR_FEATURES_BANKS { BanksCount, Reserved0, Anonymous });
-    layout!(WHV_SYNTHETIC_PROCESSOR_FEATURES_BANKS_0 { Anonymous, AsUINT64 });
+    layout!(WHV_SYNTHETIC_PROCESSOR_FEATURES_BANKS {
+        BanksCount,
+        Reserved0,
+        Anonymous
+    });
+    layout!(WHV_SYNTHETIC_PROCESSOR_FEATURES_BANKS_0 {
+        Anonymous,
+        AsUINT64
+    });
     layout!(WHV_SYNTHETIC_PROCESSOR_FEATURES_BANKS_0_0 { Bank0 });
-    layout!(WHV_TRANSLATE_GVA_RESULT { ResultCode, Reserved });
-    layout!(WHV_TRIGGER_PARAMETERS { TriggerType, Reserved, Anonymous });
-    layout!(WHV_TRIGGER_PARAMETERS_0 { Interrupt, SynicEvent, DeviceInterrupt });
-    layout!(WHV_TRIGGER_PARAMETERS_0_0 { LogicalDeviceId, MsiAddress, MsiData, Reserved });
+    layout!(WHV_TRANSLATE_GVA_RESULT {
+        ResultCode,
+        Reserved
+    });
+    layout!(WHV_TRIGGER_PARAMETERS {
+        TriggerType,
+        Reserved,
+        Anonymous
+    });
+    layout!(WHV_TRIGGER_PARAMETERS_0 {
+        Interrupt,
+        SynicEvent,
+        DeviceInterrupt
+    });
+    layout!(WHV_TRIGGER_PARAMETERS_0_0 {
+        LogicalDeviceId,
+        MsiAddress,
+        MsiData,
+        Reserved
+    });
     layout!(WHV_UINT128 align16 { Anonymous, Dword });
     layout!(WHV_UINT128_0 { Low64, High64 });
-    layout!(WHV_VIRTUAL_PROCESSOR_PROPERTY { PropertyCode, Reserved, Anonymous });
+    layout!(WHV_VIRTUAL_PROCESSOR_PROPERTY {
+        PropertyCode,
+        Reserved,
+        Anonymous
+    });
     layout!(WHV_VIRTUAL_PROCESSOR_PROPERTY_0 { NumaNode, Padding });
-    layout!(WHV_VPCI_DEVICE_NOTIFICATION { NotificationType, Reserved1, Anonymous });
+    layout!(WHV_VPCI_DEVICE_NOTIFICATION {
+        NotificationType,
+        Reserved1,
+        Anonymous
+    });
     layout!(WHV_VPCI_DEVICE_NOTIFICATION_0 { Reserved2 });
-    layout!(WHV_VPCI_DEVICE_REGISTER { Location, SizeInBytes, OffsetInBytes });
-    layout!(WHV_VPCI_HARDWARE_IDS { VendorID, DeviceID, RevisionID, ProgIf, SubClass, BaseClass, SubVendorID, SubSystemID });
-    layout!(WHV_VPCI_INTERRUPT_TARGET { Vector, Flags, ProcessorCount, Processors });
-    layout!(WHV_VPCI_MMIO_MAPPING { Location, Flags, SizeInBytes, OffsetInBytes, VirtualAddress });
+    layout!(WHV_VPCI_DEVICE_REGISTER {
+        Location,
+        SizeInBytes,
+        OffsetInBytes
+    });
+    layout!(WHV_VPCI_HARDWARE_IDS {
+        VendorID,
+        DeviceID,
+        RevisionID,
+        ProgIf,
+        SubClass,
+        BaseClass,
+        SubVendorID,
+        SubSystemID
+    });
+    layout!(WHV_VPCI_INTERRUPT_TARGET {
+        Vector,
+        Flags,
+        ProcessorCount,
+        Processors
+    });
+    layout!(WHV_VPCI_MMIO_MAPPING {
+        Location,
+        Flags,
+        SizeInBytes,
+        OffsetInBytes,
+        VirtualAddress
+    });
     layout!(WHV_VPCI_PROBED_BARS { Value });
-    layout!(WHV_VP_EXCEPTION_CONTEXT { InstructionByteCount, Reserved, InstructionBytes, ExceptionInfo, ExceptionType, Reserved2, ErrorCode, ExceptionParameter });
+    layout!(WHV_VP_EXCEPTION_CONTEXT {
+        InstructionByteCount,
+        Reserved,
+        InstructionBytes,
+        ExceptionInfo,
+        ExceptionType,
+        Reserved2,
+        ErrorCode,
+        ExceptionParameter
+    });
     layout!(WHV_VP_EXCEPTION_INFO { AsUINT32 });
     flattened!(WHV_VP_EXCEPTION_INFO_0 => WHV_VP_EXCEPTION_INFO.AsUINT32);
-    layout!(WHV_VP_EXIT_CONTEXT { ExecutionState, _bitfield, Reserved, Reserved2, Cs, Rip, Rflags });
+    layout!(WHV_VP_EXIT_CONTEXT {
+        ExecutionState,
+        _bitfield,
+        Reserved,
+        Reserved2,
+        Cs,
+        Rip,
+        Rflags
+    });
     layout!(WHV_X64_APIC_EOI_CONTEXT { InterruptVector });
     layout!(WHV_X64_APIC_INIT_SIPI_CONTEXT { ApicIcr });
     layout!(WHV_X64_APIC_SMI_CONTEXT { ApicIcr });
-    layout!(WHV_X64_APIC_WRITE_CONTEXT { Type, Reserved, WriteValue });
-    layout!(WHV_X64_CPUID_ACCESS_CONTEXT { Rax, Rcx, Rdx, Rbx, DefaultResultRax, DefaultResultRcx, DefaultResultRdx, DefaultResultRbx });
-    layout!(WHV_X64_CPUID_RESULT { Function, Reserved, Eax, Ebx, Ecx, Edx });
-    layout!(WHV_X64_CPUID_RESULT2 { Function, Index, VpIndex, Flags, Output, Mask });
+    layout!(WHV_X64_APIC_WRITE_CONTEXT {
+        Type,
+        Reserved,
+        WriteValue
+    });
+    layout!(WHV_X64_CPUID_ACCESS_CONTEXT {
+        Rax,
+        Rcx,
+        Rdx,
+        Rbx,
+        DefaultResultRax,
+        DefaultResultRcx,
+        DefaultResultRdx,
+        DefaultResultRbx
+    });
+    layout!(WHV_X64_CPUID_RESULT {
+        Function,
+        Reserved,
+        Eax,
+        Ebx,
+        Ecx,
+        Edx
+    });
+    layout!(WHV_X64_CPUID_RESULT2 {
+        Function,
+        Index,
+        VpIndex,
+        Flags,
+        Output,
+        Mask
+    });
     layout!(WHV_X64_DELIVERABILITY_NOTIFICATIONS_REGISTER { AsUINT64 });
     flattened!(WHV_X64_DELIVERABILITY_NOTIFICATIONS_REGISTER_0 => WHV_X64_DELIVERABILITY_NOTIFICATIONS_REGISTER.AsUINT64);
     layout!(WHV_X64_FP_CONTROL_STATUS_REGISTER align16 { Anonymous, AsUINT128 });
-    layout!(WHV_X64_FP_CONTROL_STATUS_REGISTER_0 { FpControl, FpStatus, FpTag, Reserved, LastFpOp, Anonymous });
-    layout!(WHV_X64_FP_CONTROL_STATUS_REGISTER_0_0 { LastFpRip, Anonymous });
-    layout!(WHV_X64_FP_CONTROL_STATUS_REGISTER_0_0_0 { LastFpEip, LastFpCs, Reserved2 });
+    layout!(WHV_X64_FP_CONTROL_STATUS_REGISTER_0 {
+        FpControl,
+        FpStatus,
+        FpTag,
+        Reserved,
+        LastFpOp,
+        Anonymous
+    });
+    layout!(WHV_X64_FP_CONTROL_STATUS_REGISTER_0_0 {
+        LastFpRip,
+        Anonymous
+    });
+    layout!(WHV_X64_FP_CONTROL_STATUS_REGISTER_0_0_0 {
+        LastFpEip,
+        LastFpCs,
+        Reserved2
+    });
     layout!(WHV_X64_FP_REGISTER align16 { Anonymous, AsUINT128 });
-    layout!(WHV_X64_FP_REGISTER_0 { Mantissa, _bitfield });
+    layout!(WHV_X64_FP_REGISTER_0 {
+        Mantissa,
+        _bitfield
+    });
     layout!(WHV_X64_INTERRUPTION_DELIVERABLE_CONTEXT { DeliverableType });
     layout!(WHV_X64_INTERRUPT_STATE_REGISTER { AsUINT64 });
     flattened!(WHV_X64_INTERRUPT_STATE_REGISTER_0 => WHV_X64_INTERRUPT_STATE_REGISTER.AsUINT64);
-    layout!(WHV_X64_IO_PORT_ACCESS_CONTEXT { InstructionByteCount, Reserved, InstructionBytes, AccessInfo, PortNumber, Reserved2, Rax, Rcx, Rsi, Rdi, Ds, Es });
+    layout!(WHV_X64_IO_PORT_ACCESS_CONTEXT {
+        InstructionByteCount,
+        Reserved,
+        InstructionBytes,
+        AccessInfo,
+        PortNumber,
+        Reserved2,
+        Rax,
+        Rcx,
+        Rsi,
+        Rdi,
+        Ds,
+        Es
+    });
     layout!(WHV_X64_IO_PORT_ACCESS_INFO { AsUINT32 });
     flattened!(WHV_X64_IO_PORT_ACCESS_INFO_0 => WHV_X64_IO_PORT_ACCESS_INFO.AsUINT32);
-    layout!(WHV_X64_MSR_ACCESS_CONTEXT { AccessInfo, MsrNumber, Rax, Rdx });
+    layout!(WHV_X64_MSR_ACCESS_CONTEXT {
+        AccessInfo,
+        MsrNumber,
+        Rax,
+        Rdx
+    });
     layout!(WHV_X64_MSR_ACCESS_INFO { AsUINT32 });
     flattened!(WHV_X64_MSR_ACCESS_INFO_0 => WHV_X64_MSR_ACCESS_INFO.AsUINT32);
     layout!(WHV_X64_MSR_EXIT_BITMAP { AsUINT64 });
@@ -152,25 +456,53 @@ fn platform_struct_and_union_layouts() {
     layout!(WHV_X64_PENDING_DEBUG_EXCEPTION { AsUINT64 });
     flattened!(WHV_X64_PENDING_DEBUG_EXCEPTION_0 => WHV_X64_PENDING_DEBUG_EXCEPTION.AsUINT64);
     layout!(WHV_X64_PENDING_EXCEPTION_EVENT align16 { Anonymous, AsUINT128 });
-    layout!(WHV_X64_PENDING_EXCEPTION_EVENT_0 { _bitfield, ErrorCode, ExceptionParameter });
+    layout!(WHV_X64_PENDING_EXCEPTION_EVENT_0 {
+        _bitfield,
+        ErrorCode,
+        ExceptionParameter
+    });
     layout!(WHV_X64_PENDING_EXT_INT_EVENT align16 { Anonymous, AsUINT128 });
-    layout!(WHV_X64_PENDING_EXT_INT_EVENT_0 { _bitfield, Reserved2 });
+    layout!(WHV_X64_PENDING_EXT_INT_EVENT_0 {
+        _bitfield,
+        Reserved2
+    });
     layout!(WHV_X64_PENDING_INTERRUPTION_REGISTER { AsUINT64 });
     flattened!(WHV_X64_PENDING_INTERRUPTION_REGISTER_0 => WHV_X64_PENDING_INTERRUPTION_REGISTER.AsUINT64);
-    layout!(WHV_X64_RDTSC_CONTEXT { TscAux, VirtualOffset, Tsc, ReferenceTime, RdtscInfo });
+    layout!(WHV_X64_RDTSC_CONTEXT {
+        TscAux,
+        VirtualOffset,
+        Tsc,
+        ReferenceTime,
+        RdtscInfo
+    });
     layout!(WHV_X64_RDTSC_INFO { AsUINT64 });
     flattened!(WHV_X64_RDTSC_INFO_0 => WHV_X64_RDTSC_INFO.AsUINT64);
     layout!(WHV_X64_SEGMENT_REGISTER { Base, Limit, Selector, Attributes => Anonymous });
     flattened!(WHV_X64_SEGMENT_REGISTER_0 => WHV_X64_SEGMENT_REGISTER.Attributes);
     flattened!(WHV_X64_SEGMENT_REGISTER_0_0 => WHV_X64_SEGMENT_REGISTER.Attributes);
     layout!(WHV_X64_TABLE_REGISTER { Pad, Limit, Base });
-    layout!(WHV_X64_UNSUPPORTED_FEATURE_CONTEXT { FeatureCode, Reserved, FeatureParameter });
+    layout!(WHV_X64_UNSUPPORTED_FEATURE_CONTEXT {
+        FeatureCode,
+        Reserved,
+        FeatureParameter
+    });
     layout!(WHV_X64_VP_EXECUTION_STATE { AsUINT16 });
     flattened!(WHV_X64_VP_EXECUTION_STATE_0 => WHV_X64_VP_EXECUTION_STATE.AsUINT16);
     layout!(WHV_X64_XMM_CONTROL_STATUS_REGISTER align16 { Anonymous, AsUINT128 });
-    layout!(WHV_X64_XMM_CONTROL_STATUS_REGISTER_0 { Anonymous, XmmStatusControl, XmmStatusControlMask });
-    layout!(WHV_X64_XMM_CONTROL_STATUS_REGISTER_0_0 { LastFpRdp, Anonymous });
-    layout!(WHV_X64_XMM_CONTROL_STATUS_REGISTER_0_0_0 { LastFpDp, LastFpDs, Reserved });
+    layout!(WHV_X64_XMM_CONTROL_STATUS_REGISTER_0 {
+        Anonymous,
+        XmmStatusControl,
+        XmmStatusControlMask
+    });
+    layout!(WHV_X64_XMM_CONTROL_STATUS_REGISTER_0_0 {
+        LastFpRdp,
+        Anonymous
+    });
+    layout!(WHV_X64_XMM_CONTROL_STATUS_REGISTER_0_0_0 {
+        LastFpDp,
+        LastFpDs,
+        Reserved
+    });
     layout!(LUID { LowPart, HighPart });
 }
 
@@ -178,7 +510,13 @@ fn platform_struct_and_union_layouts() {
 fn uint128_types_are_16_byte_aligned() {
     use core::mem::{align_of, size_of};
     // Sizes from the header's C_ASSERTs; alignment from DECLSPEC_ALIGN(16).
-    assert_eq!((size_of::<defs::WHV_UINT128>(), align_of::<defs::WHV_UINT128>()), (16, 16));
+    assert_eq!(
+        (
+            size_of::<defs::WHV_UINT128>(),
+            align_of::<defs::WHV_UINT128>()
+        ),
+        (16, 16)
+    );
     assert_eq!(size_of::<defs::WHV_REGISTER_VALUE>(), 16);
     assert_eq!(align_of::<defs::WHV_REGISTER_VALUE>(), 16);
     assert_eq!(size_of::<defs::WHV_X64_FP_REGISTER>(), 16);
@@ -190,8 +528,14 @@ fn uint128_types_are_16_byte_aligned() {
     assert_eq!(align_of::<defs::WHV_HYPERCALL_CONTEXT>(), 16);
     assert_eq!(size_of::<defs::WHV_RUN_VP_EXIT_CONTEXT>(), 224);
     assert_eq!(align_of::<defs::WHV_RUN_VP_EXIT_CONTEXT>(), 16);
-    assert_eq!(core::mem::offset_of!(defs::WHV_RUN_VP_EXIT_CONTEXT, Anonymous), 48);
-    assert_eq!(core::mem::offset_of!(defs::WHV_HYPERCALL_CONTEXT, XmmRegisters), 64);
+    assert_eq!(
+        core::mem::offset_of!(defs::WHV_RUN_VP_EXIT_CONTEXT, Anonymous),
+        48
+    );
+    assert_eq!(
+        core::mem::offset_of!(defs::WHV_HYPERCALL_CONTEXT, XmmRegisters),
+        64
+    );
     // An array of register values keeps every element 16-byte aligned.
     assert_eq!(size_of::<[defs::WHV_REGISTER_VALUE; 3]>(), 48);
 }
@@ -199,19 +543,43 @@ fn uint128_types_are_16_byte_aligned() {
 #[test]
 fn platform_plain_types() {
     covered!(
-        WHV_ADVISE_GPA_RANGE_CODE, WHV_ALLOCATE_VPCI_RESOURCE_FLAGS, WHV_CACHE_TYPE,
-        WHV_CAPABILITY_CODE, WHV_CREATE_VPCI_DEVICE_FLAGS, WHV_EXCEPTION_TYPE,
-        WHV_INTERRUPT_DESTINATION_MODE, WHV_INTERRUPT_TRIGGER_MODE, WHV_INTERRUPT_TYPE,
-        WHV_MAP_GPA_RANGE_FLAGS, WHV_MEMORY_ACCESS_TYPE, WHV_MSR_ACTION,
-        WHV_NOTIFICATION_PORT_PROPERTY_CODE, WHV_NOTIFICATION_PORT_TYPE, WHV_PARTITION_COUNTER_SET,
-        WHV_PARTITION_HANDLE, WHV_PARTITION_PROPERTY_CODE, WHV_PROCESSOR_COUNTER_SET,
-        WHV_PROCESSOR_VENDOR, WHV_REGISTER_NAME, WHV_RUN_VP_CANCEL_REASON, WHV_RUN_VP_EXIT_REASON,
-        WHV_TRANSLATE_GVA_FLAGS, WHV_TRANSLATE_GVA_RESULT_CODE, WHV_TRIGGER_TYPE,
-        WHV_VIRTUAL_PROCESSOR_PROPERTY_CODE, WHV_VIRTUAL_PROCESSOR_STATE_TYPE,
-        WHV_VPCI_DEVICE_NOTIFICATION_TYPE, WHV_VPCI_DEVICE_PROPERTY_CODE,
-        WHV_VPCI_DEVICE_REGISTER_SPACE, WHV_VPCI_INTERRUPT_TARGET_FLAGS, WHV_VPCI_MMIO_RANGE_FLAGS,
-        WHV_X64_APIC_WRITE_TYPE, WHV_X64_CPUID_RESULT2_FLAGS, WHV_X64_LOCAL_APIC_EMULATION_MODE,
-        WHV_X64_PENDING_EVENT_TYPE, WHV_X64_PENDING_INTERRUPTION_TYPE,
+        WHV_ADVISE_GPA_RANGE_CODE,
+        WHV_ALLOCATE_VPCI_RESOURCE_FLAGS,
+        WHV_CACHE_TYPE,
+        WHV_CAPABILITY_CODE,
+        WHV_CREATE_VPCI_DEVICE_FLAGS,
+        WHV_EXCEPTION_TYPE,
+        WHV_INTERRUPT_DESTINATION_MODE,
+        WHV_INTERRUPT_TRIGGER_MODE,
+        WHV_INTERRUPT_TYPE,
+        WHV_MAP_GPA_RANGE_FLAGS,
+        WHV_MEMORY_ACCESS_TYPE,
+        WHV_MSR_ACTION,
+        WHV_NOTIFICATION_PORT_PROPERTY_CODE,
+        WHV_NOTIFICATION_PORT_TYPE,
+        WHV_PARTITION_COUNTER_SET,
+        WHV_PARTITION_HANDLE,
+        WHV_PARTITION_PROPERTY_CODE,
+        WHV_PROCESSOR_COUNTER_SET,
+        WHV_PROCESSOR_VENDOR,
+        WHV_REGISTER_NAME,
+        WHV_RUN_VP_CANCEL_REASON,
+        WHV_RUN_VP_EXIT_REASON,
+        WHV_TRANSLATE_GVA_FLAGS,
+        WHV_TRANSLATE_GVA_RESULT_CODE,
+        WHV_TRIGGER_TYPE,
+        WHV_VIRTUAL_PROCESSOR_PROPERTY_CODE,
+        WHV_VIRTUAL_PROCESSOR_STATE_TYPE,
+        WHV_VPCI_DEVICE_NOTIFICATION_TYPE,
+        WHV_VPCI_DEVICE_PROPERTY_CODE,
+        WHV_VPCI_DEVICE_REGISTER_SPACE,
+        WHV_VPCI_INTERRUPT_TARGET_FLAGS,
+        WHV_VPCI_MMIO_RANGE_FLAGS,
+        WHV_X64_APIC_WRITE_TYPE,
+        WHV_X64_CPUID_RESULT2_FLAGS,
+        WHV_X64_LOCAL_APIC_EMULATION_MODE,
+        WHV_X64_PENDING_EVENT_TYPE,
+        WHV_X64_PENDING_INTERRUPTION_TYPE,
         WHV_X64_UNSUPPORTED_FEATURE_CODE,
     );
     use core::mem::size_of;
@@ -229,78 +597,117 @@ fn platform_plain_types() {
 fn platform_constants_and_enumerators() {
     // #define constants
     consts!(
-        WHV_SYNTHETIC_PROCESSOR_FEATURES_BANKS_COUNT, WHV_PROCESSOR_FEATURES_BANKS_COUNT,
-        WHV_HYPERCALL_CONTEXT_MAX_XMM_REGISTERS, WHV_VPCI_TYPE0_BAR_COUNT,
-        WHV_READ_WRITE_GPA_RANGE_MAX_SIZE, WHV_MAX_DEVICE_ID_SIZE_IN_CHARS, WHV_SYNIC_MESSAGE_SIZE,
+        WHV_SYNTHETIC_PROCESSOR_FEATURES_BANKS_COUNT,
+        WHV_PROCESSOR_FEATURES_BANKS_COUNT,
+        WHV_HYPERCALL_CONTEXT_MAX_XMM_REGISTERS,
+        WHV_VPCI_TYPE0_BAR_COUNT,
+        WHV_READ_WRITE_GPA_RANGE_MAX_SIZE,
+        WHV_MAX_DEVICE_ID_SIZE_IN_CHARS,
+        WHV_SYNIC_MESSAGE_SIZE,
         WHV_ANY_VP,
     );
     // WHV_ADVISE_GPA_RANGE_CODE
     consts!(
-        WHvAdviseGpaRangeCodePopulate, WHvAdviseGpaRangeCodePin, WHvAdviseGpaRangeCodeUnpin,
+        WHvAdviseGpaRangeCodePopulate,
+        WHvAdviseGpaRangeCodePin,
+        WHvAdviseGpaRangeCodeUnpin,
     );
     // WHV_ALLOCATE_VPCI_RESOURCE_FLAGS
     consts!(
-        WHvAllocateVpciResourceFlagNone, WHvAllocateVpciResourceFlagAllowDirectP2P,
+        WHvAllocateVpciResourceFlagNone,
+        WHvAllocateVpciResourceFlagAllowDirectP2P,
     );
     // WHV_CACHE_TYPE
     consts!(
-        WHvCacheTypeUncached, WHvCacheTypeWriteCombining, WHvCacheTypeWriteThrough,
+        WHvCacheTypeUncached,
+        WHvCacheTypeWriteCombining,
+        WHvCacheTypeWriteThrough,
         WHvCacheTypeWriteBack,
     );
     // WHV_CAPABILITY_CODE
     consts!(
-        WHvCapabilityCodeHypervisorPresent, WHvCapabilityCodeFeatures,
-        WHvCapabilityCodeExtendedVmExits, WHvCapabilityCodeExceptionExitBitmap,
-        WHvCapabilityCodeX64MsrExitBitmap, WHvCapabilityCodeGpaRangePopulateFlags,
-        WHvCapabilityCodeSchedulerFeatures, WHvCapabilityCodeProcessorVendor,
-        WHvCapabilityCodeProcessorFeatures, WHvCapabilityCodeProcessorClFlushSize,
-        WHvCapabilityCodeProcessorXsaveFeatures, WHvCapabilityCodeProcessorClockFrequency,
-        WHvCapabilityCodeInterruptClockFrequency, WHvCapabilityCodeProcessorFeaturesBanks,
-        WHvCapabilityCodeProcessorFrequencyCap, WHvCapabilityCodeSyntheticProcessorFeaturesBanks,
+        WHvCapabilityCodeHypervisorPresent,
+        WHvCapabilityCodeFeatures,
+        WHvCapabilityCodeExtendedVmExits,
+        WHvCapabilityCodeExceptionExitBitmap,
+        WHvCapabilityCodeX64MsrExitBitmap,
+        WHvCapabilityCodeGpaRangePopulateFlags,
+        WHvCapabilityCodeSchedulerFeatures,
+        WHvCapabilityCodeProcessorVendor,
+        WHvCapabilityCodeProcessorFeatures,
+        WHvCapabilityCodeProcessorClFlushSize,
+        WHvCapabilityCodeProcessorXsaveFeatures,
+        WHvCapabilityCodeProcessorClockFrequency,
+        WHvCapabilityCodeInterruptClockFrequency,
+        WHvCapabilityCodeProcessorFeaturesBanks,
+        WHvCapabilityCodeProcessorFrequencyCap,
+        WHvCapabilityCodeSyntheticProcessorFeaturesBanks,
         WHvCapabilityCodeProcessorPerfmonFeatures,
     );
     // WHV_CREATE_VPCI_DEVICE_FLAGS
     consts!(
-        WHvCreateVpciDeviceFlagNone, WHvCreateVpciDeviceFlagPhysicallyBacked,
+        WHvCreateVpciDeviceFlagNone,
+        WHvCreateVpciDeviceFlagPhysicallyBacked,
         WHvCreateVpciDeviceFlagUseLogicalInterrupts,
     );
     // WHV_EXCEPTION_TYPE
     consts!(
-        WHvX64ExceptionTypeDivideErrorFault, WHvX64ExceptionTypeDebugTrapOrFault,
-        WHvX64ExceptionTypeBreakpointTrap, WHvX64ExceptionTypeOverflowTrap,
-        WHvX64ExceptionTypeBoundRangeFault, WHvX64ExceptionTypeInvalidOpcodeFault,
-        WHvX64ExceptionTypeDeviceNotAvailableFault, WHvX64ExceptionTypeDoubleFaultAbort,
-        WHvX64ExceptionTypeInvalidTaskStateSegmentFault, WHvX64ExceptionTypeSegmentNotPresentFault,
-        WHvX64ExceptionTypeStackFault, WHvX64ExceptionTypeGeneralProtectionFault,
-        WHvX64ExceptionTypePageFault, WHvX64ExceptionTypeFloatingPointErrorFault,
-        WHvX64ExceptionTypeAlignmentCheckFault, WHvX64ExceptionTypeMachineCheckAbort,
+        WHvX64ExceptionTypeDivideErrorFault,
+        WHvX64ExceptionTypeDebugTrapOrFault,
+        WHvX64ExceptionTypeBreakpointTrap,
+        WHvX64ExceptionTypeOverflowTrap,
+        WHvX64ExceptionTypeBoundRangeFault,
+        WHvX64ExceptionTypeInvalidOpcodeFault,
+        WHvX64ExceptionTypeDeviceNotAvailableFault,
+        WHvX64ExceptionTypeDoubleFaultAbort,
+        WHvX64ExceptionTypeInvalidTaskStateSegmentFault,
+        WHvX64ExceptionTypeSegmentNotPresentFault,
+        WHvX64ExceptionTypeStackFault,
+        WHvX64ExceptionTypeGeneralProtectionFault,
+        WHvX64ExceptionTypePageFault,
+        WHvX64ExceptionTypeFloatingPointErrorFault,
+        WHvX64ExceptionTypeAlignmentCheckFault,
+        WHvX64ExceptionTypeMachineCheckAbort,
         WHvX64ExceptionTypeSimdFloatingPointFault,
     );
     // WHV_INTERRUPT_DESTINATION_MODE
     consts!(
-        WHvX64InterruptDestinationModePhysical, WHvX64InterruptDestinationModeLogical,
+        WHvX64InterruptDestinationModePhysical,
+        WHvX64InterruptDestinationModeLogical,
     );
     // WHV_INTERRUPT_TRIGGER_MODE
     consts!(
-        WHvX64InterruptTriggerModeEdge, WHvX64InterruptTriggerModeLevel,
+        WHvX64InterruptTriggerModeEdge,
+        WHvX64InterruptTriggerModeLevel,
     );
     // WHV_INTERRUPT_TYPE
     consts!(
-        WHvX64InterruptTypeFixed, WHvX64InterruptTypeLowestPriority, WHvX64InterruptTypeNmi,
-        WHvX64InterruptTypeInit, WHvX64InterruptTypeSipi, WHvX64InterruptTypeLocalInt1,
+        WHvX64InterruptTypeFixed,
+        WHvX64InterruptTypeLowestPriority,
+        WHvX64InterruptTypeNmi,
+        WHvX64InterruptTypeInit,
+        WHvX64InterruptTypeSipi,
+        WHvX64InterruptTypeLocalInt1,
     );
     // WHV_MAP_GPA_RANGE_FLAGS
     consts!(
-        WHvMapGpaRangeFlagNone, WHvMapGpaRangeFlagRead, WHvMapGpaRangeFlagWrite,
-        WHvMapGpaRangeFlagExecute, WHvMapGpaRangeFlagTrackDirtyPages,
+        WHvMapGpaRangeFlagNone,
+        WHvMapGpaRangeFlagRead,
+        WHvMapGpaRangeFlagWrite,
+        WHvMapGpaRangeFlagExecute,
+        WHvMapGpaRangeFlagTrackDirtyPages,
     );
     // WHV_MEMORY_ACCESS_TYPE
     consts!(
-        WHvMemoryAccessRead, WHvMemoryAccessWrite, WHvMemoryAccessExecute,
+        WHvMemoryAccessRead,
+        WHvMemoryAccessWrite,
+        WHvMemoryAccessExecute,
     );
     // WHV_MSR_ACTION
     consts!(
-        WHvMsrActionArchitectureDefault, WHvMsrActionIgnoreWriteReadZero, WHvMsrActionExit,
+        WHvMsrActionArchitectureDefault,
+        WHvMsrActionIgnoreWriteReadZero,
+        WHvMsrActionExit,
     );
     // WHV_NOTIFICATION_PORT_PROPERTY_CODE
     consts!(
@@ -309,160 +716,342 @@ fn platform_constants_and_enumerators() {
     );
     // WHV_NOTIFICATION_PORT_TYPE
     consts!(
-        WHvNotificationPortTypeEvent, WHvNotificationPortTypeDoorbell,
+        WHvNotificationPortTypeEvent,
+        WHvNotificationPortTypeDoorbell,
     );
     // WHV_PARTITION_COUNTER_SET
-    consts!(
-        WHvPartitionCounterSetMemory,
-    );
+    consts!(WHvPartitionCounterSetMemory,);
     // WHV_PARTITION_PROPERTY_CODE
     consts!(
-        WHvPartitionPropertyCodeExtendedVmExits, WHvPartitionPropertyCodeExceptionExitBitmap,
+        WHvPartitionPropertyCodeExtendedVmExits,
+        WHvPartitionPropertyCodeExceptionExitBitmap,
         WHvPartitionPropertyCodeSeparateSecurityDomain,
-        WHvPartitionPropertyCodeNestedVirtualization, WHvPartitionPropertyCodeX64MsrExitBitmap,
-        WHvPartitionPropertyCodePrimaryNumaNode, WHvPartitionPropertyCodeCpuReserve,
-        WHvPartitionPropertyCodeCpuCap, WHvPartitionPropertyCodeCpuWeight,
-        WHvPartitionPropertyCodeCpuGroupId, WHvPartitionPropertyCodeProcessorFrequencyCap,
-        WHvPartitionPropertyCodeAllowDeviceAssignment, WHvPartitionPropertyCodeDisableSmt,
-        WHvPartitionPropertyCodeProcessorFeatures, WHvPartitionPropertyCodeProcessorClFlushSize,
-        WHvPartitionPropertyCodeCpuidExitList, WHvPartitionPropertyCodeCpuidResultList,
+        WHvPartitionPropertyCodeNestedVirtualization,
+        WHvPartitionPropertyCodeX64MsrExitBitmap,
+        WHvPartitionPropertyCodePrimaryNumaNode,
+        WHvPartitionPropertyCodeCpuReserve,
+        WHvPartitionPropertyCodeCpuCap,
+        WHvPartitionPropertyCodeCpuWeight,
+        WHvPartitionPropertyCodeCpuGroupId,
+        WHvPartitionPropertyCodeProcessorFrequencyCap,
+        WHvPartitionPropertyCodeAllowDeviceAssignment,
+        WHvPartitionPropertyCodeDisableSmt,
+        WHvPartitionPropertyCodeProcessorFeatures,
+        WHvPartitionPropertyCodeProcessorClFlushSize,
+        WHvPartitionPropertyCodeCpuidExitList,
+        WHvPartitionPropertyCodeCpuidResultList,
         WHvPartitionPropertyCodeLocalApicEmulationMode,
         WHvPartitionPropertyCodeProcessorXsaveFeatures,
         WHvPartitionPropertyCodeProcessorClockFrequency,
         WHvPartitionPropertyCodeInterruptClockFrequency,
         WHvPartitionPropertyCodeApicRemoteReadSupport,
-        WHvPartitionPropertyCodeProcessorFeaturesBanks, WHvPartitionPropertyCodeReferenceTime,
+        WHvPartitionPropertyCodeProcessorFeaturesBanks,
+        WHvPartitionPropertyCodeReferenceTime,
         WHvPartitionPropertyCodeSyntheticProcessorFeaturesBanks,
-        WHvPartitionPropertyCodeCpuidResultList2, WHvPartitionPropertyCodeProcessorPerfmonFeatures,
-        WHvPartitionPropertyCodeMsrActionList, WHvPartitionPropertyCodeUnimplementedMsrAction,
+        WHvPartitionPropertyCodeCpuidResultList2,
+        WHvPartitionPropertyCodeProcessorPerfmonFeatures,
+        WHvPartitionPropertyCodeMsrActionList,
+        WHvPartitionPropertyCodeUnimplementedMsrAction,
         WHvPartitionPropertyCodeProcessorCount,
     );
     // WHV_PROCESSOR_COUNTER_SET
     consts!(
-        WHvProcessorCounterSetRuntime, WHvProcessorCounterSetIntercepts,
-        WHvProcessorCounterSetEvents, WHvProcessorCounterSetApic,
+        WHvProcessorCounterSetRuntime,
+        WHvProcessorCounterSetIntercepts,
+        WHvProcessorCounterSetEvents,
+        WHvProcessorCounterSetApic,
         WHvProcessorCounterSetSyntheticFeatures,
     );
     // WHV_PROCESSOR_VENDOR
     consts!(
-        WHvProcessorVendorAmd, WHvProcessorVendorIntel, WHvProcessorVendorHygon,
+        WHvProcessorVendorAmd,
+        WHvProcessorVendorIntel,
+        WHvProcessorVendorHygon,
     );
     // WHV_REGISTER_NAME
     consts!(
-        WHvRegisterPendingInterruption, WHvRegisterInterruptState, WHvRegisterPendingEvent,
-        WHvX64RegisterDeliverabilityNotifications, WHvRegisterInternalActivityState,
-        WHvX64RegisterPendingDebugException, WHvX64RegisterRax, WHvX64RegisterRcx,
-        WHvX64RegisterRdx, WHvX64RegisterRbx, WHvX64RegisterRsp, WHvX64RegisterRbp,
-        WHvX64RegisterRsi, WHvX64RegisterRdi, WHvX64RegisterR8, WHvX64RegisterR9,
-        WHvX64RegisterR10, WHvX64RegisterR11, WHvX64RegisterR12, WHvX64RegisterR13,
-        WHvX64RegisterR14, WHvX64RegisterR15, WHvX64RegisterRip, WHvX64RegisterRflags,
-        WHvX64RegisterEs, WHvX64RegisterCs, WHvX64RegisterSs, WHvX64RegisterDs, WHvX64RegisterFs,
-        WHvX64RegisterGs, WHvX64RegisterLdtr, WHvX64RegisterTr, WHvX64RegisterIdtr,
-        WHvX64RegisterGdtr, WHvX64RegisterCr0, WHvX64RegisterCr2, WHvX64RegisterCr3,
-        WHvX64RegisterCr4, WHvX64RegisterCr8, WHvX64RegisterDr0, WHvX64RegisterDr1,
-        WHvX64RegisterDr2, WHvX64RegisterDr3, WHvX64RegisterDr6, WHvX64RegisterDr7,
-        WHvX64RegisterXCr0, WHvX64RegisterVirtualCr0, WHvX64RegisterVirtualCr3,
-        WHvX64RegisterVirtualCr4, WHvX64RegisterVirtualCr8, WHvX64RegisterXmm0, WHvX64RegisterXmm1,
-        WHvX64RegisterXmm2, WHvX64RegisterXmm3, WHvX64RegisterXmm4, WHvX64RegisterXmm5,
-        WHvX64RegisterXmm6, WHvX64RegisterXmm7, WHvX64RegisterXmm8, WHvX64RegisterXmm9,
-        WHvX64RegisterXmm10, WHvX64RegisterXmm11, WHvX64RegisterXmm12, WHvX64RegisterXmm13,
-        WHvX64RegisterXmm14, WHvX64RegisterXmm15, WHvX64RegisterFpMmx0, WHvX64RegisterFpMmx1,
-        WHvX64RegisterFpMmx2, WHvX64RegisterFpMmx3, WHvX64RegisterFpMmx4, WHvX64RegisterFpMmx5,
-        WHvX64RegisterFpMmx6, WHvX64RegisterFpMmx7, WHvX64RegisterFpControlStatus,
-        WHvX64RegisterXmmControlStatus, WHvX64RegisterTsc, WHvX64RegisterEfer,
-        WHvX64RegisterKernelGsBase, WHvX64RegisterApicBase, WHvX64RegisterPat,
-        WHvX64RegisterSysenterCs, WHvX64RegisterSysenterEip, WHvX64RegisterSysenterEsp,
-        WHvX64RegisterStar, WHvX64RegisterLstar, WHvX64RegisterCstar, WHvX64RegisterSfmask,
-        WHvX64RegisterInitialApicId, WHvX64RegisterMsrMtrrCap, WHvX64RegisterMsrMtrrDefType,
-        WHvX64RegisterMsrMtrrPhysBase0, WHvX64RegisterMsrMtrrPhysBase1,
-        WHvX64RegisterMsrMtrrPhysBase2, WHvX64RegisterMsrMtrrPhysBase3,
-        WHvX64RegisterMsrMtrrPhysBase4, WHvX64RegisterMsrMtrrPhysBase5,
-        WHvX64RegisterMsrMtrrPhysBase6, WHvX64RegisterMsrMtrrPhysBase7,
-        WHvX64RegisterMsrMtrrPhysBase8, WHvX64RegisterMsrMtrrPhysBase9,
-        WHvX64RegisterMsrMtrrPhysBaseA, WHvX64RegisterMsrMtrrPhysBaseB,
-        WHvX64RegisterMsrMtrrPhysBaseC, WHvX64RegisterMsrMtrrPhysBaseD,
-        WHvX64RegisterMsrMtrrPhysBaseE, WHvX64RegisterMsrMtrrPhysBaseF,
-        WHvX64RegisterMsrMtrrPhysMask0, WHvX64RegisterMsrMtrrPhysMask1,
-        WHvX64RegisterMsrMtrrPhysMask2, WHvX64RegisterMsrMtrrPhysMask3,
-        WHvX64RegisterMsrMtrrPhysMask4, WHvX64RegisterMsrMtrrPhysMask5,
-        WHvX64RegisterMsrMtrrPhysMask6, WHvX64RegisterMsrMtrrPhysMask7,
-        WHvX64RegisterMsrMtrrPhysMask8, WHvX64RegisterMsrMtrrPhysMask9,
-        WHvX64RegisterMsrMtrrPhysMaskA, WHvX64RegisterMsrMtrrPhysMaskB,
-        WHvX64RegisterMsrMtrrPhysMaskC, WHvX64RegisterMsrMtrrPhysMaskD,
-        WHvX64RegisterMsrMtrrPhysMaskE, WHvX64RegisterMsrMtrrPhysMaskF,
-        WHvX64RegisterMsrMtrrFix64k00000, WHvX64RegisterMsrMtrrFix16k80000,
-        WHvX64RegisterMsrMtrrFix16kA0000, WHvX64RegisterMsrMtrrFix4kC0000,
-        WHvX64RegisterMsrMtrrFix4kC8000, WHvX64RegisterMsrMtrrFix4kD0000,
-        WHvX64RegisterMsrMtrrFix4kD8000, WHvX64RegisterMsrMtrrFix4kE0000,
-        WHvX64RegisterMsrMtrrFix4kE8000, WHvX64RegisterMsrMtrrFix4kF0000,
-        WHvX64RegisterMsrMtrrFix4kF8000, WHvX64RegisterTscAux, WHvX64RegisterBndcfgs,
-        WHvX64RegisterMCount, WHvX64RegisterACount, WHvX64RegisterSpecCtrl, WHvX64RegisterPredCmd,
-        WHvX64RegisterTscVirtualOffset, WHvX64RegisterTsxCtrl, WHvX64RegisterXss,
-        WHvX64RegisterUCet, WHvX64RegisterSCet, WHvX64RegisterSsp, WHvX64RegisterPl0Ssp,
-        WHvX64RegisterPl1Ssp, WHvX64RegisterPl2Ssp, WHvX64RegisterPl3Ssp,
-        WHvX64RegisterInterruptSspTableAddr, WHvX64RegisterTscDeadline, WHvX64RegisterTscAdjust,
-        WHvX64RegisterUmwaitControl, WHvX64RegisterXfd, WHvX64RegisterXfdErr, WHvX64RegisterApicId,
-        WHvX64RegisterApicVersion, WHvX64RegisterApicTpr, WHvX64RegisterApicPpr,
-        WHvX64RegisterApicEoi, WHvX64RegisterApicLdr, WHvX64RegisterApicSpurious,
-        WHvX64RegisterApicIsr0, WHvX64RegisterApicIsr1, WHvX64RegisterApicIsr2,
-        WHvX64RegisterApicIsr3, WHvX64RegisterApicIsr4, WHvX64RegisterApicIsr5,
-        WHvX64RegisterApicIsr6, WHvX64RegisterApicIsr7, WHvX64RegisterApicTmr0,
-        WHvX64RegisterApicTmr1, WHvX64RegisterApicTmr2, WHvX64RegisterApicTmr3,
-        WHvX64RegisterApicTmr4, WHvX64RegisterApicTmr5, WHvX64RegisterApicTmr6,
-        WHvX64RegisterApicTmr7, WHvX64RegisterApicIrr0, WHvX64RegisterApicIrr1,
-        WHvX64RegisterApicIrr2, WHvX64RegisterApicIrr3, WHvX64RegisterApicIrr4,
-        WHvX64RegisterApicIrr5, WHvX64RegisterApicIrr6, WHvX64RegisterApicIrr7,
-        WHvX64RegisterApicEse, WHvX64RegisterApicIcr, WHvX64RegisterApicLvtTimer,
-        WHvX64RegisterApicLvtThermal, WHvX64RegisterApicLvtPerfmon, WHvX64RegisterApicLvtLint0,
-        WHvX64RegisterApicLvtLint1, WHvX64RegisterApicLvtError, WHvX64RegisterApicInitCount,
-        WHvX64RegisterApicCurrentCount, WHvX64RegisterApicDivide, WHvX64RegisterApicSelfIpi,
-        WHvRegisterSint0, WHvRegisterSint1, WHvRegisterSint2, WHvRegisterSint3, WHvRegisterSint4,
-        WHvRegisterSint5, WHvRegisterSint6, WHvRegisterSint7, WHvRegisterSint8, WHvRegisterSint9,
-        WHvRegisterSint10, WHvRegisterSint11, WHvRegisterSint12, WHvRegisterSint13,
-        WHvRegisterSint14, WHvRegisterSint15, WHvRegisterScontrol, WHvRegisterSversion,
-        WHvRegisterSiefp, WHvRegisterSimp, WHvRegisterEom, WHvRegisterVpRuntime,
-        WHvX64RegisterHypercall, WHvRegisterGuestOsId, WHvRegisterVpAssistPage,
-        WHvRegisterReferenceTsc, WHvRegisterReferenceTscSequence,
+        WHvRegisterPendingInterruption,
+        WHvRegisterInterruptState,
+        WHvRegisterPendingEvent,
+        WHvX64RegisterDeliverabilityNotifications,
+        WHvRegisterInternalActivityState,
+        WHvX64RegisterPendingDebugException,
+        WHvX64RegisterRax,
+        WHvX64RegisterRcx,
+        WHvX64RegisterRdx,
+        WHvX64RegisterRbx,
+        WHvX64RegisterRsp,
+        WHvX64RegisterRbp,
+        WHvX64RegisterRsi,
+        WHvX64RegisterRdi,
+        WHvX64RegisterR8,
+        WHvX64RegisterR9,
+        WHvX64RegisterR10,
+        WHvX64RegisterR11,
+        WHvX64RegisterR12,
+        WHvX64RegisterR13,
+        WHvX64RegisterR14,
+        WHvX64RegisterR15,
+        WHvX64RegisterRip,
+        WHvX64RegisterRflags,
+        WHvX64RegisterEs,
+        WHvX64RegisterCs,
+        WHvX64RegisterSs,
+        WHvX64RegisterDs,
+        WHvX64RegisterFs,
+        WHvX64RegisterGs,
+        WHvX64RegisterLdtr,
+        WHvX64RegisterTr,
+        WHvX64RegisterIdtr,
+        WHvX64RegisterGdtr,
+        WHvX64RegisterCr0,
+        WHvX64RegisterCr2,
+        WHvX64RegisterCr3,
+        WHvX64RegisterCr4,
+        WHvX64RegisterCr8,
+        WHvX64RegisterDr0,
+        WHvX64RegisterDr1,
+        WHvX64RegisterDr2,
+        WHvX64RegisterDr3,
+        WHvX64RegisterDr6,
+        WHvX64RegisterDr7,
+        WHvX64RegisterXCr0,
+        WHvX64RegisterVirtualCr0,
+        WHvX64RegisterVirtualCr3,
+        WHvX64RegisterVirtualCr4,
+        WHvX64RegisterVirtualCr8,
+        WHvX64RegisterXmm0,
+        WHvX64RegisterXmm1,
+        WHvX64RegisterXmm2,
+        WHvX64RegisterXmm3,
+        WHvX64RegisterXmm4,
+        WHvX64RegisterXmm5,
+        WHvX64RegisterXmm6,
+        WHvX64RegisterXmm7,
+        WHvX64RegisterXmm8,
+        WHvX64RegisterXmm9,
+        WHvX64RegisterXmm10,
+        WHvX64RegisterXmm11,
+        WHvX64RegisterXmm12,
+        WHvX64RegisterXmm13,
+        WHvX64RegisterXmm14,
+        WHvX64RegisterXmm15,
+        WHvX64RegisterFpMmx0,
+        WHvX64RegisterFpMmx1,
+        WHvX64RegisterFpMmx2,
+        WHvX64RegisterFpMmx3,
+        WHvX64RegisterFpMmx4,
+        WHvX64RegisterFpMmx5,
+        WHvX64RegisterFpMmx6,
+        WHvX64RegisterFpMmx7,
+        WHvX64RegisterFpControlStatus,
+        WHvX64RegisterXmmControlStatus,
+        WHvX64RegisterTsc,
+        WHvX64RegisterEfer,
+        WHvX64RegisterKernelGsBase,
+        WHvX64RegisterApicBase,
+        WHvX64RegisterPat,
+        WHvX64RegisterSysenterCs,
+        WHvX64RegisterSysenterEip,
+        WHvX64RegisterSysenterEsp,
+        WHvX64RegisterStar,
+        WHvX64RegisterLstar,
+        WHvX64RegisterCstar,
+        WHvX64RegisterSfmask,
+        WHvX64RegisterInitialApicId,
+        WHvX64RegisterMsrMtrrCap,
+        WHvX64RegisterMsrMtrrDefType,
+        WHvX64RegisterMsrMtrrPhysBase0,
+        WHvX64RegisterMsrMtrrPhysBase1,
+        WHvX64RegisterMsrMtrrPhysBase2,
+        WHvX64RegisterMsrMtrrPhysBase3,
+        WHvX64RegisterMsrMtrrPhysBase4,
+        WHvX64RegisterMsrMtrrPhysBase5,
+        WHvX64RegisterMsrMtrrPhysBase6,
+        WHvX64RegisterMsrMtrrPhysBase7,
+        WHvX64RegisterMsrMtrrPhysBase8,
+        WHvX64RegisterMsrMtrrPhysBase9,
+        WHvX64RegisterMsrMtrrPhysBaseA,
+        WHvX64RegisterMsrMtrrPhysBaseB,
+        WHvX64RegisterMsrMtrrPhysBaseC,
+        WHvX64RegisterMsrMtrrPhysBaseD,
+        WHvX64RegisterMsrMtrrPhysBaseE,
+        WHvX64RegisterMsrMtrrPhysBaseF,
+        WHvX64RegisterMsrMtrrPhysMask0,
+        WHvX64RegisterMsrMtrrPhysMask1,
+        WHvX64RegisterMsrMtrrPhysMask2,
+        WHvX64RegisterMsrMtrrPhysMask3,
+        WHvX64RegisterMsrMtrrPhysMask4,
+        WHvX64RegisterMsrMtrrPhysMask5,
+        WHvX64RegisterMsrMtrrPhysMask6,
+        WHvX64RegisterMsrMtrrPhysMask7,
+        WHvX64RegisterMsrMtrrPhysMask8,
+        WHvX64RegisterMsrMtrrPhysMask9,
+        WHvX64RegisterMsrMtrrPhysMaskA,
+        WHvX64RegisterMsrMtrrPhysMaskB,
+        WHvX64RegisterMsrMtrrPhysMaskC,
+        WHvX64RegisterMsrMtrrPhysMaskD,
+        WHvX64RegisterMsrMtrrPhysMaskE,
+        WHvX64RegisterMsrMtrrPhysMaskF,
+        WHvX64RegisterMsrMtrrFix64k00000,
+        WHvX64RegisterMsrMtrrFix16k80000,
+        WHvX64RegisterMsrMtrrFix16kA0000,
+        WHvX64RegisterMsrMtrrFix4kC0000,
+        WHvX64RegisterMsrMtrrFix4kC8000,
+        WHvX64RegisterMsrMtrrFix4kD0000,
+        WHvX64RegisterMsrMtrrFix4kD8000,
+        WHvX64RegisterMsrMtrrFix4kE0000,
+        WHvX64RegisterMsrMtrrFix4kE8000,
+        WHvX64RegisterMsrMtrrFix4kF0000,
+        WHvX64RegisterMsrMtrrFix4kF8000,
+        WHvX64RegisterTscAux,
+        WHvX64RegisterBndcfgs,
+        WHvX64RegisterMCount,
+        WHvX64RegisterACount,
+        WHvX64RegisterSpecCtrl,
+        WHvX64RegisterPredCmd,
+        WHvX64RegisterTscVirtualOffset,
+        WHvX64RegisterTsxCtrl,
+        WHvX64RegisterXss,
+        WHvX64RegisterUCet,
+        WHvX64RegisterSCet,
+        WHvX64RegisterSsp,
+        WHvX64RegisterPl0Ssp,
+        WHvX64RegisterPl1Ssp,
+        WHvX64RegisterPl2Ssp,
+        WHvX64RegisterPl3Ssp,
+        WHvX64RegisterInterruptSspTableAddr,
+        WHvX64RegisterTscDeadline,
+        WHvX64RegisterTscAdjust,
+        WHvX64RegisterUmwaitControl,
+        WHvX64RegisterXfd,
+        WHvX64RegisterXfdErr,
+        WHvX64RegisterApicId,
+        WHvX64RegisterApicVersion,
+        WHvX64RegisterApicTpr,
+        WHvX64RegisterApicPpr,
+        WHvX64RegisterApicEoi,
+        WHvX64RegisterApicLdr,
+        WHvX64RegisterApicSpurious,
+        WHvX64RegisterApicIsr0,
+        WHvX64RegisterApicIsr1,
+        WHvX64RegisterApicIsr2,
+        WHvX64RegisterApicIsr3,
+        WHvX64RegisterApicIsr4,
+        WHvX64RegisterApicIsr5,
+        WHvX64RegisterApicIsr6,
+        WHvX64RegisterApicIsr7,
+        WHvX64RegisterApicTmr0,
+        WHvX64RegisterApicTmr1,
+        WHvX64RegisterApicTmr2,
+        WHvX64RegisterApicTmr3,
+        WHvX64RegisterApicTmr4,
+        WHvX64RegisterApicTmr5,
+        WHvX64RegisterApicTmr6,
+        WHvX64RegisterApicTmr7,
+        WHvX64RegisterApicIrr0,
+        WHvX64RegisterApicIrr1,
+        WHvX64RegisterApicIrr2,
+        WHvX64RegisterApicIrr3,
+        WHvX64RegisterApicIrr4,
+        WHvX64RegisterApicIrr5,
+        WHvX64RegisterApicIrr6,
+        WHvX64RegisterApicIrr7,
+        WHvX64RegisterApicEse,
+        WHvX64RegisterApicIcr,
+        WHvX64RegisterApicLvtTimer,
+        WHvX64RegisterApicLvtThermal,
+        WHvX64RegisterApicLvtPerfmon,
+        WHvX64RegisterApicLvtLint0,
+        WHvX64RegisterApicLvtLint1,
+        WHvX64RegisterApicLvtError,
+        WHvX64RegisterApicInitCount,
+        WHvX64RegisterApicCurrentCount,
+        WHvX64RegisterApicDivide,
+        WHvX64RegisterApicSelfIpi,
+        WHvRegisterSint0,
+        WHvRegisterSint1,
+        WHvRegisterSint2,
+        WHvRegisterSint3,
+        WHvRegisterSint4,
+        WHvRegisterSint5,
+        WHvRegisterSint6,
+        WHvRegisterSint7,
+        WHvRegisterSint8,
+        WHvRegisterSint9,
+        WHvRegisterSint10,
+        WHvRegisterSint11,
+        WHvRegisterSint12,
+        WHvRegisterSint13,
+        WHvRegisterSint14,
+        WHvRegisterSint15,
+        WHvRegisterScontrol,
+        WHvRegisterSversion,
+        WHvRegisterSiefp,
+        WHvRegisterSimp,
+        WHvRegisterEom,
+        WHvRegisterVpRuntime,
+        WHvX64RegisterHypercall,
+        WHvRegisterGuestOsId,
+        WHvRegisterVpAssistPage,
+        WHvRegisterReferenceTsc,
+        WHvRegisterReferenceTscSequence,
     );
     // WHV_RUN_VP_CANCEL_REASON
-    consts!(
-        WHvRunVpCancelReasonUser,
-    );
+    consts!(WHvRunVpCancelReasonUser,);
     // WHV_RUN_VP_EXIT_REASON
     consts!(
-        WHvRunVpExitReasonNone, WHvRunVpExitReasonMemoryAccess, WHvRunVpExitReasonX64IoPortAccess,
-        WHvRunVpExitReasonUnrecoverableException, WHvRunVpExitReasonInvalidVpRegisterValue,
-        WHvRunVpExitReasonUnsupportedFeature, WHvRunVpExitReasonX64InterruptWindow,
-        WHvRunVpExitReasonX64Halt, WHvRunVpExitReasonX64ApicEoi,
-        WHvRunVpExitReasonSynicSintDeliverable, WHvRunVpExitReasonX64MsrAccess,
-        WHvRunVpExitReasonX64Cpuid, WHvRunVpExitReasonException, WHvRunVpExitReasonX64Rdtsc,
-        WHvRunVpExitReasonX64ApicSmiTrap, WHvRunVpExitReasonHypercall,
-        WHvRunVpExitReasonX64ApicInitSipiTrap, WHvRunVpExitReasonX64ApicWriteTrap,
+        WHvRunVpExitReasonNone,
+        WHvRunVpExitReasonMemoryAccess,
+        WHvRunVpExitReasonX64IoPortAccess,
+        WHvRunVpExitReasonUnrecoverableException,
+        WHvRunVpExitReasonInvalidVpRegisterValue,
+        WHvRunVpExitReasonUnsupportedFeature,
+        WHvRunVpExitReasonX64InterruptWindow,
+        WHvRunVpExitReasonX64Halt,
+        WHvRunVpExitReasonX64ApicEoi,
+        WHvRunVpExitReasonSynicSintDeliverable,
+        WHvRunVpExitReasonX64MsrAccess,
+        WHvRunVpExitReasonX64Cpuid,
+        WHvRunVpExitReasonException,
+        WHvRunVpExitReasonX64Rdtsc,
+        WHvRunVpExitReasonX64ApicSmiTrap,
+        WHvRunVpExitReasonHypercall,
+        WHvRunVpExitReasonX64ApicInitSipiTrap,
+        WHvRunVpExitReasonX64ApicWriteTrap,
         WHvRunVpExitReasonCanceled,
     );
     // WHV_TRANSLATE_GVA_FLAGS
     consts!(
-        WHvTranslateGvaFlagNone, WHvTranslateGvaFlagValidateRead, WHvTranslateGvaFlagValidateWrite,
-        WHvTranslateGvaFlagValidateExecute, WHvTranslateGvaFlagPrivilegeExempt,
-        WHvTranslateGvaFlagSetPageTableBits, WHvTranslateGvaFlagEnforceSmap,
+        WHvTranslateGvaFlagNone,
+        WHvTranslateGvaFlagValidateRead,
+        WHvTranslateGvaFlagValidateWrite,
+        WHvTranslateGvaFlagValidateExecute,
+        WHvTranslateGvaFlagPrivilegeExempt,
+        WHvTranslateGvaFlagSetPageTableBits,
+        WHvTranslateGvaFlagEnforceSmap,
         WHvTranslateGvaFlagOverrideSmap,
     );
     // WHV_TRANSLATE_GVA_RESULT_CODE
     consts!(
-        WHvTranslateGvaResultSuccess, WHvTranslateGvaResultPageNotPresent,
-        WHvTranslateGvaResultPrivilegeViolation, WHvTranslateGvaResultInvalidPageTableFlags,
-        WHvTranslateGvaResultGpaUnmapped, WHvTranslateGvaResultGpaNoReadAccess,
-        WHvTranslateGvaResultGpaNoWriteAccess, WHvTranslateGvaResultGpaIllegalOverlayAccess,
+        WHvTranslateGvaResultSuccess,
+        WHvTranslateGvaResultPageNotPresent,
+        WHvTranslateGvaResultPrivilegeViolation,
+        WHvTranslateGvaResultInvalidPageTableFlags,
+        WHvTranslateGvaResultGpaUnmapped,
+        WHvTranslateGvaResultGpaNoReadAccess,
+        WHvTranslateGvaResultGpaNoWriteAccess,
+        WHvTranslateGvaResultGpaIllegalOverlayAccess,
         WHvTranslateGvaResultIntercept,
     );
     // WHV_TRIGGER_TYPE
     consts!(
-        WHvTriggerTypeInterrupt, WHvTriggerTypeSynicEvent, WHvTriggerTypeDeviceInterrupt,
+        WHvTriggerTypeInterrupt,
+        WHvTriggerTypeSynicEvent,
+        WHvTriggerTypeDeviceInterrupt,
     );
     // WHV_VIRTUAL_PROCESSOR_PROPERTY_CODE
-    consts!(
-        WHvVirtualProcessorPropertyCodeNumaNode,
-    );
+    consts!(WHvVirtualProcessorPropertyCodeNumaNode,);
     // WHV_VIRTUAL_PROCESSOR_STATE_TYPE
     consts!(
         WHvVirtualProcessorStateTypeSynicMessagePage,
@@ -473,52 +1062,67 @@ fn platform_constants_and_enumerators() {
     );
     // WHV_VPCI_DEVICE_NOTIFICATION_TYPE
     consts!(
-        WHvVpciDeviceNotificationUndefined, WHvVpciDeviceNotificationMmioRemapping,
+        WHvVpciDeviceNotificationUndefined,
+        WHvVpciDeviceNotificationMmioRemapping,
         WHvVpciDeviceNotificationSurpriseRemoval,
     );
     // WHV_VPCI_DEVICE_PROPERTY_CODE
     consts!(
-        WHvVpciDevicePropertyCodeUndefined, WHvVpciDevicePropertyCodeHardwareIDs,
+        WHvVpciDevicePropertyCodeUndefined,
+        WHvVpciDevicePropertyCodeHardwareIDs,
         WHvVpciDevicePropertyCodeProbedBARs,
     );
     // WHV_VPCI_DEVICE_REGISTER_SPACE
     consts!(
-        WHvVpciConfigSpace, WHvVpciBar0, WHvVpciBar1, WHvVpciBar2, WHvVpciBar3, WHvVpciBar4,
+        WHvVpciConfigSpace,
+        WHvVpciBar0,
+        WHvVpciBar1,
+        WHvVpciBar2,
+        WHvVpciBar3,
+        WHvVpciBar4,
         WHvVpciBar5,
     );
     // WHV_VPCI_INTERRUPT_TARGET_FLAGS
     consts!(
-        WHvVpciInterruptTargetFlagNone, WHvVpciInterruptTargetFlagMulticast,
+        WHvVpciInterruptTargetFlagNone,
+        WHvVpciInterruptTargetFlagMulticast,
     );
     // WHV_VPCI_MMIO_RANGE_FLAGS
     consts!(
-        WHvVpciMmioRangeFlagReadAccess, WHvVpciMmioRangeFlagWriteAccess,
+        WHvVpciMmioRangeFlagReadAccess,
+        WHvVpciMmioRangeFlagWriteAccess,
     );
     // WHV_X64_APIC_WRITE_TYPE
     consts!(
-        WHvX64ApicWriteTypeLdr, WHvX64ApicWriteTypeDfr, WHvX64ApicWriteTypeSvr,
-        WHvX64ApicWriteTypeLint0, WHvX64ApicWriteTypeLint1,
+        WHvX64ApicWriteTypeLdr,
+        WHvX64ApicWriteTypeDfr,
+        WHvX64ApicWriteTypeSvr,
+        WHvX64ApicWriteTypeLint0,
+        WHvX64ApicWriteTypeLint1,
     );
     // WHV_X64_CPUID_RESULT2_FLAGS
     consts!(
-        WHvX64CpuidResult2FlagSubleafSpecific, WHvX64CpuidResult2FlagVpSpecific,
+        WHvX64CpuidResult2FlagSubleafSpecific,
+        WHvX64CpuidResult2FlagVpSpecific,
     );
     // WHV_X64_LOCAL_APIC_EMULATION_MODE
     consts!(
-        WHvX64LocalApicEmulationModeNone, WHvX64LocalApicEmulationModeXApic,
+        WHvX64LocalApicEmulationModeNone,
+        WHvX64LocalApicEmulationModeXApic,
         WHvX64LocalApicEmulationModeX2Apic,
     );
     // WHV_X64_PENDING_EVENT_TYPE
-    consts!(
-        WHvX64PendingEventException, WHvX64PendingEventExtInt,
-    );
+    consts!(WHvX64PendingEventException, WHvX64PendingEventExtInt,);
     // WHV_X64_PENDING_INTERRUPTION_TYPE
     consts!(
-        WHvX64PendingInterrupt, WHvX64PendingNmi, WHvX64PendingException,
+        WHvX64PendingInterrupt,
+        WHvX64PendingNmi,
+        WHvX64PendingException,
     );
     // WHV_X64_UNSUPPORTED_FEATURE_CODE
     consts!(
-        WHvUnsupportedFeatureIntercept, WHvUnsupportedFeatureTaskSwitchTss,
+        WHvUnsupportedFeatureIntercept,
+        WHvUnsupportedFeatureTaskSwitchTss,
     );
 }
 
@@ -527,12 +1131,18 @@ fn platform_values_windows_sys_lacks() {
     // In the x64 header only (`#ifdef __x86_64__`); windows-sys omits it.
     assert_eq!(defs::WHvCacheTypeWriteProtected.0, 5);
     // The header spells this one `Whv…`; windows-sys `WHv…`.
-    assert_eq!(defs::WhvRunVpCancelReasonUser, defs::WHvRunVpCancelReasonUser);
+    assert_eq!(
+        defs::WhvRunVpCancelReasonUser,
+        defs::WHvRunVpCancelReasonUser
+    );
     assert_eq!(defs::WHV_NOTIFICATION_PORT_PREFERRED_DURATION_MAX, u64::MAX);
     // Register names at and above 0x8000_0000 are negative as i32, as in
     // windows-sys; the bits are the header's.
     assert_eq!(defs::WHvRegisterPendingInterruption.0 as u32, 0x8000_0000);
-    assert_eq!(defs::WHvX64RegisterPendingDebugException.0 as u32, 0x8000_0006);
+    assert_eq!(
+        defs::WHvX64RegisterPendingDebugException.0 as u32,
+        0x8000_0006
+    );
 }
 
 #[test]
@@ -548,7 +1158,9 @@ fn open_enums_round_trip_unknown_values() {
 
 #[test]
 fn flag_enums_combine_like_define_enum_flag_operators() {
-    let rwx = defs::WHvMapGpaRangeFlagRead | defs::WHvMapGpaRangeFlagWrite | defs::WHvMapGpaRangeFlagExecute;
+    let rwx = defs::WHvMapGpaRangeFlagRead
+        | defs::WHvMapGpaRangeFlagWrite
+        | defs::WHvMapGpaRangeFlagExecute;
     assert_eq!(rwx.0, 7);
     assert!(rwx.contains(defs::WHvMapGpaRangeFlagWrite));
     assert!(!rwx.contains(defs::WHvMapGpaRangeFlagTrackDirtyPages));
@@ -565,10 +1177,14 @@ fn unions_default_to_zero() {
     let mut v = defs::WHV_REGISTER_VALUE::default();
     // SAFETY: every member of WHV_REGISTER_VALUE is plain integers, and
     // Default wrote all 16 bytes through Reg128.
-    assert_eq!(unsafe { v.Reg128.Dword }, [0; 4]);
+    let r = unsafe { v.Reg128 };
+    // SAFETY: WHV_UINT128 is integers only, all 16 bytes written.
+    assert_eq!(unsafe { r.Dword }, [0; 4]);
     v.Reg64 = u64::MAX;
-    // SAFETY: as above; Reg64 wrote the low 8 bytes.
-    assert_eq!(unsafe { v.Reg128.Dword }, [u32::MAX, u32::MAX, 0, 0]);
+    // SAFETY: as above; Reg64 overwrote the low 8 bytes.
+    let r = unsafe { v.Reg128 };
+    // SAFETY: as above.
+    assert_eq!(unsafe { r.Dword }, [u32::MAX, u32::MAX, 0, 0]);
 
     let e = defs::WHV_RUN_VP_EXIT_CONTEXT::default();
     assert_eq!(e.ExitReason, defs::WHvRunVpExitReasonNone);
@@ -580,10 +1196,15 @@ fn unions_default_to_zero() {
 
     let p = defs::WHV_PARTITION_PROPERTY::default();
     // SAFETY: integers only; Default wrote the whole union (CpuidResultList2).
-    assert_eq!(unsafe { p.CpuidResultList2 }, [defs::WHV_X64_CPUID_RESULT2::default()]);
+    let list = unsafe { p.CpuidResultList2 };
+    assert_eq!(list, [defs::WHV_X64_CPUID_RESULT2::default()]);
+
     let c = defs::WHV_CAPABILITY::default();
     // SAFETY: integers only; Default wrote the whole union.
-    assert_eq!(unsafe { c.ProcessorFeaturesBanks.Anonymous.AsUINT64 }, [0, 0]);
+    let banks = unsafe { c.ProcessorFeaturesBanks };
+    // SAFETY: integers only, both banks written.
+    let raw = unsafe { banks.Anonymous.AsUINT64 };
+    assert_eq!(raw, [0, 0]);
 }
 
 /// Checks bitfield accessors against the header's `(shift, width)` of each
@@ -938,7 +1559,10 @@ fn bitfields_build_well_known_values() {
     pi.set_deliver_error_code(1);
     pi.set_interruption_vector(14);
     pi.set_error_code(2);
-    assert_eq!(pi.AsUINT64, (2 << 32) | (14 << 16) | (1 << 4) | (3 << 1) | 1);
+    assert_eq!(
+        pi.AsUINT64,
+        (2 << 32) | (14 << 16) | (1 << 4) | (3 << 1) | 1
+    );
 
     // CPL 3 with an interrupt shadow.
     let es = defs::WHV_X64_VP_EXECUTION_STATE { AsUINT16: 0x1003 };
@@ -956,4 +1580,3 @@ fn bitfields_build_well_known_values() {
     x.set_x64_msr_exit(1);
     assert_eq!(x.AsUINT64, 0b110);
 }
-

@@ -15,11 +15,11 @@ pub struct WHV_MEMORY_ACCESS_INFO {
 
 bitfield! {
     WHV_MEMORY_ACCESS_INFO . AsUINT32 : u32 {
-        /// `AccessType`: bits 0..2.
+        /// `AccessType` (a [`super::WHV_MEMORY_ACCESS_TYPE`]): bits 0..2.
         access_type / set_access_type : 0, 2;
         /// `GpaUnmapped`: bit 2.
         gpa_unmapped / set_gpa_unmapped : 2, 1;
-        /// `GvaValid`: bit 3.
+        /// `GvaValid` (the context's `Gva` is meaningful): bit 3.
         gva_valid / set_gva_valid : 3, 1;
     }
 }
@@ -54,7 +54,7 @@ bitfield! {
     WHV_X64_IO_PORT_ACCESS_INFO . AsUINT32 : u32 {
         /// `IsWrite`: bit 0.
         is_write / set_is_write : 0, 1;
-        /// `AccessSize`: bits 1..4.
+        /// `AccessSize`, in bytes (1, 2 or 4): bits 1..4.
         access_size / set_access_size : 1, 3;
         /// `StringOp`: bit 4.
         string_op / set_string_op : 4, 1;

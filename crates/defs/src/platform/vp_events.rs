@@ -47,7 +47,7 @@ bitfield! {
     WHV_X64_PENDING_INTERRUPTION_REGISTER . AsUINT64 : u64 {
         /// `InterruptionPending`: bit 0.
         interruption_pending / set_interruption_pending : 0, 1;
-        /// `InterruptionType`: bits 1..4.
+        /// `InterruptionType` (a [`WHV_X64_PENDING_INTERRUPTION_TYPE`]): bits 1..4.
         interruption_type / set_interruption_type : 1, 3;
         /// `DeliverErrorCode`: bit 4.
         deliver_error_code / set_deliver_error_code : 4, 1;
