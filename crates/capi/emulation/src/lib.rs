@@ -1,0 +1,1 @@
+//! libWinHvEmulation.so (being written).

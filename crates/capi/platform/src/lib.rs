@@ -1,0 +1,1 @@
+//! libWinHvPlatform.so (being written).
