@@ -70,6 +70,8 @@ pub mod programs;
 pub mod registers;
 pub mod segment;
 pub mod tss;
+#[cfg(feature = "whp")]
+pub mod whp;
 
 pub use boot::TAIL_OFFSET as BOOT_STUB_TAIL_OFFSET;
 pub use entry::{CR0_LONG, CR0_PROTECTED, CR4_LONG, CR4_PROTECTED, EFER_LONG, RFLAGS_USER};

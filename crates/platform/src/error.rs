@@ -20,12 +20,18 @@ pub type Result<T> = std::result::Result<T, Error>;
 impl Error {
     /// An error with a fixed explanation.
     pub const fn new(hresult: HRESULT, context: &'static str) -> Self {
-        Self { hresult, context: std::borrow::Cow::Borrowed(context) }
+        Self {
+            hresult,
+            context: std::borrow::Cow::Borrowed(context),
+        }
     }
 
     /// An error whose explanation is built at run time.
     pub fn with(hresult: HRESULT, context: impl Into<String>) -> Self {
-        Self { hresult, context: std::borrow::Cow::Owned(context.into()) }
+        Self {
+            hresult,
+            context: std::borrow::Cow::Owned(context.into()),
+        }
     }
 
     /// An error from a failed system call (`errno`), mapped to the HRESULT
@@ -39,7 +45,10 @@ impl Error {
             libc::EACCES | libc::EPERM => winhv_defs::E_ACCESSDENIED,
             _ => winhv_defs::E_FAIL,
         };
-        Self::with(hresult, format!("{what}: {}", std::io::Error::from_raw_os_error(errno)))
+        Self::with(
+            hresult,
+            format!("{what}: {}", std::io::Error::from_raw_os_error(errno)),
+        )
     }
 }
 

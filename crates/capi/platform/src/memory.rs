@@ -1,0 +1,185 @@
+//! The guest-memory exports: mapping, unmapping, translating, dirty
+//! bitmaps, and reading/writing guest physical memory.
+
+use core::ffi::c_void;
+
+use winhv_defs::{
+    E_INVALIDARG, HANDLE, HRESULT, HRESULT_ERROR_NOT_SUPPORTED, WHV_ACCESS_GPA_CONTROLS,
+    WHV_MAP_GPA_RANGE_FLAGS, WHV_PARTITION_HANDLE, WHV_TRANSLATE_GVA_FLAGS,
+    WHV_TRANSLATE_GVA_RESULT,
+};
+
+use crate::args;
+use crate::boundary::{guard, hr};
+use crate::handles::partition;
+
+/// `GetCurrentProcess()`'s pseudo-handle, the only process
+/// `WHvMapGpaRange2` can map from here.
+const CURRENT_PROCESS: isize = -1;
+
+/// Maps `SizeInBytes` bytes of this process's memory at `SourceAddress`
+/// into the guest at `GuestAddress`.
+///
+/// # Safety
+/// `SourceAddress..+SizeInBytes` must stay mapped in this process until it
+/// is unmapped from the guest or the partition is deleted.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WHvMapGpaRange(
+    Partition: WHV_PARTITION_HANDLE,
+    SourceAddress: *const c_void,
+    GuestAddress: u64,
+    SizeInBytes: u64,
+    Flags: WHV_MAP_GPA_RANGE_FLAGS,
+) -> HRESULT {
+    guard(|| {
+        let p = partition(Partition)?;
+        if SourceAddress.is_null() {
+            return Err(E_INVALIDARG);
+        }
+        // SAFETY: the caller's contract above is the core's.
+        unsafe { p.map_gpa_range(SourceAddress.cast_mut(), GuestAddress, SizeInBytes, Flags) }
+            .map_err(hr)
+    })
+}
+
+/// `WHvMapGpaRange` from another process's memory. Only the current
+/// process (`GetCurrentProcess()`, `(HANDLE)-1`) is supported: KVM maps
+/// only the calling process's address space; any other process handle
+/// answers `HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)`.
+///
+/// # Safety
+/// As [`WHvMapGpaRange`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WHvMapGpaRange2(
+    Partition: WHV_PARTITION_HANDLE,
+    Process: HANDLE,
+    SourceAddress: *const c_void,
+    GuestAddress: u64,
+    SizeInBytes: u64,
+    Flags: WHV_MAP_GPA_RANGE_FLAGS,
+) -> HRESULT {
+    if Process as isize != CURRENT_PROCESS {
+        return guard(|| {
+            partition(Partition)?;
+            Err(HRESULT_ERROR_NOT_SUPPORTED)
+        });
+    }
+    // SAFETY: forwarded contract.
+    unsafe { WHvMapGpaRange(Partition, SourceAddress, GuestAddress, SizeInBytes, Flags) }
+}
+
+/// Unmaps `GuestAddress..+SizeInBytes` from the guest.
+#[unsafe(no_mangle)]
+pub extern "C" fn WHvUnmapGpaRange(
+    Partition: WHV_PARTITION_HANDLE,
+    GuestAddress: u64,
+    SizeInBytes: u64,
+) -> HRESULT {
+    guard(|| {
+        partition(Partition)?
+            .unmap_gpa_range(GuestAddress, SizeInBytes)
+            .map_err(hr)
+    })
+}
+
+/// Translates `Gva` through VP `VpIndex`'s page tables.
+///
+/// # Safety
+/// `TranslationResult` and `Gpa` must point to writable values.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WHvTranslateGva(
+    Partition: WHV_PARTITION_HANDLE,
+    VpIndex: u32,
+    Gva: u64,
+    TranslateFlags: WHV_TRANSLATE_GVA_FLAGS,
+    TranslationResult: *mut WHV_TRANSLATE_GVA_RESULT,
+    Gpa: *mut u64,
+) -> HRESULT {
+    guard(|| {
+        let p = partition(Partition)?;
+        // SAFETY: the caller's contract above.
+        let result = unsafe { args::output(TranslationResult)? };
+        // SAFETY: the caller's contract above.
+        let gpa = unsafe { args::output(Gpa)? };
+        let (r, g) = p.translate_gva(VpIndex, Gva, TranslateFlags).map_err(hr)?;
+        *result = r;
+        *gpa = g;
+        Ok(())
+    })
+}
+
+/// Reads and clears the dirty bits of `GuestAddress..+RangeSizeInBytes`
+/// (one bit per page, in 64-bit words); a NULL `Bitmap` only clears.
+///
+/// # Safety
+/// `Bitmap` must be NULL or point to `BitmapSizeInBytes` writable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WHvQueryGpaRangeDirtyBitmap(
+    Partition: WHV_PARTITION_HANDLE,
+    GuestAddress: u64,
+    RangeSizeInBytes: u64,
+    Bitmap: *mut u64,
+    BitmapSizeInBytes: u32,
+) -> HRESULT {
+    guard(|| {
+        let p = partition(Partition)?;
+        let bitmap = if Bitmap.is_null() {
+            if BitmapSizeInBytes != 0 {
+                return Err(E_INVALIDARG);
+            }
+            None
+        } else {
+            if BitmapSizeInBytes % 8 != 0 {
+                return Err(E_INVALIDARG);
+            }
+            // SAFETY: the caller's contract above.
+            Some(unsafe { args::slice_mut(Bitmap, BitmapSizeInBytes as usize / 8)? })
+        };
+        p.query_gpa_range_dirty_bitmap(GuestAddress, RangeSizeInBytes, bitmap)
+            .map_err(hr)
+    })
+}
+
+/// Copies guest physical memory at `GuestAddress` into `Data`.
+///
+/// # Safety
+/// `Data` must point to `DataSizeInBytes` writable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WHvReadGpaRange(
+    Partition: WHV_PARTITION_HANDLE,
+    VpIndex: u32,
+    GuestAddress: u64,
+    Controls: WHV_ACCESS_GPA_CONTROLS,
+    Data: *mut c_void,
+    DataSizeInBytes: u32,
+) -> HRESULT {
+    let _ = (VpIndex, Controls);
+    guard(|| {
+        let p = partition(Partition)?;
+        // SAFETY: the caller's contract above.
+        let data = unsafe { args::bytes_mut(Data, DataSizeInBytes)? };
+        p.read_gpa_range(GuestAddress, data).map_err(hr)
+    })
+}
+
+/// Copies `Data` into guest physical memory at `GuestAddress`.
+///
+/// # Safety
+/// `Data` must point to `DataSizeInBytes` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WHvWriteGpaRange(
+    Partition: WHV_PARTITION_HANDLE,
+    VpIndex: u32,
+    GuestAddress: u64,
+    Controls: WHV_ACCESS_GPA_CONTROLS,
+    Data: *const c_void,
+    DataSizeInBytes: u32,
+) -> HRESULT {
+    let _ = (VpIndex, Controls);
+    guard(|| {
+        let p = partition(Partition)?;
+        // SAFETY: the caller's contract above.
+        let data = unsafe { args::bytes(Data, DataSizeInBytes)? };
+        p.write_gpa_range(GuestAddress, data).map_err(hr)
+    })
+}

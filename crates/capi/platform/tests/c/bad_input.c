@@ -1,0 +1,243 @@
+/*
+ * bad_input.c -- every kind of bad argument gets the HRESULT we chose to
+ * match Windows (crates/capi/platform/src/lib.rs explains each):
+ * NULL required pointers and misaligned WHV_REGISTER_VALUE arrays
+ * E_INVALIDARG; forged, NULL and deleted (stale) handles E_HANDLE; exit
+ * buffers below the oldest SDK's size WHV_E_INSUFFICIENT_BUFFER, while the
+ * old 144-byte size still runs; unsupported functions
+ * HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED). Without /dev/kvm only the checks
+ * that need no partition run.
+ */
+#include "guest.h"
+
+#include <stdalign.h>
+
+#define NOT_SUPPORTED HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)
+
+static const uint8_t halt[] = {0xf4};
+
+static HRESULT CALLBACK nop_io(VOID *c, WHV_EMULATOR_IO_ACCESS_INFO *a) {
+    (void)c, (void)a;
+    return S_OK;
+}
+static HRESULT CALLBACK nop_mem(VOID *c, WHV_EMULATOR_MEMORY_ACCESS_INFO *a) {
+    (void)c, (void)a;
+    return S_OK;
+}
+
+/* Checks that need no partition (and so no /dev/kvm). */
+static void without_partition(void) {
+    const WHV_PARTITION_HANDLE forged[] = {0, (WHV_PARTITION_HANDLE)1,
+                                           (WHV_PARTITION_HANDLE)0x1234,
+                                           (WHV_PARTITION_HANDLE)-1};
+    for (size_t i = 0; i < sizeof forged / sizeof forged[0]; i++) {
+        WHV_PARTITION_HANDLE h = forged[i];
+        EXPECT_HR(WHvSetupPartition(h), E_HANDLE);
+        EXPECT_HR(WHvDeletePartition(h), E_HANDLE);
+        EXPECT_HR(WHvResetPartition(h), E_HANDLE);
+        EXPECT_HR(WHvCreateVirtualProcessor(h, 0, 0), E_HANDLE);
+        EXPECT_HR(WHvCancelRunVirtualProcessor(h, 0, 0), E_HANDLE);
+        EXPECT_HR(WHvSuspendPartitionTime(h), E_HANDLE);
+        EXPECT_HR(WHvRequestInterrupt(h, NULL, 0), E_HANDLE);
+    }
+    EXPECT_HR(WHvCreatePartition(NULL), E_INVALIDARG);
+
+    UINT32 written = 0;
+    UINT32 present = 0;
+    EXPECT_HR(WHvGetCapability(WHvCapabilityCodeHypervisorPresent, NULL, 4, &written),
+              E_INVALIDARG);
+    EXPECT_HR(WHvGetCapability(WHvCapabilityCodeHypervisorPresent, &present, 2, &written),
+              WHV_E_INSUFFICIENT_BUFFER);
+    REQUIRE(written == 4); /* the size needed */
+    EXPECT_HR(WHvGetCapability((WHV_CAPABILITY_CODE)0x7777, &present, 4, &written),
+              WHV_E_UNKNOWN_CAPABILITY);
+    CHECK(WHvGetCapability(WHvCapabilityCodeHypervisorPresent, &present, 4, NULL));
+
+    /* Functions that take no partition. */
+    HANDLE h = NULL;
+    WHV_PARTITION_HANDLE p = 0;
+    EXPECT_HR(WHvAllocateVpciResource(NULL, WHvAllocateVpciResourceFlagNone, NULL, 0, &h),
+              NOT_SUPPORTED);
+    EXPECT_HR(WHvAcceptPartitionMigration(NULL, &p), NOT_SUPPORTED);
+
+    /* The emulator. */
+    WHV_EMULATOR_HANDLE e = NULL;
+    WHV_EMULATOR_CALLBACKS cbs;
+    memset(&cbs, 0, sizeof cbs);
+    EXPECT_HR(WHvEmulatorCreateEmulator(NULL, &e), E_INVALIDARG);
+    cbs.Size = sizeof cbs;
+    EXPECT_HR(WHvEmulatorCreateEmulator(&cbs, &e), E_INVALIDARG); /* no callbacks */
+    cbs.WHvEmulatorIoPortCallback = nop_io;
+    cbs.WHvEmulatorMemoryCallback = nop_mem;
+    cbs.WHvEmulatorGetVirtualProcessorRegisters = cb_get;
+    cbs.WHvEmulatorSetVirtualProcessorRegisters = cb_set;
+    cbs.WHvEmulatorTranslateGvaPage = cb_translate;
+    cbs.Size = 8;
+    EXPECT_HR(WHvEmulatorCreateEmulator(&cbs, &e), E_INVALIDARG); /* bad Size */
+    cbs.Size = sizeof cbs;
+    EXPECT_HR(WHvEmulatorCreateEmulator(&cbs, NULL), E_INVALIDARG);
+    CHECK(WHvEmulatorCreateEmulator(&cbs, &e));
+    WHV_VP_EXIT_CONTEXT vp;
+    WHV_X64_IO_PORT_ACCESS_CONTEXT io;
+    WHV_EMULATOR_STATUS status;
+    memset(&vp, 0, sizeof vp);
+    memset(&io, 0, sizeof io);
+    EXPECT_HR(WHvEmulatorTryIoEmulation(e, NULL, NULL, &io, &status), E_INVALIDARG);
+    EXPECT_HR(WHvEmulatorTryIoEmulation(e, NULL, &vp, NULL, &status), E_INVALIDARG);
+    EXPECT_HR(WHvEmulatorTryIoEmulation(e, NULL, &vp, &io, NULL), E_INVALIDARG);
+    io.InstructionByteCount = 17; /* malformed: more than 16 bytes */
+    io.AccessInfo.AccessSize = 1;
+    EXPECT_HR(WHvEmulatorTryIoEmulation(e, NULL, &vp, &io, &status), E_INVALIDARG);
+    CHECK(WHvEmulatorDestroyEmulator(e));
+    /* Stale and forged emulator handles. */
+    EXPECT_HR(WHvEmulatorDestroyEmulator(e), E_HANDLE);
+    io.InstructionByteCount = 1;
+    EXPECT_HR(WHvEmulatorTryIoEmulation(e, NULL, &vp, &io, &status), E_HANDLE);
+    EXPECT_HR(WHvEmulatorDestroyEmulator(NULL), E_HANDLE);
+    EXPECT_HR(WHvEmulatorDestroyEmulator(&cbs), E_HANDLE);
+    printf("ok: checks without a partition\n");
+}
+
+/* Every unsupported export on a valid partition. */
+static void unsupported(WHV_PARTITION_HANDLE p) {
+    UINT32 n = 0;
+    UINT8 buf[512];
+    HANDLE h = NULL;
+    WHV_TRIGGER_HANDLE trigger = NULL;
+    WHV_NOTIFICATION_PORT_HANDLE port = NULL;
+    WHV_CPUID_OUTPUT cpuid;
+    WHV_VPCI_INTERRUPT_TARGET target;
+    WHV_VPCI_DEVICE_NOTIFICATION notification;
+    WHV_VPCI_MMIO_MAPPING *mappings = NULL;
+    WHV_SYNIC_EVENT_PARAMETERS event;
+    BOOL newly = FALSE;
+    UINT64 msi_address = 0;
+    UINT32 msi_data = 0;
+    memset(&event, 0, sizeof event);
+    memset(&target, 0, sizeof target);
+    EXPECT_HR(WHvSuspendPartitionTime(p), NOT_SUPPORTED);
+    EXPECT_HR(WHvResumePartitionTime(p), NOT_SUPPORTED);
+    EXPECT_HR(WHvAdviseGpaRange(p, NULL, 0, WHvAdviseGpaRangeCodePopulate, NULL, 0), NOT_SUPPORTED);
+    EXPECT_HR(WHvGetVirtualProcessorInterruptControllerState(p, 0, buf, sizeof buf, &n), NOT_SUPPORTED);
+    EXPECT_HR(WHvSetVirtualProcessorInterruptControllerState(p, 0, buf, sizeof buf), NOT_SUPPORTED);
+    EXPECT_HR(WHvGetVirtualProcessorInterruptControllerState2(p, 0, buf, sizeof buf, &n), NOT_SUPPORTED);
+    EXPECT_HR(WHvSetVirtualProcessorInterruptControllerState2(p, 0, buf, sizeof buf), NOT_SUPPORTED);
+    EXPECT_HR(WHvRequestInterrupt(p, NULL, 0), NOT_SUPPORTED);
+    EXPECT_HR(WHvGetVirtualProcessorXsaveState(p, 0, buf, sizeof buf, &n), NOT_SUPPORTED);
+    EXPECT_HR(WHvSetVirtualProcessorXsaveState(p, 0, buf, sizeof buf), NOT_SUPPORTED);
+    EXPECT_HR(WHvGetPartitionCounters(p, WHvPartitionCounterSetMemory, buf, sizeof buf, &n), NOT_SUPPORTED);
+    EXPECT_HR(WHvGetVirtualProcessorCounters(p, 0, WHvProcessorCounterSetRuntime, buf, sizeof buf, &n), NOT_SUPPORTED);
+    EXPECT_HR(WHvRegisterPartitionDoorbellEvent(p, NULL, NULL), NOT_SUPPORTED);
+    EXPECT_HR(WHvUnregisterPartitionDoorbellEvent(p, NULL), NOT_SUPPORTED);
+    EXPECT_HR(WHvGetVirtualProcessorState(p, 0, WHvVirtualProcessorStateTypeSynicMessagePage, buf, sizeof buf, &n), NOT_SUPPORTED);
+    EXPECT_HR(WHvSetVirtualProcessorState(p, 0, WHvVirtualProcessorStateTypeSynicMessagePage, buf, sizeof buf), NOT_SUPPORTED);
+    EXPECT_HR(WHvPostVirtualProcessorSynicMessage(p, 0, 0, buf, 256), NOT_SUPPORTED);
+    EXPECT_HR(WHvGetVirtualProcessorCpuidOutput(p, 0, 0, 0, &cpuid), NOT_SUPPORTED);
+    EXPECT_HR(WHvGetInterruptTargetVpSet(p, 0, WHvX64InterruptDestinationModePhysical, &n, 1, &n), NOT_SUPPORTED);
+    EXPECT_HR(WHvStartPartitionMigration(p, &h), NOT_SUPPORTED);
+    EXPECT_HR(WHvCancelPartitionMigration(p), NOT_SUPPORTED);
+    EXPECT_HR(WHvCompletePartitionMigration(p), NOT_SUPPORTED);
+    EXPECT_HR(WHvCreateVpciDevice(p, 1, NULL, WHvCreateVpciDeviceFlagNone, NULL), NOT_SUPPORTED);
+    EXPECT_HR(WHvDeleteVpciDevice(p, 1), NOT_SUPPORTED);
+    EXPECT_HR(WHvGetVpciDeviceProperty(p, 1, WHvVpciDevicePropertyCodeHardwareIDs, buf, sizeof buf, &n), NOT_SUPPORTED);
+    EXPECT_HR(WHvGetVpciDeviceNotification(p, 1, &notification, sizeof notification), NOT_SUPPORTED);
+    EXPECT_HR(WHvMapVpciDeviceMmioRanges(p, 1, &n, &mappings), NOT_SUPPORTED);
+    EXPECT_HR(WHvUnmapVpciDeviceMmioRanges(p, 1), NOT_SUPPORTED);
+    EXPECT_HR(WHvSetVpciDevicePowerState(p, 1, PowerDeviceD0), NOT_SUPPORTED);
+    EXPECT_HR(WHvReadVpciDeviceRegister(p, 1, NULL, buf), NOT_SUPPORTED);
+    EXPECT_HR(WHvWriteVpciDeviceRegister(p, 1, NULL, buf), NOT_SUPPORTED);
+    EXPECT_HR(WHvMapVpciDeviceInterrupt(p, 1, 0, 1, &target, &msi_address, &msi_data), NOT_SUPPORTED);
+    EXPECT_HR(WHvUnmapVpciDeviceInterrupt(p, 1, 0), NOT_SUPPORTED);
+    EXPECT_HR(WHvRetargetVpciDeviceInterrupt(p, 1, 0, 0, &target), NOT_SUPPORTED);
+    EXPECT_HR(WHvRequestVpciDeviceInterrupt(p, 1, 0, 0), NOT_SUPPORTED);
+    EXPECT_HR(WHvGetVpciDeviceInterruptTarget(p, 1, 0, 0, &target, sizeof target, &n), NOT_SUPPORTED);
+    EXPECT_HR(WHvCreateTrigger(p, NULL, &trigger, &h), NOT_SUPPORTED);
+    EXPECT_HR(WHvUpdateTriggerParameters(p, NULL, trigger), NOT_SUPPORTED);
+    EXPECT_HR(WHvDeleteTrigger(p, trigger), NOT_SUPPORTED);
+    EXPECT_HR(WHvCreateNotificationPort(p, NULL, NULL, &port), NOT_SUPPORTED);
+    EXPECT_HR(WHvSetNotificationPortProperty(p, port, WHvNotificationPortPropertyPreferredTargetVp, 0), NOT_SUPPORTED);
+    EXPECT_HR(WHvDeleteNotificationPort(p, port), NOT_SUPPORTED);
+    EXPECT_HR(WHvSignalVirtualProcessorSynicEvent(p, event, &newly), NOT_SUPPORTED);
+    /* Another process's memory. */
+    EXPECT_HR(WHvMapGpaRange2(p, (HANDLE)(intptr_t)1234, buf, 0x100000, 0x1000, WHvMapGpaRangeFlagRead), NOT_SUPPORTED);
+    printf("ok: unsupported functions\n");
+}
+
+static void with_partition(void) {
+    TestVm vm;
+    vm_create(&vm, halt, sizeof halt);
+    WHV_PARTITION_HANDLE p = vm.partition;
+
+    /* Registers: NULL arrays, a misaligned value array, no such VP. */
+    WHV_REGISTER_NAME rip = WHvX64RegisterRip;
+    alignas(16) UINT8 raw[3 * sizeof(WHV_REGISTER_VALUE)];
+    WHV_REGISTER_VALUE *misaligned = (WHV_REGISTER_VALUE *)(void *)(raw + 8);
+    WHV_REGISTER_VALUE ok;
+    EXPECT_HR(WHvGetVirtualProcessorRegisters(p, 0, NULL, 1, &ok), E_INVALIDARG);
+    EXPECT_HR(WHvGetVirtualProcessorRegisters(p, 0, &rip, 1, NULL), E_INVALIDARG);
+    EXPECT_HR(WHvGetVirtualProcessorRegisters(p, 0, &rip, 1, misaligned), E_INVALIDARG);
+    EXPECT_HR(WHvSetVirtualProcessorRegisters(p, 0, &rip, 1, misaligned), E_INVALIDARG);
+    EXPECT_HR(WHvGetVirtualProcessorRegisters(p, 5, &rip, 1, &ok), WHV_E_VP_DOES_NOT_EXIST);
+    CHECK(WHvGetVirtualProcessorRegisters(p, 0, &rip, 1, &ok));
+    REQUIRE(ok.Reg64 == CODE_GPA);
+
+    /* Properties. */
+    UINT32 count = 0, written = 0;
+    EXPECT_HR(WHvGetPartitionProperty(p, WHvPartitionPropertyCodeProcessorCount, NULL, 4, &written), E_INVALIDARG);
+    CHECK(WHvGetPartitionProperty(p, WHvPartitionPropertyCodeProcessorCount, &count, sizeof count, &written));
+    REQUIRE(count == 1 && written == 4);
+    EXPECT_HR(WHvSetPartitionProperty(p, WHvPartitionPropertyCodeProcessorCount, NULL, 4), E_INVALIDARG);
+
+    /* Other pointers. */
+    EXPECT_HR(WHvCreateVirtualProcessor(p, 0, 1), E_INVALIDARG);
+    EXPECT_HR(WHvCreateVirtualProcessor2(p, 0, NULL, 1), E_INVALIDARG);
+    WHV_TRANSLATE_GVA_RESULT tr;
+    UINT64 gpa = 0;
+    EXPECT_HR(WHvTranslateGva(p, 0, 0, WHvTranslateGvaFlagValidateRead, NULL, &gpa), E_INVALIDARG);
+    EXPECT_HR(WHvTranslateGva(p, 0, 0, WHvTranslateGvaFlagValidateRead, &tr, NULL), E_INVALIDARG);
+    WHV_ACCESS_GPA_CONTROLS c;
+    c.AsUINT64 = 0;
+    EXPECT_HR(WHvReadGpaRange(p, 0, 0, c, NULL, 4), E_INVALIDARG);
+    EXPECT_HR(WHvWriteGpaRange(p, 0, 0, c, NULL, 4), E_INVALIDARG);
+    EXPECT_HR(WHvMapGpaRange(p, NULL, 0x100000, 0x1000, WHvMapGpaRangeFlagRead), E_INVALIDARG);
+
+    /* Exit-context buffers. */
+    WHV_RUN_VP_EXIT_CONTEXT ctx;
+    EXPECT_HR(WHvRunVirtualProcessor(p, 0, NULL, sizeof ctx), E_INVALIDARG);
+    EXPECT_HR(WHvRunVirtualProcessor(p, 0, &ctx, 16), WHV_E_INSUFFICIENT_BUFFER);
+    EXPECT_HR(WHvRunVirtualProcessor(p, 0, &ctx, 143), WHV_E_INSUFFICIENT_BUFFER);
+    EXPECT_HR(WHvRunVirtualProcessor(p, 7, &ctx, sizeof ctx), WHV_E_VP_DOES_NOT_EXIST);
+    /* An older SDK's 144-byte context: filled as far as it goes, not past. */
+    memset(&ctx, 0xAB, sizeof ctx);
+    CHECK(WHvRunVirtualProcessor(p, 0, &ctx, 144));
+    REQUIRE(ctx.ExitReason == WHvRunVpExitReasonX64Halt);
+    REQUIRE(((UINT8 *)&ctx)[144] == 0xAB && ((UINT8 *)&ctx)[sizeof ctx - 1] == 0xAB);
+
+    unsupported(p);
+
+    /* Delete: the handle goes stale, and stays refused after a new
+     * partition is created. */
+    CHECK(WHvEmulatorDestroyEmulator(vm.emulator));
+    CHECK(WHvDeletePartition(p));
+    EXPECT_HR(WHvDeletePartition(p), E_HANDLE);
+    EXPECT_HR(WHvSetupPartition(p), E_HANDLE);
+    EXPECT_HR(WHvRunVirtualProcessor(p, 0, &ctx, sizeof ctx), E_HANDLE);
+    EXPECT_HR(WHvGetVirtualProcessorRegisters(p, 0, &rip, 1, &ok), E_HANDLE);
+    EXPECT_HR(WHvGetPartitionCounters(p, WHvPartitionCounterSetMemory, &count, 4, &written), E_HANDLE);
+    WHV_PARTITION_HANDLE q = 0;
+    CHECK(WHvCreatePartition(&q));
+    REQUIRE(q != p);
+    EXPECT_HR(WHvSetupPartition(p), E_HANDLE);
+    CHECK(WHvDeletePartition(q));
+    munmap(vm.ram, RAM_SIZE);
+    printf("ok: checks with a partition\n");
+}
+
+int main(void) {
+    without_partition();
+    if (have_kvm()) {
+        with_partition();
+    }
+    printf("PASS\n");
+    return 0;
+}

@@ -1,0 +1,29 @@
+//! C programs compiled with gcc against `include/` and linked with
+//! libWinHvPlatform.so and libWinHvEmulation.so, run as real clients would:
+//! a long-mode guest printing through emulated port I/O, an MMIO device
+//! completed by the emulator, a cancel from a second thread, and the
+//! HRESULT of every kind of bad argument.
+
+mod support;
+
+#[test]
+fn long_mode_guest_prints_through_emulated_port_io() {
+    support::build_and_run("io_guest", true);
+}
+
+#[test]
+fn mmio_device_is_emulated() {
+    support::build_and_run("mmio_guest", true);
+}
+
+#[test]
+fn cancel_from_a_second_thread() {
+    support::build_and_run("cancel", true);
+}
+
+#[test]
+fn bad_input_gets_windows_hresults() {
+    // Runs without /dev/kvm too: the handle, pointer and emulator checks
+    // need no partition; the program skips the rest itself.
+    support::build_and_run("bad_input", false);
+}

@@ -1,0 +1,195 @@
+//! [`Emulator`]: `WHvEmulatorTryIoEmulation` and
+//! `WHvEmulatorTryMmioEmulation` — one instruction, from exit context to
+//! committed registers, and the `WHV_EMULATOR_STATUS` that says how it went.
+
+use crate::callbacks::Callbacks;
+use crate::cpu::Cpu;
+use crate::exec::{self, IoExit, fast_io, simple_io};
+use crate::status::{Step, Stop, bits, status};
+use winhv_defs::{
+    E_INVALIDARG, HRESULT, WHV_EMULATOR_STATUS, WHV_MEMORY_ACCESS_CONTEXT, WHV_VP_EXIT_CONTEXT,
+    WHV_X64_IO_PORT_ACCESS_CONTEXT, WHvMemoryAccessWrite,
+};
+
+/// The most iterations of a `rep` string instruction one emulation runs;
+/// past it RIP stays on the instruction (RCX/RSI/RDI show the progress) and
+/// the guest's next run continues it, as after an interrupt. Microsoft
+/// documents that its emulator repeats until the REP condition is met; we
+/// bound one call so that a guest-chosen RCX cannot hold the VMM's thread
+/// for billions of callbacks — the guest sees no difference.
+pub const MAX_REP_ITERATIONS: u64 = 65536;
+
+/// The instruction emulator of WinHvEmulation (`WHV_EMULATOR_HANDLE`).
+///
+/// # Status semantics
+///
+/// Both `try_*` functions return `Err(E_INVALIDARG)` for a malformed exit
+/// context (`InstructionByteCount` > 16, an I/O `AccessSize` other than 1,
+/// 2 or 4) and otherwise `Ok(status)`, as Microsoft's documentation of
+/// `WHvEmulatorTryIoEmulation`/`TryMmioEmulation` says (S_OK "in most
+/// methods of operation", E_INVALIDARG for malformed contexts). The status:
+///
+/// * `EmulationSuccessful` alone: the instruction's I/O and memory accesses
+///   were made through the callbacks exactly once and the registers (RIP
+///   advanced, RFLAGS, GPRs, XMMs) written with one set-registers call —
+///   which, as documented, happens only right before a successful return.
+///   An instruction that faults the way the CPU would (#GP/#SS from a
+///   segment limit, type or canonical check, #GP for a misaligned
+///   MOVDQA/MOVAPS/CMPXCHG16B, #AC, #PF from the translation callback's
+///   `PageNotPresent`/`PrivilegeViolation`/`InvalidPageTableFlags`) is also
+///   a success: RIP stays on the instruction and the exception is written
+///   to `WHvRegisterPendingInterruption` (with CR2 for #PF), for the next
+///   run to deliver. With RFLAGS.TF set, the single-step `#DB` trap
+///   follows the instruction (DR6.BS set), and a `rep` string instruction
+///   runs one iteration per emulation, as the CPU traps after each.
+/// * `InternalEmulationFailure`: an instruction (or form) this emulator
+///   does not emulate, or bytes that do not decode.
+/// * `IoPortCallbackFailed`, `MemoryCallbackFailed`,
+///   `TranslateGvaPageCallbackFailed`,
+///   `GetVirtualProcessorRegistersCallbackFailed`,
+///   `SetVirtualProcessorRegistersCallbackFailed`: that callback returned a
+///   failing HRESULT; emulation stopped there and no register was written.
+/// * `TranslateGvaPageCallbackGpaIsNotAligned`: the translation callback
+///   returned a GPA that is not page-aligned.
+/// * `InterruptCausedIntercept`: the exit happened while an interruption
+///   was being delivered (`ExecutionState.InterruptionPending`); emulating
+///   the instruction at RIP would be wrong, so nothing is done.
+/// * `GuestCannotBeFaulted`: the translation walk ended in a way that is
+///   not a guest page fault (`GpaUnmapped`, `GpaNoReadAccess`,
+///   `GpaNoWriteAccess`, `GpaIllegalOverlayAccess`, `Intercept`): no
+///   architectural fault exists to give the guest.
+///
+/// # Instructions
+///
+/// IN/OUT; INS/OUTS/MOVS/STOS/LODS/CMPS/SCAS with REP/REPE/REPNE, DF,
+/// address-size and segment prefixes; MOV (r/m←r|imm|sreg, r←r/m, moffs),
+/// MOVZX, MOVSX, MOVSXD, MOVBE, MOVNTI, CMOVcc; ADD OR ADC SBB AND SUB XOR CMP TEST
+/// NOT NEG INC DEC; XCHG, CMPXCHG, CMPXCHG8B, CMPXCHG16B, XADD; BT BTS BTR
+/// BTC; SHL SAL SHR SAR ROL ROR RCL RCR; SETcc; PUSH/POP; MOVD MOVQ MOVSS
+/// MOVSD MOVDQA MOVDQU MOVAPS MOVUPS MOVAPD MOVUPD MOVNTDQ MOVNTPS MOVNTPD
+/// MOVNTDQA (and their VEX.128 stores, e.g. VMOVDQU m128, xmm). In real,
+/// virtual-8086, 16/32-bit protected, compatibility and 64-bit mode.
+///
+/// Not emulated (`InternalEmulationFailure`, nothing touched): other
+/// instructions (MUL/DIV, SHLD/SHRD, BSF/BSR, x87, MMX, …), loading a
+/// segment register from memory, VEX loads into a register and VEX.256
+/// forms (the callbacks' register set has no upper YMM halves), and an
+/// instruction that cannot have caused the exit (no memory operand on a
+/// memory exit; not IN/OUT/INS/OUTS on an I/O exit).
+#[derive(Debug, Default)]
+pub struct Emulator {
+    _private: (),
+}
+
+impl Emulator {
+    /// `WHvEmulatorCreateEmulator`.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `WHvEmulatorTryIoEmulation`: emulates the instruction behind an
+    /// I/O-port exit.
+    pub fn try_io_emulation<C: Callbacks + ?Sized>(
+        &mut self,
+        cb: &mut C,
+        vp: &WHV_VP_EXIT_CONTEXT,
+        io: &WHV_X64_IO_PORT_ACCESS_CONTEXT,
+    ) -> Result<WHV_EMULATOR_STATUS, HRESULT> {
+        if io.InstructionByteCount > 16 || !matches!(io.AccessInfo.access_size(), 1 | 2 | 4) {
+            return Err(E_INVALIDARG);
+        }
+        if fast_io(io) && io.InstructionByteCount == 0 && vp.instruction_length() != 0 {
+            let len = u64::from(vp.instruction_length());
+            return Ok(run_with(cb, vp, |cpu| {
+                cpu.seed_from_io(io);
+                simple_io(cpu, io)?;
+                Ok(Some(len))
+            }));
+        }
+        let bytes = &io.InstructionBytes[..usize::from(io.InstructionByteCount)];
+        let exit = IoExit {
+            port: io.PortNumber,
+        };
+        Ok(run(cb, vp, bytes, Some(&exit), |cpu| {
+            if fast_io(io) {
+                cpu.seed_from_io(io);
+                Ok(())
+            } else {
+                cpu.load()
+            }
+        }))
+    }
+
+    /// `WHvEmulatorTryMmioEmulation`: emulates the instruction behind a
+    /// memory-access exit.
+    pub fn try_mmio_emulation<C: Callbacks + ?Sized>(
+        &mut self,
+        cb: &mut C,
+        vp: &WHV_VP_EXIT_CONTEXT,
+        mmio: &WHV_MEMORY_ACCESS_CONTEXT,
+    ) -> Result<WHV_EMULATOR_STATUS, HRESULT> {
+        if mmio.InstructionByteCount > 16 {
+            return Err(E_INVALIDARG);
+        }
+        let bytes = &mmio.InstructionBytes[..usize::from(mmio.InstructionByteCount)];
+        Ok(run(cb, vp, bytes, None, |cpu| {
+            if mmio.AccessInfo.gva_valid() != 0 {
+                let written = mmio.AccessInfo.access_type() == WHvMemoryAccessWrite.0 as u32;
+                cpu.known_page = Some((mmio.Gva & !0xfff, mmio.Gpa & !0xfff, written));
+            }
+            cpu.load()
+        }))
+    }
+}
+
+/// Loads, decodes, executes and commits; maps the outcome to a status.
+fn run<C: Callbacks + ?Sized>(
+    cb: &mut C,
+    vp: &WHV_VP_EXIT_CONTEXT,
+    bytes: &[u8],
+    io: Option<&IoExit>,
+    load: impl FnOnce(&mut Cpu<'_, C>) -> Step<()>,
+) -> WHV_EMULATOR_STATUS {
+    run_with(cb, vp, |cpu| {
+        load(cpu)?;
+        let instr = cpu.decode(bytes)?;
+        let advance = exec::execute(cpu, &instr, io)?;
+        Ok(advance.then_some(instr.len() as u64))
+    })
+}
+
+/// Runs `body` (which returns the instruction length to advance RIP by, or
+/// `None` to leave RIP), commits, injects a fault, and maps the outcome to
+/// a status.
+fn run_with<C: Callbacks + ?Sized>(
+    cb: &mut C,
+    vp: &WHV_VP_EXIT_CONTEXT,
+    body: impl FnOnce(&mut Cpu<'_, C>) -> Step<Option<u64>>,
+) -> WHV_EMULATOR_STATUS {
+    if vp.ExecutionState.interruption_pending() != 0 {
+        return status(bits::INTERRUPT_CAUSED_INTERCEPT);
+    }
+    let mut cpu = Cpu::from_exit(cb, vp);
+    let outcome = body(&mut cpu).and_then(|advance| {
+        let ip_mask = match cpu.bitness {
+            64 => u64::MAX,
+            32 => 0xffff_ffff,
+            _ => 0xffff,
+        };
+        let next = match advance {
+            Some(len) => cpu.rip.wrapping_add(len) & ip_mask,
+            None => cpu.rip,
+        };
+        cpu.commit(next)
+    });
+    let outcome = match outcome {
+        Err(Stop::Fault(exc)) => cpu.commit_fault(exc),
+        other => other,
+    };
+    match outcome {
+        Ok(()) => status(bits::SUCCESS),
+        Err(Stop::Status(b)) => status(b),
+        // commit_fault never returns a fault.
+        Err(Stop::Fault(_)) => status(bits::INTERNAL_FAILURE),
+    }
+}

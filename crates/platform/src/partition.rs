@@ -1,0 +1,576 @@
+//! [`Partition`]: a WHP partition on a KVM VM — its properties until setup,
+//! the VM and its VPs after, its GPA map — and every WHv* function that
+//! takes a partition handle and is built here.
+//!
+//! Life cycle, as on Windows: [`Partition::create`] holds properties;
+//! [`Partition::setup`] creates the KVM VM (split irqchip for an emulated
+//! local APIC, MSR exits, CPUID per VP at VP creation); dropping the
+//! partition is WHvDeletePartition and frees every fd and slot. A partition
+//! is `Send + Sync`: different VPs run on different threads at once.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use kvm_bindings::{CpuId, kvm_enable_cap};
+use kvm_ioctls::VmFd;
+use winhv_defs::*;
+
+use crate::error::{Error, Result};
+use crate::kvm::{KvmCaps, kvm, kvm_caps};
+use crate::memory::GpaMap;
+use crate::msr::MsrPolicy;
+use crate::property::{PartitionProperties, PropertyEffect};
+use crate::vp::Vp;
+
+/// The KVM side of a set-up partition.
+struct Vm {
+    fd: VmFd,
+    /// `KVM_GET_SUPPORTED_CPUID`, the base of every VP's CPUID table.
+    supported_cpuid: CpuId,
+    caps: &'static KvmCaps,
+}
+
+/// A WHP partition (`WHV_PARTITION_HANDLE`).
+///
+/// ```no_run
+/// use winhv::Partition;
+/// use winhv::defs::*;
+/// let p = Partition::create()?;
+/// p.set_property(WHvPartitionPropertyCodeProcessorCount, &1u32.to_le_bytes())?;
+/// p.setup()?;
+/// p.create_vp(0)?;
+/// # Ok::<(), winhv::Error>(())
+/// ```
+pub struct Partition {
+    props: RwLock<PartitionProperties>,
+    vm: OnceLock<Vm>,
+    setup_lock: Mutex<()>,
+    memory: RwLock<GpaMap>,
+    vps: RwLock<BTreeMap<u32, Arc<Vp>>>,
+    /// Deleted VPs, whose KVM vCPUs live until the VM does.
+    deleted_vps: RwLock<BTreeMap<u32, Arc<Vp>>>,
+    msrs: RwLock<MsrPolicy>,
+}
+
+fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|p| p.into_inner())
+}
+
+fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|p| p.into_inner())
+}
+
+fn not_set_up() -> Error {
+    Error::new(
+        WHV_E_INVALID_PARTITION_CONFIG,
+        "the partition has not been set up (WHvSetupPartition)",
+    )
+}
+
+fn no_vp(index: u32) -> Error {
+    Error::with(
+        WHV_E_VP_DOES_NOT_EXIST,
+        format!("no virtual processor with index {index}"),
+    )
+}
+
+impl Partition {
+    /// WHvCreatePartition: a partition with Windows' default properties,
+    /// not yet set up. Fails when `/dev/kvm` is unusable.
+    ///
+    /// ```no_run
+    /// let p = winhv::Partition::create()?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn create() -> Result<Partition> {
+        kvm()?;
+        Ok(Partition {
+            props: RwLock::new(PartitionProperties::new()),
+            vm: OnceLock::new(),
+            setup_lock: Mutex::new(()),
+            memory: RwLock::new(GpaMap::default()),
+            vps: RwLock::new(BTreeMap::new()),
+            deleted_vps: RwLock::new(BTreeMap::new()),
+            msrs: RwLock::new(MsrPolicy::default()),
+        })
+    }
+
+    fn vm(&self) -> Result<&Vm> {
+        self.vm.get().ok_or_else(not_set_up)
+    }
+
+    /// True once [`Partition::setup`] has succeeded.
+    pub fn is_set_up(&self) -> bool {
+        self.vm.get().is_some()
+    }
+
+    /// WHvSetPartitionProperty: sets property `code` from its buffer
+    /// (`WHV_PARTITION_PROPERTY` member bytes). After setup only the exit
+    /// properties may change; others answer `E_INVALIDARG`.
+    ///
+    /// ```no_run
+    /// use winhv::defs::*;
+    /// let p = winhv::Partition::create()?;
+    /// p.set_property(WHvPartitionPropertyCodeProcessorCount, &2u32.to_le_bytes())?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn set_property(&self, code: WHV_PARTITION_PROPERTY_CODE, buffer: &[u8]) -> Result<()> {
+        // Setup reads the properties under the setup lock: hold it so a set
+        // is either before setup or after it, never during.
+        let _setup = self.setup_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let set_up = self.is_set_up();
+        let mut props = write(&self.props);
+        let mut changed = props.clone();
+        let effect = changed.set(code, buffer, set_up)?;
+        if set_up {
+            let vm = self.vm()?;
+            match effect {
+                PropertyEffect::None => {}
+                PropertyEffect::ExtendedVmExits | PropertyEffect::MsrExitBitmap => {
+                    let policy = MsrPolicy::new(&changed);
+                    policy.apply(&vm.fd, vm.caps, false)?;
+                    *write(&self.msrs) = policy;
+                    if effect == PropertyEffect::ExtendedVmExits {
+                        for vp in read(&self.vps).values() {
+                            vp.update_guest_debug(&changed, vm.caps)?;
+                        }
+                    }
+                }
+                PropertyEffect::ExceptionExitBitmap => {
+                    for vp in read(&self.vps).values() {
+                        vp.update_guest_debug(&changed, vm.caps)?;
+                    }
+                }
+            }
+        }
+        *props = changed;
+        Ok(())
+    }
+
+    /// WHvGetPartitionProperty: writes property `code` at the start of
+    /// `buffer` and returns the bytes written.
+    ///
+    /// ```no_run
+    /// use winhv::defs::*;
+    /// let p = winhv::Partition::create()?;
+    /// let mut b = [0u8; 4];
+    /// p.get_property(WHvPartitionPropertyCodeProcessorCount, &mut b)?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn get_property(
+        &self,
+        code: WHV_PARTITION_PROPERTY_CODE,
+        buffer: &mut [u8],
+    ) -> Result<u32> {
+        read(&self.props).get(code, buffer, self.is_set_up())
+    }
+
+    /// The size in bytes of property `code`'s value (what WHvGetPartitionProperty
+    /// writes; a C caller's `WrittenSizeInBytes`).
+    ///
+    /// ```no_run
+    /// use winhv::defs::*;
+    /// let p = winhv::Partition::create()?;
+    /// assert_eq!(p.property_size(WHvPartitionPropertyCodeProcessorCount)?, 4);
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn property_size(&self, code: WHV_PARTITION_PROPERTY_CODE) -> Result<u32> {
+        read(&self.props).size(code)
+    }
+
+    /// WHvSetupPartition: creates the KVM VM from the properties. A second
+    /// call answers `WHV_E_INVALID_PARTITION_CONFIG`.
+    ///
+    /// ```no_run
+    /// let p = winhv::Partition::create()?;
+    /// p.setup()?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn setup(&self) -> Result<()> {
+        let _setup = self.setup_lock.lock().unwrap_or_else(|p| p.into_inner());
+        if self.is_set_up() {
+            return Err(Error::new(
+                WHV_E_INVALID_PARTITION_CONFIG,
+                "the partition is already set up",
+            ));
+        }
+        let props = read(&self.props).clone();
+        let kvm = kvm()?;
+        let caps = kvm_caps()?;
+        let fd = kvm
+            .create_vm()
+            .map_err(|e| Error::from_errno("KVM_CREATE_VM", e.errno()))?;
+        // VMX without unrestricted guest needs these pages for real mode;
+        // elsewhere KVM ignores or refuses them, which is harmless.
+        let _ = fd.set_tss_address(0xfffb_d000);
+        let _ = fd.set_identity_map_address(0xfffb_c000);
+        if props.local_apic_emulation_mode() != WHvX64LocalApicEmulationModeNone {
+            if !caps.split_irqchip {
+                return Err(Error::new(
+                    WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG,
+                    "local APIC emulation needs KVM_CAP_SPLIT_IRQCHIP",
+                ));
+            }
+            let cap = kvm_enable_cap {
+                cap: kvm_bindings::KVM_CAP_SPLIT_IRQCHIP,
+                ..Default::default()
+            };
+            fd.enable_cap(&cap)
+                .map_err(|e| Error::from_errno("KVM_CAP_SPLIT_IRQCHIP", e.errno()))?;
+        }
+        if let Some(ns) = props.apic_bus_cycle_ns() {
+            let mut cap = kvm_enable_cap {
+                cap: kvm_bindings::KVM_CAP_X86_APIC_BUS_CYCLES_NS,
+                ..Default::default()
+            };
+            cap.args[0] = ns;
+            fd.enable_cap(&cap)
+                .map_err(|e| Error::from_errno("KVM_CAP_X86_APIC_BUS_CYCLES_NS", e.errno()))?;
+        }
+        let policy = MsrPolicy::new(&props);
+        policy.apply(&fd, caps, true)?;
+        // KVM_GET_SUPPORTED_CPUID, fetched once per process.
+        let supported_cpuid =
+            CpuId::from_entries(crate::capability::host_capabilities().supported_cpuid())
+                .map_err(|_| Error::new(E_FAIL, "KVM's supported CPUID table is too large"))?;
+        *write(&self.msrs) = policy;
+        let _ = self.vm.set(Vm {
+            fd,
+            supported_cpuid,
+            caps,
+        });
+        Ok(())
+    }
+
+    /// WHvResetPartition: every VP back to its power-on state; memory
+    /// mappings and contents are kept.
+    ///
+    /// ```no_run
+    /// # let p = winhv::Partition::create()?;
+    /// p.reset()?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn reset(&self) -> Result<()> {
+        self.vm()?;
+        for vp in read(&self.vps).values() {
+            vp.reset()?;
+        }
+        Ok(())
+    }
+
+    /// WHvCreateVirtualProcessor: creates VP `index` (below the partition's
+    /// ProcessorCount). `flags` must be 0.
+    ///
+    /// ```no_run
+    /// # let p = winhv::Partition::create()?;
+    /// # p.setup()?;
+    /// p.create_vp(0)?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn create_vp(&self, index: u32) -> Result<()> {
+        self.create_vp2(index, &[])
+    }
+
+    /// WHvCreateVirtualProcessor2: as [`Partition::create_vp`], with VP
+    /// properties. The NUMA node property is accepted and has no effect
+    /// (KVM has no per-vCPU NUMA placement).
+    pub fn create_vp2(
+        &self,
+        index: u32,
+        properties: &[WHV_VIRTUAL_PROCESSOR_PROPERTY],
+    ) -> Result<()> {
+        let vm = self.vm()?;
+        for p in properties {
+            if p.PropertyCode != WHvVirtualProcessorPropertyCodeNumaNode {
+                return Err(Error::with(
+                    E_INVALIDARG,
+                    format!("unknown VP property {:?}", p.PropertyCode),
+                ));
+            }
+        }
+        let props = read(&self.props);
+        if index >= props.processor_count() {
+            return Err(Error::with(
+                E_INVALIDARG,
+                format!(
+                    "VP index {index} is not below the processor count {}",
+                    props.processor_count()
+                ),
+            ));
+        }
+        let mut vps = write(&self.vps);
+        if vps.contains_key(&index) {
+            return Err(Error::with(
+                WHV_E_VP_ALREADY_EXISTS,
+                format!("VP {index} exists already"),
+            ));
+        }
+        let reused = write(&self.deleted_vps).remove(&index);
+        let vp = match reused {
+            Some(vp) => {
+                vp.reset()?;
+                vp.update_guest_debug(&props, vm.caps)?;
+                vp
+            }
+            None => Vp::create(&vm.fd, index, &props, &vm.supported_cpuid, vm.caps)?,
+        };
+        vps.insert(index, vp);
+        Ok(())
+    }
+
+    /// WHvDeleteVirtualProcessor: VP `index` is gone; runs, register
+    /// accesses and cancels of it answer `WHV_E_VP_DOES_NOT_EXIST`.
+    ///
+    /// KVM cannot destroy a vCPU before its VM (its id stays taken), so the
+    /// deleted VP's vCPU is kept aside and, if the index is created again,
+    /// reused in its power-on state.
+    ///
+    /// ```no_run
+    /// # let p = winhv::Partition::create()?;
+    /// p.delete_vp(0)?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn delete_vp(&self, index: u32) -> Result<()> {
+        self.vm()?;
+        let vp = write(&self.vps)
+            .remove(&index)
+            .ok_or_else(|| no_vp(index))?;
+        // A run in progress on another thread ends with Canceled.
+        vp.cancel.cancel();
+        write(&self.deleted_vps).insert(index, vp);
+        Ok(())
+    }
+
+    fn vp(&self, index: u32) -> Result<Arc<Vp>> {
+        self.vm()?;
+        read(&self.vps)
+            .get(&index)
+            .cloned()
+            .ok_or_else(|| no_vp(index))
+    }
+
+    /// WHvRunVirtualProcessor: runs VP `index` until an exit and returns
+    /// what Windows' exit context would hold.
+    ///
+    /// ```no_run
+    /// # let p = winhv::Partition::create()?;
+    /// use winhv::defs::*;
+    /// let exit = p.run_vp(0)?;
+    /// if exit.ExitReason == WHvRunVpExitReasonX64Halt { /* … */ }
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn run_vp(&self, index: u32) -> Result<WHV_RUN_VP_EXIT_CONTEXT> {
+        let vm = self.vm()?;
+        let vp = self.vp(index)?;
+        vp.run(&self.memory, vm.caps, &self.msrs)
+    }
+
+    /// WHvCancelRunVirtualProcessor: makes VP `index`'s current run (or its
+    /// next, if none is in progress) return `WHvRunVpExitReasonCanceled`.
+    /// Callable from any thread. `flags` must be 0.
+    ///
+    /// ```no_run
+    /// # let p = winhv::Partition::create()?;
+    /// p.cancel_run_vp(0, 0)?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn cancel_run_vp(&self, index: u32, flags: u32) -> Result<()> {
+        if flags != 0 {
+            return Err(Error::new(
+                E_INVALIDARG,
+                "WHvCancelRunVirtualProcessor flags must be 0",
+            ));
+        }
+        self.vp(index)?.cancel.cancel();
+        Ok(())
+    }
+
+    /// WHvGetVirtualProcessorRegisters: `values[i]` receives register
+    /// `names[i]` of VP `index`.
+    ///
+    /// ```no_run
+    /// # let p = winhv::Partition::create()?;
+    /// use winhv::defs::*;
+    /// let mut v = [WHV_REGISTER_VALUE::default()];
+    /// p.get_vp_registers(0, &[WHvX64RegisterRip], &mut v)?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn get_vp_registers(
+        &self,
+        index: u32,
+        names: &[WHV_REGISTER_NAME],
+        values: &mut [WHV_REGISTER_VALUE],
+    ) -> Result<()> {
+        self.vp(index)?.get_registers(names, values)
+    }
+
+    /// WHvSetVirtualProcessorRegisters: sets register `names[i]` of VP
+    /// `index` to `values[i]` (all or none).
+    ///
+    /// ```no_run
+    /// # let p = winhv::Partition::create()?;
+    /// use winhv::defs::*;
+    /// let mut v = WHV_REGISTER_VALUE::default();
+    /// v.Reg64 = 0x1000;
+    /// p.set_vp_registers(0, &[WHvX64RegisterRip], &[v])?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn set_vp_registers(
+        &self,
+        index: u32,
+        names: &[WHV_REGISTER_NAME],
+        values: &[WHV_REGISTER_VALUE],
+    ) -> Result<()> {
+        self.vp(index)?.set_registers(names, values)
+    }
+
+    /// WHvMapGpaRange: maps `size` bytes of this process's memory at
+    /// `source` into the guest at `gpa` with `flags` access. Page-aligned;
+    /// overlapping an existing mapping answers `E_INVALIDARG`. The memory
+    /// may be reserved without access (`PROT_NONE`) and made accessible
+    /// later; the guest then gets a memory-access exit when it touches a
+    /// page that is still inaccessible.
+    ///
+    /// # Safety
+    /// `source..source+size` must stay mapped in this process until it is
+    /// unmapped from the guest or the partition is dropped; the guest (and
+    /// KVM) write to it at any time.
+    ///
+    /// ```no_run
+    /// use winhv::defs::*;
+    /// # let p = winhv::Partition::create()?;
+    /// # p.setup()?;
+    /// // Page-aligned memory that is never freed (a VMM would mmap it).
+    /// let layout = std::alloc::Layout::from_size_align(0x2000, 0x1000).unwrap();
+    /// // SAFETY: a non-zero size.
+    /// let mem = unsafe { std::alloc::alloc_zeroed(layout) };
+    /// let rwx = WHvMapGpaRangeFlagRead | WHvMapGpaRangeFlagWrite | WHvMapGpaRangeFlagExecute;
+    /// // SAFETY: `mem` is never freed, so it outlives the partition.
+    /// unsafe { p.map_gpa_range(mem.cast(), 0x0, 0x2000, rwx)? };
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub unsafe fn map_gpa_range(
+        &self,
+        source: *mut std::ffi::c_void,
+        gpa: u64,
+        size: u64,
+        flags: WHV_MAP_GPA_RANGE_FLAGS,
+    ) -> Result<()> {
+        let vm = self.vm()?;
+        // SAFETY: forwarded from this function's contract.
+        unsafe { write(&self.memory).map(&vm.fd, source as u64, gpa, size, flags.0 as u32) }
+    }
+
+    /// WHvUnmapGpaRange: unmaps every mapped page of `gpa..gpa+size`
+    /// (splitting mappings that extend beyond it).
+    ///
+    /// ```no_run
+    /// # let p = winhv::Partition::create()?;
+    /// p.unmap_gpa_range(0x1000, 0x1000)?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn unmap_gpa_range(&self, gpa: u64, size: u64) -> Result<()> {
+        let vm = self.vm()?;
+        write(&self.memory).unmap(&vm.fd, gpa, size)
+    }
+
+    /// WHvReadGpaRange: copies guest memory at `gpa` into `buffer`.
+    ///
+    /// ```no_run
+    /// # let p = winhv::Partition::create()?;
+    /// let mut b = [0u8; 8];
+    /// p.read_gpa_range(0x1000, &mut b)?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn read_gpa_range(&self, gpa: u64, buffer: &mut [u8]) -> Result<()> {
+        self.vm()?;
+        read(&self.memory).read(gpa, buffer)
+    }
+
+    /// WHvWriteGpaRange: copies `data` into guest memory at `gpa`.
+    ///
+    /// ```no_run
+    /// # let p = winhv::Partition::create()?;
+    /// p.write_gpa_range(0x1000, &[0xf4])?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn write_gpa_range(&self, gpa: u64, data: &[u8]) -> Result<()> {
+        self.vm()?;
+        read(&self.memory).write(gpa, data)
+    }
+
+    /// WHvQueryGpaRangeDirtyBitmap: one bit per page of `gpa..gpa+size`
+    /// that the guest wrote since the last query, into `bitmap` (`None`
+    /// only clears). The range must be mapped with TrackDirtyPages.
+    ///
+    /// ```no_run
+    /// # let p = winhv::Partition::create()?;
+    /// let mut bits = [0u64; 1];
+    /// p.query_gpa_range_dirty_bitmap(0, 0x10000, Some(&mut bits))?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn query_gpa_range_dirty_bitmap(
+        &self,
+        gpa: u64,
+        size: u64,
+        bitmap: Option<&mut [u64]>,
+    ) -> Result<()> {
+        let vm = self.vm()?;
+        write(&self.memory).query_dirty(&vm.fd, gpa, size, bitmap)
+    }
+
+    /// WHvTranslateGva: walks VP `index`'s page tables for `gva` with
+    /// `flags`; returns the result code and, on success, the GPA.
+    ///
+    /// ```no_run
+    /// use winhv::defs::*;
+    /// # let p = winhv::Partition::create()?;
+    /// let (result, gpa) = p.translate_gva(0, 0x40_0000, WHvTranslateGvaFlagValidateRead)?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn translate_gva(
+        &self,
+        index: u32,
+        gva: u64,
+        flags: WHV_TRANSLATE_GVA_FLAGS,
+    ) -> Result<(WHV_TRANSLATE_GVA_RESULT, u64)> {
+        let vp = self.vp(index)?;
+        let flags = winhv_paging::TranslateFlags::from_bits(flags.0 as u32).ok_or(Error::new(
+            E_INVALIDARG,
+            "unknown WHV_TRANSLATE_GVA_FLAGS bits",
+        ))?;
+        let (regs, sregs) = vp.paging_registers()?;
+        let map = read(&self.memory);
+        match crate::translate::translate(&map, &regs, &sregs, gva, flags) {
+            Ok(t) => Ok((
+                WHV_TRANSLATE_GVA_RESULT {
+                    ResultCode: WHvTranslateGvaResultSuccess,
+                    Reserved: 0,
+                },
+                t.gpa,
+            )),
+            Err(winhv_paging::TranslateError::Fault(f)) => Ok((
+                WHV_TRANSLATE_GVA_RESULT {
+                    ResultCode: WHV_TRANSLATE_GVA_RESULT_CODE(f.code() as i32),
+                    Reserved: 0,
+                },
+                0,
+            )),
+            Err(winhv_paging::TranslateError::Contended) => Err(Error::new(
+                E_FAIL,
+                "the guest kept changing its page tables during the walk",
+            )),
+        }
+    }
+}
+
+impl Drop for Partition {
+    /// WHvDeletePartition: VPs, slots and the VM are released.
+    fn drop(&mut self) {
+        // The vCPU fds first, then (with the fields) the VM fd: KVM frees
+        // the VM and all its memory slots at once when the last closes.
+        // (Deleting slots one by one would cost an SRCU grace period each.)
+        drop(std::mem::take(&mut *write(&self.vps)));
+        drop(std::mem::take(&mut *write(&self.deleted_vps)));
+    }
+}

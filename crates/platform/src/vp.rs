@@ -1,0 +1,362 @@
+//! One virtual processor: its KVM vCPU (with kvm_run mapped and its sync
+//! area enabled for regs, sregs and events), its register cache, its
+//! cancellation state, and its power-on state for WHvResetPartition.
+//!
+//! A VP is run by one thread at a time: the run holds the VP's lock, and a
+//! second run or a register access meanwhile answers
+//! `WHV_E_INVALID_VP_STATE`. Cancellation does not take the lock.
+
+use std::sync::{Arc, Mutex, TryLockError};
+
+use kvm_bindings::{
+    CpuId, KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_USE_SW_BP, kvm_debugregs, kvm_fpu, kvm_guest_debug,
+    kvm_mp_state, kvm_regs, kvm_sregs, kvm_vcpu_events, kvm_xcrs,
+};
+use kvm_ioctls::{SyncReg, VcpuFd, VmFd};
+use winhv_defs::*;
+
+use crate::cancel::CancelState;
+use crate::error::{Error, Result};
+use crate::exit::{ExitInputs, translate_exit};
+use crate::kvm::KvmCaps;
+use crate::memory::GpaMap;
+use crate::msr::{MsrAction, MsrPolicy};
+use crate::property::PartitionProperties;
+use crate::registers::RegisterState;
+use crate::run::{Completion, KvmExit, run};
+
+/// The state KVM gives a new vCPU, restored by a partition reset.
+struct PowerOn {
+    regs: kvm_regs,
+    sregs: kvm_sregs,
+    fpu: kvm_fpu,
+    events: kvm_vcpu_events,
+    mp_state: kvm_mp_state,
+    xcrs: Option<kvm_xcrs>,
+    debugregs: kvm_debugregs,
+}
+
+/// What only the running thread touches.
+struct VpState {
+    vcpu: VcpuFd,
+    regs: RegisterState,
+    completion: Completion,
+    power_on: PowerOn,
+}
+
+/// A virtual processor of a partition.
+pub(crate) struct Vp {
+    /// WHvCancelRunVirtualProcessor's state; usable without the lock.
+    pub(crate) cancel: CancelState,
+    state: Mutex<VpState>,
+}
+
+fn busy() -> Error {
+    Error::new(
+        WHV_E_INVALID_VP_STATE,
+        "the virtual processor is running on another thread",
+    )
+}
+
+impl Vp {
+    /// WHvCreateVirtualProcessor: creates vCPU `index` on `vm` with the
+    /// partition's CPUID table, TSC rate and exception-exit settings.
+    pub(crate) fn create(
+        vm: &VmFd,
+        index: u32,
+        props: &PartitionProperties,
+        supported: &CpuId,
+        caps: &KvmCaps,
+    ) -> Result<Arc<Vp>> {
+        let mut vcpu = vm
+            .create_vcpu(u64::from(index))
+            .map_err(|e| Error::from_errno("KVM_CREATE_VCPU", e.errno()))?;
+        let cpuid = props.kvm_cpuid_vp(supported, index)?;
+        vcpu.set_cpuid2(&cpuid)
+            .map_err(|e| Error::from_errno("KVM_SET_CPUID2", e.errno()))?;
+        if let Some(value) = props.arch_capabilities() {
+            // IA32_ARCH_CAPABILITIES as the partition's features describe it.
+            let entry = kvm_bindings::kvm_msr_entry {
+                index: 0x10a,
+                data: value,
+                ..Default::default()
+            };
+            let msrs = kvm_bindings::Msrs::from_entries(&[entry])
+                .map_err(|_| Error::new(E_FAIL, "MSR list allocation"))?;
+            vcpu.set_msrs(&msrs)
+                .map_err(|e| Error::from_errno("KVM_SET_MSRS", e.errno()))?;
+        }
+        if let Some(khz) = props.tsc_khz_override() {
+            vcpu.set_tsc_khz(khz)
+                .map_err(|e| Error::from_errno("KVM_SET_TSC_KHZ", e.errno()))?;
+        }
+        apply_guest_debug(&vcpu, props, caps)?;
+        vcpu.set_sync_valid_reg(SyncReg::Register);
+        vcpu.set_sync_valid_reg(SyncReg::SystemRegister);
+        vcpu.set_sync_valid_reg(SyncReg::VcpuEvents);
+        let power_on = PowerOn {
+            regs: vcpu.get_regs()?,
+            sregs: vcpu.get_sregs()?,
+            fpu: vcpu.get_fpu()?,
+            events: vcpu.get_vcpu_events()?,
+            mp_state: vcpu.get_mp_state()?,
+            xcrs: vcpu.get_xcrs().ok(),
+            debugregs: vcpu.get_debug_regs()?,
+        };
+        let immediate_exit: *mut u8 = &mut vcpu.get_kvm_run().immediate_exit;
+        // SAFETY: `immediate_exit` points into this vCPU's kvm_run mapping,
+        // owned by `vcpu`, which lives in the same `Vp` as the CancelState
+        // and is dropped with it.
+        let cancel = unsafe { CancelState::new(immediate_exit) };
+        Ok(Arc::new(Vp {
+            cancel,
+            state: Mutex::new(VpState {
+                vcpu,
+                regs: RegisterState::new(),
+                completion: Completion::None,
+                power_on,
+            }),
+        }))
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, VpState>> {
+        match self.state.try_lock() {
+            Ok(g) => Ok(g),
+            Err(TryLockError::WouldBlock) => Err(busy()),
+            // A panic while holding the lock (a bug): the state is still
+            // KVM's; keep going.
+            Err(TryLockError::Poisoned(p)) => Ok(p.into_inner()),
+        }
+    }
+
+    /// WHvGetVirtualProcessorRegisters.
+    pub(crate) fn get_registers(
+        &self,
+        names: &[WHV_REGISTER_NAME],
+        values: &mut [WHV_REGISTER_VALUE],
+    ) -> Result<()> {
+        let mut g = self.lock()?;
+        let s = &mut *g;
+        s.regs.get(&mut s.vcpu, names, values)
+    }
+
+    /// WHvSetVirtualProcessorRegisters.
+    pub(crate) fn set_registers(
+        &self,
+        names: &[WHV_REGISTER_NAME],
+        values: &[WHV_REGISTER_VALUE],
+    ) -> Result<()> {
+        let mut g = self.lock()?;
+        let s = &mut *g;
+        s.regs.set(&mut s.vcpu, names, values)
+    }
+
+    /// WHvRunVirtualProcessor: runs until an exit the VMM must see.
+    pub(crate) fn run(
+        &self,
+        map: &std::sync::RwLock<GpaMap>,
+        caps: &KvmCaps,
+        msrs: &std::sync::RwLock<MsrPolicy>,
+    ) -> Result<WHV_RUN_VP_EXIT_CONTEXT> {
+        let mut g = self.lock()?;
+        let s = &mut *g;
+        let inputs_map = || map.read().unwrap_or_else(|p| p.into_inner());
+        // A window already open is reported without running (KVM on PVM
+        // never exits for an interrupt window; elsewhere this saves a run).
+        if s.regs.interrupt_notification() && window_open(s)? {
+            let map = inputs_map();
+            let inputs = ExitInputs { map: &map, caps };
+            return translate_exit(
+                &mut s.vcpu,
+                &mut s.regs,
+                &inputs,
+                KvmExit::InterruptWindow,
+                &mut s.completion,
+            );
+        }
+        loop {
+            if let Err(e) = s.regs.before_run(&mut s.vcpu) {
+                if e.hresult != E_INVALIDARG {
+                    return Err(e);
+                }
+                // KVM refused the state the VMM set: Windows reports that
+                // as an exit of the run.
+                let map = inputs_map();
+                let inputs = ExitInputs { map: &map, caps };
+                return translate_exit(
+                    &mut s.vcpu,
+                    &mut s.regs,
+                    &inputs,
+                    KvmExit::InvalidState,
+                    &mut s.completion,
+                );
+            }
+            s.vcpu.get_kvm_run().request_interrupt_window =
+                u8::from(s.regs.interrupt_notification());
+            let exit = run(&mut s.vcpu, &self.cancel, &mut s.completion);
+            s.regs.after_run(&mut s.vcpu);
+            let exit = exit?;
+            if let KvmExit::RdMsr { index, reason } | KvmExit::WrMsr { index, reason, .. } = exit {
+                let write = matches!(exit, KvmExit::WrMsr { .. });
+                let action = msrs
+                    .read()
+                    .map_or(MsrAction::Exit, |p| p.action(index, write, reason));
+                if action != MsrAction::Exit {
+                    complete_msr_here(&mut s.vcpu, action);
+                    continue;
+                }
+            }
+            let map = inputs_map();
+            let inputs = ExitInputs { map: &map, caps };
+            if matches!(exit, KvmExit::Hlt) && s.regs.interrupt_notification() && window_open(s)? {
+                // The guest halted with interrupts deliverable and the VMM
+                // waiting for that: report the window, at the HLT (Windows
+                // exits before it; it runs again if nothing is injected).
+                let regs = &mut s.vcpu.sync_regs_mut().regs;
+                regs.rip = regs.rip.wrapping_sub(1);
+                s.vcpu.set_sync_dirty_reg(SyncReg::Register);
+                return translate_exit(
+                    &mut s.vcpu,
+                    &mut s.regs,
+                    &inputs,
+                    KvmExit::InterruptWindow,
+                    &mut s.completion,
+                );
+            }
+            return translate_exit(&mut s.vcpu, &mut s.regs, &inputs, exit, &mut s.completion);
+        }
+    }
+
+    /// Puts the VP back in its power-on state (WHvResetPartition).
+    pub(crate) fn reset(&self) -> Result<()> {
+        let mut g = self.lock()?;
+        let s = &mut *g;
+        let p = &s.power_on;
+        // Pending completions of the last exit are dropped with the state:
+        // flush them first so KVM does not apply them to the new state.
+        if !matches!(s.completion, Completion::None) {
+            self.cancel.set_immediate_exit();
+            let _ = s.vcpu.run();
+            self.cancel.clear_immediate_exit();
+            s.completion = Completion::None;
+        }
+        s.vcpu.get_kvm_run().kvm_dirty_regs = 0;
+        s.vcpu.set_regs(&p.regs)?;
+        s.vcpu.set_sregs(&p.sregs)?;
+        s.vcpu.set_fpu(&p.fpu)?;
+        s.vcpu.set_vcpu_events(&p.events)?;
+        s.vcpu.set_mp_state(p.mp_state)?;
+        if let Some(x) = &p.xcrs {
+            s.vcpu.set_xcrs(x)?;
+        }
+        s.vcpu.set_debug_regs(&p.debugregs)?;
+        s.regs.reset();
+        self.cancel.reset();
+        Ok(())
+    }
+
+    /// The registers WHvTranslateGva reads (CR0, CR3, CR4, EFER, RFLAGS,
+    /// SS for the CPL), through the register cache so that values the VMM
+    /// set and KVM has not loaded yet count.
+    pub(crate) fn paging_registers(&self) -> Result<(kvm_regs, kvm_sregs)> {
+        let names = [
+            WHvX64RegisterCr0,
+            WHvX64RegisterCr3,
+            WHvX64RegisterCr4,
+            WHvX64RegisterEfer,
+            WHvX64RegisterRflags,
+            WHvX64RegisterSs,
+        ];
+        let mut values = [WHV_REGISTER_VALUE::default(); 6];
+        self.get_registers(&names, &mut values)?;
+        // SAFETY: the register cache writes 64-bit registers through Reg64.
+        let r64 = |v: &WHV_REGISTER_VALUE| unsafe { v.Reg64 };
+        let (cr0, cr3, cr4, efer, rflags) = (
+            r64(&values[0]),
+            r64(&values[1]),
+            r64(&values[2]),
+            r64(&values[3]),
+            r64(&values[4]),
+        );
+        // SAFETY: and segment registers through Segment.
+        let ss = unsafe { values[5].Segment };
+        let mut sregs = kvm_sregs {
+            cr0,
+            cr3,
+            cr4,
+            efer,
+            ..Default::default()
+        };
+        sregs.ss = crate::registers::segment_to_kvm(&ss);
+        Ok((
+            kvm_regs {
+                rflags,
+                ..Default::default()
+            },
+            sregs,
+        ))
+    }
+
+    /// Pushes changed exception-exit settings into KVM.
+    pub(crate) fn update_guest_debug(
+        &self,
+        props: &PartitionProperties,
+        caps: &KvmCaps,
+    ) -> Result<()> {
+        if !caps.guest_debug_sw_bp {
+            // Nothing to tell KVM (and no reason to wait for a running VP).
+            return Ok(());
+        }
+        let g = self.lock()?;
+        apply_guest_debug(&g.vcpu, props, caps)
+    }
+}
+
+/// Whether an external interrupt could be delivered now: RFLAGS.IF set, no
+/// interrupt shadow, nothing being injected.
+fn window_open(s: &mut VpState) -> Result<bool> {
+    let names = [
+        WHvX64RegisterRflags,
+        WHvRegisterInterruptState,
+        WHvRegisterPendingInterruption,
+    ];
+    let mut v = [WHV_REGISTER_VALUE::default(); 3];
+    s.regs.get(&mut s.vcpu, &names, &mut v)?;
+    // SAFETY: these registers are returned through Reg64 / their 64-bit
+    // bitfield unions, all of which are plain u64s.
+    let r64 = |v: &WHV_REGISTER_VALUE| unsafe { v.Reg64 };
+    let (rflags, state, pending) = (r64(&v[0]), r64(&v[1]), r64(&v[2]));
+    Ok(rflags & (1 << 9) != 0 && state & 1 == 0 && pending & 1 == 0)
+}
+
+/// `KVM_SET_GUEST_DEBUG` for the exception exits KVM can give (#BP, and
+/// only where the start-up probe saw it work).
+fn apply_guest_debug(vcpu: &VcpuFd, props: &PartitionProperties, caps: &KvmCaps) -> Result<()> {
+    let wanted = props.extended_vm_exits().exception_exit() != 0
+        && props.exception_exit_bitmap() & (1 << 3) != 0;
+    if !caps.guest_debug_sw_bp {
+        return Ok(());
+    }
+    let control = if wanted {
+        KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP
+    } else {
+        0
+    };
+    let dbg = kvm_guest_debug {
+        control,
+        ..Default::default()
+    };
+    vcpu.set_guest_debug(&dbg)
+        .map_err(|e| Error::from_errno("KVM_SET_GUEST_DEBUG", e.errno()))
+}
+
+/// Completes an MSR exit without the VMM: IgnoreWriteReadZero reads 0 and
+/// drops the write; Fault lets KVM inject #GP.
+fn complete_msr_here(vcpu: &mut VcpuFd, action: MsrAction) {
+    let run = vcpu.get_kvm_run();
+    // SAFETY: the last exit was KVM_EXIT_X86_RDMSR/WRMSR, so `msr` is the
+    // union's live member until the next KVM_RUN.
+    let msr = unsafe { &mut run.__bindgen_anon_1.msr };
+    msr.data = 0;
+    msr.error = u8::from(action == MsrAction::Fault);
+}

@@ -1,0 +1,3 @@
+/* winhvplatform.h -- the lower-case spelling of WinHvPlatform.h, for code that includes it
+ * that way (file names are case-sensitive on Linux). Part of winhv. */
+#include "WinHvPlatform.h"
