@@ -9,29 +9,34 @@ use winhv_defs::*;
 use crate::registers::Registers;
 use crate::segment::{Segment, TableRegister};
 
+// Every value starts from `default()` (all 16 bytes zero) so that no byte
+// of the union is left uninitialised, whichever member the platform reads.
+
 fn r64(v: u64) -> WHV_REGISTER_VALUE {
-    WHV_REGISTER_VALUE { Reg64: v }
+    let mut value = WHV_REGISTER_VALUE::default();
+    value.Reg64 = v;
+    value
 }
 
 fn segment(s: &Segment) -> WHV_REGISTER_VALUE {
-    WHV_REGISTER_VALUE {
-        Segment: WHV_X64_SEGMENT_REGISTER {
-            Base: s.base,
-            Limit: s.limit,
-            Selector: s.selector,
-            Attributes: s.attributes,
-        },
-    }
+    let mut value = WHV_REGISTER_VALUE::default();
+    value.Segment = WHV_X64_SEGMENT_REGISTER {
+        Base: s.base,
+        Limit: s.limit,
+        Selector: s.selector,
+        Attributes: s.attributes,
+    };
+    value
 }
 
 fn table(t: &TableRegister) -> WHV_REGISTER_VALUE {
-    WHV_REGISTER_VALUE {
-        Table: WHV_X64_TABLE_REGISTER {
-            Pad: [0; 3],
-            Limit: t.limit,
-            Base: t.base,
-        },
-    }
+    let mut value = WHV_REGISTER_VALUE::default();
+    value.Table = WHV_X64_TABLE_REGISTER {
+        Pad: [0; 3],
+        Limit: t.limit,
+        Base: t.base,
+    };
+    value
 }
 
 /// The names and values that load `r` into a WHP virtual processor, in an

@@ -227,6 +227,18 @@ impl Partition {
             fd.enable_cap(&cap)
                 .map_err(|e| Error::from_errno("KVM_CAP_X86_APIC_BUS_CYCLES_NS", e.errno()))?;
         }
+        // Lets PendingEvent carry an exception's payload (CR2, DR6) as WHP's
+        // does. Kernels without it answer PendingEvent writes with
+        // ERROR_NOT_SUPPORTED instead (registers/events.rs).
+        if fd.check_extension_raw(u64::from(kvm_bindings::KVM_CAP_EXCEPTION_PAYLOAD)) > 0 {
+            let mut cap = kvm_enable_cap {
+                cap: kvm_bindings::KVM_CAP_EXCEPTION_PAYLOAD,
+                ..Default::default()
+            };
+            cap.args[0] = 1;
+            fd.enable_cap(&cap)
+                .map_err(|e| Error::from_errno("KVM_CAP_EXCEPTION_PAYLOAD", e.errno()))?;
+        }
         let policy = MsrPolicy::new(&props);
         policy.apply(&fd, caps, true)?;
         // KVM_GET_SUPPORTED_CPUID, fetched once per process.

@@ -19,11 +19,13 @@ struct Answer {
 }
 
 fn u32_at(b: &[u8], at: usize) -> u32 {
-    b.get(at..at + 4).map_or(0, |s| u32::from_le_bytes(s.try_into().unwrap_or([0; 4])))
+    b.get(at..at + 4)
+        .map_or(0, |s| u32::from_le_bytes(s.try_into().unwrap_or([0; 4])))
 }
 
 fn u64_at(b: &[u8], at: usize) -> u64 {
-    b.get(at..at + 8).map_or(0, |s| u64::from_le_bytes(s.try_into().unwrap_or([0; 8])))
+    b.get(at..at + 8)
+        .map_or(0, |s| u64::from_le_bytes(s.try_into().unwrap_or([0; 8])))
 }
 
 /// The set fields of a bitfield value, by accessor name (`name=value` for
@@ -45,8 +47,15 @@ fn set_fields(value: u64, fields: &[(&str, u32, u32)]) -> Vec<String> {
 
 fn flags(value: u64, fields: &[(&str, u32, u32)]) -> (String, Value) {
     let set = set_fields(value, fields);
-    let summary = if set.is_empty() { "none".to_string() } else { set.join(" ") };
-    (format!("{value:#018x}: {summary}"), json!({ "raw": value, "set": set }))
+    let summary = if set.is_empty() {
+        "none".to_string()
+    } else {
+        set.join(" ")
+    };
+    (
+        format!("{value:#018x}: {summary}"),
+        json!({ "raw": value, "set": set }),
+    )
 }
 
 fn decode(code: WHV_CAPABILITY_CODE, b: &[u8]) -> (String, Value) {
@@ -60,14 +69,19 @@ fn decode(code: WHV_CAPABILITY_CODE, b: &[u8]) -> (String, Value) {
         WHvCapabilityCodeX64MsrExitBitmap => flags(u64_at(b, 0), WHV_X64_MSR_EXIT_BITMAP::FIELDS),
         WHvCapabilityCodeSchedulerFeatures => flags(u64_at(b, 0), WHV_SCHEDULER_FEATURES::FIELDS),
         WHvCapabilityCodeProcessorFeatures => flags(u64_at(b, 0), WHV_PROCESSOR_FEATURES::FIELDS),
-        WHvCapabilityCodeProcessorXsaveFeatures => flags(u64_at(b, 0), WHV_PROCESSOR_XSAVE_FEATURES::FIELDS),
+        WHvCapabilityCodeProcessorXsaveFeatures => {
+            flags(u64_at(b, 0), WHV_PROCESSOR_XSAVE_FEATURES::FIELDS)
+        }
         WHvCapabilityCodeProcessorPerfmonFeatures => {
             flags(u64_at(b, 0), WHV_PROCESSOR_PERFMON_FEATURES::FIELDS)
         }
         WHvCapabilityCodeExceptionExitBitmap => {
             let bitmap = u64_at(b, 0);
             let vectors: Vec<u32> = (0..64).filter(|v| bitmap & (1 << v) != 0).collect();
-            (format!("{bitmap:#x}: vectors {vectors:?}"), json!({ "raw": bitmap, "vectors": vectors }))
+            (
+                format!("{bitmap:#x}: vectors {vectors:?}"),
+                json!({ "raw": bitmap, "vectors": vectors }),
+            )
         }
         WHvCapabilityCodeGpaRangePopulateFlags => {
             let v = u32_at(b, 0);
@@ -98,7 +112,10 @@ fn decode(code: WHV_CAPABILITY_CODE, b: &[u8]) -> (String, Value) {
         WHvCapabilityCodeSyntheticProcessorFeaturesBanks => {
             let count = u32_at(b, 0);
             let (s0, v0) = flags(u64_at(b, 8), WHV_SYNTHETIC_PROCESSOR_FEATURES::FIELDS);
-            (format!("{count} banks; bank 0 {s0}"), json!({ "banks": count, "bank0": v0 }))
+            (
+                format!("{count} banks; bank 0 {s0}"),
+                json!({ "banks": count, "bank0": v0 }),
+            )
         }
         WHvCapabilityCodeProcessorFrequencyCap => {
             let supported = u32_at(b, 0) & 1 != 0;
@@ -125,9 +142,17 @@ fn answers() -> Vec<Answer> {
                 .map_err(|e| e.hresult);
             let (summary, value) = match &bytes {
                 Ok(b) => decode(code, b),
-                Err(h) => (format!("error {h}"), json!({ "error": format!("{h}"), "hresult": h.0 })),
+                Err(h) => (
+                    format!("error {h}"),
+                    json!({ "error": format!("{h}"), "hresult": h.0 }),
+                ),
             };
-            Answer { code, bytes, summary, value }
+            Answer {
+                code,
+                bytes,
+                summary,
+                value,
+            }
         })
         .collect()
 }
@@ -150,7 +175,11 @@ pub fn print(as_json: bool) -> Result<(), Error> {
         println!("{}", serde_json::to_string_pretty(&Value::Array(rows))?);
     } else {
         for a in &answers {
-            let name = a.code.name().unwrap_or("?").trim_start_matches("WHvCapabilityCode");
+            let name = a
+                .code
+                .name()
+                .unwrap_or("?")
+                .trim_start_matches("WHvCapabilityCode");
             println!("{name:<32} {}", a.summary);
         }
     }

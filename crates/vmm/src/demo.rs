@@ -63,14 +63,26 @@ pub fn run() -> Result<(), Error> {
                 }
                 // As on Windows: the VMM completes the instruction itself.
                 let rip = exit.VpContext.Rip + u64::from(exit.VpContext.instruction_length());
-                partition.set_vp_registers(0, &[WHvX64RegisterRip], &[WHV_REGISTER_VALUE { Reg64: rip }])?;
+                partition.set_vp_registers(
+                    0,
+                    &[WHvX64RegisterRip],
+                    &[WHV_REGISTER_VALUE { Reg64: rip }],
+                )?;
             }
             WHvRunVpExitReasonX64Halt => break,
-            other => return Err(format!("unexpected exit {other:?} at RIP {:#x}", exit.VpContext.Rip).into()),
+            other => {
+                return Err(
+                    format!("unexpected exit {other:?} at RIP {:#x}", exit.VpContext.Rip).into(),
+                );
+            }
         }
     }
     if output != GREETING.as_bytes() {
-        return Err(format!("the guest wrote {:?}, expected {GREETING:?}", String::from_utf8_lossy(&output)).into());
+        return Err(format!(
+            "the guest wrote {:?}, expected {GREETING:?}",
+            String::from_utf8_lossy(&output)
+        )
+        .into());
     }
     println!("exits by reason:");
     for (reason, count) in &exits {

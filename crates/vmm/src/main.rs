@@ -4,8 +4,13 @@
 //! * `winhv run` — the built-in demo guest: real mode → long mode, a
 //!   greeting through port I/O, HLT; prints what the guest wrote and a count
 //!   of exits by reason.
+//! * `winhv bench [--json] [--svg FILE]` — each winhv operation beside the
+//!   same work done with raw KVM in the same run (crate `winhv-bench`).
 #![allow(unsafe_code, reason = "mmap of guest RAM and WHvMapGpaRange of it")]
-#![allow(non_upper_case_globals, reason = "WHP constants keep their Windows names")]
+#![allow(
+    non_upper_case_globals,
+    reason = "WHP constants keep their Windows names"
+)]
 
 mod caps;
 mod demo;
@@ -31,6 +36,44 @@ enum Command {
     },
     /// Run the built-in demo guest (real mode → long mode, greeting, HLT).
     Run,
+    /// Measure winhv beside raw KVM and print one table.
+    Bench {
+        /// Print JSON rows (name, winhv_ns, kvm_ns, ratio, added_ns, note).
+        #[arg(long)]
+        json: bool,
+        /// Also write a bar chart of the ratios as SVG to this file.
+        #[arg(long, value_name = "FILE")]
+        svg: Option<std::path::PathBuf>,
+        /// Timed batches per side; the median is reported.
+        #[arg(long, default_value_t = 21)]
+        batches: u32,
+        /// Only rows whose name contains this text.
+        #[arg(long)]
+        filter: Option<String>,
+    },
+}
+
+fn bench(
+    json: bool,
+    svg: Option<std::path::PathBuf>,
+    batches: u32,
+    filter: Option<String>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let options = winhv_bench::Options {
+        batches: batches.max(1),
+        filter,
+        ..Default::default()
+    };
+    let rows = winhv_bench::run(&options);
+    if json {
+        println!("{}", winhv_bench::render_json(&rows));
+    } else {
+        print!("{}", winhv_bench::render_table(&rows));
+    }
+    if let Some(path) = svg {
+        std::fs::write(path, winhv_bench::render_svg(&rows))?;
+    }
+    Ok(())
 }
 
 fn main() -> std::process::ExitCode {
@@ -38,6 +81,12 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Caps { json } => caps::print(json),
         Command::Run => demo::run(),
+        Command::Bench {
+            json,
+            svg,
+            batches,
+            filter,
+        } => bench(json, svg, batches, filter),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

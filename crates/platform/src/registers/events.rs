@@ -18,13 +18,13 @@
 //!   in the flags); without it a pending exception cannot be written.
 //!   A pending ExtINT event (`WHvX64PendingEventExtInt`) has no KVM
 //!   counterpart (KVM's queued external vector is not visible to user
-//!   space): writing one answers E_NOTIMPL, and it never reads back.
+//!   space): writing one answers HRESULT_ERROR_NOT_SUPPORTED, and it never reads back.
 
 use kvm_bindings::{
     KVM_VCPUEVENT_VALID_PAYLOAD, KVM_VCPUEVENT_VALID_SHADOW, KVM_X86_SHADOW_INT_MOV_SS,
     kvm_vcpu_events,
 };
-use winhv_defs::{E_INVALIDARG, E_NOTIMPL};
+use winhv_defs::{E_INVALIDARG, HRESULT_ERROR_NOT_SUPPORTED};
 
 use crate::{Error, Result};
 
@@ -172,7 +172,7 @@ pub(crate) fn set_pending_event(ev: &mut kvm_vcpu_events, v: u128) -> Result<()>
     }
     if kind == EVENT_EXT_INT {
         return Err(Error::new(
-            E_NOTIMPL,
+            HRESULT_ERROR_NOT_SUPPORTED,
             "PendingEvent: KVM cannot hold a pending ExtINT event",
         ));
     }
@@ -194,7 +194,7 @@ pub(crate) fn set_pending_event(ev: &mut kvm_vcpu_events, v: u128) -> Result<()>
     }
     if ev.flags & KVM_VCPUEVENT_VALID_PAYLOAD == 0 {
         return Err(Error::new(
-            E_NOTIMPL,
+            HRESULT_ERROR_NOT_SUPPORTED,
             "PendingEvent: a pending exception needs KVM_CAP_EXCEPTION_PAYLOAD enabled on the VM",
         ));
     }
@@ -312,13 +312,13 @@ mod tests {
         let mut no_payload = kvm_vcpu_events::default();
         assert_eq!(
             set_pending_event(&mut no_payload, v).unwrap_err().hresult,
-            E_NOTIMPL
+            HRESULT_ERROR_NOT_SUPPORTED
         );
         assert_eq!(
             set_pending_event(&mut ev, 1 | 5 << 1 | 0x30 << 8)
                 .unwrap_err()
                 .hresult,
-            E_NOTIMPL
+            HRESULT_ERROR_NOT_SUPPORTED
         );
     }
 }

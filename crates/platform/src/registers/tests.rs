@@ -738,14 +738,14 @@ fn pending_page_fault_event_delivers_its_cr2() {
     cap.args[0] = 1;
     if let Err(e) = g.vm.enable_cap(&cap) {
         println!(
-            "KVM_CAP_EXCEPTION_PAYLOAD unavailable ({e}): PendingEvent writes answer E_NOTIMPL"
+            "KVM_CAP_EXCEPTION_PAYLOAD unavailable ({e}): PendingEvent writes answer HRESULT_ERROR_NOT_SUPPORTED"
         );
         g.mem.write(HLT_AT, &[0xf4]);
         g.protected_mode(HLT_AT);
         let e = g
             .set(&[(WHvRegisterPendingEvent, v128(1 | 14 << 16))])
             .unwrap_err();
-        assert_eq!(e.hresult, E_NOTIMPL);
+        assert_eq!(e.hresult, HRESULT_ERROR_NOT_SUPPORTED);
         return;
     }
     g.mem.write(HLT_AT, &[0xf4]);

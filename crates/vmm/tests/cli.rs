@@ -1,0 +1,107 @@
+//! The `winhv` command, run as a user runs it.
+
+use std::process::Command;
+
+fn winhv(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_winhv"))
+        .args(args)
+        .output()
+        .expect("the winhv binary runs")
+}
+
+fn kvm_available() -> bool {
+    if std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/kvm")
+        .is_ok()
+    {
+        true
+    } else {
+        println!("SKIPPED: no /dev/kvm");
+        false
+    }
+}
+
+#[test]
+fn caps_json_lists_every_capability_code() {
+    let out = winhv(&["caps", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let rows = rows.as_array().expect("an array");
+    assert_eq!(rows.len(), winhv_defs::WHV_CAPABILITY_CODE::ALL.len());
+    let present = rows
+        .iter()
+        .find(|r| r["name"] == "WHvCapabilityCodeHypervisorPresent")
+        .expect("HypervisorPresent row");
+    let kvm = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/kvm")
+        .is_ok();
+    assert_eq!(present["value"], serde_json::Value::Bool(kvm));
+}
+
+#[test]
+fn caps_table_has_a_line_per_code() {
+    let out = winhv(&["caps"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    assert_eq!(
+        text.lines().count(),
+        winhv_defs::WHV_CAPABILITY_CODE::ALL.len()
+    );
+    assert!(text.lines().any(|l| l.starts_with("ProcessorVendor")));
+}
+
+#[test]
+fn run_prints_the_greeting_and_exit_counts() {
+    if !kvm_available() {
+        return;
+    }
+    let out = winhv(&["run"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "stdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.starts_with(winhv_guest::programs::GREETING),
+        "{stdout}"
+    );
+    // One port write per greeting byte, then the HLT.
+    let io = format!(
+        "WHvRunVpExitReasonX64IoPortAccess {:>14}",
+        winhv_guest::programs::GREETING.len()
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>()
+                == io.split_whitespace().collect::<Vec<_>>()),
+        "{stdout}"
+    );
+    assert!(stdout.contains("WHvRunVpExitReasonX64Halt"), "{stdout}");
+}
+
+#[test]
+fn bench_json_for_one_row() {
+    if !kvm_available() {
+        return;
+    }
+    let out = winhv(&["bench", "--json", "--batches", "1", "--filter", "HLT exit"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let rows = rows.as_array().expect("an array");
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0]["ratio"].is_number(), "{rows:?}");
+}
