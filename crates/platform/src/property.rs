@@ -711,18 +711,15 @@ impl PartitionProperties {
     }
 
     /// `CpuidExitList`: always empty (KVM cannot exit on CPUID).
+    #[cfg(test)]
     pub(crate) fn cpuid_exit_list(&self) -> &[u32] {
         &[]
     }
 
     /// `CpuidResultList`.
+    #[cfg(test)]
     pub(crate) fn cpuid_results(&self) -> &[WHV_X64_CPUID_RESULT] {
         &self.cpuid_results
-    }
-
-    /// `CpuidResultList2`.
-    pub(crate) fn cpuid_results2(&self) -> &[WHV_X64_CPUID_RESULT2] {
-        &self.cpuid_results2
     }
 
     /// `MsrActionList`.
@@ -736,6 +733,7 @@ impl PartitionProperties {
     }
 
     /// `ProcessorFeaturesBanks` as (bank 0, bank 1).
+    #[cfg(test)]
     pub(crate) fn processor_features(&self) -> (WHV_PROCESSOR_FEATURES, WHV_PROCESSOR_FEATURES1) {
         (
             WHV_PROCESSOR_FEATURES {
@@ -748,6 +746,7 @@ impl PartitionProperties {
     }
 
     /// `ProcessorXsaveFeatures`.
+    #[cfg(test)]
     pub(crate) fn xsave_features(&self) -> WHV_PROCESSOR_XSAVE_FEATURES {
         WHV_PROCESSOR_XSAVE_FEATURES {
             AsUINT64: self.features.xsave,
@@ -755,6 +754,7 @@ impl PartitionProperties {
     }
 
     /// `ProcessorPerfmonFeatures`.
+    #[cfg(test)]
     pub(crate) fn perfmon_features(&self) -> WHV_PROCESSOR_PERFMON_FEATURES {
         WHV_PROCESSOR_PERFMON_FEATURES {
             AsUINT64: self.features.perfmon,
@@ -762,16 +762,19 @@ impl PartitionProperties {
     }
 
     /// `ProcessorClFlushSize` (CPUID units of 8 bytes).
+    #[cfg(test)]
     pub(crate) fn clflush_size(&self) -> u8 {
         self.clflush_size
     }
 
     /// `ProcessorClockFrequency` in Hz.
+    #[cfg(test)]
     pub(crate) fn processor_clock_frequency(&self) -> u64 {
         self.processor_clock_hz
     }
 
     /// `InterruptClockFrequency` in Hz.
+    #[cfg(test)]
     pub(crate) fn interrupt_clock_frequency(&self) -> u64 {
         self.interrupt_clock_hz
     }
@@ -808,6 +811,7 @@ impl PartitionProperties {
     /// local APIC mode's APIC/x2APIC bits, then CpuidResultList and the
     /// CpuidResultList2 entries that are not VP-specific. Prefer
     /// [`Self::kvm_cpuid_vp`], which also gives each VP its APIC ID.
+    #[cfg(test)]
     pub(crate) fn kvm_cpuid(&self, supported: &CpuId) -> Result<CpuId> {
         self.build_cpuid(supported, None)
     }
