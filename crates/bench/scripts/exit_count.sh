@@ -12,7 +12,8 @@
 set -eu
 N=${1:-1000}
 shift || true
-[ $# -gt 0 ] || set -- "port I/O exit round trip" "MMIO exit round trip" "HLT exit round trip"
+[ $# -gt 0 ] || set -- "port I/O exit round trip" "MMIO exit round trip" "HLT exit round trip" \
+    "MMIO exit + TryMmioEmulation" "port I/O exit + TryIoEmulation"
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 OUT=${OUT:-$(mktemp -d)}

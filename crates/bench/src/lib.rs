@@ -14,7 +14,8 @@
 //! | [`raw`] | the raw-KVM side (VM, vCPU, register loading) |
 //! | [`whp`] | the winhv side (partition, mapping, register loading) |
 //! | [`host_memory`] | anonymous host memory backing guest RAM |
-//! | [`workloads`] | the rows: exits, registers, lifecycle, memory, translation, cancel |
+//! | [`emu_callbacks`] | winhv-emu's callbacks over a `Partition`, and the [`emu_callbacks::Device`] both sides feed |
+//! | [`workloads`] | the rows: exits, emulated exits, registers, lifecycle, memory, translation, cancel |
 //!
 //! ```no_run
 //! let rows = winhv_bench::run(&winhv_bench::Options::default());
@@ -22,9 +23,10 @@
 //! ```
 #![allow(
     unsafe_code,
-    reason = "guest memory mmap, a raw KVM ioctl, the kick signal"
+    reason = "guest memory mmap, a raw KVM ioctl, the kick signal, reading an exit context's union"
 )]
 
+pub mod emu_callbacks;
 pub mod error;
 pub mod host_memory;
 pub mod measure;

@@ -3,7 +3,7 @@
 
 use winhv::Partition;
 use winhv::defs::*;
-use winhv_guest::{Registers, Segment, TableRegister};
+use winhv_guest::Registers;
 
 use crate::error::{Error, Result};
 use crate::host_memory::HostMemory;
@@ -53,42 +53,6 @@ impl WhpVm {
     }
 }
 
-/// The register names [`set_registers`] loads, in its value order.
-pub const ENTRY_REGISTERS: [WHV_REGISTER_NAME; 32] = [
-    WHvX64RegisterRax,
-    WHvX64RegisterRcx,
-    WHvX64RegisterRdx,
-    WHvX64RegisterRbx,
-    WHvX64RegisterRsp,
-    WHvX64RegisterRbp,
-    WHvX64RegisterRsi,
-    WHvX64RegisterRdi,
-    WHvX64RegisterR8,
-    WHvX64RegisterR9,
-    WHvX64RegisterR10,
-    WHvX64RegisterR11,
-    WHvX64RegisterR12,
-    WHvX64RegisterR13,
-    WHvX64RegisterR14,
-    WHvX64RegisterR15,
-    WHvX64RegisterRip,
-    WHvX64RegisterRflags,
-    WHvX64RegisterCr0,
-    WHvX64RegisterCr3,
-    WHvX64RegisterCr4,
-    WHvX64RegisterEfer,
-    WHvX64RegisterCs,
-    WHvX64RegisterDs,
-    WHvX64RegisterEs,
-    WHvX64RegisterFs,
-    WHvX64RegisterGs,
-    WHvX64RegisterSs,
-    WHvX64RegisterTr,
-    WHvX64RegisterLdtr,
-    WHvX64RegisterGdtr,
-    WHvX64RegisterIdtr,
-];
-
 /// The 16 general registers, in encoding order.
 pub const GPRS: [WHV_REGISTER_NAME; 16] = [
     WHvX64RegisterRax,
@@ -116,54 +80,11 @@ pub fn reg64(x: u64) -> WHV_REGISTER_VALUE {
     v
 }
 
-fn segment(s: &Segment) -> WHV_REGISTER_VALUE {
-    let mut v = WHV_REGISTER_VALUE::default();
-    v.Segment = WHV_X64_SEGMENT_REGISTER {
-        Base: s.base,
-        Limit: s.limit,
-        Selector: s.selector,
-        Attributes: s.attributes,
-    };
-    v
-}
-
-fn table(t: &TableRegister) -> WHV_REGISTER_VALUE {
-    let mut v = WHV_REGISTER_VALUE::default();
-    v.Table = WHV_X64_TABLE_REGISTER {
-        Pad: [0; 3],
-        Limit: t.limit,
-        Base: t.base,
-    };
-    v
-}
-
 /// Loads a `winhv_guest` register state into VP 0 with one
-/// WHvSetVirtualProcessorRegisters call.
+/// WHvSetVirtualProcessorRegisters call (the shared `winhv_guest::whp` list).
 pub fn set_registers(p: &Partition, r: &Registers) -> Result<()> {
-    let mut values = [WHV_REGISTER_VALUE::default(); 32];
-    for (value, gpr) in values.iter_mut().zip(r.gprs()) {
-        *value = reg64(gpr);
-    }
-    let rest = [
-        reg64(r.rip),
-        reg64(r.rflags),
-        reg64(r.cr0),
-        reg64(r.cr3),
-        reg64(r.cr4),
-        reg64(r.efer),
-        segment(&r.cs),
-        segment(&r.ds),
-        segment(&r.es),
-        segment(&r.fs),
-        segment(&r.gs),
-        segment(&r.ss),
-        segment(&r.tr),
-        segment(&r.ldtr),
-        table(&r.gdtr),
-        table(&r.idtr),
-    ];
-    values[16..].copy_from_slice(&rest);
-    Ok(p.set_vp_registers(0, &ENTRY_REGISTERS, &values)?)
+    let (names, values) = winhv_guest::whp::registers(r);
+    Ok(p.set_vp_registers(0, &names, &values)?)
 }
 
 /// Advances VP 0's RIP past the instruction of `exit`, as a WHP VMM does

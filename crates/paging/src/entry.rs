@@ -42,13 +42,15 @@ pub(crate) const fn bits(lo: u32, hi: u32) -> u64 {
 /// The bits of an entry at `level` (1 = PTE … 5 = PML5E) that must be zero.
 ///
 /// `large` says whether the entry maps a page (PS=1 where PS is honoured);
-/// `maxphy` is MAXPHYADDR, already clamped to 32..=52.
+/// `maxphy` is MAXPHYADDR, already clamped to 32..=52; without `gb_pages`
+/// (CPUID Page1GB) PS in a long-mode PDPTE is reserved.
 pub(crate) const fn reserved_mask(
     mode: PagingMode,
     level: u8,
     large: bool,
     nxe: bool,
     maxphy: u32,
+    gb_pages: bool,
 ) -> u64 {
     let xd = if nxe { 0 } else { XD };
     match mode {
@@ -75,6 +77,7 @@ pub(crate) const fn reserved_mask(
         PagingMode::FourLevel | PagingMode::FiveLevel => {
             let level_bits = match level {
                 4 | 5 => PS,
+                3 if large && !gb_pages => PS,
                 3 if large => bits(13, 30),
                 2 if large => bits(13, 21),
                 _ => 0,

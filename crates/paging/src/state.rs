@@ -85,10 +85,14 @@ pub struct PagingState {
     /// (KVM reports them in `kvm_sregs2.pdptrs`). `None` reads them from
     /// guest memory at CR3 instead. Only used in PAE mode.
     pub pae_pdptes: Option<[u64; 4]>,
+    /// Whether the guest's CPU has 1 GiB pages (CPUID 0x8000_0001
+    /// EDX[26], Page1GB). Without them, PS in a long-mode PDPTE is a
+    /// reserved bit. Defaults to true.
+    pub gb_pages: bool,
 }
 
 impl Default for PagingState {
-    /// Everything zero (paging off, CPL 0), MAXPHYADDR 52.
+    /// Everything zero (paging off, CPL 0), MAXPHYADDR 52, 1 GiB pages.
     fn default() -> Self {
         Self {
             cr0: 0,
@@ -101,6 +105,7 @@ impl Default for PagingState {
             pkrs: 0,
             max_phys_addr_bits: 52,
             pae_pdptes: None,
+            gb_pages: true,
         }
     }
 }
@@ -126,6 +131,7 @@ impl PagingState {
             pkrs: 0,
             max_phys_addr_bits: 52,
             pae_pdptes: None,
+            gb_pages: true,
         }
     }
 

@@ -228,7 +228,7 @@ fn walk<M: GuestPhysMemory + ?Sized>(
             (PagingMode::FourLevel | PagingMode::FiveLevel, 2 | 3) => value & PS != 0,
             _ => false,
         };
-        if value & entry::reserved_mask(mode, level, large, nxe, maxphy) != 0 {
+        if value & entry::reserved_mask(mode, level, large, nxe, maxphy, state.gb_pages) != 0 {
             return Err(FaultKind::ReservedBits { level, entry_gpa });
         }
         if !pdpte {

@@ -25,6 +25,7 @@
 //! handler does nothing, but a blocking system call that thread is in at
 //! that moment returns `EINTR` (Rust's std retries those it owns).
 
+use std::cell::Cell;
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 
@@ -69,6 +70,34 @@ pub(crate) fn install_signal_handler() {
     });
 }
 
+thread_local! {
+    /// The calling thread's kernel id once asked for (0: not yet).
+    static TID: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The calling thread's kernel thread id, with one `gettid` per thread (and
+/// one more in a child after `fork`, whose only thread has a new id).
+fn current_tid() -> u64 {
+    static AT_FORK: Once = Once::new();
+    extern "C" fn forget_tid() {
+        // Runs in the child's only thread: its cached id is the parent's.
+        let _ = TID.try_with(|t| t.set(0));
+    }
+    let cached = TID.try_with(Cell::get).unwrap_or(0);
+    if cached != 0 {
+        return cached;
+    }
+    AT_FORK.call_once(|| {
+        // SAFETY: registers a child-side fork handler that only clears a
+        // thread-local integer.
+        unsafe { libc::pthread_atfork(None, None, Some(forget_tid)) };
+    });
+    // SAFETY: gettid has no preconditions.
+    let tid = unsafe { libc::gettid() } as u64;
+    let _ = TID.try_with(|t| t.set(tid));
+    tid
+}
+
 impl CancelState {
     /// A state for a VP whose `kvm_run.immediate_exit` byte is at
     /// `immediate_exit`.
@@ -109,9 +138,7 @@ impl CancelState {
     /// Called by the running thread before a `KVM_RUN`: publishes it and
     /// tells whether a cancel is pending (then consumed).
     pub(crate) fn enter(&self) -> bool {
-        // SAFETY: gettid has no preconditions.
-        let me = unsafe { libc::gettid() } as u64;
-        self.running.store(me, Ordering::SeqCst);
+        self.running.store(current_tid(), Ordering::SeqCst);
         self.consume()
     }
 

@@ -115,8 +115,21 @@ pub(crate) fn gpr(regs: &kvm_regs, index: usize) -> u64 {
 }
 
 /// Among the instructions that end exactly at the end of `before` (the up
-/// to 15 bytes preceding RIP), the shortest plain form performing `access`;
-/// returns it with its length.
+/// to 15 bytes preceding RIP), the one that performed `access`; returns it
+/// with its length.
+///
+/// Bytes before an instruction can decode in more than one way: a suffix
+/// of the real instruction may itself be a valid instruction making a
+/// write of the same size and data through another address (`41 c6 43 58
+/// 82`, `mov byte [r11+0x58], 0x82`, ends with `c6 43 58 82`, `mov byte
+/// [rbx+0x58], 0x82`), and the previous instruction's last bytes may read
+/// as redundant prefixes of this one. So every candidate is decoded; the
+/// longest one fixes the operand (a suffix that drops a REX, SIB or
+/// operand-size byte accesses another address or size), and the shortest
+/// candidate with that same mnemonic, operand size and address is returned
+/// (redundant prefixes change nothing). A caller that
+/// knows the accessed address should use [`match_retired_at`], which is
+/// exact.
 pub(crate) fn match_retired(
     before: &[u8],
     regs: &kvm_regs,
@@ -124,20 +137,79 @@ pub(crate) fn match_retired(
     rip: u64,
     access: Access,
 ) -> Option<(Instruction, usize)> {
+    pick(candidates(before, regs, sregs, rip, access, None), regs, sregs)
+}
+
+/// [`match_retired`] for an MMIO write whose guest-physical address is
+/// `gpa`: only candidates whose operand address has `gpa`'s page offset
+/// count.
+#[cfg_attr(
+    not(test),
+    allow(dead_code, reason = "for exit.rs's MMIO write path (see run.rs)")
+)]
+pub(crate) fn match_retired_at(
+    before: &[u8],
+    regs: &kvm_regs,
+    sregs: &kvm_sregs,
+    rip: u64,
+    access: Access,
+    gpa: u64,
+) -> Option<(Instruction, usize)> {
+    pick(candidates(before, regs, sregs, rip, access, Some(gpa)), regs, sregs)
+}
+
+/// The candidates (instruction, length) performing `access`, shortest
+/// first, at most one per length.
+fn candidates(
+    before: &[u8],
+    regs: &kvm_regs,
+    sregs: &kvm_sregs,
+    rip: u64,
+    access: Access,
+    gpa: Option<u64>,
+) -> Vec<(Instruction, usize)> {
     let bitness = bitness(regs, sregs);
+    let mut found = Vec::new();
     for len in 1..=before.len().min(15) {
         let bytes = &before[before.len() - len..];
         let Some(i) = decode(bytes, bitness, rip.wrapping_sub(len as u64)) else {
             continue;
         };
-        if i.len() != len {
+        if i.len() != len || !performs(&i, regs, sregs, bitness, access) {
             continue;
         }
-        if performs(&i, regs, sregs, bitness, access) {
-            return Some((i, len));
+        if let Some(gpa) = gpa {
+            let at = memory_address(&i, regs, sregs);
+            if at.is_none_or(|a| a & 0xfff != gpa & 0xfff) {
+                continue;
+            }
         }
+        found.push((i, len));
     }
-    None
+    found
+}
+
+fn pick(
+    found: Vec<(Instruction, usize)>,
+    regs: &kvm_regs,
+    sregs: &kvm_sregs,
+) -> Option<(Instruction, usize)> {
+    let (longest, _) = found.last()?;
+    let same = |i: &Instruction| {
+        i.mnemonic() == longest.mnemonic()
+            && i.memory_size() == longest.memory_size()
+            && memory_address(i, regs, sregs) == memory_address(longest, regs, sregs)
+    };
+    found.iter().find(|(i, _)| same(i)).copied()
+}
+
+/// `value` masked to its low `size` bytes.
+fn low(value: u64, size: u8) -> u64 {
+    if size >= 8 {
+        value
+    } else {
+        value & ((1u64 << (u32::from(size) * 8)) - 1)
+    }
 }
 
 fn performs(
@@ -167,32 +239,102 @@ fn performs(
             port_ok && src.size() == usize::from(size) && value(src) == Some(u64::from(data))
         }
         Access::MemWrite { size, data } => {
-            if i.mnemonic() != Mnemonic::Mov || i.op_count() != 2 || i.op0_kind() != OpKind::Memory
-            {
+            if i.op_count() == 0 || i.op0_kind() != OpKind::Memory {
                 return false;
             }
-            if i.memory_size().size() != usize::from(size) {
+            // The whole operand, or the first fragment of one that crosses
+            // a page (KVM reports each part as its own exit).
+            let operand = i.memory_size().size();
+            if operand < usize::from(size) || (operand > 8 && size > 8) {
                 return false;
             }
-            let mask = if size >= 8 {
-                u64::MAX
-            } else {
-                (1u64 << (u32::from(size) * 8)) - 1
-            };
-            let src = match i.op1_kind() {
+            let check = |v: Option<u64>| v.is_some_and(|v| low(v, size) == low(data, size));
+            let source = || match i.op1_kind() {
                 OpKind::Register => value(i.op1_register()),
-                OpKind::Immediate8 | OpKind::Immediate16 | OpKind::Immediate32 => {
-                    Some(i.immediate(1))
-                }
-                OpKind::Immediate8to16
+                OpKind::Immediate8
+                | OpKind::Immediate16
+                | OpKind::Immediate32
+                | OpKind::Immediate8to16
                 | OpKind::Immediate8to32
                 | OpKind::Immediate8to64
                 | OpKind::Immediate32to64 => Some(i.immediate(1)),
                 _ => None,
             };
-            src.is_some_and(|v| v & mask == data & mask)
+            match i.mnemonic() {
+                // Plain stores: no register changes to undo.
+                Mnemonic::Mov | Mnemonic::Movnti if i.op1_kind() != OpKind::Memory => {
+                    if i.op1_kind() == OpKind::Register && i.op1_register().is_segment_register()
+                    {
+                        return operand == usize::from(size);
+                    }
+                    operand <= 8 && check(source())
+                }
+                Mnemonic::Movbe => {
+                    let swapped = value(i.op1_register()).map(|v| match operand {
+                        2 => u64::from((v as u16).swap_bytes()),
+                        4 => u64::from((v as u32).swap_bytes()),
+                        _ => v.swap_bytes(),
+                    });
+                    check(swapped)
+                }
+                m if setcc(m) => operand == 1 && size == 1 && data & 0xff <= 1,
+                // SSE/AVX stores: the XMM source is not in kvm_regs; the
+                // size and (by the caller) the address decide.
+                Mnemonic::Movd
+                | Mnemonic::Movq
+                | Mnemonic::Movss
+                | Mnemonic::Movsd
+                | Mnemonic::Movdqa
+                | Mnemonic::Movdqu
+                | Mnemonic::Movaps
+                | Mnemonic::Movups
+                | Mnemonic::Movapd
+                | Mnemonic::Movupd
+                | Mnemonic::Movntdq
+                | Mnemonic::Movntps
+                | Mnemonic::Movntpd
+                | Mnemonic::Movlps
+                | Mnemonic::Movhps
+                | Mnemonic::Movlpd
+                | Mnemonic::Movhpd
+                | Mnemonic::Vmovd
+                | Mnemonic::Vmovq
+                | Mnemonic::Vmovdqa
+                | Mnemonic::Vmovdqu
+                | Mnemonic::Vmovaps
+                | Mnemonic::Vmovups
+                | Mnemonic::Vmovapd
+                | Mnemonic::Vmovupd
+                | Mnemonic::Vmovntdq => {
+                    i.op1_kind() == OpKind::Register && i.op1_register().is_xmm()
+                }
+                _ => false,
+            }
         }
     }
+}
+
+/// The SETcc mnemonics.
+fn setcc(m: Mnemonic) -> bool {
+    use Mnemonic::*;
+    matches!(
+        m,
+        Seto | Setno
+            | Setb
+            | Setae
+            | Sete
+            | Setne
+            | Setbe
+            | Seta
+            | Sets
+            | Setns
+            | Setp
+            | Setnp
+            | Setl
+            | Setge
+            | Setle
+            | Setg
+    )
 }
 
 /// The linear address of memory operand 0 or 1 of `i` (the one that is

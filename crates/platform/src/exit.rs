@@ -23,7 +23,7 @@ use crate::kvm::KvmCaps;
 use crate::memory::GpaMap;
 use crate::registers::{RegisterState, segment_from_kvm};
 use crate::run::{Completion, KvmExit};
-use crate::translate::{code_address, cpl, read_linear};
+use crate::translate::{CodeCache, code_address, cpl, read_code};
 
 const CR0_PE: u64 = 1;
 const CR0_AM: u64 = 1 << 18;
@@ -52,47 +52,106 @@ fn vp_context(regs: &kvm_regs, sregs: &kvm_sregs, events: &kvm_vcpu_events) -> W
     ctx
 }
 
-/// Up to 16 instruction bytes at CS:`rip`, and how many could be read.
-fn instruction_bytes(map: &GpaMap, regs: &kvm_regs, sregs: &kvm_sregs, rip: u64) -> ([u8; 16], u8) {
-    let mut bytes = [0u8; 16];
-    let n = read_linear(map, regs, sregs, code_address(sregs, rip), &mut bytes);
-    (bytes, n as u8)
+/// Bytes read before CS:RIP for finding a retired instruction.
+const BEFORE: usize = 15;
+/// Instruction bytes reported at CS:RIP.
+const AT: usize = 16;
+
+/// The guest code around CS:RIP, read once per exit: [`BEFORE`] bytes
+/// before it when a retired instruction must be found, and [`AT`] bytes
+/// at it. Bytes outside `lo..hi` could not be read.
+struct Code {
+    /// Linear address of `buf[0]`.
+    start: u64,
+    buf: [u8; BEFORE + AT],
+    len: usize,
+    lo: usize,
+    hi: usize,
 }
 
-/// The up to 15 bytes that end at CS:`rip` (right-aligned in the result)
-/// and how many could be read.
-fn bytes_before(map: &GpaMap, regs: &kvm_regs, sregs: &kvm_sregs, rip: u64) -> ([u8; 15], usize) {
-    let mut buf = [0u8; 15];
-    let end = code_address(sregs, rip);
-    // Bytes in RIP's page first; then, if they can be read, the previous
-    // page's.
-    let in_page = ((end & 0xfff) as usize).min(15);
-    let got = read_linear(
-        map,
-        regs,
-        sregs,
-        end.wrapping_sub(in_page as u64),
-        &mut buf[15 - in_page..],
-    );
-    if got < in_page {
-        return (buf, 0);
-    }
-    let rest = 15 - in_page;
-    if rest > 0 {
-        let start = end.wrapping_sub(15);
-        let mut prev = [0u8; 15];
-        if read_linear(map, regs, sregs, start, &mut prev[..rest]) == rest {
-            buf[..rest].copy_from_slice(&prev[..rest]);
-            return (buf, 15);
+impl Code {
+    fn read(inputs: &mut ExitInputs<'_>, regs: &kvm_regs, sregs: &kvm_sregs, before: bool) -> Self {
+        let lin = code_address(sregs, regs.rip);
+        let back = if before { BEFORE } else { 0 };
+        let start = lin.wrapping_sub(back as u64);
+        let mut buf = [0u8; BEFORE + AT];
+        let len = back + AT;
+        let (lo, hi) = read_code(inputs.map, inputs.code, regs, sregs, start, &mut buf[..len]);
+        Self {
+            start,
+            buf,
+            len,
+            lo,
+            hi,
         }
     }
-    (buf, in_page)
+
+    /// Up to 16 bytes at linear address `lin` and how many could be read
+    /// (up to the first byte that cannot), or `None` when they are not all
+    /// inside this window.
+    fn at(&self, lin: u64) -> Option<([u8; 16], u8)> {
+        let o = lin.wrapping_sub(self.start);
+        if o > (self.len - AT) as u64 {
+            return None;
+        }
+        let o = o as usize;
+        let n = if self.lo <= o && o < self.hi {
+            (self.hi - o).min(AT)
+        } else {
+            0
+        };
+        let mut bytes = [0u8; 16];
+        bytes[..n].copy_from_slice(&self.buf[o..o + n]);
+        Some((bytes, n as u8))
+    }
+
+    /// The up to 15 bytes that end at the window's RIP (right-aligned in
+    /// the result) and how many could be read: those in RIP's page, and
+    /// the previous page's only if all of them can be read. The window
+    /// must have been read with `before`.
+    fn before(&self) -> ([u8; 15], usize) {
+        let mut out = [0u8; 15];
+        if self.len < BEFORE + AT {
+            return (out, 0);
+        }
+        let lin = self.start.wrapping_add(BEFORE as u64);
+        let in_page = ((lin & 0xfff) as usize).min(BEFORE);
+        let readable = |a: usize, b: usize| a >= b || (self.lo <= a && b <= self.hi);
+        let split = BEFORE - in_page;
+        if !readable(split, BEFORE) {
+            return (out, 0);
+        }
+        out[split..].copy_from_slice(&self.buf[split..BEFORE]);
+        if split > 0 && readable(0, split) {
+            out[..split].copy_from_slice(&self.buf[..split]);
+            return (out, BEFORE);
+        }
+        (out, in_page)
+    }
+}
+
+/// Up to 16 instruction bytes at CS:`regs.rip`, and how many could be
+/// read: from `code` when it holds them, else read afresh.
+fn instruction_bytes(
+    inputs: &mut ExitInputs<'_>,
+    code: Option<&Code>,
+    regs: &kvm_regs,
+    sregs: &kvm_sregs,
+) -> ([u8; 16], u8) {
+    let lin = code_address(sregs, regs.rip);
+    if let Some(r) = code.and_then(|c| c.at(lin)) {
+        return r;
+    }
+    let c = Code::read(inputs, regs, sregs, false);
+    c.at(lin).unwrap_or(([0; 16], 0))
 }
 
 /// What the exit path needs besides the VP's KVM objects.
 pub(crate) struct ExitInputs<'a> {
     pub(crate) map: &'a GpaMap,
     pub(crate) caps: &'a KvmCaps,
+    /// The VP's remembered code-page walks.
+    pub(crate) code: &'a mut CodeCache,
 }
 
 /// Fills `ctx` for `exit`; may move RIP back to a retired instruction and
@@ -100,7 +159,7 @@ pub(crate) struct ExitInputs<'a> {
 pub(crate) fn translate_exit(
     vcpu: &mut VcpuFd,
     regstate: &mut RegisterState,
-    inputs: &ExitInputs<'_>,
+    mut inputs: ExitInputs<'_>,
     exit: KvmExit,
     completion: &mut Completion,
 ) -> Result<WHV_RUN_VP_EXIT_CONTEXT> {
@@ -119,7 +178,7 @@ pub(crate) fn translate_exit(
             };
         }
         KvmExit::IoIn { port, size, count } => {
-            let (bytes, n) = instruction_bytes(inputs.map, &regs, &sregs, regs.rip);
+            let (bytes, n) = instruction_bytes(&mut inputs, None, &regs, &sregs);
             let insn = decode::decode(
                 &bytes[..usize::from(n)],
                 decode::bitness(&regs, &sregs),
@@ -154,8 +213,10 @@ pub(crate) fn translate_exit(
             let mut len = 0;
             let mut string = count > 1;
             let mut rep = false;
+            let mut code = None;
             if inputs.caps.pio_out_retired {
-                let (before, avail) = bytes_before(inputs.map, &regs, &sregs, regs.rip);
+                let c = code.insert(Code::read(&mut inputs, &regs, &sregs, true));
+                let (before, avail) = c.before();
                 let access = Access::PortOut { port, size, data };
                 if let Some((i, l)) =
                     decode::match_retired(&before[15 - avail..], &regs, &sregs, regs.rip, access)
@@ -168,7 +229,7 @@ pub(crate) fn translate_exit(
             } else {
                 *completion = Completion::Flush;
             }
-            let (bytes, n) = instruction_bytes(inputs.map, &regs, &sregs, regs.rip);
+            let (bytes, n) = instruction_bytes(&mut inputs, code.as_ref(), &regs, &sregs);
             if len == 0 {
                 if let Some(i) = decode::decode(
                     &bytes[..usize::from(n)],
@@ -190,7 +251,7 @@ pub(crate) fn translate_exit(
             return Ok(ctx);
         }
         KvmExit::MmioRead { gpa, size } => {
-            let (bytes, n) = instruction_bytes(inputs.map, &regs, &sregs, regs.rip);
+            let (bytes, n) = instruction_bytes(&mut inputs, None, &regs, &sregs);
             let insn = decode::decode(
                 &bytes[..usize::from(n)],
                 decode::bitness(&regs, &sregs),
@@ -215,8 +276,10 @@ pub(crate) fn translate_exit(
         KvmExit::MmioWrite { gpa, size, data } => {
             let mut len = 0;
             let mut gva = None;
+            let mut code = None;
             if inputs.caps.mmio_write_retired {
-                let (before, avail) = bytes_before(inputs.map, &regs, &sregs, regs.rip);
+                let c = code.insert(Code::read(&mut inputs, &regs, &sregs, true));
+                let (before, avail) = c.before();
                 let access = Access::MemWrite { size, data };
                 let found =
                     decode::match_retired(&before[15 - avail..], &regs, &sregs, regs.rip, access)
@@ -232,7 +295,7 @@ pub(crate) fn translate_exit(
             } else {
                 *completion = Completion::Flush;
             }
-            let (bytes, n) = instruction_bytes(inputs.map, &regs, &sregs, regs.rip);
+            let (bytes, n) = instruction_bytes(&mut inputs, code.as_ref(), &regs, &sregs);
             if !inputs.caps.mmio_write_retired {
                 let insn = decode::decode(
                     &bytes[..usize::from(n)],
@@ -250,7 +313,7 @@ pub(crate) fn translate_exit(
             return Ok(ctx);
         }
         KvmExit::MemoryFault { gpa } => {
-            let (bytes, n) = instruction_bytes(inputs.map, &regs, &sregs, regs.rip);
+            let (bytes, n) = instruction_bytes(&mut inputs, None, &regs, &sregs);
             let insn = decode::decode(
                 &bytes[..usize::from(n)],
                 decode::bitness(&regs, &sregs),
@@ -307,7 +370,7 @@ pub(crate) fn translate_exit(
             ctx.ExitReason = WHvRunVpExitReasonInvalidVpRegisterValue;
         }
         KvmExit::Debug { exception } => {
-            let (bytes, n) = instruction_bytes(inputs.map, &regs, &sregs, regs.rip);
+            let (bytes, n) = instruction_bytes(&mut inputs, None, &regs, &sregs);
             let mut info = WHV_VP_EXCEPTION_INFO::default();
             info.set_software_exception(u32::from(exception == 3));
             ctx.ExitReason = WHvRunVpExitReasonException;

@@ -14,18 +14,32 @@
 //! Read without Execute still lets the guest execute from the range (the
 //! capability answer and README say so).
 //!
-//! Guest memory is read and written for the caller with
-//! `process_vm_readv`/`process_vm_writev` on our own process, so caller
-//! memory that is reserved but not yet accessible (`PROT_NONE`) yields an
-//! error instead of a crash.
+//! Guest memory is read for the caller with a fault-tolerant direct copy
+//! (`try_copy`), falling back to `process_vm_readv` on our own process, and
+//! written with `process_vm_writev`, so caller memory that is reserved but
+//! not yet accessible (`PROT_NONE`) yields an error instead of a crash.
 
 use std::collections::BTreeMap;
+use std::sync::Once;
+use std::sync::atomic::{AtomicI32, Ordering};
 
-use kvm_bindings::{KVM_MEM_LOG_DIRTY_PAGES, KVM_MEM_READONLY, kvm_userspace_memory_region};
+use kvm_bindings::{
+    KVM_MEM_LOG_DIRTY_PAGES, KVM_MEM_READONLY, kvm_dirty_log, kvm_dirty_log__bindgen_ty_1,
+    kvm_userspace_memory_region,
+};
 use kvm_ioctls::VmFd;
+use vmm_sys_util::ioctl::ioctl_with_ref;
+use vmm_sys_util::ioctl_iow_nr;
 use winhv_defs::{E_INVALIDARG, WHV_E_GPA_RANGE_NOT_FOUND};
 
 use crate::error::{Error, Result};
+
+mod bits;
+mod try_copy;
+
+pub(crate) use try_copy::{check as check_direct_reads, try_read};
+
+ioctl_iow_nr!(KVM_GET_DIRTY_LOG, kvm_bindings::KVMIO, 0x42, kvm_dirty_log);
 
 /// The guest page size WHP maps at.
 pub(crate) const PAGE_SIZE: u64 = 0x1000;
@@ -52,6 +66,8 @@ struct Range {
     /// Dirty bits fetched from KVM but not yet handed to the caller (KVM's
     /// `KVM_GET_DIRTY_LOG` clears a whole slot; a query may cover less).
     dirty: Vec<u64>,
+    /// The buffer `KVM_GET_DIRTY_LOG` writes into, kept between queries.
+    log: Vec<u64>,
 }
 
 impl Range {
@@ -67,6 +83,9 @@ pub(crate) struct GpaMap {
     ranges: BTreeMap<u64, Range>,
     free_slots: Vec<u32>,
     next_slot: u32,
+    /// Bumped by every change of the map, so that what was learnt from it
+    /// (the exit path's remembered page walks) can tell it is stale.
+    generation: u64,
 }
 
 fn check_aligned(gpa: u64, size: u64) -> Result<u64> {
@@ -97,6 +116,7 @@ impl GpaMap {
         flags: u32,
     ) -> Result<()> {
         let end = check_aligned(gpa, size)?;
+        check_direct_reads();
         if host % PAGE_SIZE != 0 || host == 0 {
             return Err(Error::new(
                 E_INVALIDARG,
@@ -125,10 +145,12 @@ impl GpaMap {
             flags,
             slot: None,
             dirty: Vec::new(),
+            log: Vec::new(),
         };
         // SAFETY: forwarded from this function's contract.
         unsafe { self.add_slot(vm, &mut range) }?;
         self.ranges.insert(gpa, range);
+        self.generation += 1;
         Ok(())
     }
 
@@ -143,6 +165,7 @@ impl GpaMap {
                 "no mapped range in the GPA range",
             ));
         }
+        self.generation += 1;
         for start in hit {
             let Some(mut range) = self.ranges.remove(&start) else {
                 continue;
@@ -168,7 +191,8 @@ impl GpaMap {
             host: from.host + (gpa - from.gpa),
             flags: from.flags,
             slot: None,
-            dirty: take_bits(&from.dirty, first_page, pages),
+            dirty: bits::copy(&from.dirty, first_page, pages),
+            log: Vec::new(),
         };
         // SAFETY: the piece is part of a range the caller mapped under the
         // contract of `map`, which still holds for it.
@@ -220,9 +244,7 @@ impl GpaMap {
         };
         // Keep the bits KVM gathered, for the pieces that survive.
         if range.flags & FLAG_TRACK_DIRTY != 0 {
-            if let Ok(bits) = vm.get_dirty_log(slot, range.size as usize) {
-                merge_bits(&mut range.dirty, &bits);
-            }
+            let _ = fetch_dirty_log(vm, slot, range);
         }
         let region = kvm_userspace_memory_region {
             slot,
@@ -247,6 +269,12 @@ impl GpaMap {
                     .map(|(_, r)| r),
             )
             .filter(move |r| r.gpa < end && r.end() > gpa)
+    }
+
+    /// A number that changes whenever a range is mapped or unmapped: host
+    /// addresses looked up under one generation stay valid while it lasts.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// The host address and access flags of `gpa`, if mapped; with the
@@ -332,59 +360,76 @@ impl GpaMap {
                 continue;
             };
             if let Some(slot) = range.slot {
-                let bits = vm
-                    .get_dirty_log(slot, range.size as usize)
-                    .map_err(|e| Error::from_errno("KVM_GET_DIRTY_LOG", e.errno()))?;
-                merge_bits(&mut range.dirty, &bits);
+                fetch_dirty_log(vm, slot, range)?;
             }
             let lo = range.gpa.max(gpa);
             let hi = range.end().min(end);
-            for page_gpa in (lo..hi).step_by(PAGE_SIZE as usize) {
-                let in_range = ((page_gpa - range.gpa) / PAGE_SIZE) as usize;
-                if take_bit(&mut range.dirty, in_range) {
-                    if let Some(b) = out.as_deref_mut() {
-                        let i = ((page_gpa - gpa) / PAGE_SIZE) as usize;
-                        b[i / 64] |= 1 << (i % 64);
-                    }
-                }
-            }
+            bits::take(
+                &mut range.dirty,
+                ((lo - range.gpa) / PAGE_SIZE) as usize,
+                out.as_deref_mut(),
+                ((lo - gpa) / PAGE_SIZE) as usize,
+                ((hi - lo) / PAGE_SIZE) as usize,
+            );
         }
         Ok(())
     }
 }
 
-fn merge_bits(into: &mut Vec<u64>, bits: &[u64]) {
-    if into.len() < bits.len() {
-        into.resize(bits.len(), 0);
+/// `KVM_GET_DIRTY_LOG` of `range`'s slot into its reused buffer, ORed into
+/// its pending bits (KVM clears the slot's log).
+fn fetch_dirty_log(vm: &VmFd, slot: u32, range: &mut Range) -> Result<()> {
+    let words = (range.size / PAGE_SIZE).div_ceil(64) as usize;
+    range.log.resize(words, 0);
+    let log = kvm_dirty_log {
+        slot,
+        padding1: 0,
+        __bindgen_anon_1: kvm_dirty_log__bindgen_ty_1 {
+            dirty_bitmap: range.log.as_mut_ptr().cast(),
+        },
+    };
+    // SAFETY: `vm` is a VM fd and `log` names one of its slots with a buffer
+    // of one bit per page of that slot (the slot is exactly `range`), which
+    // KVM writes whole and does not keep.
+    let ret = unsafe { ioctl_with_ref(vm, KVM_GET_DIRTY_LOG(), &log) };
+    if ret != 0 {
+        return Err(Error::from_errno(
+            "KVM_GET_DIRTY_LOG",
+            std::io::Error::last_os_error().raw_os_error().unwrap_or(0),
+        ));
     }
-    into.iter_mut().zip(bits).for_each(|(a, b)| *a |= b);
+    bits::merge(&mut range.dirty, &range.log);
+    Ok(())
 }
 
-fn take_bit(bits: &mut [u64], i: usize) -> bool {
-    match bits.get_mut(i / 64) {
-        Some(w) => {
-            let set = *w & (1 << (i % 64)) != 0;
-            *w &= !(1 << (i % 64));
-            set
-        }
-        None => false,
+/// Our process id, fetched once (and again in a child after `fork`, whose
+/// id differs): `process_vm_readv` names the process it reads.
+fn self_pid() -> libc::pid_t {
+    static PID: AtomicI32 = AtomicI32::new(0);
+    static AT_FORK: Once = Once::new();
+    extern "C" fn forget_pid() {
+        PID.store(0, Ordering::Relaxed);
     }
-}
-
-fn take_bits(bits: &[u64], first: usize, count: usize) -> Vec<u64> {
-    let mut out = vec![0u64; count.div_ceil(64)];
-    for i in 0..count {
-        let j = first + i;
-        if bits.get(j / 64).is_some_and(|w| w & (1 << (j % 64)) != 0) {
-            out[i / 64] |= 1 << (i % 64);
-        }
+    let pid = PID.load(Ordering::Relaxed);
+    if pid != 0 {
+        return pid;
     }
-    out
+    AT_FORK.call_once(|| {
+        // SAFETY: registers a child-side fork handler that only stores to an
+        // atomic (async-signal-safe); no other handler is given.
+        unsafe { libc::pthread_atfork(None, None, Some(forget_pid)) };
+    });
+    let pid = std::process::id() as libc::pid_t;
+    PID.store(pid, Ordering::Relaxed);
+    pid
 }
 
 /// Copies our own memory at `host` into `buf` without trusting that memory
 /// to be accessible (it may be `PROT_NONE`).
-fn host_read(host: u64, buf: &mut [u8]) -> Result<()> {
+pub(crate) fn host_read(host: u64, buf: &mut [u8]) -> Result<()> {
+    if try_read(host, buf) {
+        return Ok(());
+    }
     let local = libc::iovec {
         iov_base: buf.as_mut_ptr().cast(),
         iov_len: buf.len(),
@@ -396,8 +441,44 @@ fn host_read(host: u64, buf: &mut [u8]) -> Result<()> {
     // SAFETY: `local` describes `buf`, valid for writes of its length; the
     // kernel checks `remote` and answers EFAULT for inaccessible memory
     // instead of faulting.
-    let n = unsafe { libc::process_vm_readv(std::process::id() as i32, &local, 1, &remote, 1, 0) };
+    let n = unsafe { libc::process_vm_readv(self_pid(), &local, 1, &remote, 1, 0) };
     copied(n, buf.len())
+}
+
+/// Copies several pieces of our own memory in one system call, as
+/// [`host_read`] does: `pieces[i]` receives the bytes at host address
+/// `from[i]`. Succeeds only if every byte was copied.
+pub(crate) fn host_read_vectored(from: &[u64], pieces: &mut [&mut [u8]]) -> Result<()> {
+    const MAX: usize = 16;
+    if from.len() != pieces.len() || from.len() > MAX {
+        return Err(Error::new(winhv_defs::E_INVALIDARG, "host_read_vectored"));
+    }
+    let empty = libc::iovec {
+        iov_base: std::ptr::null_mut(),
+        iov_len: 0,
+    };
+    let mut local = [empty; MAX];
+    let mut remote = [empty; MAX];
+    let mut want = 0;
+    for (i, (piece, &host)) in pieces.iter_mut().zip(from).enumerate() {
+        local[i] = libc::iovec {
+            iov_base: piece.as_mut_ptr().cast(),
+            iov_len: piece.len(),
+        };
+        remote[i] = libc::iovec {
+            iov_base: host as *mut libc::c_void,
+            iov_len: piece.len(),
+        };
+        want += piece.len();
+    }
+    let n = from.len() as libc::c_ulong;
+    // SAFETY: `local[..n]` describes the `pieces`, each valid for writes of
+    // its length and not aliased elsewhere while the call runs; the kernel
+    // checks `remote` and answers EFAULT (or a short count) for inaccessible
+    // memory instead of faulting.
+    let got =
+        unsafe { libc::process_vm_readv(self_pid(), local.as_ptr(), n, remote.as_ptr(), n, 0) };
+    copied(got, want)
 }
 
 /// Copies `data` into our own memory at `host`, as [`host_read`] does.
@@ -412,7 +493,7 @@ fn host_write(host: u64, data: &[u8]) -> Result<()> {
     };
     // SAFETY: `local` describes `data`, which process_vm_writev only reads;
     // the kernel checks `remote` and answers EFAULT for inaccessible memory.
-    let n = unsafe { libc::process_vm_writev(std::process::id() as i32, &local, 1, &remote, 1, 0) };
+    let n = unsafe { libc::process_vm_writev(self_pid(), &local, 1, &remote, 1, 0) };
     copied(n, data.len())
 }
 

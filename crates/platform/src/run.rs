@@ -14,10 +14,69 @@
 //!   it again —, moved it elsewhere, or the instruction is not a plain load;
 //!   MSR accesses): a *flush*: `KVM_RUN` with `immediate_exit`, which makes
 //!   KVM complete and return `EINTR` without running the guest, then the
-//!   VMM's registers (snapshot of kvm_run's sync area) are put back.
+//!   VMM's registers (snapshot of kvm_run's sync area) are put back. The
+//!   flush answers every further exit KVM's completion makes without
+//!   running the guest (the second part of a split access, the write half
+//!   of a read-modify-write); it keeps the FPU/SSE state when the read had
+//!   no general-register destination (an SSE load writes an XMM register);
+//!   and it completes a REP string read as its last iteration (RCX = 1).
+//! * An MMIO exit that may be the first part of a split access (it ends at
+//!   a page end, or is 8 bytes and not a plain load: KVM splits 16-byte SSE
+//!   accesses) is flushed whatever the completion, so that KVM's second
+//!   part never reaches the VMM as an exit of its own.
 //!
-//! Retired writes need nothing here: the exit path has already moved RIP
-//! back to the instruction, and KVM has nothing left to complete.
+//! Retired writes need nothing else here: the exit path has moved RIP back
+//! to the instruction (`decode::match_retired`), and KVM has nothing left
+//! to complete.
+//!
+//! # How KVM completes, measured on this kernel (PVM, CPL3 and CPL0 alike)
+//!
+//! `tests/differential_kvm.rs` asserts each row with raw KVM
+//! (`WINHV_MEASURE=1` prints the traces). "Skip" is what a Windows VMM
+//! does between the exit and the next run: RIP past the instruction, its
+//! own register values.
+//!
+//! | access | exits | registers at the exit | next `KVM_RUN` | after a skip |
+//! | --- | --- | --- | --- | --- |
+//! | `in` | 1, pending | before it | stores `kvm_run` data in AL/AX/EAX, RIP += len | keeps the VMM's RIP and RAX (no double advance) |
+//! | `out` | 1, retired | RIP past it | nothing left | — |
+//! | `rep insb`, RCX = n | 1 exit of `count` = n (≤ a page), pending | before the first iteration | stores all n elements at RDI, RCX = 0, RDI += n, RIP += len | KVM keeps exiting with the same count at the VMM's RIP, RDI unchanged: the completion must be flushed |
+//! | `rep outsb`, RCX = n | n exits of count 1, each retired | RCX/RSI after the iteration; RIP stays on the instruction until the last | continues the next iteration | the VMM's RIP/RCX win, nothing else is sent |
+//! | MMIO load (`mov`, `movzx`, …) | 1, pending | before it | writes the destination, RIP += len | keeps the VMM's RIP and registers |
+//! | MMIO load crossing a page | 2 (one per page), the second only after the first completes | before it | second exit, then completes | the second exit comes anyway: flushed |
+//! | MMIO store (`mov`, `setcc`, `movnti`, SSE) | 1, retired (2 when it crosses a page; 2 × 8 bytes for a 16-byte SSE store) | RIP past it | the second part, if any | — |
+//! | `rep stosb` to MMIO, RCX = n | n exits, each retired | RCX/RDI after the iteration; RIP on the instruction until the last | next iteration | the VMM's RIP/RCX win |
+//! | `rep movsb` MMIO → RAM | n read exits, pending | before the iteration | stores the byte at RDI, next iteration | the VMM's RSI/RDI/RCX win; KVM still stores the byte at the exit's RDI |
+//! | `rep movsb` RAM → MMIO | n write exits, retired | after the iteration | next iteration | the VMM's registers win |
+//! | `add [mmio], r` (any read-modify-write), `xchg` | read exit (pending, registers before), then on the next run a write exit (retired: RIP past, flags/registers updated) | before it | the write exit | the write exit still comes, with KVM's data from the cached operands, RIP set by KVM to the instruction's end, registers the VMM's: flushed |
+//! | `push r` onto an MMIO stack, `call` | 1 write exit, retired: RSP decremented, RIP past | after it | nothing left | — |
+//! | `push [mmio]` | 1 read exit, pending | before it | stores on the stack, RSP -= 8, RIP += len | — |
+//!
+//! # What is exactly-once (checked by `tests/differential_mmio.rs`)
+//!
+//! Exactly-once with the VMM's data and registers, or run again when the
+//! VMM leaves RIP: IN/OUT (imm8/DX, 8/16/32); MOV/MOVZX/MOVSX/MOVSXD/CMOVcc
+//! loads, MOV/MOVNTI/SETcc stores, including accesses that cross a page;
+//! every read-modify-write (ALU, NOT/NEG/INC/DEC, BT*, shifts and rotates,
+//! XCHG, XADD, CMPXCHG; LOCK or not): one exit for the whole instruction,
+//! at its read, the write half dropped by the flush; MOVBE and SSE loads
+//! and stores that KVM's emulator performs (MOVDQU/MOVDQA/MOVUPS/MOVAPS);
+//! PUSH from MMIO; LODS/SCAS/CMPS with and without REP (the VMM's emulator
+//! does all iterations on the first exit).
+//!
+//! Not yet (the exit path in `exit.rs` must undo register side effects of
+//! a retired write — `decode::match_retired` recognises only forms without
+//! any — and the flush must see guest memory):
+//! * stores with side effects: STOS/MOVS/OUTS (RCX/RSI/RDI, RIP on the
+//!   instruction mid-REP), POP to MMIO, PUSH/CALL onto an MMIO stack
+//!   (RSP): presented with InstructionLength 0 at KVM's RIP;
+//! * reads whose destination is memory: MOVS from MMIO into RAM, INS: the
+//!   flush lets KVM store its element at the exit's RDI with `kvm_run`'s
+//!   stale data, over what the VMM's emulator stored;
+//! * forms KVM's own emulator cannot perform on MMIO on this kernel (PVM):
+//!   MOVBE stores (#UD), MOVD/MOVQ and VEX moves (internal error, reported
+//!   as UnrecoverableException). Windows emulates these; we report the
+//!   failure instead of faking it.
 
 use kvm_bindings::kvm_run;
 use kvm_ioctls::{VcpuExit, VcpuFd};
@@ -25,6 +84,10 @@ use kvm_ioctls::{VcpuExit, VcpuFd};
 use crate::cancel::CancelState;
 use crate::decode::gpr;
 use crate::error::{Error, Result};
+
+/// The most `KVM_RUN`s one flush makes (an instruction's accesses: two
+/// fragments each for a read and a write crossing a page).
+const FLUSH_ROUNDS: usize = 8;
 
 /// What KVM will complete on the next `KVM_RUN`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -229,6 +292,22 @@ fn prepare_completion(
 ) -> Result<bool> {
     // kvm_regs only (sync_regs() would copy the whole 2 KiB sync area).
     let regs = vcpu.sync_regs_mut().regs;
+    // A read into an XMM register (no general destination): KVM's
+    // completion writes the XMM register, which the flush must restore.
+    let xmm = matches!(
+        completion,
+        Completion::Read {
+            mmio: true,
+            dest: None,
+            ..
+        }
+    );
+    let plain_load = matches!(completion, Completion::Read { dest: Some(_), .. });
+    if split(vcpu.get_kvm_run(), plain_load) {
+        // Perhaps the first part of an access KVM splits in two: KVM has
+        // the second part to do, whatever the VMM did.
+        return flush(vcpu, cancel, xmm).map(|()| false);
+    }
     match completion {
         Completion::None => Ok(false),
         Completion::Read {
@@ -273,30 +352,80 @@ fn prepare_completion(
                     msr.data = (regs.rdx << 32) | (regs.rax & 0xffff_ffff);
                 }
             }
-            flush(vcpu, cancel).map(|()| false)
+            flush(vcpu, cancel, xmm).map(|()| false)
         }
     }
+}
+
+/// Whether the last exit may be the first of two parts of one access: an
+/// MMIO access that ends exactly at a page end (KVM splits an access that
+/// crosses a page into one exit per page), or an 8-byte one that is not a
+/// plain load (KVM splits a 16-byte SSE access into two 8-byte exits).
+/// When it was the whole access, the flush this asks for finds nothing to
+/// complete and costs one `KVM_RUN` that returns at once.
+fn split(run: &kvm_run, plain_load: bool) -> bool {
+    if run.exit_reason != kvm_bindings::KVM_EXIT_MMIO {
+        return false;
+    }
+    // SAFETY: the exit reason says `mmio` is the union's live member.
+    let m = unsafe { run.__bindgen_anon_1.mmio };
+    (m.phys_addr & 0xfff) + u64::from(m.len) == 0x1000 || (m.len == 8 && !plain_load)
 }
 
 /// Lets KVM finish its pending completion without running the guest, then
 /// restores the general registers, RIP and RFLAGS the VMM had set (a
 /// completion of a load or an MSR access touches nothing else).
-fn flush(vcpu: &mut VcpuFd, cancel: &CancelState) -> Result<()> {
+///
+/// With `xmm`, the FPU/SSE state is kept too (KVM_GET_FPU before,
+/// KVM_SET_FPU after): a completed SSE load writes an XMM register.
+fn flush(vcpu: &mut VcpuFd, cancel: &CancelState, xmm: bool) -> Result<()> {
     let saved = vcpu.sync_regs_mut().regs;
+    if xmm {
+        // A REP string read completes as the last iteration: with the
+        // VMM's RCX (0 once it emulated them all) KVM's emulator would
+        // restart the instruction on the next entry.
+        vcpu.sync_regs_mut().regs.rcx = 1;
+        vcpu.set_sync_dirty_reg(kvm_ioctls::SyncReg::Register);
+    }
+    let fpu = if xmm {
+        Some(
+            vcpu.get_fpu()
+                .map_err(|e| Error::from_errno("KVM_GET_FPU", e.errno()))?,
+        )
+    } else {
+        None
+    };
     cancel.set_immediate_exit();
-    let result = vcpu.run().map(|_| ());
-    cancel.clear_immediate_exit();
-    match result {
-        Ok(()) => {}
-        Err(e) if e.errno() == libc::EINTR => {}
-        Err(e) => {
-            return Err(Error::from_errno(
-                "KVM_RUN (completing the previous exit)",
-                e.errno(),
-            ));
+    // A completion can need more user-space round trips without running
+    // the guest: the second fragment of an access that crosses a page, the
+    // write half of a read-modify-write. Each is answered (the registers
+    // are restored below; a write is dropped: the VMM did it) until KVM
+    // has nothing left and answers EINTR.
+    let mut result = Ok(());
+    for _ in 0..FLUSH_ROUNDS {
+        match vcpu.run() {
+            Ok(VcpuExit::MmioRead(..) | VcpuExit::IoIn(..)) => continue,
+            Ok(VcpuExit::MmioWrite(..) | VcpuExit::IoOut(..)) => continue,
+            Ok(_) => break,
+            Err(e) if e.errno() == libc::EINTR => break,
+            Err(e) => {
+                result = Err(e.errno());
+                break;
+            }
         }
+    }
+    cancel.clear_immediate_exit();
+    if let Err(errno) = result {
+        return Err(Error::from_errno(
+            "KVM_RUN (completing the previous exit)",
+            errno,
+        ));
     }
     vcpu.sync_regs_mut().regs = saved;
     vcpu.set_sync_dirty_reg(kvm_ioctls::SyncReg::Register);
+    if let Some(fpu) = fpu {
+        vcpu.set_fpu(&fpu)
+            .map_err(|e| Error::from_errno("KVM_SET_FPU", e.errno()))?;
+    }
     Ok(())
 }

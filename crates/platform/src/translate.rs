@@ -2,7 +2,8 @@
 //! address (the instruction bytes of an exit).
 //!
 //! The walker reads the guest's page tables through the partition's GPA map
-//! ([`MappedMemory`]); its inputs come from the VP's CR0/CR3/CR4/EFER/RFLAGS
+//! ([`MappedMemory`]); the exit path reads code through `code`, which
+//! remembers its walks per VP. The walker's inputs come from the VP's CR0/CR3/CR4/EFER/RFLAGS
 //! and CPL (SS.DPL) as KVM holds them in kvm_run's synced sregs/regs.
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -13,6 +14,10 @@ use winhv_paging::{
 };
 
 use crate::memory::{FLAG_READ, FLAG_WRITE, GpaMap};
+
+mod code;
+
+pub(crate) use code::{CodeCache, read_code};
 
 /// The partition's mapped guest memory as the page walker sees it.
 pub(crate) struct MappedMemory<'a>(pub(crate) &'a GpaMap);
@@ -126,35 +131,6 @@ pub(crate) fn translate(
     flags: TranslateFlags,
 ) -> Result<Translation, TranslateError> {
     winhv_paging::translate(&MappedMemory(map), &paging_state(regs, sregs), gva, flags)
-}
-
-/// Reads up to `buf.len()` bytes at linear address `gva` as an instruction
-/// fetch would (privilege checks exempt), page by page; returns how many
-/// bytes could be read before the first untranslatable or unmapped byte.
-pub(crate) fn read_linear(
-    map: &GpaMap,
-    regs: &kvm_regs,
-    sregs: &kvm_sregs,
-    gva: u64,
-    buf: &mut [u8],
-) -> usize {
-    let state = paging_state(regs, sregs);
-    let mem = MappedMemory(map);
-    let mut done = 0;
-    while done < buf.len() {
-        let at = gva.wrapping_add(done as u64);
-        let Ok(t) = winhv_paging::translate(&mem, &state, at, TranslateFlags::PRIVILEGE_EXEMPT)
-        else {
-            break;
-        };
-        let in_page = (0x1000 - (t.gpa & 0xfff)) as usize;
-        let n = in_page.min(buf.len() - done);
-        if map.read(t.gpa, &mut buf[done..done + n]).is_err() {
-            break;
-        }
-        done += n;
-    }
-    done
 }
 
 /// The linear address of CS:RIP (the CS base is ignored in 64-bit mode,

@@ -6,7 +6,7 @@
 //! second run or a register access meanwhile answers
 //! `WHV_E_INVALID_VP_STATE`. Cancellation does not take the lock.
 
-use std::sync::{Arc, Mutex, TryLockError};
+use std::sync::{Arc, Mutex, OnceLock, TryLockError};
 
 use kvm_bindings::{
     CpuId, KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_USE_SW_BP, kvm_debugregs, kvm_fpu, kvm_guest_debug,
@@ -24,6 +24,7 @@ use crate::msr::{MsrAction, MsrPolicy};
 use crate::property::PartitionProperties;
 use crate::registers::RegisterState;
 use crate::run::{Completion, KvmExit, run};
+use crate::translate::CodeCache;
 
 /// The state KVM gives a new vCPU, restored by a partition reset.
 struct PowerOn {
@@ -36,12 +37,45 @@ struct PowerOn {
     debugregs: kvm_debugregs,
 }
 
+/// The part of a new vCPU's state that KVM sets the same way for every
+/// vCPU of every VM (its reset code loads fixed values: the x87/SSE init
+/// state, XCR0, DR0–DR7), fetched from the
+/// first vCPU created in the process and shared by all later ones.
+/// `tests::power_on_state_is_shared_by_every_vcpu` checks that this holds
+/// on the kernel at hand.
+#[derive(Clone, Copy)]
+struct SharedPowerOn {
+    fpu: kvm_fpu,
+    xcrs: Option<kvm_xcrs>,
+    debugregs: kvm_debugregs,
+}
+
+fn fetch_shared_power_on(vcpu: &VcpuFd) -> Result<SharedPowerOn> {
+    Ok(SharedPowerOn {
+        fpu: vcpu.get_fpu()?,
+        xcrs: vcpu.get_xcrs().ok(),
+        debugregs: vcpu.get_debug_regs()?,
+    })
+}
+
+/// [`SharedPowerOn`], fetched from `vcpu` (a fresh vCPU) the first time.
+fn shared_power_on(vcpu: &VcpuFd) -> Result<SharedPowerOn> {
+    static SHARED: OnceLock<SharedPowerOn> = OnceLock::new();
+    if let Some(s) = SHARED.get() {
+        return Ok(*s);
+    }
+    let s = fetch_shared_power_on(vcpu)?;
+    Ok(*SHARED.get_or_init(|| s))
+}
+
 /// What only the running thread touches.
 struct VpState {
     vcpu: VcpuFd,
     regs: RegisterState,
     completion: Completion,
     power_on: PowerOn,
+    /// The exit path's remembered code-page walks.
+    code: CodeCache,
 }
 
 /// A virtual processor of a partition.
@@ -91,30 +125,39 @@ impl Vp {
                 .map_err(|e| Error::from_errno("KVM_SET_TSC_KHZ", e.errno()))?;
         }
         apply_guest_debug(&vcpu, props, caps)?;
+        // The exit path reads guest code directly while our fault handler
+        // is in place: make sure it (still) is.
+        crate::memory::check_direct_reads();
         vcpu.set_sync_valid_reg(SyncReg::Register);
         vcpu.set_sync_valid_reg(SyncReg::SystemRegister);
         vcpu.set_sync_valid_reg(SyncReg::VcpuEvents);
+        let shared = shared_power_on(&vcpu)?;
         let power_on = PowerOn {
             regs: vcpu.get_regs()?,
             sregs: vcpu.get_sregs()?,
-            fpu: vcpu.get_fpu()?,
+            fpu: shared.fpu,
             events: vcpu.get_vcpu_events()?,
             mp_state: vcpu.get_mp_state()?,
-            xcrs: vcpu.get_xcrs().ok(),
-            debugregs: vcpu.get_debug_regs()?,
+            xcrs: shared.xcrs,
+            debugregs: shared.debugregs,
         };
         let immediate_exit: *mut u8 = &mut vcpu.get_kvm_run().immediate_exit;
         // SAFETY: `immediate_exit` points into this vCPU's kvm_run mapping,
         // owned by `vcpu`, which lives in the same `Vp` as the CancelState
         // and is dropped with it.
         let cancel = unsafe { CancelState::new(immediate_exit) };
+        // The snapshot's general, system and event state is also the
+        // register cache's first load: no second fetch.
+        let mut regs = RegisterState::new();
+        regs.seed(&mut vcpu, &power_on.regs, &power_on.sregs, &power_on.events);
         Ok(Arc::new(Vp {
             cancel,
             state: Mutex::new(VpState {
                 vcpu,
-                regs: RegisterState::new(),
+                regs,
                 completion: Completion::None,
                 power_on,
+                code: CodeCache::default(),
             }),
         }))
     }
@@ -165,11 +208,15 @@ impl Vp {
         // never exits for an interrupt window; elsewhere this saves a run).
         if s.regs.interrupt_notification() && window_open(s)? {
             let map = inputs_map();
-            let inputs = ExitInputs { map: &map, caps };
+            let inputs = ExitInputs {
+                map: &map,
+                caps,
+                code: &mut s.code,
+            };
             return translate_exit(
                 &mut s.vcpu,
                 &mut s.regs,
-                &inputs,
+                inputs,
                 KvmExit::InterruptWindow,
                 &mut s.completion,
             );
@@ -182,11 +229,15 @@ impl Vp {
                 // KVM refused the state the VMM set: Windows reports that
                 // as an exit of the run.
                 let map = inputs_map();
-                let inputs = ExitInputs { map: &map, caps };
+                let inputs = ExitInputs {
+                    map: &map,
+                    caps,
+                    code: &mut s.code,
+                };
                 return translate_exit(
                     &mut s.vcpu,
                     &mut s.regs,
-                    &inputs,
+                    inputs,
                     KvmExit::InvalidState,
                     &mut s.completion,
                 );
@@ -206,9 +257,15 @@ impl Vp {
                     continue;
                 }
             }
+            let window =
+                matches!(exit, KvmExit::Hlt) && s.regs.interrupt_notification() && window_open(s)?;
             let map = inputs_map();
-            let inputs = ExitInputs { map: &map, caps };
-            if matches!(exit, KvmExit::Hlt) && s.regs.interrupt_notification() && window_open(s)? {
+            let inputs = ExitInputs {
+                map: &map,
+                caps,
+                code: &mut s.code,
+            };
+            if window {
                 // The guest halted with interrupts deliverable and the VMM
                 // waiting for that: report the window, at the HLT (Windows
                 // exits before it; it runs again if nothing is injected).
@@ -218,12 +275,12 @@ impl Vp {
                 return translate_exit(
                     &mut s.vcpu,
                     &mut s.regs,
-                    &inputs,
+                    inputs,
                     KvmExit::InterruptWindow,
                     &mut s.completion,
                 );
             }
-            return translate_exit(&mut s.vcpu, &mut s.regs, &inputs, exit, &mut s.completion);
+            return translate_exit(&mut s.vcpu, &mut s.regs, inputs, exit, &mut s.completion);
         }
     }
 
@@ -251,6 +308,8 @@ impl Vp {
         }
         s.vcpu.set_debug_regs(&p.debugregs)?;
         s.regs.reset();
+        // KVM now holds exactly the snapshot: seed the cache with it.
+        s.regs.seed(&mut s.vcpu, &p.regs, &p.sregs, &p.events);
         self.cancel.reset();
         Ok(())
     }
@@ -359,4 +418,38 @@ fn complete_msr_here(vcpu: &mut VcpuFd, action: MsrAction) {
     let msr = unsafe { &mut run.__bindgen_anon_1.msr };
     msr.data = 0;
     msr.error = u8::from(action == MsrAction::Fault);
+}
+
+#[cfg(test)]
+mod tests {
+    use kvm_ioctls::Kvm;
+
+    use super::fetch_shared_power_on;
+
+    /// The shared power-on state is only right if KVM gives every fresh
+    /// vCPU the same values, whatever the VM, vCPU index or CPUID.
+    #[test]
+    fn power_on_state_is_shared_by_every_vcpu() {
+        if !std::path::Path::new("/dev/kvm").exists() {
+            println!("SKIPPED: no /dev/kvm");
+            return;
+        }
+        let kvm = Kvm::new().expect("open /dev/kvm");
+        let cpuid = kvm
+            .get_supported_cpuid(kvm_bindings::KVM_MAX_CPUID_ENTRIES)
+            .expect("supported CPUID");
+        let mut seen = Vec::new();
+        for (index, set_cpuid) in [(0, false), (1, true), (3, true)] {
+            let vm = kvm.create_vm().expect("VM");
+            let vcpu = vm.create_vcpu(index).expect("vCPU");
+            if set_cpuid {
+                vcpu.set_cpuid2(&cpuid).expect("KVM_SET_CPUID2");
+            }
+            let s = fetch_shared_power_on(&vcpu).expect("fetch");
+            seen.push((s.fpu, s.xcrs, s.debugregs));
+        }
+        assert!(seen.iter().all(|s| *s == seen[0]), "{seen:#?}");
+        // Something was fetched: the x87 control word's reset value.
+        assert_eq!(seen[0].0.fcw, 0x37f);
+    }
 }

@@ -2,6 +2,7 @@
 //! report order.
 
 pub mod cancel;
+pub mod emulator;
 pub mod exits;
 pub mod lifecycle;
 pub mod memory;
@@ -31,6 +32,26 @@ pub const SPECS: &[Spec] = &[
         name: "MMIO exit round trip, CPL0",
         goal: Goal::ExitRoundTrip,
         build: exits::mmio_cpl0,
+    },
+    Spec {
+        name: "MMIO exit + TryMmioEmulation",
+        goal: Goal::EmulatedMmio,
+        build: emulator::mmio,
+    },
+    Spec {
+        name: "MMIO exit + TryMmioEmulation, CPL0",
+        goal: Goal::EmulatedMmio,
+        build: emulator::mmio_cpl0,
+    },
+    Spec {
+        name: "port I/O exit + TryIoEmulation",
+        goal: Goal::EmulatedPortIo,
+        build: emulator::port_io,
+    },
+    Spec {
+        name: "port I/O exit + TryIoEmulation, CPL0",
+        goal: Goal::EmulatedPortIo,
+        build: emulator::port_io_cpl0,
     },
     Spec {
         name: "HLT exit round trip",

@@ -16,7 +16,7 @@ use winhv_defs::{
 use winhv_emu::{Emulator, RawCallbacks, ValidatedCallbacks};
 
 use crate::boundary::{Outcome, guard};
-use crate::handles::Table;
+use winhv_capi_handles::Table;
 
 /// What a `WHV_EMULATOR_HANDLE` names.
 struct Instance {
@@ -24,7 +24,8 @@ struct Instance {
     emulator: Mutex<Emulator>,
 }
 
-static EMULATORS: Table<Instance> = Table::new();
+/// The process's emulators (tag "WE").
+static EMULATORS: Table<Instance, 0x5745> = Table::new();
 
 /// `ptr` as a reference, or `E_INVALIDARG` when NULL or misaligned.
 ///
@@ -73,7 +74,7 @@ pub unsafe extern "C" fn WHvEmulatorCreateEmulator(
             callbacks,
             emulator: Mutex::new(Emulator::new()),
         })?;
-        *out = handle as WHV_EMULATOR_HANDLE;
+        *out = handle as usize as WHV_EMULATOR_HANDLE;
         Ok(())
     })
 }
@@ -81,7 +82,7 @@ pub unsafe extern "C" fn WHvEmulatorCreateEmulator(
 /// Destroys an emulator; its handle is refused (`E_HANDLE`) from then on.
 #[unsafe(no_mangle)]
 pub extern "C" fn WHvEmulatorDestroyEmulator(Emulator: WHV_EMULATOR_HANDLE) -> HRESULT {
-    guard(|| EMULATORS.remove(Emulator as usize).map(drop))
+    guard(|| EMULATORS.remove(Emulator as usize as u64).map(drop))
 }
 
 /// Runs `f` with the handle's emulator bound to `context`.
@@ -91,7 +92,7 @@ fn with_emulator(
     status: *mut WHV_EMULATOR_STATUS,
     f: impl FnOnce(&mut Emulator, &mut RawCallbacks) -> Result<WHV_EMULATOR_STATUS, HRESULT>,
 ) -> Outcome {
-    let instance = EMULATORS.get(handle as usize)?;
+    let instance = EMULATORS.get(handle as usize as u64)?;
     // SAFETY: the export's caller guarantees `status` is NULL or writable.
     let status = unsafe { output(status)? };
     // SAFETY: the callbacks were given with this contract at creation, and

@@ -4,7 +4,7 @@
 //! | module | owns |
 //! | --- | --- |
 //! | `boundary` | export bodies → HRESULT; no panic crosses into C |
-//! | `handles` | the generation-checked emulator handle table |
+//! | (`winhv-capi-handles`) | the generation-checked emulator handle table (shared with libWinHvPlatform) |
 //! | `exports` | the four functions |
 //!
 //! HRESULTs at the boundary: NULL or misaligned required pointers and
@@ -24,7 +24,6 @@
 
 mod boundary;
 mod exports;
-mod handles;
 
 pub use exports::{
     WHvEmulatorCreateEmulator, WHvEmulatorDestroyEmulator, WHvEmulatorTryIoEmulation,

@@ -11,7 +11,7 @@ use winhv_defs::{
 
 use crate::args;
 use crate::boundary::{guard, hr};
-use crate::handles::{PARTITIONS, partition};
+use crate::handles::{self, partition};
 
 /// Creates a partition (not yet set up) and writes its handle.
 ///
@@ -23,7 +23,7 @@ pub unsafe extern "C" fn WHvCreatePartition(Partition: *mut WHV_PARTITION_HANDLE
         // SAFETY: the caller's contract above.
         let out = unsafe { args::output(Partition)? };
         let p = Partition::create().map_err(hr)?;
-        *out = PARTITIONS.insert(p)?;
+        *out = handles::insert(p)?;
         Ok(())
     })
 }
@@ -47,7 +47,7 @@ pub extern "C" fn WHvResetPartition(Partition: WHV_PARTITION_HANDLE) -> HRESULT 
 #[unsafe(no_mangle)]
 pub extern "C" fn WHvDeletePartition(Partition: WHV_PARTITION_HANDLE) -> HRESULT {
     guard(|| {
-        let p = PARTITIONS.remove(Partition)?;
+        let p = handles::remove(Partition)?;
         if std::sync::Arc::strong_count(&p) > 1 {
             let mut count = [0u8; 4];
             if p.get_property(WHvPartitionPropertyCodeProcessorCount, &mut count)

@@ -23,13 +23,15 @@
 
 use kvm_bindings::{
     KVM_SYNC_X86_EVENTS, KVM_SYNC_X86_REGS, KVM_SYNC_X86_SREGS, kvm_debugregs, kvm_mp_state,
-    kvm_regs, kvm_segment, kvm_sregs, kvm_sync_regs, kvm_xcrs,
+    kvm_regs, kvm_segment, kvm_sregs, kvm_sync_regs, kvm_vcpu_events, kvm_xcrs,
 };
 use kvm_ioctls::{SyncReg, VcpuFd};
 use winhv_defs::{
     E_INVALIDARG, WHV_E_INVALID_VP_REGISTER_NAME, WHV_REGISTER_NAME, WHV_REGISTER_VALUE,
 };
 
+use super::apic::{self, LapicCache};
+use super::batch::{Batch, class_bit};
 use super::counts::IoctlCounts;
 use super::msrs::MsrCache;
 use super::names::{Class, Reg, Seg, lookup};
@@ -46,6 +48,13 @@ const MSR_CSTAR: u32 = 0xc000_0083;
 const MSR_TSC_AUX: u32 = 0xc000_0103;
 /// Deliverability notification bits WHP defines (NMI, interrupt, priority).
 const DELIVERABILITY_DEFINED: u64 = 0x3f;
+/// General registers, RIP and RFLAGS only: the fast path of get and set.
+const REGS_ONLY: u32 = class_bit(Class::Regs);
+/// Classes whose reads cannot fail once loaded (the sync area and ours).
+const INFALLIBLE: u32 = class_bit(Class::Regs)
+    | class_bit(Class::Sregs)
+    | class_bit(Class::Events)
+    | class_bit(Class::Local);
 
 /// A class held by us between an exit and the next run.
 #[derive(Clone, Debug)]
@@ -85,6 +94,7 @@ pub(crate) struct RegisterState {
     debugregs: Cached<kvm_debugregs>,
     mp_state: Cached<u32>,
     msrs: MsrCache,
+    lapic: LapicCache,
     deliverability: u64,
     counts: IoctlCounts,
 }
@@ -111,6 +121,40 @@ fn gpr(r: &mut kvm_regs, i: u8) -> &mut u64 {
         13 => &mut r.r13,
         14 => &mut r.r14,
         _ => &mut r.r15,
+    }
+}
+
+fn gpr_value(r: &kvm_regs, i: u8) -> u64 {
+    match i {
+        0 => r.rax,
+        1 => r.rcx,
+        2 => r.rdx,
+        3 => r.rbx,
+        4 => r.rsp,
+        5 => r.rbp,
+        6 => r.rsi,
+        7 => r.rdi,
+        8 => r.r8,
+        9 => r.r9,
+        10 => r.r10,
+        11 => r.r11,
+        12 => r.r12,
+        13 => r.r13,
+        14 => r.r14,
+        _ => r.r15,
+    }
+}
+
+fn segment_ref(s: &kvm_sregs, seg: Seg) -> &kvm_segment {
+    match seg {
+        Seg::Es => &s.es,
+        Seg::Cs => &s.cs,
+        Seg::Ss => &s.ss,
+        Seg::Ds => &s.ds,
+        Seg::Fs => &s.fs,
+        Seg::Gs => &s.gs,
+        Seg::Ldtr => &s.ldt,
+        Seg::Tr => &s.tr,
     }
 }
 
@@ -171,9 +215,27 @@ impl RegisterState {
                 "register name and value counts differ",
             ));
         }
-        let regs = self.resolve(names)?;
-        self.load(vcpu, &regs)?;
+        let batch = self.resolve(names)?;
+        let regs = batch.regs();
+        self.load(vcpu, batch.classes(), regs)?;
         let sync: &kvm_sync_regs = vcpu.sync_regs_mut();
+        if batch.only(REGS_ONLY) {
+            for (reg, v) in regs.iter().zip(values.iter_mut()) {
+                *v = value::from_u64(match *reg {
+                    Reg::Gpr(i) => gpr_value(&sync.regs, i),
+                    Reg::Rip => sync.regs.rip,
+                    _ => sync.regs.rflags,
+                });
+            }
+            return Ok(());
+        }
+        if batch.only(INFALLIBLE) {
+            // No read of these classes can fail: write in place.
+            for (reg, v) in regs.iter().zip(values.iter_mut()) {
+                *v = self.read(*reg, sync)?;
+            }
+            return Ok(());
+        }
         // Read everything before writing anything: a failure leaves
         // `values` untouched.
         let read = regs
@@ -198,8 +260,30 @@ impl RegisterState {
                 "register name and value counts differ",
             ));
         }
-        let regs = self.resolve(names)?;
-        self.load(vcpu, &regs)?;
+        let batch = self.resolve(names)?;
+        let regs = batch.regs();
+        let classes = batch.classes();
+        self.load(vcpu, classes, regs)?;
+        if batch.only(REGS_ONLY) {
+            // General registers, RIP, RFLAGS: any value is valid, so write
+            // the sync area in place.
+            let area = &mut vcpu.sync_regs_mut().regs;
+            let mut changed = false;
+            for (reg, v) in regs.iter().zip(values) {
+                let slot = match *reg {
+                    Reg::Gpr(i) => gpr(area, i),
+                    Reg::Rip => &mut area.rip,
+                    _ => &mut area.rflags,
+                };
+                let x = value::u64_of(v);
+                changed |= *slot != x;
+                *slot = x;
+            }
+            if changed {
+                self.sync_changed |= KVM_SYNC_X86_REGS;
+            }
+            return Ok(());
+        }
 
         // Apply the batch to copies; commit only if every value is valid.
         let current = *vcpu.sync_regs_mut();
@@ -210,6 +294,9 @@ impl RegisterState {
         let mut mp_state = self.mp_state.value;
         let mut msrs: Vec<(u32, u64)> = Vec::new();
         let mut deliverability = self.deliverability;
+        let mut lapic_page = self.lapic.page().copied();
+        // CR8 as a TPR write in this batch left it (see `Reg::Apic`).
+        let mut cr8_from_tpr: Option<u64> = None;
         for (reg, v) in regs.iter().zip(values) {
             match *reg {
                 Reg::Gpr(i) => *gpr(&mut sync.regs, i) = value::u64_of(v),
@@ -236,6 +323,19 @@ impl RegisterState {
                     let x = value::u64_of(v);
                     validate::cr8(x)?;
                     sync.sregs.cr8 = x;
+                    // CR8 is TPR[7:4] (and clears TPR[3:0]).
+                    if let Some(page) = lapic_page.as_mut() {
+                        apic::set_tpr(page, (x as u8 & 0xf) << 4);
+                    }
+                    cr8_from_tpr = None;
+                }
+                Reg::Apic(r) => {
+                    let page = lapic_page.as_mut().ok_or_else(not_loaded)?;
+                    let format = apic::Format::for_apic_base(sync.sregs.apic_base);
+                    apic::write(page, r, value::u64_of(v), format)?;
+                    if r == apic::ApicReg::TPR {
+                        cr8_from_tpr = Some(u64::from(apic::tpr(page) >> 4));
+                    }
                 }
                 Reg::Efer => {
                     let x = value::u64_of(v);
@@ -320,7 +420,8 @@ impl RegisterState {
                 }
             }
         }
-        if sync.sregs != current.sregs {
+        let sregs_changed = classes & class_bit(Class::Sregs) != 0 && sync.sregs != current.sregs;
+        if sregs_changed {
             let s = &mut sync.sregs;
             validate::long_mode(s.efer, s.cr0, s.cr4)?;
             s.efer = validate::efer_with_lma(s.efer, s.cr0, s.cr4);
@@ -328,15 +429,15 @@ impl RegisterState {
 
         // Commit.
         let area = vcpu.sync_regs_mut();
-        if sync.regs != current.regs {
+        if classes & class_bit(Class::Regs) != 0 && sync.regs != current.regs {
             area.regs = sync.regs;
             self.sync_changed |= KVM_SYNC_X86_REGS;
         }
-        if sync.sregs != current.sregs {
+        if sregs_changed {
             area.sregs = sync.sregs;
             self.sync_changed |= KVM_SYNC_X86_SREGS;
         }
-        if sync.events != current.events {
+        if classes & class_bit(Class::Events) != 0 && sync.events != current.events {
             area.events = sync.events;
             self.sync_changed |= KVM_SYNC_X86_EVENTS;
         }
@@ -359,6 +460,14 @@ impl RegisterState {
         for (index, x) in msrs {
             self.msrs.update(index, x);
         }
+        if let Some(page) = lapic_page {
+            self.lapic.update(page);
+        }
+        if let Some(cr8) = cr8_from_tpr {
+            // KVM derives CR8 from the TPR written by KVM_SET_LAPIC; the
+            // sync area shows it now without a write of its own.
+            vcpu.sync_regs_mut().sregs.cr8 = cr8;
+        }
         self.deliverability = deliverability;
         Ok(())
     }
@@ -373,7 +482,11 @@ impl RegisterState {
         // The sync area must hold the VP's state even if this run never
         // reaches KVM_RUN (a cancel first): fetch what was never fetched
         // (only before the first run and after a reset).
-        self.load(vcpu, &[Reg::Rip, Reg::Cr0, Reg::InterruptState])?;
+        if self.sync_loaded & SYNC_ALL != SYNC_ALL {
+            let classes =
+                class_bit(Class::Regs) | class_bit(Class::Sregs) | class_bit(Class::Events);
+            self.load(vcpu, classes, &[])?;
+        }
         vcpu.set_sync_valid_reg(SyncReg::Register);
         vcpu.set_sync_valid_reg(SyncReg::SystemRegister);
         vcpu.set_sync_valid_reg(SyncReg::VcpuEvents);
@@ -381,7 +494,16 @@ impl RegisterState {
             if self.sync_changed & KVM_SYNC_X86_REGS != 0 {
                 vcpu.set_sync_dirty_reg(SyncReg::Register);
             }
-            if self.sync_changed & KVM_SYNC_X86_SREGS != 0 {
+            if self.sync_changed & KVM_SYNC_X86_SREGS != 0 && self.lapic.is_dirty() {
+                // KVM_RUN would load CR8 into the TPR after the
+                // KVM_SET_LAPIC below, clearing TPR[3:0]: write the system
+                // registers (APIC base, CR8) first, by ioctl.
+                self.counts.set_sregs += 1;
+                let s = vcpu.sync_regs_mut().sregs;
+                let r = vcpu.set_sregs(&s).map_err(kvm_error("KVM_SET_SREGS"));
+                self.settle(KVM_SYNC_X86_SREGS, r.is_ok());
+                r?;
+            } else if self.sync_changed & KVM_SYNC_X86_SREGS != 0 {
                 vcpu.set_sync_dirty_reg(SyncReg::SystemRegister);
             }
             if self.sync_changed & KVM_SYNC_X86_EVENTS != 0 {
@@ -397,6 +519,9 @@ impl RegisterState {
             let cr8 = vcpu.sync_regs_mut().sregs.cr8;
             vcpu.get_kvm_run().cr8 = cr8;
         }
+        // After the system registers: the APIC mode is set and CR8 cannot
+        // overwrite the TPR.
+        self.lapic.write_back(vcpu)?;
 
         if let (true, Some(f)) = (self.fpu.dirty, self.fpu.value.as_ref()) {
             self.counts.set_xsave += 1;
@@ -457,6 +582,7 @@ impl RegisterState {
         self.debugregs.drop_value();
         self.mp_state.drop_value();
         self.msrs.drop_values();
+        self.lapic.drop_value();
     }
 
     /// Forgets everything cached and every write not yet made (after the VP
@@ -471,6 +597,27 @@ impl RegisterState {
             counts,
             ..Self::default()
         };
+    }
+
+    /// Fills the sync area with state just fetched by the caller (the VP's
+    /// power-on snapshot) so that the first access needs no ioctl of its
+    /// own. Only for a VP that has not run since creation or reset, with
+    /// nothing changed in the cache.
+    pub(crate) fn seed(
+        &mut self,
+        vcpu: &mut VcpuFd,
+        regs: &kvm_regs,
+        sregs: &kvm_sregs,
+        events: &kvm_vcpu_events,
+    ) {
+        if self.entered || self.sync_changed != 0 {
+            return;
+        }
+        let area = vcpu.sync_regs_mut();
+        area.regs = *regs;
+        area.sregs = *sregs;
+        area.events = *events;
+        self.sync_loaded = SYNC_ALL;
     }
 
     /// `WHvX64RegisterDeliverabilityNotifications` as last set
@@ -499,38 +646,45 @@ impl RegisterState {
         self.counts
     }
 
-    /// Maps each name to its register, failing on the first name KVM cannot
-    /// back.
-    fn resolve(&self, names: &[WHV_REGISTER_NAME]) -> Result<Vec<Reg>> {
-        names
-            .iter()
-            .map(|&name| match lookup(name) {
-                Some(Reg::Msr(index)) if self.msrs.is_unsupported(index) => Err(unsupported(name)),
-                Some(reg) => Ok(reg),
-                None => Err(unsupported(name)),
-            })
-            .collect()
+    /// The `KVM_GET_LAPIC` and `KVM_SET_LAPIC` calls issued so far.
+    #[cfg(test)]
+    pub(crate) fn lapic_ioctls(&self) -> (u32, u32) {
+        (self.lapic.gets, self.lapic.sets)
     }
 
-    /// Fetches every class `regs` needs that is not cached, one ioctl each.
-    fn load(&mut self, vcpu: &mut VcpuFd, regs: &[Reg]) -> Result<()> {
-        let mut classes = [false; 9];
-        for reg in regs {
-            classes[reg.class() as usize] = true;
-        }
-        if classes[Class::Regs as usize] && self.sync_loaded & KVM_SYNC_X86_REGS == 0 {
+    /// Maps each name to its register, failing on the first name KVM cannot
+    /// back.
+    fn resolve(&self, names: &[WHV_REGISTER_NAME]) -> Result<Batch> {
+        Batch::resolve(names, |name| match lookup(name) {
+            Some(Reg::Msr(index)) if self.msrs.is_unsupported(index) => Err(unsupported(name)),
+            Some(Reg::Apic(_)) if self.lapic.is_absent() => Err(unsupported(name)),
+            Some(reg) => Ok(reg),
+            None => Err(unsupported(name)),
+        })
+    }
+
+    /// Fetches every class in `wanted` (as [`class_bit`]s) that is not
+    /// cached, one ioctl each; `regs` names the MSRs wanted.
+    fn load(&mut self, vcpu: &mut VcpuFd, wanted: u32, regs: &[Reg]) -> Result<()> {
+        // APIC registers need the APIC base (the mode) and CR8 (the TPR).
+        let wanted = match wanted & class_bit(Class::Lapic) {
+            0 => wanted,
+            _ => wanted | class_bit(Class::Sregs),
+        };
+        let classes = |c: Class| wanted & class_bit(c) != 0;
+        if classes(Class::Regs) && self.sync_loaded & KVM_SYNC_X86_REGS == 0 {
             self.counts.get_regs += 1;
             let r = vcpu.get_regs().map_err(kvm_error("KVM_GET_REGS"))?;
             vcpu.sync_regs_mut().regs = r;
             self.sync_loaded |= KVM_SYNC_X86_REGS;
         }
-        if classes[Class::Sregs as usize] && self.sync_loaded & KVM_SYNC_X86_SREGS == 0 {
+        if classes(Class::Sregs) && self.sync_loaded & KVM_SYNC_X86_SREGS == 0 {
             self.counts.get_sregs += 1;
             let s = vcpu.get_sregs().map_err(kvm_error("KVM_GET_SREGS"))?;
             vcpu.sync_regs_mut().sregs = s;
             self.sync_loaded |= KVM_SYNC_X86_SREGS;
         }
-        if classes[Class::Events as usize] && self.sync_loaded & KVM_SYNC_X86_EVENTS == 0 {
+        if classes(Class::Events) && self.sync_loaded & KVM_SYNC_X86_EVENTS == 0 {
             self.counts.get_events += 1;
             let e = vcpu
                 .get_vcpu_events()
@@ -538,23 +692,23 @@ impl RegisterState {
             vcpu.sync_regs_mut().events = e;
             self.sync_loaded |= KVM_SYNC_X86_EVENTS;
         }
-        if classes[Class::Fpu as usize] && self.fpu.value.is_none() {
+        if classes(Class::Fpu) && self.fpu.value.is_none() {
             self.counts.get_xsave += 1;
             let image = vcpu.get_xsave().map_err(kvm_error("KVM_GET_XSAVE"))?;
             self.fpu.value = Some(fpu::XsaveArea::from_kvm(&image));
         }
-        if classes[Class::Xcrs as usize] && self.xcrs.value.is_none() {
+        if classes(Class::Xcrs) && self.xcrs.value.is_none() {
             self.counts.get_xcrs += 1;
             self.xcrs.value = Some(vcpu.get_xcrs().map_err(kvm_error("KVM_GET_XCRS"))?);
         }
-        if classes[Class::DebugRegs as usize] && self.debugregs.value.is_none() {
+        if classes(Class::DebugRegs) && self.debugregs.value.is_none() {
             self.counts.get_debugregs += 1;
             self.debugregs.value = Some(
                 vcpu.get_debug_regs()
                     .map_err(kvm_error("KVM_GET_DEBUGREGS"))?,
             );
         }
-        if classes[Class::MpState as usize] && self.mp_state.value.is_none() {
+        if classes(Class::MpState) && self.mp_state.value.is_none() {
             self.counts.get_mp_state += 1;
             self.mp_state.value = Some(
                 vcpu.get_mp_state()
@@ -562,12 +716,21 @@ impl RegisterState {
                     .mp_state,
             );
         }
-        if classes[Class::Msrs as usize] {
+        if classes(Class::Msrs) {
             let wanted = regs.iter().filter_map(|r| match *r {
                 Reg::Msr(index) => Some(index),
                 _ => None,
             });
             self.msrs.load(vcpu, wanted, &mut self.counts)?;
+        }
+        if classes(Class::Lapic) {
+            // A CR8 written since the page was last current is its TPR.
+            let cr8_pending = self.sync_changed & KVM_SYNC_X86_SREGS != 0;
+            let cr8 = vcpu.sync_regs_mut().sregs.cr8;
+            let page = self.lapic.load(vcpu)?;
+            if cr8_pending && u64::from(apic::tpr(page) >> 4) != cr8 {
+                apic::set_tpr(page, (cr8 as u8 & 0xf) << 4);
+            }
         }
         Ok(())
     }
@@ -616,13 +779,12 @@ impl RegisterState {
     fn read(&self, reg: Reg, s: &kvm_sync_regs) -> Result<WHV_REGISTER_VALUE> {
         let fpu_state = || self.fpu.value.as_ref().ok_or_else(not_loaded);
         Ok(match reg {
-            Reg::Gpr(i) => value::from_u64(*gpr(&mut s.regs.clone(), i)),
+            Reg::Gpr(i) => value::from_u64(gpr_value(&s.regs, i)),
             Reg::Rip => value::from_u64(s.regs.rip),
             Reg::Rflags => value::from_u64(s.regs.rflags),
-            Reg::Segment(seg) => value::from_segment(convert::segment_from_kvm(segment(
-                &mut s.sregs.clone(),
-                seg,
-            ))),
+            Reg::Segment(seg) => {
+                value::from_segment(convert::segment_from_kvm(segment_ref(&s.sregs, seg)))
+            }
             Reg::Gdtr => value::from_table(convert::table_from_kvm(&s.sregs.gdt)),
             Reg::Idtr => value::from_table(convert::table_from_kvm(&s.sregs.idt)),
             Reg::Cr0 => value::from_u64(s.sregs.cr0),
@@ -651,6 +813,11 @@ impl RegisterState {
             Reg::DeliverabilityNotifications => value::from_u64(self.deliverability),
             Reg::InternalActivity => value::from_u64(activity::from_mp_state(
                 self.mp_state.value.ok_or_else(not_loaded)?,
+            )),
+            Reg::Apic(r) => value::from_u64(apic::read(
+                self.lapic.page().ok_or_else(not_loaded)?,
+                r,
+                apic::Format::for_apic_base(s.sregs.apic_base),
             )),
         })
     }

@@ -14,6 +14,8 @@
 //! | `validate` | the writes Windows refuses, checked before anything is written |
 //! | `value` | reading and building `WHV_REGISTER_VALUE` |
 //! | `msrs` | the MSR values of the cache, one `KVM_GET/SET_MSRS` per batch |
+//! | `apic` | local APIC registers ↔ KVM's LAPIC page, one `KVM_GET/SET_LAPIC` per batch |
+//! | `batch` | the registers of one call, resolved without allocating |
 //! | `counts` | the ioctl counter tests hold the cache to |
 //! | `cache` | [`cache::RegisterState`] |
 //!
@@ -34,13 +36,24 @@
 //! this PVM host), UCet, SCet, Pl0–3Ssp, InterruptSspTableAddr,
 //! UmwaitControl, Bndcfgs, MCount (MPERF), ACount (APERF).
 //!
+//! With LocalApicEmulationMode xApic or x2Apic (KVM's in-kernel LAPIC;
+//! otherwise `WHV_E_INVALID_VP_REGISTER_NAME`), the local APIC registers in
+//! their x2APIC MSR format (module `apic`): ApicId (the ID, not `ID << 24`),
+//! ApicLdr (read-only in x2APIC mode, as ApicId), ApicTpr (= CR8 << 4),
+//! ApicSpurious, ApicEse, ApicIcr (64-bit: ICR high << 32 | ICR low; a write
+//! sends no IPI), ApicLvtTimer/Thermal/Perfmon/Lint0/Lint1/Error,
+//! ApicInitCount (a write does not restart the timer), ApicDivide;
+//! read-only ApicVersion, ApicPpr, ApicIsr0–7/Tmr0–7/Irr0–7 (32 vectors
+//! each), ApicCurrentCount (a write of another value: E_INVALIDARG);
+//! write-only ApicEoi and ApicSelfIpi (read 0; a write has no side effect,
+//! as `HvCallSetVpRegisters` documents).
+//!
 //! # Names not backed (`WHV_E_INVALID_VP_REGISTER_NAME`)
 //! * Hyper-V synthetic registers (SynIC SINTx/SCONTROL/SVERSION/SIEFP/SIMP/
 //!   EOM, Hypercall, GuestOsId, VpAssistPage, ReferenceTsc, VpRuntime):
 //!   KVM here has no Hyper-V emulation; the user-space SynIC is a later
 //!   issue.
-//! * APIC registers (ApicId, ApicTpr, ApicIcr, …): not yet mapped onto the
-//!   in-kernel LAPIC (`KVM_GET/SET_LAPIC`).
+//! * APIC registers on a partition without LAPIC emulation.
 //! * VirtualCr0/3/4/8, TscVirtualOffset, InitialApicId, Ssp,
 //!   PendingDebugException: no KVM state behind them.
 //! * PredCmd: a write-only command MSR with no state to read back.
@@ -62,6 +75,8 @@
 //!   run; the write-back keeps the two equal.
 
 mod activity;
+mod apic;
+mod batch;
 mod cache;
 mod convert;
 mod counts;

@@ -10,6 +10,8 @@
 
 use winhv_defs::*;
 
+use super::apic::ApicReg;
+
 /// A class of KVM state fetched and stored as a whole.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Class {
@@ -31,6 +33,8 @@ pub(crate) enum Class {
     Msrs,
     /// The activity state (`KVM_GET/SET_MP_STATE`).
     MpState,
+    /// The in-kernel LAPIC's register page (`KVM_GET/SET_LAPIC`).
+    Lapic,
     /// Held by us, not by KVM (deliverability notifications).
     Local,
 }
@@ -83,6 +87,8 @@ pub(crate) enum Reg {
     DeliverabilityNotifications,
     /// `WHvRegisterInternalActivityState`.
     InternalActivity,
+    /// A local APIC register (`WHvX64RegisterApic*`).
+    Apic(ApicReg),
 }
 
 impl Reg {
@@ -109,6 +115,7 @@ impl Reg {
             Reg::PendingInterruption | Reg::InterruptState | Reg::PendingEvent => Class::Events,
             Reg::DeliverabilityNotifications => Class::Local,
             Reg::InternalActivity => Class::MpState,
+            Reg::Apic(_) => Class::Lapic,
         }
     }
 }
@@ -129,6 +136,9 @@ pub(crate) fn lookup(name: WHV_REGISTER_NAME) -> Option<Reg> {
     }
     if let Some(index) = msr_index(name) {
         return Some(Reg::Msr(index));
+    }
+    if let Some(apic) = ApicReg::from_name(name) {
+        return Some(Reg::Apic(apic));
     }
     Some(match name {
         WHvX64RegisterRip => Reg::Rip,

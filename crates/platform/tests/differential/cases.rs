@@ -1,0 +1,695 @@
+//! The case generator of the differential tests: seeded, reproducible
+//! guest snippets — one instruction with a memory operand in the data
+//! window (the emulator's instruction list × operand sizes × addressing
+//! modes × prefixes × REP counts × DF) — and their initial registers.
+
+use iced_x86::code_asm::*;
+use iced_x86::{Decoder, DecoderOptions};
+
+/// The data window's guest-virtual address (two pages): mapped to RAM for
+/// the reference run, left to an unmapped GPA (MMIO) for the emulated run.
+pub const DATA: u64 = 0x4000_0000;
+/// Its size.
+pub const DATA_LEN: usize = 0x2000;
+/// RAM that is RAM in both runs (the other side of a string move or
+/// compare), identity-mapped.
+pub const SCRATCH: u64 = 0x10_2000;
+/// Its size.
+pub const SCRATCH_LEN: usize = 0x2000;
+
+/// The arithmetic flags and DF: what the comparison looks at.
+pub const FLAGS: u64 = 0x8d5 | 0x400;
+
+/// A small deterministic generator (SplitMix64).
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len() as u64) as usize]
+    }
+
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    /// A register value: often small, sign boundaries, or random.
+    pub fn value(&mut self) -> u64 {
+        match self.below(6) {
+            0 => self.below(4),
+            1 => self.pick(&[
+                0x7f,
+                0x80,
+                0xff,
+                0x7fff,
+                0x8000,
+                0xffff,
+                0x7fff_ffff,
+                0x8000_0000,
+            ]),
+            2 => u64::MAX - self.below(3),
+            3 => 1u64 << self.below(64),
+            _ => self.next(),
+        }
+    }
+}
+
+/// One generated case.
+#[derive(Clone, Debug)]
+pub struct Case {
+    /// The case's seed (regenerates it).
+    pub seed: u64,
+    /// The instruction, in words.
+    pub text: String,
+    /// The snippet: the instruction under test, then the tail.
+    pub code: Vec<u8>,
+    /// Length of the instruction under test.
+    pub len: usize,
+    /// RAX..R15 (RSP ignored), RFLAGS, XMM0..3.
+    pub gpr: [u64; 16],
+    pub rflags: u64,
+    pub xmm: [u128; 4],
+    /// Initial contents of the data window and the scratch area.
+    pub data: Vec<u8>,
+    pub scratch: Vec<u8>,
+    /// RFLAGS bits the instruction leaves undefined.
+    pub undefined: u64,
+}
+
+const R64: [AsmRegister64; 16] = [
+    rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15,
+];
+const R32: [AsmRegister32; 16] = [
+    eax, ecx, edx, ebx, esp, ebp, esi, edi, r8d, r9d, r10d, r11d, r12d, r13d, r14d, r15d,
+];
+const R16: [AsmRegister16; 16] = [
+    ax, cx, dx, bx, sp, bp, si, di, r8w, r9w, r10w, r11w, r12w, r13w, r14w, r15w,
+];
+const R8: [AsmRegister8; 16] = [
+    al, cl, dl, bl, spl, bpl, sil, dil, r8b, r9b, r10b, r11b, r12b, r13b, r14b, r15b,
+];
+const H8: [AsmRegister8; 4] = [ah, ch, dh, bh];
+const XMM: [AsmRegisterXmm; 4] = [xmm0, xmm1, xmm2, xmm3];
+
+/// Registers a snippet may use as data (not RSP, not R15 — the tail's).
+const DATA_REGS: [usize; 14] = [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
+/// Registers usable as a base or index.
+const ADDR_REGS: [usize; 13] = [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+
+/// The instruction families, named for the filter `WINHV_DIFF_ONLY`.
+pub const FAMILIES: &[&str] = &[
+    "mov-store",
+    "mov-load",
+    "movx",
+    "alu",
+    "unary",
+    "exchange",
+    "bit",
+    "shift",
+    "setcc",
+    "cmov",
+    "movbe",
+    "movnti",
+    "push-pop",
+    "sse",
+    "string",
+];
+
+/// What the generator chose for the memory operand.
+struct Mem {
+    op: AsmMemoryOperand,
+    /// Extra register values the address needs: (register, value).
+    regs: Vec<(usize, u64)>,
+    /// The operand's offset in the data window.
+    offset: u64,
+}
+
+/// A memory operand at `offset` in the data window, with a random
+/// addressing form (base, base+disp, base+index*scale+disp, addr32,
+/// segment override).
+fn mem(rng: &mut Rng, offset: u64, text: &mut String) -> Mem {
+    let target = DATA + offset;
+    let base = rng.pick(&ADDR_REGS);
+    let disp: i32 = match rng.below(3) {
+        0 => 0,
+        1 => rng.below(256) as i32 - 128,
+        _ => rng.below(0x1000) as i32 - 0x800,
+    };
+    let addr32 = rng.chance(15);
+    let mut regs = Vec::new();
+    let index = (rng.chance(40))
+        .then(|| {
+            let i = rng.pick(&ADDR_REGS);
+            (i != base).then_some(i)
+        })
+        .flatten();
+    let mut op: AsmMemoryOperand;
+    let mut rest = target.wrapping_sub(disp as i64 as u64);
+    if let Some(i) = index {
+        let scale = rng.pick(&[1u32, 2, 4, 8]);
+        let v = rng.below(16);
+        rest = rest.wrapping_sub(v * u64::from(scale));
+        regs.push((i, v));
+        op = if addr32 {
+            R32[base] + R32[i] * scale + disp
+        } else {
+            R64[base] + R64[i] * scale + disp
+        };
+        text.push_str(&format!("[r{base}+r{i}*{scale}{disp:+}]"));
+    } else {
+        op = if addr32 {
+            R32[base] + disp
+        } else {
+            R64[base] + disp
+        };
+        text.push_str(&format!("[r{base}{disp:+}]"));
+    }
+    if addr32 {
+        text.push_str(" a32");
+        // Upper bits the CPU ignores with 0x67.
+        rest |= rng.below(2) << 40;
+    }
+    regs.insert(0, (base, rest));
+    if rng.chance(15) {
+        op = match rng.below(3) {
+            0 => op.ds(),
+            1 => op.ss(),
+            _ => op.es(),
+        };
+        text.push_str(" seg");
+    }
+    Mem { op, regs, offset }
+}
+
+/// An operand offset for `size` bytes: anywhere, near the page boundary
+/// (crossing it), or aligned.
+fn offset(rng: &mut Rng, size: u64, align: bool) -> u64 {
+    let o = match rng.below(5) {
+        0 => 0x1000 - rng.below(size.max(2)),
+        _ => 0x100 + rng.below(0x1c00),
+    };
+    if align { o & !(size.max(1) - 1) } else { o }
+}
+
+/// A data register other than those in `used`.
+fn data_reg(rng: &mut Rng, used: &[(usize, u64)]) -> usize {
+    loop {
+        let r = rng.pick(&DATA_REGS);
+        if !used.iter().any(|(u, _)| *u == r) {
+            return r;
+        }
+    }
+}
+
+macro_rules! sized_m {
+    ($a:expr, $op:ident, $m:expr, $size:expr $(, $x:expr)?) => {
+        match $size {
+            1 => $a.$op(byte_ptr($m) $(, $x)?),
+            2 => $a.$op(word_ptr($m) $(, $x)?),
+            4 => $a.$op(dword_ptr($m) $(, $x)?),
+            _ => $a.$op(qword_ptr($m) $(, $x)?),
+        }
+    };
+}
+
+macro_rules! sized_m_r {
+    ($a:expr, $op:ident, $m:expr, $size:expr, $r:expr, $high:expr) => {
+        match $size {
+            1 if $high => $a.$op(byte_ptr($m), H8[$r & 3]),
+            1 => $a.$op(byte_ptr($m), R8[$r]),
+            2 => $a.$op(word_ptr($m), R16[$r]),
+            4 => $a.$op(dword_ptr($m), R32[$r]),
+            _ => $a.$op(qword_ptr($m), R64[$r]),
+        }
+    };
+}
+
+macro_rules! sized_r_m {
+    ($a:expr, $op:ident, $m:expr, $size:expr, $r:expr, $high:expr) => {
+        match $size {
+            1 if $high => $a.$op(H8[$r & 3], byte_ptr($m)),
+            1 => $a.$op(R8[$r], byte_ptr($m)),
+            2 => $a.$op(R16[$r], word_ptr($m)),
+            4 => $a.$op(R32[$r], dword_ptr($m)),
+            _ => $a.$op(R64[$r], qword_ptr($m)),
+        }
+    };
+}
+
+/// Generates case `seed` of `family` (None if the random choice did not
+/// assemble, e.g. AH with a REX prefix; the caller moves on).
+pub fn generate(family: &str, seed: u64, entry: u64) -> Option<Case> {
+    let mut rng = Rng::new(seed ^ 0x5eed_0000_0000_0000);
+    let mut gpr = [0u64; 16];
+    for g in gpr.iter_mut() {
+        *g = rng.value();
+    }
+    let mut rflags = 0x202;
+    for bit in [0u64, 2, 4, 6, 7, 11] {
+        if rng.chance(50) {
+            rflags |= 1 << bit;
+        }
+    }
+    let xmm = [(); 4].map(|_| u128::from(rng.next()) << 64 | u128::from(rng.next()));
+    let data: Vec<u8> = (0..DATA_LEN).map(|_| rng.next() as u8).collect();
+    let scratch: Vec<u8> = (0..SCRATCH_LEN).map(|_| rng.next() as u8).collect();
+    let mut a = CodeAssembler::new(64).ok()?;
+    let mut text = String::new();
+    let size = rng.pick(&[1u64, 2, 4, 8]);
+    let mut count = 0u32;
+    let mut regs: Vec<(usize, u64)> = Vec::new();
+    let result: Result<(), IcedError> = match family {
+        "mov-store" | "alu" | "exchange" | "unary" | "shift" | "setcc" | "movnti" => {
+            let size = match family {
+                "setcc" => 1,
+                "movnti" => rng.pick(&[4, 8]),
+                _ => size,
+            };
+            let off = offset(&mut rng, size, false);
+            let m = mem(&mut rng, off, &mut text);
+            regs.extend(m.regs.iter().copied());
+            let r = data_reg(&mut rng, &regs);
+            let high = size == 1 && r < 4 && rng.chance(25);
+            let lock = rng.chance(20);
+            let imm = rng.value() as i32;
+            let imm = match size {
+                1 => imm as i8 as i32,
+                2 => imm as i16 as i32,
+                _ => imm,
+            };
+            let op = m.op;
+            let _ = m.offset;
+            match family {
+                "mov-store" => {
+                    text.insert_str(0, &format!("mov{size} "));
+                    if rng.chance(50) {
+                        sized_m_r!(a, mov, op, size, r, high)
+                    } else {
+                        sized_m!(a, mov, op, size, imm)
+                    }
+                }
+                "movnti" => {
+                    text.insert_str(0, &format!("movnti{size} "));
+                    if size == 4 {
+                        a.movnti(dword_ptr(op), R32[r])
+                    } else {
+                        a.movnti(qword_ptr(op), R64[r])
+                    }
+                }
+                "setcc" => {
+                    let cc = rng.below(6);
+                    text.insert_str(0, &format!("set{cc} "));
+                    let m = byte_ptr(op);
+                    match cc {
+                        0 => a.sete(m),
+                        1 => a.setb(m),
+                        2 => a.setl(m),
+                        3 => a.sets(m),
+                        4 => a.seto(m),
+                        _ => a.setp(m),
+                    }
+                }
+                "unary" => {
+                    let k = rng.below(4);
+                    text.insert_str(0, &format!("unary{k}.{size} "));
+                    if lock {
+                        let _ = a.lock();
+                    }
+                    match k {
+                        0 => sized_m!(a, not, op, size),
+                        1 => sized_m!(a, neg, op, size),
+                        2 => sized_m!(a, inc, op, size),
+                        _ => sized_m!(a, dec, op, size),
+                    }
+                }
+                "exchange" => {
+                    let k = rng.below(3);
+                    text.insert_str(0, &format!("xchg{k}.{size} "));
+                    if k == 2 && r != 0 && !regs.iter().any(|(u, _)| *u == 0) && rng.chance(50) {
+                        // cmpxchg: make RAX equal to the memory half the time.
+                        let o = m.offset as usize;
+                        let n = size as usize;
+                        let mut v = [0u8; 8];
+                        v[..n].copy_from_slice(&data[o..o + n]);
+                        let keep = if n == 8 {
+                            0
+                        } else {
+                            gpr[0] & !((1u64 << (8 * n)) - 1)
+                        };
+                        regs.push((0, u64::from_le_bytes(v) | keep));
+                    }
+                    if lock && k != 0 {
+                        let _ = a.lock();
+                    }
+                    match k {
+                        0 => sized_m_r!(a, xchg, op, size, r, high),
+                        1 => sized_m_r!(a, xadd, op, size, r, high),
+                        _ => sized_m_r!(a, cmpxchg, op, size, r, high),
+                    }
+                }
+                "shift" => {
+                    let k = rng.below(7);
+                    let form = rng.below(3);
+                    count = match form {
+                        0 => 1,
+                        1 => rng.pick(&[0u32, 1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 200]),
+                        _ => (gpr[1] & 0xff) as u32,
+                    };
+                    text.insert_str(0, &format!("shift{k}.{form}.{size} n={count} "));
+                    macro_rules! sh {
+                        ($op:ident) => {
+                            match form {
+                                0 => sized_m!(a, $op, op, size, 1),
+                                1 => sized_m!(a, $op, op, size, count as i32),
+                                _ => sized_m!(a, $op, op, size, cl),
+                            }
+                        };
+                    }
+                    if form == 2 && regs.iter().any(|(r, _)| *r == 1) {
+                        return None;
+                    }
+                    match k {
+                        0 => sh!(shl),
+                        1 => sh!(shr),
+                        2 => sh!(sar),
+                        3 => sh!(rol),
+                        4 => sh!(ror),
+                        5 => sh!(rcl),
+                        _ => sh!(rcr),
+                    }
+                }
+                _ => {
+                    // alu
+                    let k = rng.below(9);
+                    let form = rng.below(3);
+                    text.insert_str(0, &format!("alu{k}.{form}.{size} "));
+                    if lock && form != 1 && k != 7 && k != 8 {
+                        let _ = a.lock();
+                    }
+                    macro_rules! alu {
+                        ($op:ident) => {
+                            match form {
+                                0 => sized_m_r!(a, $op, op, size, r, high),
+                                1 => sized_r_m!(a, $op, op, size, r, high),
+                                _ => sized_m!(a, $op, op, size, imm),
+                            }
+                        };
+                    }
+                    match k {
+                        0 => alu!(add),
+                        1 => alu!(or),
+                        2 => alu!(adc),
+                        3 => alu!(sbb),
+                        4 => alu!(and),
+                        5 => alu!(sub),
+                        6 => alu!(xor),
+                        7 => alu!(cmp),
+                        _ => match form {
+                            1 | 0 => sized_m_r!(a, test, op, size, r, high),
+                            _ => sized_m!(a, test, op, size, imm),
+                        },
+                    }
+                }
+            }
+        }
+        "mov-load" | "movx" | "cmov" | "movbe" | "bit" => {
+            let size = match family {
+                "movx" => rng.pick(&[1, 2, 4]),
+                "cmov" | "movbe" | "bit" => rng.pick(&[2, 4, 8]),
+                _ => size,
+            };
+            let off = offset(&mut rng, size, false);
+            let m = mem(&mut rng, off, &mut text);
+            regs.extend(m.regs.iter().copied());
+            let r = data_reg(&mut rng, &regs);
+            let high = size == 1 && r < 4 && rng.chance(25);
+            let op = m.op;
+            match family {
+                "mov-load" => {
+                    text.insert_str(0, &format!("load{size} "));
+                    sized_r_m!(a, mov, op, size, r, high)
+                }
+                "movx" => {
+                    let to64 = rng.chance(50);
+                    let signed = rng.chance(50);
+                    text.insert_str(0, &format!("movx{size} s={signed} q={to64} "));
+                    match (size, signed, to64) {
+                        (1, false, false) => a.movzx(R32[r], byte_ptr(op)),
+                        (1, false, true) => a.movzx(R64[r], byte_ptr(op)),
+                        (1, true, false) => a.movsx(R32[r], byte_ptr(op)),
+                        (1, true, true) => a.movsx(R64[r], byte_ptr(op)),
+                        (2, false, false) => a.movzx(R32[r], word_ptr(op)),
+                        (2, false, true) => a.movzx(R64[r], word_ptr(op)),
+                        (2, true, false) => a.movsx(R32[r], word_ptr(op)),
+                        (2, true, true) => a.movsx(R64[r], word_ptr(op)),
+                        _ => a.movsxd(R64[r], dword_ptr(op)),
+                    }
+                }
+                "cmov" => {
+                    let cc = rng.below(4);
+                    text.insert_str(0, &format!("cmov{cc}.{size} "));
+                    macro_rules! cm {
+                        ($op:ident) => {
+                            match size {
+                                2 => a.$op(R16[r], word_ptr(op)),
+                                4 => a.$op(R32[r], dword_ptr(op)),
+                                _ => a.$op(R64[r], qword_ptr(op)),
+                            }
+                        };
+                    }
+                    match cc {
+                        0 => cm!(cmove),
+                        1 => cm!(cmovb),
+                        2 => cm!(cmovl),
+                        _ => cm!(cmovs),
+                    }
+                }
+                "movbe" => {
+                    let store = rng.chance(50);
+                    text.insert_str(0, &format!("movbe{size} st={store} "));
+                    match (size, store) {
+                        (2, false) => a.movbe(R16[r], word_ptr(op)),
+                        (4, false) => a.movbe(R32[r], dword_ptr(op)),
+                        (_, false) => a.movbe(R64[r], qword_ptr(op)),
+                        (2, true) => a.movbe(word_ptr(op), R16[r]),
+                        (4, true) => a.movbe(dword_ptr(op), R32[r]),
+                        (_, true) => a.movbe(qword_ptr(op), R64[r]),
+                    }
+                }
+                _ => {
+                    let k = rng.below(4);
+                    let by_reg = rng.chance(50);
+                    let bit = rng.below(256) as i32;
+                    text.insert_str(0, &format!("bit{k}.{size} reg={by_reg} "));
+                    if by_reg {
+                        // A register bit offset moves the access: keep it
+                        // within ±32 bytes of the operand.
+                        gpr[r] = rng.below(512).wrapping_sub(256);
+                        regs.push((r, gpr[r]));
+                    }
+                    if rng.chance(20) && k != 0 {
+                        let _ = a.lock();
+                    }
+                    macro_rules! bt {
+                        ($op:ident) => {
+                            match (size, by_reg) {
+                                (2, false) => a.$op(word_ptr(op), bit),
+                                (4, false) => a.$op(dword_ptr(op), bit),
+                                (_, false) => a.$op(qword_ptr(op), bit),
+                                (2, true) => a.$op(word_ptr(op), R16[r]),
+                                (4, true) => a.$op(dword_ptr(op), R32[r]),
+                                (_, true) => a.$op(qword_ptr(op), R64[r]),
+                            }
+                        };
+                    }
+                    match k {
+                        0 => bt!(bt),
+                        1 => bt!(bts),
+                        2 => bt!(btr),
+                        _ => bt!(btc),
+                    }
+                }
+            }
+        }
+        "push-pop" => {
+            let size = rng.pick(&[2u64, 8]);
+            let off = offset(&mut rng, size, false);
+            let m = mem(&mut rng, off, &mut text);
+            regs.extend(m.regs.iter().copied());
+            let pop = rng.chance(50);
+            text.insert_str(0, &format!("{}{size} ", if pop { "pop" } else { "push" }));
+            match (size, pop) {
+                (2, false) => a.push(word_ptr(m.op)),
+                (_, false) => a.push(qword_ptr(m.op)),
+                (2, true) => a.pop(word_ptr(m.op)),
+                (_, true) => a.pop(qword_ptr(m.op)),
+            }
+        }
+        "sse" => {
+            let k = rng.below(8);
+            let size = match k {
+                0 | 1 => 4,
+                2 | 3 => 8,
+                _ => 16,
+            };
+            let aligned = matches!(k, 6 | 7);
+            let off = offset(&mut rng, size, aligned);
+            let m = mem(&mut rng, off, &mut text);
+            regs.extend(m.regs.iter().copied());
+            let x = XMM[rng.below(4) as usize];
+            let op = m.op;
+            text.insert_str(0, &format!("sse{k} "));
+            match (k, rng.chance(50)) {
+                (0, _) => a.movd(x, dword_ptr(op)),
+                (1, _) => a.movd(dword_ptr(op), x),
+                (2, _) => a.movq(x, qword_ptr(op)),
+                (3, _) => a.movq(qword_ptr(op), x),
+                (4, true) => a.movdqu(x, xmmword_ptr(op)),
+                (4, false) => a.movups(x, xmmword_ptr(op)),
+                (5, true) => a.movdqu(xmmword_ptr(op), x),
+                (5, false) => a.vmovdqu(xmmword_ptr(op), x),
+                (6, true) => a.movdqa(x, xmmword_ptr(op)),
+                (6, false) => a.movaps(x, xmmword_ptr(op)),
+                (_, true) => a.movdqa(xmmword_ptr(op), x),
+                (_, false) => a.movaps(xmmword_ptr(op), x),
+            }
+        }
+        "string" => return string_case(rng, seed, gpr, rflags, xmm, data, scratch, entry),
+        _ => return None,
+    };
+    result.ok()?;
+    for (r, v) in &regs {
+        gpr[*r] = *v;
+    }
+    finish(a, seed, text, gpr, rflags, xmm, data, scratch, entry, count)
+}
+
+#[allow(clippy::too_many_arguments, reason = "the parts of a case")]
+fn string_case(
+    mut rng: Rng,
+    seed: u64,
+    mut gpr: [u64; 16],
+    mut rflags: u64,
+    xmm: [u128; 4],
+    data: Vec<u8>,
+    scratch: Vec<u8>,
+    entry: u64,
+) -> Option<Case> {
+    let mut a = CodeAssembler::new(64).ok()?;
+    let k = rng.below(5);
+    let size = rng.pick(&[1u64, 2, 4, 8]);
+    let rep = rng.below(3); // none, rep/repe, repne
+    let df = rng.chance(40);
+    if df {
+        rflags |= 0x400;
+    }
+    let n = rng.below(5);
+    if rep != 0 {
+        gpr[1] = n;
+    }
+    let mmio_src = rng.chance(50);
+    let mid = |rng: &mut Rng| 0x800 + rng.below(0x800);
+    let data_at = DATA + mid(&mut rng);
+    let ram_at = SCRATCH + mid(&mut rng);
+    // RSI and RDI: movs/cmps use both, stos/scas RDI, lods RSI.
+    let (src, dst) = if mmio_src {
+        (data_at, ram_at)
+    } else {
+        (ram_at, data_at)
+    };
+    let (rsi_v, rdi_v) = match k {
+        0 | 3 => (src, dst),
+        1 | 4 => (gpr[6], data_at),
+        _ => (data_at, gpr[7]),
+    };
+    gpr[6] = rsi_v;
+    gpr[7] = rdi_v;
+    let names = ["movs", "stos", "lods", "cmps", "scas"];
+    let text = format!(
+        "{}{} rep={rep} n={n} df={df} mmio_src={mmio_src}",
+        names[k as usize], size
+    );
+    match rep {
+        1 if k >= 3 => {
+            let _ = a.repe();
+        }
+        1 => {
+            let _ = a.rep();
+        }
+        2 if k >= 3 => {
+            let _ = a.repne();
+        }
+        _ => {}
+    }
+    macro_rules! s {
+        ($b:ident, $w:ident, $d:ident, $q:ident) => {
+            match size {
+                1 => a.$b(),
+                2 => a.$w(),
+                4 => a.$d(),
+                _ => a.$q(),
+            }
+        };
+    }
+    let r = match k {
+        0 => s!(movsb, movsw, movsd, movsq),
+        1 => s!(stosb, stosw, stosd, stosq),
+        2 => s!(lodsb, lodsw, lodsd, lodsq),
+        3 => s!(cmpsb, cmpsw, cmpsd, cmpsq),
+        _ => s!(scasb, scasw, scasd, scasq),
+    };
+    r.ok()?;
+    finish(a, seed, text, gpr, rflags, xmm, data, scratch, entry, 0)
+}
+
+#[allow(clippy::too_many_arguments, reason = "the parts of a case")]
+fn finish(
+    mut a: CodeAssembler,
+    seed: u64,
+    text: String,
+    gpr: [u64; 16],
+    rflags: u64,
+    xmm: [u128; 4],
+    data: Vec<u8>,
+    scratch: Vec<u8>,
+    entry: u64,
+    count: u32,
+) -> Option<Case> {
+    // The tail: RFLAGS into R15, then a clean RFLAGS and HLT (at CPL3 a
+    // #GP that the guest's handler turns into a plain HLT exit).
+    a.pushfq().ok()?;
+    a.pop(r15).ok()?;
+    a.push(0x202).ok()?;
+    a.popfq().ok()?;
+    a.hlt().ok()?;
+    let code = a.assemble(entry).ok()?;
+    let instr = Decoder::with_ip(64, &code, entry, DecoderOptions::NONE).decode();
+    let undefined = winhv_emu::undefined_flags(&instr, count);
+    Some(Case {
+        seed,
+        text,
+        len: instr.len(),
+        code,
+        gpr,
+        rflags,
+        xmm,
+        data,
+        scratch,
+        undefined,
+    })
+}

@@ -1,0 +1,187 @@
+//! The VMM side of the differential tests: a RAM-like MMIO device, the
+//! winhv-emu callbacks over a winhv `Partition` (registers, GVA
+//! translation, guest RAM) and the device, and the run loop that emulates
+//! every MemoryAccess exit with `Emulator::try_mmio_emulation`.
+
+use winhv::Partition;
+use winhv::defs::*;
+use winhv_emu::{Callbacks, Emulator};
+
+/// A device that behaves like RAM: `bytes` at guest-physical `base`.
+pub struct RamDevice {
+    pub base: u64,
+    pub bytes: Vec<u8>,
+    /// Accesses served (reads + writes), to show the device was used.
+    pub accesses: usize,
+}
+
+impl RamDevice {
+    fn slot(&self, gpa: u64, len: usize) -> Option<std::ops::Range<usize>> {
+        let off = usize::try_from(gpa.checked_sub(self.base)?).ok()?;
+        (off + len <= self.bytes.len()).then_some(off..off + len)
+    }
+}
+
+/// The emulator's callbacks on VP 0 of `p`, with `dev` in front of RAM.
+pub struct VmmCallbacks<'a> {
+    pub p: &'a Partition,
+    pub dev: &'a mut RamDevice,
+}
+
+impl Callbacks for VmmCallbacks<'_> {
+    fn io_port(&mut self, _access: &mut WHV_EMULATOR_IO_ACCESS_INFO) -> HRESULT {
+        E_FAIL
+    }
+
+    fn memory(&mut self, access: &mut WHV_EMULATOR_MEMORY_ACCESS_INFO) -> HRESULT {
+        let len = usize::from(access.AccessSize).min(8);
+        let write = access.Direction != 0;
+        if let Some(r) = self.dev.slot(access.GpaAddress, len) {
+            self.dev.accesses += 1;
+            if write {
+                self.dev.bytes[r].copy_from_slice(&access.Data[..len]);
+            } else {
+                access.Data[..len].copy_from_slice(&self.dev.bytes[r]);
+            }
+            return S_OK;
+        }
+        let result = if write {
+            self.p
+                .write_gpa_range(access.GpaAddress, &access.Data[..len])
+        } else {
+            self.p
+                .read_gpa_range(access.GpaAddress, &mut access.Data[..len])
+        };
+        result.map_or(E_FAIL, |()| S_OK)
+    }
+
+    fn get_registers(
+        &mut self,
+        names: &[WHV_REGISTER_NAME],
+        values: &mut [WHV_REGISTER_VALUE],
+    ) -> HRESULT {
+        self.p
+            .get_vp_registers(0, names, values)
+            .map_or(E_FAIL, |()| S_OK)
+    }
+
+    fn set_registers(
+        &mut self,
+        names: &[WHV_REGISTER_NAME],
+        values: &[WHV_REGISTER_VALUE],
+    ) -> HRESULT {
+        self.p
+            .set_vp_registers(0, names, values)
+            .map_or(E_FAIL, |()| S_OK)
+    }
+
+    fn translate_gva_page(
+        &mut self,
+        gva: WHV_GUEST_VIRTUAL_ADDRESS,
+        flags: WHV_TRANSLATE_GVA_FLAGS,
+        result: &mut WHV_TRANSLATE_GVA_RESULT_CODE,
+        gpa: &mut WHV_GUEST_PHYSICAL_ADDRESS,
+    ) -> HRESULT {
+        match self.p.translate_gva(0, gva, flags) {
+            Ok((r, g)) => {
+                *result = r.ResultCode;
+                *gpa = g;
+                S_OK
+            }
+            Err(e) => e.hresult,
+        }
+    }
+}
+
+/// Prints an exit (`WINHV_DIFF_TRACE`).
+fn trace(exit: &WHV_RUN_VP_EXIT_CONTEXT) {
+    let v = &exit.VpContext;
+    if exit.ExitReason == WHvRunVpExitReasonMemoryAccess {
+        // SAFETY: the reason says MemoryAccess is the live member.
+        let m = unsafe { exit.Anonymous.MemoryAccess };
+        println!(
+            "  exit mmio {} gpa {:#x} gva {:#x} rip {:#x} len {} bytes {:02x?}",
+            if m.AccessInfo.access_type() == 1 { "write" } else { "read" },
+            m.Gpa,
+            m.Gva,
+            v.Rip,
+            v.instruction_length(),
+            &m.InstructionBytes[..usize::from(m.InstructionByteCount).min(8)]
+        );
+    } else {
+        println!("  exit {:?} rip {:#x}", exit.ExitReason, v.Rip);
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// Exceptions the guest's handlers reported on the exception port
+    /// (the value written).
+    pub exceptions: Vec<u64>,
+    /// MemoryAccess exits emulated.
+    pub mmio_exits: usize,
+}
+
+/// Runs VP 0 to HLT: MemoryAccess exits go to the emulator, writes to
+/// `exception_port` are recorded and skipped. Errors describe anything
+/// else (an unexpected exit, a failed emulation, too many exits).
+pub fn run_to_halt(
+    p: &Partition,
+    dev: &mut RamDevice,
+    exception_port: u16,
+    limit: usize,
+) -> Result<Outcome, String> {
+    let mut emu = Emulator::new();
+    let mut out = Outcome {
+        exceptions: Vec::new(),
+        mmio_exits: 0,
+    };
+    for _ in 0..limit {
+        let exit = p.run_vp(0).map_err(|e| format!("run: {e}"))?;
+        if std::env::var_os("WINHV_DIFF_TRACE").is_some() {
+            trace(&exit);
+        }
+        match exit.ExitReason {
+            r if r == WHvRunVpExitReasonX64Halt => return Ok(out),
+            r if r == WHvRunVpExitReasonMemoryAccess => {
+                out.mmio_exits += 1;
+                // SAFETY: the reason says MemoryAccess is the live member.
+                let mem = unsafe { exit.Anonymous.MemoryAccess };
+                let mut cb = VmmCallbacks { p, dev };
+                let status = emu
+                    .try_mmio_emulation(&mut cb, &exit.VpContext, &mem)
+                    .map_err(|hr| format!("try_mmio_emulation: {hr:?}"))?;
+                if status.emulation_successful() == 0 {
+                    return Err(format!(
+                        "emulation failed: status {:#x}, gpa {:#x}, rip {:#x}, len {}, bytes {:02x?}",
+                        status.AsUINT32,
+                        mem.Gpa,
+                        exit.VpContext.Rip,
+                        exit.VpContext.instruction_length(),
+                        &mem.InstructionBytes[..usize::from(mem.InstructionByteCount)]
+                    ));
+                }
+            }
+            r if r == WHvRunVpExitReasonX64IoPortAccess => {
+                // SAFETY: the reason says IoPortAccess is the live member.
+                let io = unsafe { exit.Anonymous.IoPortAccess };
+                if io.PortNumber != exception_port || io.AccessInfo.is_write() == 0 {
+                    return Err(format!("unexpected port access {:#x}", io.PortNumber));
+                }
+                out.exceptions.push(io.Rax);
+                let len = u64::from(exit.VpContext.instruction_length());
+                if len == 0 {
+                    return Err("port exit without an instruction length".into());
+                }
+                let rip = [WHV_REGISTER_VALUE {
+                    Reg64: exit.VpContext.Rip + len,
+                }];
+                p.set_vp_registers(0, &[WHvX64RegisterRip], &rip)
+                    .map_err(|e| format!("set rip: {e}"))?;
+            }
+            other => return Err(format!("unexpected exit {other:?}")),
+        }
+    }
+    Err(format!("no HLT after {limit} exits"))
+}
