@@ -12,6 +12,10 @@
 //!
 //! Everything here reads kvm_run's synced registers: no ioctl, no
 //! allocation, no lock but the GPA map's read lock for instruction bytes.
+//! The code around RIP is read once per exit ([`Code`]: the bytes before
+//! RIP for a retired write and the instruction bytes, from one window)
+//! through the VP's remembered page walks (`translate::code`), with a
+//! fault-tolerant direct copy: no system call in the usual case.
 
 use kvm_bindings::{kvm_regs, kvm_sregs, kvm_vcpu_events};
 use kvm_ioctls::{SyncReg, VcpuFd};

@@ -37,6 +37,7 @@ use crate::error::{Error, Result};
 mod bits;
 mod try_copy;
 
+use try_copy::install as install_direct_reads;
 pub(crate) use try_copy::{check as check_direct_reads, try_read};
 
 ioctl_iow_nr!(KVM_GET_DIRTY_LOG, kvm_bindings::KVMIO, 0x42, kvm_dirty_log);
@@ -68,6 +69,9 @@ struct Range {
     dirty: Vec<u64>,
     /// The buffer `KVM_GET_DIRTY_LOG` writes into, kept between queries.
     log: Vec<u64>,
+    /// `dirty` has one word per 64 pages and no bit set: KVM's log can be
+    /// written straight into it.
+    clean: bool,
 }
 
 impl Range {
@@ -116,7 +120,7 @@ impl GpaMap {
         flags: u32,
     ) -> Result<()> {
         let end = check_aligned(gpa, size)?;
-        check_direct_reads();
+        install_direct_reads();
         if host % PAGE_SIZE != 0 || host == 0 {
             return Err(Error::new(
                 E_INVALIDARG,
@@ -146,6 +150,7 @@ impl GpaMap {
             slot: None,
             dirty: Vec::new(),
             log: Vec::new(),
+            clean: false,
         };
         // SAFETY: forwarded from this function's contract.
         unsafe { self.add_slot(vm, &mut range) }?;
@@ -193,6 +198,7 @@ impl GpaMap {
             slot: None,
             dirty: bits::copy(&from.dirty, first_page, pages),
             log: Vec::new(),
+            clean: false,
         };
         // SAFETY: the piece is part of a range the caller mapped under the
         // contract of `map`, which still holds for it.
@@ -352,7 +358,9 @@ impl GpaMap {
         }
         let mut out = bitmap;
         if let Some(b) = out.as_deref_mut() {
-            b.iter_mut().take(pages.div_ceil(64)).for_each(|w| *w = 0);
+            // Every bit of the pages is written below; the rest of the last
+            // word reads 0.
+            bits::clear_word_tail(b, pages);
         }
         let starts: Vec<u64> = self.overlapping(gpa, end).map(|r| r.gpa).collect();
         for start in starts {
@@ -371,6 +379,9 @@ impl GpaMap {
                 ((lo - gpa) / PAGE_SIZE) as usize,
                 ((hi - lo) / PAGE_SIZE) as usize,
             );
+            if lo == range.gpa && hi == range.end() {
+                range.clean = range.dirty.len() == range.log.len();
+            }
         }
         Ok(())
     }
@@ -381,11 +392,19 @@ impl GpaMap {
 fn fetch_dirty_log(vm: &VmFd, slot: u32, range: &mut Range) -> Result<()> {
     let words = (range.size / PAGE_SIZE).div_ceil(64) as usize;
     range.log.resize(words, 0);
+    // With nothing pending, KVM's log is the pending set: no merge.
+    let direct = range.clean && range.dirty.len() == words;
+    range.clean = false;
+    let buffer = if direct {
+        &mut range.dirty
+    } else {
+        &mut range.log
+    };
     let log = kvm_dirty_log {
         slot,
         padding1: 0,
         __bindgen_anon_1: kvm_dirty_log__bindgen_ty_1 {
-            dirty_bitmap: range.log.as_mut_ptr().cast(),
+            dirty_bitmap: buffer.as_mut_ptr().cast(),
         },
     };
     // SAFETY: `vm` is a VM fd and `log` names one of its slots with a buffer
@@ -398,7 +417,9 @@ fn fetch_dirty_log(vm: &VmFd, slot: u32, range: &mut Range) -> Result<()> {
             std::io::Error::last_os_error().raw_os_error().unwrap_or(0),
         ));
     }
-    bits::merge(&mut range.dirty, &range.log);
+    if !direct {
+        bits::merge(&mut range.dirty, &range.log);
+    }
     Ok(())
 }
 

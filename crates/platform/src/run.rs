@@ -46,11 +46,14 @@
 //! | MMIO load crossing a page | 2 (one per page), the second only after the first completes | before it | second exit, then completes | the second exit comes anyway: flushed |
 //! | MMIO store (`mov`, `setcc`, `movnti`, SSE) | 1, retired (2 when it crosses a page; 2 × 8 bytes for a 16-byte SSE store) | RIP past it | the second part, if any | — |
 //! | `rep stosb` to MMIO, RCX = n | n exits, each retired | RCX/RDI after the iteration; RIP on the instruction until the last | next iteration | the VMM's RIP/RCX win |
-//! | `rep movsb` MMIO → RAM | n read exits, pending | before the iteration | stores the byte at RDI, next iteration | the VMM's RSI/RDI/RCX win; KVM still stores the byte at the exit's RDI |
+//! | `rep movsb` MMIO → RAM | n read exits, pending | before the iteration | stores the byte at RDI, next iteration | the VMM's RSI/RDI/RCX win; with RCX = 0 nothing is stored, with RCX ≠ 0 (or no REP) KVM stores its byte at the exit's RDI |
+//! | `rep lods`/`scas`/`cmps` from MMIO | n read exits, pending | before the iteration | next iteration | with RCX = 0 KVM's next entry goes wrong (a bogus exception is delivered); with RCX = 1 it ends cleanly |
 //! | `rep movsb` RAM → MMIO | n write exits, retired | after the iteration | next iteration | the VMM's registers win |
 //! | `add [mmio], r` (any read-modify-write), `xchg` | read exit (pending, registers before), then on the next run a write exit (retired: RIP past, flags/registers updated) | before it | the write exit | the write exit still comes, with KVM's data from the cached operands, RIP set by KVM to the instruction's end, registers the VMM's: flushed |
 //! | `push r` onto an MMIO stack, `call` | 1 write exit, retired: RSP decremented, RIP past | after it | nothing left | — |
 //! | `push [mmio]` | 1 read exit, pending | before it | stores on the stack, RSP -= 8, RIP += len | — |
+//! | `movbe [mmio], r` | none: KVM's emulator injects #UD (loads work) | — | — | — |
+//! | `movq`/`movd` with MMIO, VEX moves | none: `KVM_EXIT_INTERNAL_ERROR` | — | — | — |
 //!
 //! # What is exactly-once (checked by `tests/differential_mmio.rs`)
 //!
@@ -68,8 +71,12 @@
 //! a retired write — `decode::match_retired` recognises only forms without
 //! any — and the flush must see guest memory):
 //! * stores with side effects: STOS/MOVS/OUTS (RCX/RSI/RDI, RIP on the
-//!   instruction mid-REP), POP to MMIO, PUSH/CALL onto an MMIO stack
-//!   (RSP): presented with InstructionLength 0 at KVM's RIP;
+//!   instruction mid-REP), POP to MMIO, PUSH onto an MMIO stack (RSP):
+//!   presented with InstructionLength 0 at KVM's RIP. `decode::undo_retired`
+//!   finds these and the registers before them; `exit.rs` calling it in
+//!   place of `match_retired` + `rewind` makes them exactly-once (checked
+//!   with the differential suite). CALL onto an MMIO stack stays out (its
+//!   bytes end at the pushed return address, not at RIP);
 //! * reads whose destination is memory: MOVS from MMIO into RAM, INS: the
 //!   flush lets KVM store its element at the exit's RDI with `kvm_run`'s
 //!   stale data, over what the VMM's emulator stored;
@@ -78,7 +85,7 @@
 //!   as UnrecoverableException). Windows emulates these; we report the
 //!   failure instead of faking it.
 
-use kvm_bindings::kvm_run;
+use kvm_bindings::{kvm_regs, kvm_run, kvm_sregs};
 use kvm_ioctls::{VcpuExit, VcpuFd};
 
 use crate::cancel::CancelState;
@@ -111,7 +118,23 @@ pub(crate) enum Completion {
     /// Something KVM completes that only a flush can undo (a write exit that
     /// did not retire: KVM would skip the instruction).
     Flush,
+    /// A read whose destination is guest memory — MOVS from MMIO (`mmio`)
+    /// or INS —: KVM's completion stores `bytes` bytes from `kvm_run`'s
+    /// data at linear address `dest` (ES:RDI at the exit). The flush first
+    /// fills that data with what the memory holds by then, so the store
+    /// changes nothing (the VMM's emulator has done the real one, or the
+    /// instruction runs again).
+    #[allow(
+        dead_code,
+        reason = "for exit.rs's MOVS/INS paths (see the module docs)"
+    )]
+    ReadToMemory { mmio: bool, dest: u64, bytes: u32 },
 }
+
+/// Reads guest memory at a linear address with the VP's paging registers
+/// (`regs`, `sregs` as KVM's sync area holds them); false when the bytes
+/// cannot all be read.
+pub(crate) type GuestReader<'a> = &'a dyn Fn(&kvm_regs, &kvm_sregs, u64, &mut [u8]) -> bool;
 
 /// A KVM exit, copied out of `kvm_run`.
 #[derive(Debug, Clone, Copy)]
@@ -164,9 +187,21 @@ pub(crate) fn run(
     cancel: &CancelState,
     completion: &mut Completion,
 ) -> Result<KvmExit> {
+    run_with_memory(vcpu, cancel, completion, &|_, _, _, _| false)
+}
+
+/// [`run`], with `read` giving access to guest memory for a
+/// [`Completion::ReadToMemory`] (without it, such a completion is flushed
+/// as any other read and KVM stores stale data).
+pub(crate) fn run_with_memory(
+    vcpu: &mut VcpuFd,
+    cancel: &CancelState,
+    completion: &mut Completion,
+    read: GuestReader<'_>,
+) -> Result<KvmExit> {
     let pending = std::mem::take(completion);
     // True when KVM still has the completion to do on its next KVM_RUN.
-    let mut kvm_pending = prepare_completion(vcpu, cancel, pending)?;
+    let mut kvm_pending = prepare_completion(vcpu, cancel, pending, read)?;
     loop {
         if cancel.enter() {
             cancel.leave();
@@ -289,7 +324,12 @@ fn prepare_completion(
     vcpu: &mut VcpuFd,
     cancel: &CancelState,
     completion: Completion,
+    read: GuestReader<'_>,
 ) -> Result<bool> {
+    if let Completion::ReadToMemory { mmio, dest, bytes } = completion {
+        let count = neutralize_store(vcpu, mmio, dest, bytes, read);
+        return flush(vcpu, cancel, mmio, Some(count)).map(|()| false);
+    }
     // kvm_regs only (sync_regs() would copy the whole 2 KiB sync area).
     let regs = vcpu.sync_regs_mut().regs;
     // A read into an XMM register (no general destination): KVM's
@@ -306,7 +346,7 @@ fn prepare_completion(
     if split(vcpu.get_kvm_run(), plain_load) {
         // Perhaps the first part of an access KVM splits in two: KVM has
         // the second part to do, whatever the VMM did.
-        return flush(vcpu, cancel, xmm).map(|()| false);
+        return flush(vcpu, cancel, xmm, xmm.then_some(1)).map(|()| false);
     }
     match completion {
         Completion::None => Ok(false),
@@ -342,7 +382,10 @@ fn prepare_completion(
             }
             Ok(true)
         }
-        Completion::Read { .. } | Completion::Msr { .. } | Completion::Flush => {
+        Completion::Read { .. }
+        | Completion::Msr { .. }
+        | Completion::Flush
+        | Completion::ReadToMemory { .. } => {
             if let Completion::Msr { .. } = completion {
                 let run = vcpu.get_kvm_run();
                 // SAFETY: the last exit was an MSR exit, so `msr` is live.
@@ -352,9 +395,56 @@ fn prepare_completion(
                     msr.data = (regs.rdx << 32) | (regs.rax & 0xffff_ffff);
                 }
             }
-            flush(vcpu, cancel, xmm).map(|()| false)
+            flush(vcpu, cancel, xmm, xmm.then_some(1)).map(|()| false)
         }
     }
+}
+
+/// Fills the data KVM is about to store at linear `dest` (`bytes` long)
+/// with the memory's current contents, read through `read`; leaves it when
+/// the memory cannot be read. Returns the number of elements KVM holds
+/// (1 for MMIO, the I/O exit's count).
+fn neutralize_store(
+    vcpu: &mut VcpuFd,
+    mmio: bool,
+    dest: u64,
+    bytes: u32,
+    read: GuestReader<'_>,
+) -> u64 {
+    let sync = vcpu.sync_regs();
+    let (regs, sregs) = (sync.regs, sync.sregs);
+    let mut buf = [0u8; 4096];
+    let run = vcpu.get_kvm_run();
+    let (room, count) = if mmio {
+        (8, 1)
+    } else {
+        // SAFETY: the last exit was KVM_EXIT_IO (the exit path made this
+        // completion for an IN), so `io` is the union's live member.
+        let io = unsafe { run.__bindgen_anon_1.io };
+        (
+            usize::from(io.size) * io.count as usize,
+            u64::from(io.count),
+        )
+    };
+    let n = (bytes as usize).min(room).min(buf.len());
+    if n == 0 || !read(&regs, &sregs, dest, &mut buf[..n]) {
+        return count;
+    }
+    if mmio {
+        // SAFETY: the last exit was KVM_EXIT_MMIO, so `mmio` is live.
+        let m = unsafe { &mut run.__bindgen_anon_1.mmio };
+        m.data[..n].copy_from_slice(&buf[..n]);
+    } else {
+        // SAFETY: as above, `io` is live.
+        let io = unsafe { run.__bindgen_anon_1.io };
+        let base = (run as *mut kvm_run)
+            .cast::<u8>()
+            .wrapping_add(io.data_offset as usize);
+        // SAFETY: KVM keeps room for count * size bytes of data at
+        // `data_offset` inside the kvm_run mapping; `n` is at most that.
+        unsafe { std::ptr::copy_nonoverlapping(buf.as_ptr(), base, n) };
+    }
+    count
 }
 
 /// Whether the last exit may be the first of two parts of one access: an
@@ -377,14 +467,15 @@ fn split(run: &kvm_run, plain_load: bool) -> bool {
 /// completion of a load or an MSR access touches nothing else).
 ///
 /// With `xmm`, the FPU/SSE state is kept too (KVM_GET_FPU before,
-/// KVM_SET_FPU after): a completed SSE load writes an XMM register.
-fn flush(vcpu: &mut VcpuFd, cancel: &CancelState, xmm: bool) -> Result<()> {
+/// KVM_SET_FPU after): a completed SSE load writes an XMM register. With
+/// `rcx`, KVM completes with that RCX (the iterations it still holds).
+fn flush(vcpu: &mut VcpuFd, cancel: &CancelState, xmm: bool, rcx: Option<u64>) -> Result<()> {
     let saved = vcpu.sync_regs_mut().regs;
-    if xmm {
-        // A REP string read completes as the last iteration: with the
+    if let Some(rcx) = rcx {
+        // A REP string read completes as the last iteration(s): with the
         // VMM's RCX (0 once it emulated them all) KVM's emulator would
         // restart the instruction on the next entry.
-        vcpu.sync_regs_mut().regs.rcx = 1;
+        vcpu.sync_regs_mut().regs.rcx = rcx;
         vcpu.set_sync_dirty_reg(kvm_ioctls::SyncReg::Register);
     }
     let fpu = if xmm {

@@ -144,6 +144,22 @@ fn snippets() -> Vec<(&'static str, Snippet)> {
             a.set_label(&mut l)?;
             a.nop()
         }),
+        ("mov eax, [mmio crossing a page]", |a| {
+            a.mov(rdi, MMIO + 0xffe)?;
+            a.mov(eax, dword_ptr(rdi))
+        }),
+        ("movdqu [mmio], xmm0", |a| {
+            a.mov(rdi, MMIO)?;
+            a.movdqu(xmmword_ptr(rdi), xmm0)
+        }),
+        ("movbe [mmio], eax", |a| {
+            a.mov(rdi, MMIO)?;
+            a.movbe(dword_ptr(rdi), eax)
+        }),
+        ("movq [mmio], xmm0", |a| {
+            a.mov(rdi, MMIO)?;
+            a.movq(qword_ptr(rdi), xmm0)
+        }),
         ("in al, dx", |a| {
             a.mov(dx, 0x80u32)?;
             a.in_(al, dx)
@@ -151,24 +167,176 @@ fn snippets() -> Vec<(&'static str, Snippet)> {
     ]
 }
 
+fn exits(steps: &[Step]) -> Vec<RawExit> {
+    steps.iter().map(|s| s.exit.clone()).collect()
+}
+
+fn skip(r: &mut kvm_regs, len: u64) {
+    r.rip += len;
+    r.rcx = 0;
+    r.rax = 0x99;
+}
+
+/// Each row of the table in `src/run.rs`, at CPL3 and CPL0.
 #[test]
-fn measure_all() {
+fn completion_table() {
+    let all = snippets();
+    let get = |name: &str| all.iter().find(|(n, _)| *n == name).unwrap().1;
+    let verbose = std::env::var_os("WINHV_MEASURE").is_some();
     for user in [true, false] {
-        for (name, s) in snippets() {
-            if std::env::var_os("WINHV_MEASURE").is_some() {
+        if verbose {
+            for (name, s) in &all {
                 println!("== {name}");
+                trace(user, *s, usize::MAX, &none);
+                println!("-- skipped at the first exit");
+                trace(user, *s, 0, &skip);
             }
-            let Some(_) = trace(user, s, usize::MAX, &none) else {
-                return;
-            };
-            if std::env::var_os("WINHV_MEASURE").is_some() {
-                println!("-- skipped at the first exit (rip += len, rcx = 0, rax = 0x99)");
-            }
-            let _ = trace(user, s, 0, &|r, len| {
-                r.rip += len;
-                r.rcx = 0;
-                r.rax = 0x99;
-            });
         }
+        let Some((t, _, _)) = trace(user, get("rep insb"), usize::MAX, &none) else {
+            return;
+        };
+        assert!(
+            matches!(
+                t[0].exit,
+                RawExit::IoIn {
+                    size: 1,
+                    count: 3,
+                    ..
+                }
+            ),
+            "{t:x?}"
+        );
+        assert_eq!((t[0].rcx, t[0].rdi), (3, BUF), "before the iterations");
+        assert_eq!(
+            (t[1].exit.clone(), t[1].rcx, t[1].rdi),
+            (RawExit::Hlt, 0, BUF + 3)
+        );
+        let (t, _, _) = trace(user, get("rep insb"), 0, &skip).unwrap();
+        assert!(
+            matches!(t[1].exit, RawExit::IoIn { count: 3, .. }) && t[1].rdi == BUF,
+            "after a skip KVM exits again: {t:x?}"
+        );
+
+        let (t, _, _) = trace(user, get("rep outsb"), usize::MAX, &none).unwrap();
+        let outs = exits(&t)
+            .iter()
+            .filter(|e| matches!(e, RawExit::IoOut { data, .. } if data.len() == 1))
+            .count();
+        assert_eq!(outs, 3, "one exit per iteration: {t:x?}");
+        assert_eq!((t[0].rcx, t[0].rsi), (2, BUF + 1), "retired");
+
+        let (t, _, _) = trace(user, get("rep stosb mmio"), usize::MAX, &none).unwrap();
+        assert_eq!(
+            t[0].exit,
+            RawExit::MmioWrite {
+                gpa: MMIO,
+                data: vec![0x5a]
+            }
+        );
+        assert_eq!((t[0].rcx, t[0].rdi, t[1].rcx), (1, MMIO + 1, 0), "retired");
+        assert_eq!(t[0].rip, t[1].rip, "RIP stays on the instruction mid-REP");
+
+        let (t, _, _) = trace(user, get("rep movsb mmio->ram"), usize::MAX, &none).unwrap();
+        assert_eq!(t[0].exit, RawExit::MmioRead { gpa: MMIO, size: 1 });
+        assert_eq!((t[0].rcx, t[0].rsi, t[0].rdi), (2, MMIO, BUF), "pending");
+        let (t, vm, _) = trace(user, get("rep movsb mmio->ram"), 0, &skip).unwrap();
+        assert_eq!(t.last().unwrap().exit, RawExit::Hlt);
+        assert_eq!(
+            vm.memory(BUF, 1),
+            &[0],
+            "nothing stored after a skip with RCX = 0"
+        );
+        let (t, vm, _) = trace(user, get("rep movsb mmio->ram"), 0, &|r, len| {
+            skip(r, len);
+            r.rcx = 1;
+        })
+        .unwrap();
+        assert_eq!(t.last().unwrap().exit, RawExit::Hlt);
+        assert_eq!(
+            vm.memory(BUF, 1),
+            &[0x11],
+            "stored at the exit's RDI with RCX = 1"
+        );
+
+        let (t, _, _) = trace(user, get("add [mmio], eax"), usize::MAX, &none).unwrap();
+        assert_eq!(t[0].exit, RawExit::MmioRead { gpa: MMIO, size: 4 });
+        assert!(matches!(t[1].exit, RawExit::MmioWrite { .. }));
+        assert_eq!(t[1].rip, t[0].rip + 2, "the write exit is retired");
+        let (t, _, _) = trace(user, get("add [mmio], eax"), 0, &skip).unwrap();
+        assert!(matches!(t[1].exit, RawExit::MmioWrite { .. }), "{t:x?}");
+        assert_eq!(
+            (t[1].rip, t[1].rax),
+            (t[0].rip + 2, 0x99),
+            "KVM's RIP, the VMM's RAX"
+        );
+
+        let (t, _, _) = trace(user, get("xchg [mmio], eax"), usize::MAX, &none).unwrap();
+        assert!(matches!(t[0].exit, RawExit::MmioRead { .. }));
+        assert!(matches!(t[1].exit, RawExit::MmioWrite { .. }));
+
+        let (t, _, _) = trace(user, get("push rax (mmio stack)"), usize::MAX, &none).unwrap();
+        assert_eq!(t[0].rsp, MMIO + 0xf8, "retired: RSP already decremented");
+        let (t, _, _) = trace(user, get("call (mmio stack)"), usize::MAX, &none).unwrap();
+        assert!(matches!(t[0].exit, RawExit::MmioWrite { gpa, .. } if gpa == MMIO + 0xf8));
+
+        let (t, _, _) = trace(user, get("push [mmio]"), usize::MAX, &none).unwrap();
+        assert_eq!(t[0].exit, RawExit::MmioRead { gpa: MMIO, size: 8 });
+
+        let (t, _, _) = trace(
+            user,
+            get("mov eax, [mmio crossing a page]"),
+            usize::MAX,
+            &none,
+        )
+        .unwrap();
+        assert_eq!(
+            t[0].exit,
+            RawExit::MmioRead {
+                gpa: MMIO + 0xffe,
+                size: 2
+            }
+        );
+        assert_eq!(
+            t[1].exit,
+            RawExit::MmioRead {
+                gpa: MMIO + 0x1000,
+                size: 2
+            }
+        );
+        assert_eq!(
+            t[1].rip, t[0].rip,
+            "the second part before the instruction retires"
+        );
+
+        let (t, _, _) = trace(user, get("movdqu [mmio], xmm0"), usize::MAX, &none).unwrap();
+        assert!(
+            matches!(&t[0].exit, RawExit::MmioWrite { gpa, data } if *gpa == MMIO && data.len() == 8),
+            "{t:x?}"
+        );
+        assert!(
+            matches!(&t[1].exit, RawExit::MmioWrite { gpa, data } if *gpa == MMIO + 8 && data.len() == 8),
+            "{t:x?}"
+        );
+
+        // KVM's emulator (here, with the host's supported CPUID) cannot do
+        // these on MMIO: #UD for a MOVBE store, an internal error for MOVQ.
+        let (t, _, _) = trace(user, get("movbe [mmio], eax"), usize::MAX, &none).unwrap();
+        assert_eq!(
+            t[0].exit,
+            RawExit::IoOut {
+                port: 0xee,
+                data: vec![6, 0, 0, 0]
+            },
+            "#UD reported"
+        );
+        let (t, _, _) = trace(user, get("movq [mmio], xmm0"), usize::MAX, &none).unwrap();
+        assert_eq!(t[0].exit, RawExit::Other("InternalError".into()));
+
+        let (t, _, _) = trace(user, get("in al, dx"), 0, &skip).unwrap();
+        assert_eq!(
+            (t[1].exit.clone(), t[1].rax),
+            (RawExit::Hlt, 0x99),
+            "the VMM's RAX wins"
+        );
     }
 }

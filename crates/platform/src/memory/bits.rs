@@ -48,42 +48,53 @@ fn mask(n: usize) -> u64 {
 }
 
 /// Moves `count` bits of `src` from bit `from` into `dst` (when given) at
-/// bit `to`, ORing them in, and clears them in `src`. Whole words when both
-/// positions are word-aligned, two shifts per 64 bits otherwise.
+/// bit `to` — the run's bits in `dst` become `src`'s, the bits around it
+/// are kept — and clears them in `src`. Whole words when both positions are
+/// word-aligned, two shifts per 64 bits otherwise.
 pub(crate) fn take(src: &mut [u64], from: usize, dst: Option<&mut [u64]>, to: usize, count: usize) {
     let mut dst = dst;
     let mut done = 0;
     if from % 64 == 0 && to % 64 == 0 {
         // Whole words: the usual case (a query of a whole range).
         let words = count / 64;
-        let src_words = src.iter_mut().skip(from / 64).take(words);
+        let src_len = src.len();
+        let s0 = (from / 64).min(src_len);
+        let src_words = &mut src[s0..(s0 + words).min(src_len)];
         match dst.as_deref_mut() {
             Some(out) => {
-                for (s, d) in src_words.zip(out.iter_mut().skip(to / 64)) {
-                    *d |= std::mem::take(s);
+                let out_len = out.len();
+                let d0 = (to / 64).min(out_len);
+                let out_words = &mut out[d0..(d0 + words).min(out_len)];
+                let n = src_words.len().min(out_words.len());
+                let (moved, beyond) = out_words.split_at_mut(n);
+                for (d, s) in moved.iter_mut().zip(src_words.iter_mut()) {
+                    *d = *s;
+                    *s = 0;
                 }
+                // Bits past the end of `src` read 0.
+                beyond.iter_mut().for_each(|d| *d = 0);
             }
-            None => src_words.for_each(|s| *s = 0),
+            None => src_words.iter_mut().for_each(|s| *s = 0),
         }
         done = words * 64;
     }
     while done < count {
         let n = (count - done).min(64);
         let (s, d) = (from + done, to + done);
-        if s % 64 == 0 && n == 64 {
-            let Some(w) = src.get_mut(s / 64) else { break };
-            let v = std::mem::take(w);
-            if let Some(out) = dst.as_deref_mut() {
-                or(out, d, 64, v);
-            }
-        } else {
-            let v = get(src, s, n);
-            clear(src, s, n);
-            if let Some(out) = dst.as_deref_mut() {
-                or(out, d, n, v);
-            }
+        let v = get(src, s, n);
+        clear(src, s, n);
+        if let Some(out) = dst.as_deref_mut() {
+            clear(out, d, n);
+            or(out, d, n, v);
         }
         done += n;
+    }
+}
+
+/// Clears the bits of `bits` from bit `at` to the end of its word.
+pub(crate) fn clear_word_tail(bits: &mut [u64], at: usize) {
+    if at % 64 != 0 {
+        clear(bits, at, 64 - at % 64);
     }
 }
 
@@ -133,10 +144,14 @@ mod tests {
                     let before = dst.clone();
                     take(&mut src, from, Some(&mut dst), to, count);
                     for i in 0..512 {
-                        let moved = i >= to && i < to + count && bit(&orig, from + i - to);
+                        let want = if i >= to && i < to + count {
+                            bit(&orig, from + i - to)
+                        } else {
+                            bit(&before, i)
+                        };
                         assert_eq!(
                             bit(&dst, i),
-                            bit(&before, i) || moved,
+                            want,
                             "dst bit {i} from={from} to={to} count={count}"
                         );
                         let cleared = i >= from && i < from + count;
@@ -152,6 +167,15 @@ mod tests {
         let mut src = vec![u64::MAX; 2];
         take(&mut src, 60, None, 0, 200);
         assert_eq!(src, vec![(1 << 60) - 1, 0]);
+    }
+
+    #[test]
+    fn clear_word_tail_clears_only_past_the_last_page() {
+        let mut b = vec![u64::MAX; 2];
+        clear_word_tail(&mut b, 70);
+        assert_eq!(b, vec![u64::MAX, (1 << 6) - 1]);
+        clear_word_tail(&mut b, 64);
+        assert_eq!(b, vec![u64::MAX, (1 << 6) - 1], "a whole word: nothing");
     }
 
     #[test]

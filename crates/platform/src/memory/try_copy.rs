@@ -86,12 +86,11 @@ fn chain(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
     if handler == libc::SIG_DFL || handler == libc::SIG_IGN {
         // Back to the default action; returning re-runs the faulting
         // instruction, which then ends the process as it would have.
-        // SAFETY: sigaction is async-signal-safe; all zeroes is SIG_DFL
-        // with an empty mask and no flags.
-        unsafe {
-            let dfl: libc::sigaction = std::mem::zeroed();
-            libc::sigaction(sig, &dfl, std::ptr::null_mut());
-        }
+        // SAFETY: sigaction is plain data; all zeroes is SIG_DFL with an
+        // empty mask and no flags.
+        let dfl: libc::sigaction = unsafe { std::mem::zeroed() };
+        // SAFETY: sigaction is async-signal-safe and `dfl` is valid.
+        unsafe { libc::sigaction(sig, &dfl, std::ptr::null_mut()) };
         return;
     }
     let flags = previous.map_or(0, |p| p.sa_flags);
@@ -122,31 +121,10 @@ fn our_action() -> libc::sigaction {
     sa
 }
 
-/// Installs the handler (once per process) and, every time, checks that it
-/// is still the one installed; turns direct reads off for good when not.
+/// Installs the handler (once per process) and checks that it is still
+/// the one installed; turns direct reads off for good when not.
 pub(crate) fn check() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        // SAFETY: sigaction is plain data; all zeroes is a valid value.
-        let mut old: [libc::sigaction; 2] = unsafe { std::mem::zeroed() };
-        let ours = our_action();
-        // SAFETY: queries the current handlers into valid structs.
-        let queried = unsafe {
-            libc::sigaction(libc::SIGSEGV, std::ptr::null(), &mut old[0]) == 0
-                && libc::sigaction(libc::SIGBUS, std::ptr::null(), &mut old[1]) == 0
-        };
-        if !queried || PREVIOUS.set(old).is_err() {
-            return;
-        }
-        // SAFETY: installs a handler that only redirects faults of our copy
-        // instruction and passes every other fault to the handler saved in
-        // PREVIOUS (set above, before the handler can run).
-        let installed = unsafe {
-            libc::sigaction(libc::SIGSEGV, &ours, std::ptr::null_mut()) == 0
-                && libc::sigaction(libc::SIGBUS, &ours, std::ptr::null_mut()) == 0
-        };
-        ENABLED.store(installed, Ordering::SeqCst);
-    });
+    install();
     if !ENABLED.load(Ordering::SeqCst) {
         return;
     }
@@ -161,6 +139,33 @@ pub(crate) fn check() {
     if !still {
         ENABLED.store(false, Ordering::SeqCst);
     }
+}
+
+/// Installs the handler, once per process (no system call after that).
+pub(crate) fn install() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        // SAFETY: sigaction is plain data; all zeroes is a valid value.
+        let mut old: [libc::sigaction; 2] = unsafe { std::mem::zeroed() };
+        let ours = our_action();
+        let [old_segv, old_bus] = &mut old;
+        // SAFETY: queries the current handler into a valid struct.
+        let segv = unsafe { libc::sigaction(libc::SIGSEGV, std::ptr::null(), old_segv) };
+        // SAFETY: as above.
+        let bus = unsafe { libc::sigaction(libc::SIGBUS, std::ptr::null(), old_bus) };
+        let queried = segv == 0 && bus == 0;
+        if !queried || PREVIOUS.set(old).is_err() {
+            return;
+        }
+        // SAFETY: installs a handler that only redirects faults of our copy
+        // instruction and passes every other fault to the handler saved in
+        // PREVIOUS (set above, before the handler can run).
+        let segv = unsafe { libc::sigaction(libc::SIGSEGV, &ours, std::ptr::null_mut()) };
+        // SAFETY: as above, for SIGBUS (a truncated file mapping).
+        let bus = unsafe { libc::sigaction(libc::SIGBUS, &ours, std::ptr::null_mut()) };
+        let installed = segv == 0 && bus == 0;
+        ENABLED.store(installed, Ordering::SeqCst);
+    });
 }
 
 /// Copies `buf.len()` bytes of our own memory at `host` into `buf`; false
@@ -189,8 +194,11 @@ mod tests {
         check();
         assert!(ENABLED.load(Ordering::SeqCst), "handler installed");
         let mem = HostMemory::new(0x2000).expect("mmap");
-        mem.write(0xff8, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16])
-            .expect("write");
+        mem.write(
+            0xff8,
+            &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16],
+        )
+        .expect("write");
         let mut buf = [0u8; 16];
         assert!(try_read(mem.as_ptr() as u64 + 0xff8, &mut buf));
         assert_eq!(buf, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);

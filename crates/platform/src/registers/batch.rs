@@ -35,18 +35,22 @@ impl Batch {
             len: names.len(),
             classes: 0,
         };
-        if names.len() > INLINE {
+        let mut classes = 0;
+        if names.len() <= INLINE {
+            for (slot, &name) in batch.inline.iter_mut().zip(names) {
+                let reg = resolve(name)?;
+                classes |= class_bit(reg.class());
+                *slot = reg;
+            }
+        } else {
             batch.heap.reserve_exact(names.len());
-        }
-        for (i, &name) in names.iter().enumerate() {
-            let reg = resolve(name)?;
-            batch.classes |= class_bit(reg.class());
-            if names.len() > INLINE {
+            for &name in names {
+                let reg = resolve(name)?;
+                classes |= class_bit(reg.class());
                 batch.heap.push(reg);
-            } else {
-                batch.inline[i] = reg;
             }
         }
+        batch.classes = classes;
         Ok(batch)
     }
 

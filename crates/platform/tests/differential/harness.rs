@@ -87,8 +87,7 @@ impl Side {
         p.write_gpa_range(STACKS.0, &self.image_stacks).unwrap();
         let mut dev = RamDevice {
             base: DATA,
-            bytes: Vec::new(),
-            accesses: 0,
+            ..Default::default()
         };
         if self.mmio {
             dev.bytes = case.data.clone();
@@ -158,7 +157,9 @@ impl Side {
         p.get_vp_registers(0, &names, &mut xv).unwrap();
         let xmm = xv.map(|x| {
             // SAFETY: XMM registers come back through Reg128.
-            let q = unsafe { x.Reg128.Anonymous };
+            let r = unsafe { x.Reg128 };
+            // SAFETY: both halves of a WHV_UINT128 are plain u64s.
+            let q = unsafe { r.Anonymous };
             u128::from(q.Low64) | (u128::from(q.High64) << 64)
         });
         let data = if self.mmio {
