@@ -102,6 +102,10 @@ impl MsrCache {
     /// One `KVM_SET_MSRS` for every changed MSR. An MSR KVM refuses keeps
     /// its old value in the VP and is forgotten here.
     pub(crate) fn write_back(&mut self, vcpu: &mut VcpuFd, counts: &mut IoctlCounts) -> Result<()> {
+        if !self.values.iter().any(|m| m.dirty) {
+            // The usual run: nothing to write, no allocation.
+            return Ok(());
+        }
         let entries: Vec<kvm_msr_entry> = self
             .values
             .iter()
