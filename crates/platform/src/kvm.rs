@@ -39,6 +39,9 @@ pub struct KvmCaps {
     pub readonly_mem: bool,
     /// `KVM_CAP_IMMEDIATE_EXIT`: `kvm_run.immediate_exit` is honoured.
     pub immediate_exit: bool,
+    /// `KVM_CAP_EXCEPTION_PAYLOAD`: a pending exception carries its payload
+    /// (CR2, DR6), which WHvRegisterPendingEvent needs.
+    pub exception_payload: bool,
     /// Number of memory slots a VM may have.
     pub nr_memslots: u32,
     /// Largest vCPU count a VM may have.
@@ -140,6 +143,9 @@ fn open() -> Result<System> {
         split_irqchip: kvm.check_extension(Cap::SplitIrqchip),
         memory_fault_info: kvm.check_extension(Cap::MemoryFaultInfo),
         readonly_mem: kvm.check_extension(Cap::ReadonlyMem),
+        exception_payload: kvm
+            .check_extension_raw(u64::from(kvm_bindings::KVM_CAP_EXCEPTION_PAYLOAD))
+            > 0,
         immediate_exit: true,
         nr_memslots: kvm.get_nr_memslots().min(u32::MAX as usize) as u32,
         max_vcpus: kvm.get_max_vcpus().min(u32::MAX as usize) as u32,

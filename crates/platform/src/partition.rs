@@ -201,9 +201,12 @@ impl Partition {
             .create_vm()
             .map_err(|e| Error::from_errno("KVM_CREATE_VM", e.errno()))?;
         // VMX without unrestricted guest needs these pages for real mode;
-        // elsewhere KVM ignores or refuses them, which is harmless.
-        let _ = fd.set_tss_address(0xfffb_d000);
-        let _ = fd.set_identity_map_address(0xfffb_c000);
+        // AMD's SVM (and PVM on it) ignores them, so they cost two ioctls
+        // per partition for nothing there.
+        if crate::capability::host_capabilities().processor_vendor() != WHvProcessorVendorAmd {
+            let _ = fd.set_tss_address(0xfffb_d000);
+            let _ = fd.set_identity_map_address(0xfffb_c000);
+        }
         if props.local_apic_emulation_mode() != WHvX64LocalApicEmulationModeNone {
             if !caps.split_irqchip {
                 return Err(Error::new(
@@ -230,7 +233,7 @@ impl Partition {
         // Lets PendingEvent carry an exception's payload (CR2, DR6) as WHP's
         // does. Kernels without it answer PendingEvent writes with
         // ERROR_NOT_SUPPORTED instead (registers/events.rs).
-        if fd.check_extension_raw(u64::from(kvm_bindings::KVM_CAP_EXCEPTION_PAYLOAD)) > 0 {
+        if caps.exception_payload {
             let mut cap = kvm_enable_cap {
                 cap: kvm_bindings::KVM_CAP_EXCEPTION_PAYLOAD,
                 ..Default::default()
