@@ -148,10 +148,6 @@ pub(crate) fn match_retired(
 /// [`match_retired`] for an MMIO write whose guest-physical address is
 /// `gpa`: only candidates whose operand address has `gpa`'s page offset
 /// count.
-#[cfg_attr(
-    not(test),
-    allow(dead_code, reason = "for exit.rs's MMIO write path (see run.rs)")
-)]
 pub(crate) fn match_retired_at(
     before: &[u8],
     regs: &kvm_regs,
@@ -327,10 +323,6 @@ fn performs(
 /// were before it (RIP at its first byte; RCX/RSI/RDI of a string
 /// instruction before this iteration; RSP before a PUSH or POP).
 #[derive(Debug, Clone, Copy)]
-#[cfg_attr(
-    not(test),
-    allow(dead_code, reason = "for exit.rs's write paths (see run.rs)")
-)]
 pub(crate) struct Retired {
     pub(crate) insn: Instruction,
     pub(crate) len: usize,
@@ -349,10 +341,6 @@ pub(crate) struct Retired {
 /// Not handled: CALL onto an MMIO stack (RIP is then the call's target;
 /// its bytes end at the pushed return address, which the caller would have
 /// to read) and ENTER.
-#[cfg_attr(
-    not(test),
-    allow(dead_code, reason = "for exit.rs's write paths (see run.rs)")
-)]
 pub(crate) fn undo_retired(
     before: &[u8],
     at: &[u8],
@@ -626,10 +614,6 @@ fn stack_before(
 
 /// For MOVS and INS — reads whose destination is memory —: the linear
 /// address ES:RDI the element is stored at (`Completion::ReadToMemory`).
-#[cfg_attr(
-    not(test),
-    allow(dead_code, reason = "for exit.rs's MOVS/INS paths (see run.rs)")
-)]
 pub(crate) fn string_store_target(
     i: &Instruction,
     regs: &kvm_regs,

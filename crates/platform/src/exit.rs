@@ -7,8 +7,12 @@
 //! (RIP already right; [`Completion`] tells the next run how to reconcile
 //! KVM's completion with the VMM), and — on kernels where the start-up probe
 //! saw it — writes after they retired: the instruction is found by
-//! [`decode::match_retired`] and RIP is moved back to it in kvm_run's sync
-//! area, so the VMM's own RIP advance is the only one.
+//! [`decode::undo_retired`], and RIP and the registers it changed (RCX,
+//! RSI, RDI of a string instruction, RSP of a PUSH or POP) are put back as
+//! they were before it in kvm_run's sync area, so the VMM's own RIP advance
+//! is the only one. A read whose destination is memory (INS, MOVS from
+//! MMIO) gets [`Completion::ReadToMemory`], so KVM's completion stores
+//! nothing the VMM did not.
 //!
 //! Everything here reads kvm_run's synced registers: no ioctl, no
 //! allocation, no lock but the GPA map's read lock for instruction bytes.
@@ -201,6 +205,9 @@ pub(crate) fn translate_exit(
                     .filter(|_| !string)
                     .and_then(|i| decode::load_destination(&i)),
             };
+            if let Some(c) = insn.and_then(|i| Completion::read_to_memory(&i, &regs, &sregs, false)) {
+                *completion = c;
+            }
             ctx.ExitReason = WHvRunVpExitReasonX64IoPortAccess;
             ctx.Anonymous.IoPortAccess =
                 io_context(&regs, &sregs, port, size, false, string, rep, bytes, n);
@@ -222,13 +229,21 @@ pub(crate) fn translate_exit(
                 let c = code.insert(Code::read(&mut inputs, &regs, &sregs, true));
                 let (before, avail) = c.before();
                 let access = Access::PortOut { port, size, data };
-                if let Some((i, l)) =
-                    decode::match_retired(&before[15 - avail..], &regs, &sregs, regs.rip, access)
-                {
-                    len = l as u8;
-                    string = i.is_string_instruction();
-                    rep = i.has_rep_prefix();
-                    rewind(vcpu, &mut regs, l as u64);
+                let (at, n) = instruction_bytes(&mut inputs, code.as_ref(), &regs, &sregs);
+                if let Some(r) = decode::undo_retired(
+                    &before[15 - avail..],
+                    &at[..usize::from(n)],
+                    &regs,
+                    &sregs,
+                    access,
+                    None,
+                ) {
+                    len = r.len as u8;
+                    string = r.insn.is_string_instruction();
+                    rep = r.insn.has_rep_prefix();
+                    regs = r.regs;
+                    vcpu.sync_regs_mut().regs = regs;
+                    vcpu.set_sync_dirty_reg(SyncReg::Register);
                 }
             } else {
                 *completion = Completion::Flush;
@@ -270,6 +285,9 @@ pub(crate) fn translate_exit(
                 mmio: true,
                 dest: insn.and_then(|i| decode::load_destination(&i)),
             };
+            if let Some(c) = insn.and_then(|i| Completion::read_to_memory(&i, &regs, &sregs, true)) {
+                *completion = c;
+            }
             ctx.ExitReason = WHvRunVpExitReasonMemoryAccess;
             ctx.Anonymous.MemoryAccess =
                 memory_context(inputs.map, gpa, gva, WHvMemoryAccessRead, bytes, n);
@@ -285,16 +303,20 @@ pub(crate) fn translate_exit(
                 let c = code.insert(Code::read(&mut inputs, &regs, &sregs, true));
                 let (before, avail) = c.before();
                 let access = Access::MemWrite { size, data };
-                let found =
-                    decode::match_retired(&before[15 - avail..], &regs, &sregs, regs.rip, access)
-                        .filter(|(i, _)| {
-                            decode::memory_address(i, &regs, &sregs)
-                                .is_some_and(|a| a & 0xfff == gpa & 0xfff)
-                        });
-                if let Some((i, l)) = found {
-                    len = l as u8;
-                    gva = decode::memory_address(&i, &regs, &sregs);
-                    rewind(vcpu, &mut regs, l as u64);
+                let (at, n) = instruction_bytes(&mut inputs, code.as_ref(), &regs, &sregs);
+                if let Some(r) = decode::undo_retired(
+                    &before[15 - avail..],
+                    &at[..usize::from(n)],
+                    &regs,
+                    &sregs,
+                    access,
+                    Some(gpa),
+                ) {
+                    len = r.len as u8;
+                    regs = r.regs;
+                    vcpu.sync_regs_mut().regs = regs;
+                    vcpu.set_sync_dirty_reg(SyncReg::Register);
+                    gva = decode::memory_address(&r.insn, &regs, &sregs);
                 }
             } else {
                 *completion = Completion::Flush;
@@ -323,11 +345,13 @@ pub(crate) fn translate_exit(
                 decode::bitness(&regs, &sregs),
                 regs.rip,
             );
+            let facts = inputs.code.facts();
             let translate = |va| {
                 crate::translate::translate(
                     inputs.map,
                     &regs,
                     &sregs,
+                    facts,
                     va,
                     winhv_paging::TranslateFlags::PRIVILEGE_EXEMPT,
                 )
@@ -421,13 +445,6 @@ pub(crate) fn translate_exit(
     }
     ctx.VpContext = vp_context(&regs, &sregs, &events);
     Ok(ctx)
-}
-
-/// Moves RIP back by `len` in kvm_run's sync area (KVM loads it on entry).
-fn rewind(vcpu: &mut VcpuFd, regs: &mut kvm_regs, len: u64) {
-    regs.rip = regs.rip.wrapping_sub(len);
-    vcpu.sync_regs_mut().regs.rip = regs.rip;
-    vcpu.set_sync_dirty_reg(SyncReg::Register);
 }
 
 #[allow(clippy::too_many_arguments, reason = "one field each of the payload")]

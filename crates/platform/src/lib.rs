@@ -10,6 +10,7 @@
 //! | `vp` | one virtual processor: vCPU, register cache, power-on state |
 //! | `memory` | the GPA map over KVM memory slots, read/write, dirty bitmap |
 //! | `translate` | WHvTranslateGva over winhv-paging; reading guest memory by GVA |
+//! | `cpuid_facts` | the page walker's inputs from a VP's CPUID table (MAXPHYADDR, Page1GB) |
 //! | `run` | the KVM_RUN loop: cancellation, KVM's completions reconciled with the VMM |
 //! | `exit` | KVM exit → `WHV_RUN_VP_EXIT_CONTEXT` |
 //! | `decode` | the instruction behind an I/O or MMIO exit (iced-x86) |
@@ -20,6 +21,7 @@
 mod cancel;
 mod capability;
 mod cpu_features;
+mod cpuid_facts;
 mod decode;
 mod error;
 mod exit;

@@ -18,6 +18,9 @@
 //! (`try_copy`), falling back to `process_vm_readv` on our own process, and
 //! written with `process_vm_writev`, so caller memory that is reserved but
 //! not yet accessible (`PROT_NONE`) yields an error instead of a crash.
+//! WHvTranslateGva's Accessed/Dirty updates compare-exchange it with a
+//! fault-tolerant `lock cmpxchg` (`try_cmpxchg`): memory made read-only
+//! answers "not writable".
 
 use std::collections::BTreeMap;
 use std::sync::Once;
@@ -35,8 +38,10 @@ use winhv_defs::{E_INVALIDARG, WHV_E_GPA_RANGE_NOT_FOUND};
 use crate::error::{Error, Result};
 
 mod bits;
+mod try_cmpxchg;
 mod try_copy;
 
+pub(crate) use try_cmpxchg::{compare_exchange_u32, compare_exchange_u64};
 use try_copy::install as install_direct_reads;
 pub(crate) use try_copy::{check as check_direct_reads, try_read};
 

@@ -556,7 +556,7 @@ impl Partition {
         ))?;
         let (regs, sregs) = vp.paging_registers()?;
         let map = read(&self.memory);
-        match crate::translate::translate(&map, &regs, &sregs, gva, flags) {
+        match crate::translate::translate(&map, &regs, &sregs, vp.paging, gva, flags) {
             Ok(t) => Ok((
                 WHV_TRANSLATE_GVA_RESULT {
                     ResultCode: WHvTranslateGvaResultSuccess,

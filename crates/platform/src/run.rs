@@ -119,16 +119,41 @@ pub(crate) enum Completion {
     /// did not retire: KVM would skip the instruction).
     Flush,
     /// A read whose destination is guest memory — MOVS from MMIO (`mmio`)
-    /// or INS —: KVM's completion stores `bytes` bytes from `kvm_run`'s
-    /// data at linear address `dest` (ES:RDI at the exit). The flush first
-    /// fills that data with what the memory holds by then, so the store
-    /// changes nothing (the VMM's emulator has done the real one, or the
-    /// instruction runs again).
-    #[allow(
-        dead_code,
-        reason = "for exit.rs's MOVS/INS paths (see the module docs)"
-    )]
-    ReadToMemory { mmio: bool, dest: u64, bytes: u32 },
+    /// or INS —: KVM's completion stores the elements it holds in
+    /// `kvm_run` at linear address `dest` (ES:RDI at the exit) and, with
+    /// `down` (DF set), each next one an element lower. The flush first
+    /// fills that data with what the memory holds by then, so the stores
+    /// change nothing (the VMM's emulator has done the real ones, or the
+    /// instruction runs again), and lets KVM complete exactly the elements
+    /// it holds from `rdi`, the exit's RDI. Made by [`Completion::read_to_memory`].
+    ReadToMemory {
+        mmio: bool,
+        dest: u64,
+        rdi: u64,
+        down: bool,
+    },
+}
+
+impl Completion {
+    /// The completion of a read exit whose instruction `i` stores the data
+    /// in memory (MOVS, INS; see [`Completion::ReadToMemory`]), or `None`
+    /// for any other instruction. `regs` and `sregs` are the registers at
+    /// the exit.
+        pub(crate) fn read_to_memory(
+        i: &iced_x86::Instruction,
+        regs: &kvm_regs,
+        sregs: &kvm_sregs,
+        mmio: bool,
+    ) -> Option<Completion> {
+        const DF: u64 = 1 << 10;
+        let dest = crate::decode::string_store_target(i, regs, sregs)?;
+        Some(Completion::ReadToMemory {
+            mmio,
+            dest,
+            rdi: regs.rdi,
+            down: regs.rflags & DF != 0,
+        })
+    }
 }
 
 /// Reads guest memory at a linear address with the VP's paging registers
@@ -181,19 +206,9 @@ pub(crate) enum KvmExit {
 }
 
 /// Runs the VP until an exit worth reporting; `completion` is the pending
-/// completion of the previous exit, consumed here.
+/// completion of the previous exit, consumed here. `read` gives access to
+/// guest memory by linear address for a [`Completion::ReadToMemory`].
 pub(crate) fn run(
-    vcpu: &mut VcpuFd,
-    cancel: &CancelState,
-    completion: &mut Completion,
-) -> Result<KvmExit> {
-    run_with_memory(vcpu, cancel, completion, &|_, _, _, _| false)
-}
-
-/// [`run`], with `read` giving access to guest memory for a
-/// [`Completion::ReadToMemory`] (without it, such a completion is flushed
-/// as any other read and KVM stores stale data).
-pub(crate) fn run_with_memory(
     vcpu: &mut VcpuFd,
     cancel: &CancelState,
     completion: &mut Completion,
@@ -326,9 +341,19 @@ fn prepare_completion(
     completion: Completion,
     read: GuestReader<'_>,
 ) -> Result<bool> {
-    if let Completion::ReadToMemory { mmio, dest, bytes } = completion {
-        let count = neutralize_store(vcpu, mmio, dest, bytes, read);
-        return flush(vcpu, cancel, mmio, Some(count)).map(|()| false);
+    if let Completion::ReadToMemory {
+        mmio,
+        dest,
+        rdi,
+        down,
+    } = completion
+    {
+        let count = neutralize_store(vcpu, mmio, dest, down, read);
+        let replay = Replay {
+            rcx: count,
+            rdi: Some(rdi),
+        };
+        return flush(vcpu, cancel, false, Some(replay)).map(|()| false);
     }
     // kvm_regs only (sync_regs() would copy the whole 2 KiB sync area).
     let regs = vcpu.sync_regs_mut().regs;
@@ -346,7 +371,7 @@ fn prepare_completion(
     if split(vcpu.get_kvm_run(), plain_load) {
         // Perhaps the first part of an access KVM splits in two: KVM has
         // the second part to do, whatever the VMM did.
-        return flush(vcpu, cancel, xmm, xmm.then_some(1)).map(|()| false);
+        return flush(vcpu, cancel, xmm, xmm.then_some(Replay::LAST)).map(|()| false);
     }
     match completion {
         Completion::None => Ok(false),
@@ -395,43 +420,65 @@ fn prepare_completion(
                     msr.data = (regs.rdx << 32) | (regs.rax & 0xffff_ffff);
                 }
             }
-            flush(vcpu, cancel, xmm, xmm.then_some(1)).map(|()| false)
+            flush(vcpu, cancel, xmm, xmm.then_some(Replay::LAST)).map(|()| false)
         }
     }
 }
 
-/// Fills the data KVM is about to store at linear `dest` (`bytes` long)
-/// with the memory's current contents, read through `read`; leaves it when
-/// the memory cannot be read. Returns the number of elements KVM holds
-/// (1 for MMIO, the I/O exit's count).
+/// Fills the data KVM is about to store from linear address `dest` on
+/// (downwards, element by element, when `down`) with the memory's current
+/// contents, read through `read`; leaves it when the memory cannot be
+/// read. Returns the number of elements KVM holds (1 for MMIO, the I/O
+/// exit's count).
+///
+/// KVM stores the elements in the order they were read: with DF clear all
+/// at once from `dest` up, with DF set one per iteration at `dest`,
+/// `dest - size`, … (measured: `tests/differential_kvm.rs`).
 fn neutralize_store(
     vcpu: &mut VcpuFd,
     mmio: bool,
     dest: u64,
-    bytes: u32,
+    down: bool,
     read: GuestReader<'_>,
 ) -> u64 {
-    let sync = vcpu.sync_regs();
+    let sync = vcpu.sync_regs_mut();
     let (regs, sregs) = (sync.regs, sync.sregs);
-    let mut buf = [0u8; 4096];
     let run = vcpu.get_kvm_run();
-    let (room, count) = if mmio {
-        (8, 1)
+    let (size, count) = if mmio {
+        // SAFETY: the last exit was KVM_EXIT_MMIO (the exit path made this
+        // completion for an MMIO read), so `mmio` is the union's live member.
+        let m = unsafe { run.__bindgen_anon_1.mmio };
+        ((m.len as usize).min(m.data.len()), 1)
     } else {
         // SAFETY: the last exit was KVM_EXIT_IO (the exit path made this
         // completion for an IN), so `io` is the union's live member.
         let io = unsafe { run.__bindgen_anon_1.io };
-        (
-            usize::from(io.size) * io.count as usize,
-            u64::from(io.count),
-        )
+        (usize::from(io.size), io.count as usize)
     };
-    let n = (bytes as usize).min(room).min(buf.len());
-    if n == 0 || !read(&regs, &sregs, dest, &mut buf[..n]) {
-        return count;
+    let mut buf = [0u8; STORE_MAX];
+    let n = size * count;
+    if size == 0 || n > buf.len() {
+        return count as u64;
+    }
+    let low = if down {
+        dest.wrapping_sub(((count - 1) * size) as u64)
+    } else {
+        dest
+    };
+    if !read(&regs, &sregs, low, &mut buf[..n]) {
+        return count as u64;
+    }
+    if down {
+        // Element k (the k-th read) goes to dest - k * size.
+        let mut ordered = [0u8; STORE_MAX];
+        for k in 0..count {
+            let from = (count - 1 - k) * size;
+            ordered[k * size..(k + 1) * size].copy_from_slice(&buf[from..from + size]);
+        }
+        buf = ordered;
     }
     if mmio {
-        // SAFETY: the last exit was KVM_EXIT_MMIO, so `mmio` is live.
+        // SAFETY: as above, `mmio` is live.
         let m = unsafe { &mut run.__bindgen_anon_1.mmio };
         m.data[..n].copy_from_slice(&buf[..n]);
     } else {
@@ -441,11 +488,15 @@ fn neutralize_store(
             .cast::<u8>()
             .wrapping_add(io.data_offset as usize);
         // SAFETY: KVM keeps room for count * size bytes of data at
-        // `data_offset` inside the kvm_run mapping; `n` is at most that.
+        // `data_offset` inside the kvm_run mapping; `n` is exactly that.
         unsafe { std::ptr::copy_nonoverlapping(buf.as_ptr(), base, n) };
     }
-    count
+    count as u64
 }
+
+/// The most bytes of string input KVM holds for one exit (its PIO
+/// read-ahead buffer is 1 KiB; a page is the most it could ever hold).
+const STORE_MAX: usize = 4096;
 
 /// Whether the last exit may be the first of two parts of one access: an
 /// MMIO access that ends exactly at a page end (KVM splits an access that
@@ -462,20 +513,43 @@ fn split(run: &kvm_run, plain_load: bool) -> bool {
     (m.phys_addr & 0xfff) + u64::from(m.len) == 0x1000 || (m.len == 8 && !plain_load)
 }
 
+/// Registers a flush sets for KVM's completion of a string read.
+#[derive(Debug, Clone, Copy)]
+struct Replay {
+    /// RCX: the iterations KVM still holds. With the VMM's RCX (0 once
+    /// its emulator did them all) KVM's emulator would skip the
+    /// instruction without consuming its data and exit again for it.
+    rcx: u64,
+    /// RDI: where KVM's next iteration stores (the first uses the address
+    /// it decoded at the exit, the following ones RDI).
+    rdi: Option<u64>,
+}
+
+impl Replay {
+    /// One last iteration.
+    const LAST: Replay = Replay { rcx: 1, rdi: None };
+}
+
 /// Lets KVM finish its pending completion without running the guest, then
 /// restores the general registers, RIP and RFLAGS the VMM had set (a
 /// completion of a load or an MSR access touches nothing else).
 ///
 /// With `xmm`, the FPU/SSE state is kept too (KVM_GET_FPU before,
 /// KVM_SET_FPU after): a completed SSE load writes an XMM register. With
-/// `rcx`, KVM completes with that RCX (the iterations it still holds).
-fn flush(vcpu: &mut VcpuFd, cancel: &CancelState, xmm: bool, rcx: Option<u64>) -> Result<()> {
+/// `replay`, KVM completes a string read with those registers.
+fn flush(
+    vcpu: &mut VcpuFd,
+    cancel: &CancelState,
+    xmm: bool,
+    replay: Option<Replay>,
+) -> Result<()> {
     let saved = vcpu.sync_regs_mut().regs;
-    if let Some(rcx) = rcx {
-        // A REP string read completes as the last iteration(s): with the
-        // VMM's RCX (0 once it emulated them all) KVM's emulator would
-        // restart the instruction on the next entry.
-        vcpu.sync_regs_mut().regs.rcx = rcx;
+    if let Some(r) = replay {
+        let regs = &mut vcpu.sync_regs_mut().regs;
+        regs.rcx = r.rcx;
+        if let Some(rdi) = r.rdi {
+            regs.rdi = rdi;
+        }
         vcpu.set_sync_dirty_reg(kvm_ioctls::SyncReg::Register);
     }
     let fpu = if xmm {
@@ -519,4 +593,37 @@ fn flush(vcpu: &mut VcpuFd, cancel: &CancelState, xmm: bool, rcx: Option<u64>) -
             .map_err(|e| Error::from_errno("KVM_SET_FPU", e.errno()))?;
     }
     Ok(())
+}
+
+/// Reads `buf.len()` bytes of guest memory at linear address `gva`, page by
+/// page through the VP's page tables (`regs`, `sregs`, and `facts` from its
+/// CPUID); false when any byte does not translate or is not mapped.
+pub(crate) fn read_linear(
+    map: &crate::memory::GpaMap,
+    regs: &kvm_regs,
+    sregs: &kvm_sregs,
+    facts: crate::cpuid_facts::PagingFacts,
+    gva: u64,
+    buf: &mut [u8],
+) -> bool {
+    let mut done = 0;
+    while done < buf.len() {
+        let at = gva.wrapping_add(done as u64);
+        let n = (buf.len() - done).min((0x1000 - (at & 0xfff)) as usize);
+        let Ok(t) = crate::translate::translate(
+            map,
+            regs,
+            sregs,
+            facts,
+            at,
+            winhv_paging::TranslateFlags::PRIVILEGE_EXEMPT,
+        ) else {
+            return false;
+        };
+        if map.read(t.gpa, &mut buf[done..done + n]).is_err() {
+            return false;
+        }
+        done += n;
+    }
+    true
 }

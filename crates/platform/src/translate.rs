@@ -4,16 +4,18 @@
 //! The walker reads the guest's page tables through the partition's GPA map
 //! ([`MappedMemory`]); the exit path reads code through `code`, which
 //! remembers its walks per VP. The walker's inputs come from the VP's CR0/CR3/CR4/EFER/RFLAGS
-//! and CPL (SS.DPL) as KVM holds them in kvm_run's synced sregs/regs.
-
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+//! and CPL (SS.DPL) as KVM holds them in kvm_run's synced sregs/regs, and
+//! from its CPUID table (MAXPHYADDR, Page1GB: [`PagingFacts`]).
+//! Accessed/Dirty updates use `memory`'s fault-tolerant compare-exchange:
+//! host memory the caller made read-only answers GpaNoWriteAccess.
 
 use kvm_bindings::{kvm_regs, kvm_sregs};
 use winhv_paging::{
     GuestPhysMemory, MemError, PagingState, TranslateError, TranslateFlags, Translation,
 };
 
-use crate::memory::{FLAG_READ, FLAG_WRITE, GpaMap};
+use crate::cpuid_facts::PagingFacts;
+use crate::memory::{self, FLAG_READ, FLAG_WRITE, GpaMap};
 
 mod code;
 
@@ -66,18 +68,9 @@ impl GuestPhysMemory for MappedMemory<'_> {
         new: u32,
     ) -> Result<Result<(), u32>, MemError> {
         let host = self.host(gpa, 4, FLAG_READ | FLAG_WRITE)?;
-        // Proves the page accessible before touching it directly.
-        self.read::<4>(gpa)?;
-        if host % 4 != 0 {
-            return Err(MemError::NoWriteAccess);
-        }
-        // SAFETY: `host` is 4-aligned, inside caller memory mapped into the
-        // partition (valid per WHvMapGpaRange's contract) and accessible
-        // (just read); the guest shares it, so only atomic access is used.
-        let cell = unsafe { AtomicU32::from_ptr(host as *mut u32) };
-        Ok(cell
-            .compare_exchange(current, new, Ordering::SeqCst, Ordering::SeqCst)
-            .map(|_| ()))
+        // The caller may have made the memory read-only (or inaccessible)
+        // behind our back: the exchange is fault-tolerant, not pre-checked.
+        memory::compare_exchange_u32(host, current, new).map_err(|_| MemError::NoWriteAccess)
     }
 
     fn compare_exchange_u64(
@@ -87,21 +80,13 @@ impl GuestPhysMemory for MappedMemory<'_> {
         new: u64,
     ) -> Result<Result<(), u64>, MemError> {
         let host = self.host(gpa, 8, FLAG_READ | FLAG_WRITE)?;
-        self.read::<8>(gpa)?;
-        if host % 8 != 0 {
-            return Err(MemError::NoWriteAccess);
-        }
-        // SAFETY: as in `compare_exchange_u32`, for an 8-aligned address.
-        let cell = unsafe { AtomicU64::from_ptr(host as *mut u64) };
-        Ok(cell
-            .compare_exchange(current, new, Ordering::SeqCst, Ordering::SeqCst)
-            .map(|_| ()))
+        memory::compare_exchange_u64(host, current, new).map_err(|_| MemError::NoWriteAccess)
     }
 }
 
-/// The walker's inputs from a VP's registers.
-pub(crate) fn paging_state(regs: &kvm_regs, sregs: &kvm_sregs) -> PagingState {
-    PagingState {
+/// The walker's inputs from a VP's registers and CPUID table (`facts`).
+pub(crate) fn paging_state(regs: &kvm_regs, sregs: &kvm_sregs, facts: PagingFacts) -> PagingState {
+    let mut state = PagingState {
         cr0: sregs.cr0,
         cr3: sregs.cr3,
         cr4: sregs.cr4,
@@ -109,7 +94,9 @@ pub(crate) fn paging_state(regs: &kvm_regs, sregs: &kvm_sregs) -> PagingState {
         rflags: regs.rflags,
         cpl: cpl(sregs),
         ..PagingState::default()
-    }
+    };
+    facts.apply(&mut state);
+    state
 }
 
 /// The current privilege level: 0 in real mode, 3 in virtual-8086 mode,
@@ -122,15 +109,17 @@ pub(crate) fn cpl(sregs: &kvm_sregs) -> u8 {
     }
 }
 
-/// Translates `gva` for the VP whose registers are given.
+/// Translates `gva` for the VP whose registers and CPUID facts are given.
 pub(crate) fn translate(
     map: &GpaMap,
     regs: &kvm_regs,
     sregs: &kvm_sregs,
+    facts: PagingFacts,
     gva: u64,
     flags: TranslateFlags,
 ) -> Result<Translation, TranslateError> {
-    winhv_paging::translate(&MappedMemory(map), &paging_state(regs, sregs), gva, flags)
+    let state = paging_state(regs, sregs, facts);
+    winhv_paging::translate(&MappedMemory(map), &state, gva, flags)
 }
 
 /// The linear address of CS:RIP (the CS base is ignored in 64-bit mode,

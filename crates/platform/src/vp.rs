@@ -16,6 +16,7 @@ use kvm_ioctls::{SyncReg, VcpuFd, VmFd};
 use winhv_defs::*;
 
 use crate::cancel::CancelState;
+use crate::cpuid_facts::PagingFacts;
 use crate::error::{Error, Result};
 use crate::exit::{ExitInputs, translate_exit};
 use crate::kvm::KvmCaps;
@@ -23,7 +24,7 @@ use crate::memory::GpaMap;
 use crate::msr::{MsrAction, MsrPolicy};
 use crate::property::PartitionProperties;
 use crate::registers::RegisterState;
-use crate::run::{Completion, KvmExit, run};
+use crate::run::{Completion, KvmExit, read_linear, run};
 use crate::translate::CodeCache;
 
 /// The state KVM gives a new vCPU, restored by a partition reset.
@@ -82,6 +83,8 @@ struct VpState {
 pub(crate) struct Vp {
     /// WHvCancelRunVirtualProcessor's state; usable without the lock.
     pub(crate) cancel: CancelState,
+    /// What WHvTranslateGva's walks need from the VP's CPUID table.
+    pub(crate) paging: PagingFacts,
     state: Mutex<VpState>,
 }
 
@@ -150,14 +153,16 @@ impl Vp {
         // register cache's first load: no second fetch.
         let mut regs = RegisterState::new();
         regs.seed(&mut vcpu, &power_on.regs, &power_on.sregs, &power_on.events);
+        let paging = PagingFacts::from_cpuid(cpuid.as_slice());
         Ok(Arc::new(Vp {
             cancel,
+            paging,
             state: Mutex::new(VpState {
                 vcpu,
                 regs,
                 completion: Completion::None,
                 power_on,
-                code: CodeCache::default(),
+                code: CodeCache::new(paging),
             }),
         }))
     }
@@ -244,7 +249,13 @@ impl Vp {
             }
             s.vcpu.get_kvm_run().request_interrupt_window =
                 u8::from(s.regs.interrupt_notification());
-            let exit = run(&mut s.vcpu, &self.cancel, &mut s.completion);
+            let facts = s.code.facts();
+            let exit = run(
+                &mut s.vcpu,
+                &self.cancel,
+                &mut s.completion,
+                &|regs, sregs, gva, buf| read_linear(&inputs_map(), regs, sregs, facts, gva, buf),
+            );
             s.regs.after_run(&mut s.vcpu);
             let exit = exit?;
             if let KvmExit::RdMsr { index, reason } | KvmExit::WrMsr { index, reason, .. } = exit {

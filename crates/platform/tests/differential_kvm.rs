@@ -95,6 +95,22 @@ fn snippets() -> Vec<(&'static str, Snippet)> {
             a.mov(dx, 0x80u32)?;
             a.rep().insb()
         }),
+        ("rep insb df", |a| {
+            a.mov(rdi, BUF + 2)?;
+            a.mov(ecx, 3u32)?;
+            a.mov(dx, 0x80u32)?;
+            a.std()?;
+            a.rep().insb()?;
+            a.cld()
+        }),
+        ("rep outsb df", |a| {
+            a.mov(rsi, BUF + 2)?;
+            a.mov(ecx, 3u32)?;
+            a.mov(dx, 0x80u32)?;
+            a.std()?;
+            a.rep().outsb()?;
+            a.cld()
+        }),
         ("rep outsb", |a| {
             a.mov(rsi, BUF)?;
             a.mov(ecx, 3u32)?;
@@ -216,6 +232,42 @@ fn completion_table() {
             matches!(t[1].exit, RawExit::IoIn { count: 3, .. }) && t[1].rdi == BUF,
             "after a skip KVM exits again: {t:x?}"
         );
+
+        // DF set: KVM reads ahead only as many elements as RDI's page
+        // offset (2 here, though 3 fit), then stores the k-th element read
+        // at RDI - k, one iteration at a time, and exits again for the rest.
+        let (t, vm, _) = trace(user, get("rep insb df"), usize::MAX, &none).unwrap();
+        assert!(matches!(t[0].exit, RawExit::IoIn { count: 2, .. }), "{t:x?}");
+        assert!(
+            matches!(t[1].exit, RawExit::IoIn { count: 1, .. }) && (t[1].rcx, t[1].rdi) == (1, BUF),
+            "{t:x?}"
+        );
+        assert_eq!((t[2].exit.clone(), t[2].rcx, t[2].rdi), (RawExit::Hlt, 0, BUF - 1));
+        assert_eq!(vm.memory(BUF, 3), &[0x99, 0x22, 0x11], "downwards, in read order");
+        // After a skip with RCX = 0 KVM never consumes its elements: it
+        // exits again for them at the VMM's RIP.
+        let (t, _, _) = trace(user, get("rep insb df"), 0, &skip).unwrap();
+        assert!(
+            matches!(t[1].exit, RawExit::IoIn { count: 2, .. }) && t[1].rip == t[0].rip + 2,
+            "{t:x?}"
+        );
+        // The flush's replay: RCX = the elements KVM holds (RDI the
+        // exit's): KVM stores them and is done.
+        let (t, vm, _) = trace(user, get("rep insb df"), 0, &|r, len| {
+            r.rip += len;
+            r.rcx = 2;
+        })
+        .unwrap();
+        assert_eq!(t[1].exit, RawExit::Hlt, "{t:x?}");
+        assert_eq!(vm.memory(BUF, 3), &[0, 0x22, 0x11]);
+
+        let (t, _, _) = trace(user, get("rep outsb df"), usize::MAX, &none).unwrap();
+        let outs: Vec<_> = t
+            .iter()
+            .filter(|s| matches!(&s.exit, RawExit::IoOut { data, .. } if data.len() == 1))
+            .map(|s| s.rsi)
+            .collect();
+        assert_eq!(outs, [BUF + 1, BUF, BUF - 1], "one retired exit per iteration, RSI down");
 
         let (t, _, _) = trace(user, get("rep outsb"), usize::MAX, &none).unwrap();
         let outs = exits(&t)

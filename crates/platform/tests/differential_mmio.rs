@@ -125,16 +125,6 @@ fn known_gap(
         // instruction emulator cannot perform them on MMIO.
         return Some("kvm-cannot-emulate");
     }
-    if form.starts_with("pop") || form.starts_with("stos") {
-        return Some("retired-write-side-effects");
-    }
-    if form.starts_with("movs") {
-        return Some(if text.contains("mmio_src=true") {
-            "read-into-memory-completion"
-        } else {
-            "retired-write-side-effects"
-        });
-    }
     None
 }
 

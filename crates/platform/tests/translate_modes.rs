@@ -274,7 +274,6 @@ fn maxphyaddr_below_52() -> Option<u32> {
 }
 
 #[test]
-#[ignore = "bug: translate.rs never sets PagingState::max_phys_addr_bits (the walker assumes 52), so entry bits between the guest's MAXPHYADDR and 51 are not reserved"]
 fn reserved_bits_above_maxphyaddr() {
     if !kvm_available() {
         return;
@@ -289,7 +288,6 @@ fn reserved_bits_above_maxphyaddr() {
 }
 
 #[test]
-#[ignore = "bug: translate.rs compare-exchanges A/D bits in host memory it only proved readable; a writable mapping over PROT_READ host memory kills the process with SIGSEGV"]
 fn set_page_table_bits_in_read_only_host_memory() {
     if !kvm_available() {
         return;
@@ -327,7 +325,6 @@ fn set_page_table_bits_in_read_only_host_memory() {
 }
 
 #[test]
-#[ignore = "bug: the walker has no input for the guest's CPUID Page1GB bit, so PS in a PDPTE maps a 1 GiB page even where the guest's CPUID lacks Page1GB (there PS is reserved)"]
 fn one_gib_page_without_page1gb() {
     if !kvm_available() {
         return;

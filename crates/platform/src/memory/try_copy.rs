@@ -1,9 +1,10 @@
 //! Reading caller memory directly, without trusting it to stay accessible:
 //! a copy routine whose one memory-touching instruction is known to the
-//! process's SIGSEGV/SIGBUS handler, which turns a fault there into an
-//! error return instead of a crash (the technique openvmm's `sparse_mmap`
-//! uses). The exit path reads guest code and page-table entries this way,
-//! with no system call; `process_vm_readv` remains the fallback.
+//! process's SIGSEGV/SIGBUS handler (as are `try_cmpxchg`'s), which turns a
+//! fault there into an error return instead of a crash (the technique
+//! openvmm's `sparse_mmap` uses). The exit path reads guest code and
+//! page-table entries this way, with no system call; `process_vm_readv`
+//! remains the fallback.
 //!
 //! The handler is installed once per process, in front of whatever handler
 //! was there (Rust's stack-overflow handler, a program's own): a fault
@@ -72,6 +73,11 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut l
     if *rip as usize == insn_address() {
         // A fault in the copy: resume at its error return.
         *rip = fault_address() as libc::greg_t;
+        return;
+    }
+    if let Some(resume) = super::try_cmpxchg::recovery(*rip as usize) {
+        // A fault in a compare-exchange (`try_cmpxchg`): likewise.
+        *rip = resume as libc::greg_t;
         return;
     }
     chain(sig, info, ctx);
@@ -166,6 +172,12 @@ pub(crate) fn install() {
         let installed = segv == 0 && bus == 0;
         ENABLED.store(installed, Ordering::SeqCst);
     });
+}
+
+/// Whether direct access may be used: the handler is installed and was
+/// still ours at the last [`check`] (`try_cmpxchg` relies on it too).
+pub(crate) fn enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed)
 }
 
 /// Copies `buf.len()` bytes of our own memory at `host` into `buf`; false

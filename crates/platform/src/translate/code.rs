@@ -23,6 +23,7 @@ use kvm_bindings::{kvm_regs, kvm_sregs};
 use winhv_paging::{GuestPhysMemory, MemError, PagingState, TranslateFlags};
 
 use super::{MappedMemory, cpl, paging_state};
+use crate::cpuid_facts::PagingFacts;
 use crate::memory::{GpaMap, host_read, host_read_vectored, try_read};
 
 /// Paging-structure entries one walk can read (5 levels; PAE PDPTEs are one
@@ -72,9 +73,24 @@ pub(crate) struct CodeCache {
     next: usize,
     /// Pages walked afresh (not reused) so far: for tests.
     fresh_walks: u64,
+    /// The VP's CPUID facts; fixed for the VP's life, so not in the key.
+    facts: PagingFacts,
 }
 
 impl CodeCache {
+    /// An empty cache for a VP whose CPUID table gives `facts`.
+    pub(crate) fn new(facts: PagingFacts) -> Self {
+        Self {
+            facts,
+            ..Self::default()
+        }
+    }
+
+    /// The VP's CPUID facts (for its other page walks).
+    pub(crate) fn facts(&self) -> PagingFacts {
+        self.facts
+    }
+
     fn find(&self, key: &Key) -> Option<Walk> {
         self.walks.iter().flatten().find(|w| w.key == *key).copied()
     }
@@ -247,7 +263,7 @@ pub(crate) fn read_code(
         }
     }
     // Walk again and remember.
-    let state = paging_state(regs, sregs);
+    let state = paging_state(regs, sregs, cache.facts);
     let mut readable = [false; 2];
     for (i, p) in parts.iter().enumerate() {
         let (walk, cacheable) = walk_page(map, &state, key_of(p.page));
