@@ -30,7 +30,7 @@ use crate::error::{Error, Result};
 use crate::kvm::KvmCaps;
 use crate::memory::GpaMap;
 use crate::registers::{RegisterState, segment_from_kvm};
-use crate::run::{Completion, KvmExit};
+use crate::run::{Completion, KvmExit, first_fragment};
 use crate::translate::{CodeCache, code_address, cpl, read_code};
 
 const CR0_PE: u64 = 1;
@@ -160,6 +160,8 @@ pub(crate) struct ExitInputs<'a> {
     pub(crate) caps: &'a KvmCaps,
     /// The VP's remembered code-page walks.
     pub(crate) code: &'a mut CodeCache,
+    /// The VP's last instruction found behind a retired write.
+    pub(crate) retired: &'a mut decode::RetiredCache,
 }
 
 /// Fills `ctx` for `exit`; may move RIP back to a retired instruction and
@@ -204,8 +206,11 @@ pub(crate) fn translate_exit(
                 dest: insn
                     .filter(|_| !string)
                     .and_then(|i| decode::load_destination(&i)),
+                split: false,
+                fpu: false,
             };
-            if let Some(c) = insn.and_then(|i| Completion::read_to_memory(&i, &regs, &sregs, false)) {
+            if let Some(c) = insn.and_then(|i| Completion::read_to_memory(&i, &regs, &sregs, false))
+            {
                 *completion = c;
             }
             ctx.ExitReason = WHvRunVpExitReasonX64IoPortAccess;
@@ -231,6 +236,7 @@ pub(crate) fn translate_exit(
                 let access = Access::PortOut { port, size, data };
                 let (at, n) = instruction_bytes(&mut inputs, code.as_ref(), &regs, &sregs);
                 if let Some(r) = decode::undo_retired(
+                    inputs.retired,
                     &before[15 - avail..],
                     &at[..usize::from(n)],
                     &regs,
@@ -278,14 +284,19 @@ pub(crate) fn translate_exit(
             );
             let len = insn.map_or(0, |i| i.len() as u8);
             let gva = insn.and_then(|i| decode::memory_address(&i, &regs, &sregs));
+            let dest = insn.and_then(|i| decode::load_destination(&i));
+            let operand = insn.and_then(|i| decode::operand(&i, &regs, &sregs));
             *completion = Completion::Read {
                 rip: regs.rip,
                 len,
                 size,
                 mmio: true,
-                dest: insn.and_then(|i| decode::load_destination(&i)),
+                dest,
+                split: first_fragment(gpa, size, operand, dest.is_some()),
+                fpu: insn.is_none_or(|i| decode::writes_fpu(&i)),
             };
-            if let Some(c) = insn.and_then(|i| Completion::read_to_memory(&i, &regs, &sregs, true)) {
+            if let Some(c) = insn.and_then(|i| Completion::read_to_memory(&i, &regs, &sregs, true))
+            {
                 *completion = c;
             }
             ctx.ExitReason = WHvRunVpExitReasonMemoryAccess;
@@ -299,24 +310,52 @@ pub(crate) fn translate_exit(
             let mut len = 0;
             let mut gva = None;
             let mut code = None;
+            let mut operand = None;
             if inputs.caps.mmio_write_retired {
                 let c = code.insert(Code::read(&mut inputs, &regs, &sregs, true));
                 let (before, avail) = c.before();
                 let access = Access::MemWrite { size, data };
                 let (at, n) = instruction_bytes(&mut inputs, code.as_ref(), &regs, &sregs);
-                if let Some(r) = decode::undo_retired(
+                let mut found = decode::undo_retired(
+                    inputs.retired,
                     &before[15 - avail..],
                     &at[..usize::from(n)],
                     &regs,
                     &sregs,
                     access,
                     Some(gpa),
-                ) {
+                );
+                if found.is_none() {
+                    // A CALL onto an MMIO stack: it ends at the return
+                    // address it pushed, RIP is already at its target.
+                    for ret in decode::call_returns(regs.rip, size, data)
+                        .into_iter()
+                        .flatten()
+                    {
+                        let mut at_ret = regs;
+                        at_ret.rip = ret;
+                        let c = Code::read(&mut inputs, &at_ret, &sregs, true);
+                        let (before, avail) = c.before();
+                        let before = &before[15 - avail..];
+                        found = decode::undo_call(before, &regs, &sregs, access, gpa, ret);
+                        if found.is_some() {
+                            code = Some(c);
+                            break;
+                        }
+                    }
+                }
+                if let Some(r) = found {
                     len = r.len as u8;
                     regs = r.regs;
                     vcpu.sync_regs_mut().regs = regs;
                     vcpu.set_sync_dirty_reg(SyncReg::Register);
-                    gva = decode::memory_address(&r.insn, &regs, &sregs);
+                    gva = decode::written_address(&r.insn, &regs, &sregs);
+                    let bytes = r.insn.memory_size().size();
+                    operand = gva.filter(|_| bytes > 0).map(|a| (a, bytes));
+                }
+                if first_fragment(gpa, size, operand, false) {
+                    // KVM writes the rest on the next run: the flush drops it.
+                    *completion = Completion::Flush;
                 }
             } else {
                 *completion = Completion::Flush;

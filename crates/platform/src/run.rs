@@ -17,17 +17,26 @@
 //!   VMM's registers (snapshot of kvm_run's sync area) are put back. The
 //!   flush answers every further exit KVM's completion makes without
 //!   running the guest (the second part of a split access, the write half
-//!   of a read-modify-write); it keeps the FPU/SSE state when the read had
-//!   no general-register destination (an SSE load writes an XMM register);
-//!   and it completes a REP string read as its last iteration (RCX = 1).
-//! * An MMIO exit that may be the first part of a split access (it ends at
-//!   a page end, or is 8 bytes and not a plain load: KVM splits 16-byte SSE
-//!   accesses) is flushed whatever the completion, so that KVM's second
-//!   part never reaches the VMM as an exit of its own.
+//!   of a read-modify-write); it keeps the FPU/SSE state when completing
+//!   the instruction can write it (an SSE load writes an XMM register;
+//!   `decode::writes_fpu`, or an instruction not known); and it completes
+//!   an MMIO read that is not a plain load (REP LODS/SCAS/CMPS among them)
+//!   as a last iteration (RCX = 1).
+//! * a read whose destination is memory (INS, MOVS from MMIO;
+//!   [`Completion::ReadToMemory`]): the data KVM holds is first replaced by
+//!   what guest memory holds at the places KVM will store it, and the flush
+//!   runs with RCX = the elements KVM holds and RDI = the exit's RDI, so
+//!   KVM stores every element it holds (or it would exit again for them)
+//!   and changes nothing.
+//! * An MMIO exit that is the first part of an access KVM splits (an
+//!   operand crossing a page, a 16-byte SSE access: [`first_fragment`],
+//!   decided by the exit path from the instruction) is flushed whatever
+//!   the completion, so that KVM's second part never reaches the VMM as
+//!   an exit of its own.
 //!
-//! Retired writes need nothing else here: the exit path has moved RIP back
-//! to the instruction (`decode::match_retired`), and KVM has nothing left
-//! to complete.
+//! Retired writes need nothing else here: the exit path has put RIP and the
+//! registers the instruction changed back as they were before it
+//! (`decode::undo_retired`), and KVM has nothing left to complete.
 //!
 //! # How KVM completes, measured on this kernel (PVM, CPL3 and CPL0 alike)
 //!
@@ -40,8 +49,9 @@
 //! | --- | --- | --- | --- | --- |
 //! | `in` | 1, pending | before it | stores `kvm_run` data in AL/AX/EAX, RIP += len | keeps the VMM's RIP and RAX (no double advance) |
 //! | `out` | 1, retired | RIP past it | nothing left | — |
-//! | `rep insb`, RCX = n | 1 exit of `count` = n (≤ a page), pending | before the first iteration | stores all n elements at RDI, RCX = 0, RDI += n, RIP += len | KVM keeps exiting with the same count at the VMM's RIP, RDI unchanged: the completion must be flushed |
-//! | `rep outsb`, RCX = n | n exits of count 1, each retired | RCX/RSI after the iteration; RIP stays on the instruction until the last | continues the next iteration | the VMM's RIP/RCX win, nothing else is sent |
+//! | `rep insb`, RCX = n | 1 exit of `count` = n (≤ the rest of RDI's page, ≤ 1 KiB), pending | before the first iteration | stores all n elements at RDI, RCX = 0, RDI += n, RIP += len | KVM keeps exiting with the same count at the VMM's RIP, RDI unchanged: the completion must be flushed, with RCX = count |
+//! | `std; rep insb`, RCX = n | 1 exit of `count` = min(n, RDI's page offset), pending | before the first iteration | stores element k at RDI − k, one iteration each (the first at the RDI decoded at the exit, the next ones at the register's RDI); exits again if RCX is not 0 by then | as without DF |
+//! | `rep outsb`, RCX = n, DF clear or set | n exits of count 1, each retired | RCX/RSI after the iteration; RIP stays on the instruction until the last | continues the next iteration | the VMM's RIP/RCX win, nothing else is sent |
 //! | MMIO load (`mov`, `movzx`, …) | 1, pending | before it | writes the destination, RIP += len | keeps the VMM's RIP and registers |
 //! | MMIO load crossing a page | 2 (one per page), the second only after the first completes | before it | second exit, then completes | the second exit comes anyway: flushed |
 //! | MMIO store (`mov`, `setcc`, `movnti`, SSE) | 1, retired (2 when it crosses a page; 2 × 8 bytes for a 16-byte SSE store) | RIP past it | the second part, if any | — |
@@ -50,40 +60,48 @@
 //! | `rep lods`/`scas`/`cmps` from MMIO | n read exits, pending | before the iteration | next iteration | with RCX = 0 KVM's next entry goes wrong (a bogus exception is delivered); with RCX = 1 it ends cleanly |
 //! | `rep movsb` RAM → MMIO | n write exits, retired | after the iteration | next iteration | the VMM's registers win |
 //! | `add [mmio], r` (any read-modify-write), `xchg` | read exit (pending, registers before), then on the next run a write exit (retired: RIP past, flags/registers updated) | before it | the write exit | the write exit still comes, with KVM's data from the cached operands, RIP set by KVM to the instruction's end, registers the VMM's: flushed |
-//! | `push r` onto an MMIO stack, `call` | 1 write exit, retired: RSP decremented, RIP past | after it | nothing left | — |
+//! | `push r` onto an MMIO stack | 1 write exit, retired: RSP decremented, RIP past | after it | nothing left | — |
+//! | `call` onto an MMIO stack | 1 write exit of the return address (2 when the slot crosses a page), retired: RSP decremented, RIP at the target | after it | nothing left | — |
 //! | `push [mmio]` | 1 read exit, pending | before it | stores on the stack, RSP -= 8, RIP += len | — |
 //! | `movbe [mmio], r` | none: KVM's emulator injects #UD (loads work) | — | — | — |
 //! | `movq`/`movd` with MMIO, VEX moves | none: `KVM_EXIT_INTERNAL_ERROR` | — | — | — |
 //!
-//! # What is exactly-once (checked by `tests/differential_mmio.rs`)
+//! # What is exactly-once (checked by `tests/differential_mmio.rs` and `tests/differential_io.rs`)
 //!
 //! Exactly-once with the VMM's data and registers, or run again when the
-//! VMM leaves RIP: IN/OUT (imm8/DX, 8/16/32); MOV/MOVZX/MOVSX/MOVSXD/CMOVcc
+//! VMM leaves RIP: IN/OUT (imm8/DX, 8/16/32); INS/OUTS with and without
+//! REP, DF clear or set, across a page; MOV/MOVZX/MOVSX/MOVSXD/CMOVcc
 //! loads, MOV/MOVNTI/SETcc stores, including accesses that cross a page;
 //! every read-modify-write (ALU, NOT/NEG/INC/DEC, BT*, shifts and rotates,
 //! XCHG, XADD, CMPXCHG; LOCK or not): one exit for the whole instruction,
-//! at its read, the write half dropped by the flush; MOVBE and SSE loads
-//! and stores that KVM's emulator performs (MOVDQU/MOVDQA/MOVUPS/MOVAPS);
-//! PUSH from MMIO; LODS/SCAS/CMPS with and without REP (the VMM's emulator
-//! does all iterations on the first exit).
+//! at its read, the write half dropped by the flush; MOVBE loads; SSE
+//! loads and stores that KVM's emulator performs
+//! (MOVDQU/MOVDQA/MOVUPS/MOVAPS); PUSH from MMIO, POP to MMIO;
+//! MOVS/STOS/LODS/SCAS/CMPS with and without REP, DF clear or set, MMIO
+//! source or destination (the VMM's emulator does all iterations on the
+//! first exit); PUSH and POP of a register or immediate with an MMIO
+//! stack, and CALL (relative, or through a register) onto one — also when
+//! the stack slot crosses a page (`decode::undo_retired` and
+//! `decode::undo_call` put RIP and RSP back).
 //!
-//! Not yet (the exit path in `exit.rs` must undo register side effects of
-//! a retired write — `decode::match_retired` recognises only forms without
-//! any — and the flush must see guest memory):
-//! * stores with side effects: STOS/MOVS/OUTS (RCX/RSI/RDI, RIP on the
-//!   instruction mid-REP), POP to MMIO, PUSH onto an MMIO stack (RSP):
-//!   presented with InstructionLength 0 at KVM's RIP. `decode::undo_retired`
-//!   finds these and the registers before them; `exit.rs` calling it in
-//!   place of `match_retired` + `rewind` makes them exactly-once (checked
-//!   with the differential suite). CALL onto an MMIO stack stays out (its
-//!   bytes end at the pushed return address, not at RIP);
-//! * reads whose destination is memory: MOVS from MMIO into RAM, INS: the
-//!   flush lets KVM store its element at the exit's RDI with `kvm_run`'s
-//!   stale data, over what the VMM's emulator stored;
+//! Not exactly-once:
+//! * CALL through memory onto an MMIO stack (`call [rax]`): KVM reports
+//!   the pushed return address with RIP at the target; the call is found
+//!   from the bytes before the return address only when its target can be
+//!   checked (relative, or a register that holds it), so this form is
+//!   presented at the target with InstructionLength 0 and RSP already
+//!   decremented. (A VMM that emulates PUSH/CALL needs the exit at the
+//!   call; winhv-emu, like the instruction list, has no CALL: the
+//!   differential suite's VMM emulates relative and register CALLs itself.)
+//! * ENTER with an MMIO stack: not recognised (InstructionLength 0).
 //! * forms KVM's own emulator cannot perform on MMIO on this kernel (PVM):
 //!   MOVBE stores (#UD), MOVD/MOVQ and VEX moves (internal error, reported
 //!   as UnrecoverableException). Windows emulates these; we report the
 //!   failure instead of faking it.
+//! * A concurrent writer: the neutralised store of a
+//!   [`Completion::ReadToMemory`] writes back what guest memory held just
+//!   before; another VP writing those bytes between the read and KVM's
+//!   store loses its write.
 
 use kvm_bindings::{kvm_regs, kvm_run, kvm_sregs};
 use kvm_ioctls::{VcpuExit, VcpuFd};
@@ -104,19 +122,25 @@ pub(crate) enum Completion {
     None,
     /// A port or MMIO read of `size` bytes by the instruction at `rip`
     /// (`len` bytes long). `dest` is the destination general register and
-    /// its bit offset for a plain load.
+    /// its bit offset for a plain load. `split`: the exit is the first part
+    /// of an access KVM splits in two ([`first_fragment`]). `fpu`: KVM's
+    /// completion may write an FPU/SSE register (an SSE load, or an
+    /// instruction not known).
     Read {
         rip: u64,
         len: u8,
         size: u8,
         mmio: bool,
         dest: Option<(usize, u32)>,
+        split: bool,
+        fpu: bool,
     },
     /// An RDMSR (`read`) or WRMSR: KVM will write EDX:EAX from `kvm_run`
     /// and skip the instruction.
     Msr { read: bool },
     /// Something KVM completes that only a flush can undo (a write exit that
-    /// did not retire: KVM would skip the instruction).
+    /// did not retire: KVM would skip the instruction; the first part of a
+    /// write KVM splits in two).
     Flush,
     /// A read whose destination is guest memory — MOVS from MMIO (`mmio`)
     /// or INS —: KVM's completion stores the elements it holds in
@@ -139,7 +163,7 @@ impl Completion {
     /// in memory (MOVS, INS; see [`Completion::ReadToMemory`]), or `None`
     /// for any other instruction. `regs` and `sregs` are the registers at
     /// the exit.
-        pub(crate) fn read_to_memory(
+    pub(crate) fn read_to_memory(
         i: &iced_x86::Instruction,
         regs: &kvm_regs,
         sregs: &kvm_sregs,
@@ -357,21 +381,26 @@ fn prepare_completion(
     }
     // kvm_regs only (sync_regs() would copy the whole 2 KiB sync area).
     let regs = vcpu.sync_regs_mut().regs;
-    // A read into an XMM register (no general destination): KVM's
-    // completion writes the XMM register, which the flush must restore.
-    let xmm = matches!(
+    // A read into an XMM register: KVM's completion writes the XMM
+    // register, which the flush must restore.
+    let xmm = matches!(completion, Completion::Read { fpu: true, .. });
+    // An MMIO read that is not a plain load (a REP LODS/SCAS/CMPS among
+    // them) completes as a last iteration: with the VMM's RCX = 0, KVM's
+    // emulator would restart it on the next entry and deliver a bogus
+    // exception.
+    let replay = matches!(
         completion,
         Completion::Read {
             mmio: true,
             dest: None,
             ..
         }
-    );
-    let plain_load = matches!(completion, Completion::Read { dest: Some(_), .. });
-    if split(vcpu.get_kvm_run(), plain_load) {
-        // Perhaps the first part of an access KVM splits in two: KVM has
-        // the second part to do, whatever the VMM did.
-        return flush(vcpu, cancel, xmm, xmm.then_some(Replay::LAST)).map(|()| false);
+    )
+    .then_some(Replay::LAST);
+    if let Completion::Read { split: true, .. } = completion {
+        // The first part of an access KVM splits in two: KVM has the
+        // second part to do, whatever the VMM did.
+        return flush(vcpu, cancel, xmm, replay).map(|()| false);
     }
     match completion {
         Completion::None => Ok(false),
@@ -381,6 +410,7 @@ fn prepare_completion(
             size,
             mmio,
             dest: Some((index, shift)),
+            ..
         } if regs.rip == rip.wrapping_add(u64::from(len)) => {
             let value = gpr(&regs, index) >> shift;
             let bytes = value.to_le_bytes();
@@ -420,7 +450,7 @@ fn prepare_completion(
                     msr.data = (regs.rdx << 32) | (regs.rax & 0xffff_ffff);
                 }
             }
-            flush(vcpu, cancel, xmm, xmm.then_some(Replay::LAST)).map(|()| false)
+            flush(vcpu, cancel, xmm, replay).map(|()| false)
         }
     }
 }
@@ -498,19 +528,26 @@ fn neutralize_store(
 /// read-ahead buffer is 1 KiB; a page is the most it could ever hold).
 const STORE_MAX: usize = 4096;
 
-/// Whether the last exit may be the first of two parts of one access: an
-/// MMIO access that ends exactly at a page end (KVM splits an access that
-/// crosses a page into one exit per page), or an 8-byte one that is not a
-/// plain load (KVM splits a 16-byte SSE access into two 8-byte exits).
-/// When it was the whole access, the flush this asks for finds nothing to
-/// complete and costs one `KVM_RUN` that returns at once.
-fn split(run: &kvm_run, plain_load: bool) -> bool {
-    if run.exit_reason != kvm_bindings::KVM_EXIT_MMIO {
-        return false;
+/// Whether an MMIO exit of `size` bytes at `gpa` is the first of two parts
+/// of one access, which KVM makes for an operand that crosses a page (one
+/// exit per page) and for a 16-byte SSE access (two 8-byte exits): KVM
+/// then does the second part on the next `KVM_RUN`, whatever the VMM did.
+///
+/// `operand` is the instruction's operand (linear address, bytes) when
+/// the instruction is known: exactly then. Otherwise a guess that may
+/// flush needlessly (one `KVM_RUN` that returns at once), never too
+/// little: an exit that ends at a page end, or an 8-byte one that is not
+/// a plain load (`plain_load`).
+pub(crate) fn first_fragment(
+    gpa: u64,
+    size: u8,
+    operand: Option<(u64, usize)>,
+    plain_load: bool,
+) -> bool {
+    match operand {
+        Some((gva, bytes)) if bytes > 0 => usize::from(size) < bytes && gva & 0xfff == gpa & 0xfff,
+        _ => (gpa & 0xfff) + u64::from(size) == 0x1000 || (size == 8 && !plain_load),
     }
-    // SAFETY: the exit reason says `mmio` is the union's live member.
-    let m = unsafe { run.__bindgen_anon_1.mmio };
-    (m.phys_addr & 0xfff) + u64::from(m.len) == 0x1000 || (m.len == 8 && !plain_load)
 }
 
 /// Registers a flush sets for KVM's completion of a string read.
@@ -537,12 +574,7 @@ impl Replay {
 /// With `xmm`, the FPU/SSE state is kept too (KVM_GET_FPU before,
 /// KVM_SET_FPU after): a completed SSE load writes an XMM register. With
 /// `replay`, KVM completes a string read with those registers.
-fn flush(
-    vcpu: &mut VcpuFd,
-    cancel: &CancelState,
-    xmm: bool,
-    replay: Option<Replay>,
-) -> Result<()> {
+fn flush(vcpu: &mut VcpuFd, cancel: &CancelState, xmm: bool, replay: Option<Replay>) -> Result<()> {
     let saved = vcpu.sync_regs_mut().regs;
     if let Some(r) = replay {
         let regs = &mut vcpu.sync_regs_mut().regs;

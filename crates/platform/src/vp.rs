@@ -17,6 +17,7 @@ use winhv_defs::*;
 
 use crate::cancel::CancelState;
 use crate::cpuid_facts::PagingFacts;
+use crate::decode::RetiredCache;
 use crate::error::{Error, Result};
 use crate::exit::{ExitInputs, translate_exit};
 use crate::kvm::KvmCaps;
@@ -77,6 +78,8 @@ struct VpState {
     power_on: PowerOn,
     /// The exit path's remembered code-page walks.
     code: CodeCache,
+    /// The last instruction found behind a retired write (exit path).
+    retired: RetiredCache,
 }
 
 /// A virtual processor of a partition.
@@ -163,6 +166,7 @@ impl Vp {
                 completion: Completion::None,
                 power_on,
                 code: CodeCache::new(paging),
+                retired: RetiredCache::default(),
             }),
         }))
     }
@@ -217,6 +221,7 @@ impl Vp {
                 map: &map,
                 caps,
                 code: &mut s.code,
+                retired: &mut s.retired,
             };
             return translate_exit(
                 &mut s.vcpu,
@@ -238,6 +243,7 @@ impl Vp {
                     map: &map,
                     caps,
                     code: &mut s.code,
+                    retired: &mut s.retired,
                 };
                 return translate_exit(
                     &mut s.vcpu,
@@ -275,6 +281,7 @@ impl Vp {
                 map: &map,
                 caps,
                 code: &mut s.code,
+                retired: &mut s.retired,
             };
             if window {
                 // The guest halted with interrupts deliverable and the VMM

@@ -237,13 +237,23 @@ fn completion_table() {
         // offset (2 here, though 3 fit), then stores the k-th element read
         // at RDI - k, one iteration at a time, and exits again for the rest.
         let (t, vm, _) = trace(user, get("rep insb df"), usize::MAX, &none).unwrap();
-        assert!(matches!(t[0].exit, RawExit::IoIn { count: 2, .. }), "{t:x?}");
+        assert!(
+            matches!(t[0].exit, RawExit::IoIn { count: 2, .. }),
+            "{t:x?}"
+        );
         assert!(
             matches!(t[1].exit, RawExit::IoIn { count: 1, .. }) && (t[1].rcx, t[1].rdi) == (1, BUF),
             "{t:x?}"
         );
-        assert_eq!((t[2].exit.clone(), t[2].rcx, t[2].rdi), (RawExit::Hlt, 0, BUF - 1));
-        assert_eq!(vm.memory(BUF, 3), &[0x99, 0x22, 0x11], "downwards, in read order");
+        assert_eq!(
+            (t[2].exit.clone(), t[2].rcx, t[2].rdi),
+            (RawExit::Hlt, 0, BUF - 1)
+        );
+        assert_eq!(
+            vm.memory(BUF, 3),
+            &[0x99, 0x22, 0x11],
+            "downwards, in read order"
+        );
         // After a skip with RCX = 0 KVM never consumes its elements: it
         // exits again for them at the VMM's RIP.
         let (t, _, _) = trace(user, get("rep insb df"), 0, &skip).unwrap();
@@ -267,7 +277,11 @@ fn completion_table() {
             .filter(|s| matches!(&s.exit, RawExit::IoOut { data, .. } if data.len() == 1))
             .map(|s| s.rsi)
             .collect();
-        assert_eq!(outs, [BUF + 1, BUF, BUF - 1], "one retired exit per iteration, RSI down");
+        assert_eq!(
+            outs,
+            [BUF + 1, BUF, BUF - 1],
+            "one retired exit per iteration, RSI down"
+        );
 
         let (t, _, _) = trace(user, get("rep outsb"), usize::MAX, &none).unwrap();
         let outs = exits(&t)

@@ -177,4 +177,5 @@ families! {
     push_pop push_pop_cpl0 => "push-pop";
     sse sse_cpl0 => "sse";
     string string_cpl0 => "string";
+    stack stack_cpl0 => "stack";
 }

@@ -1,7 +1,8 @@
 //! The case generator of the differential tests: seeded, reproducible
 //! guest snippets — one instruction with a memory operand in the data
 //! window (the emulator's instruction list × operand sizes × addressing
-//! modes × prefixes × REP counts × DF) — and their initial registers.
+//! modes × prefixes × REP counts × DF; for the "stack" family, PUSH, POP
+//! and CALL with RSP in the data window) — and their initial registers.
 
 use iced_x86::code_asm::*;
 use iced_x86::{Decoder, DecoderOptions};
@@ -128,6 +129,7 @@ pub const FAMILIES: &[&str] = &[
     "push-pop",
     "sse",
     "string",
+    "stack",
 ];
 
 /// What the generator chose for the memory operand.
@@ -570,6 +572,41 @@ pub fn generate(family: &str, seed: u64, entry: u64) -> Option<Case> {
             }
         }
         "string" => return string_case(rng, seed, gpr, rflags, xmm, data, scratch, entry),
+        "stack" => {
+            // RSP in the data window for one instruction: R13 keeps the
+            // real stack, R14 gets RSP after the instruction.
+            let size = rng.pick(&[2u64, 8]);
+            let slot = match rng.below(4) {
+                0 => 0x1000 + rng.below(8), // at or just across a page start
+                _ => (0x100 + rng.below(0x1c00)) & !7,
+            };
+            let k = rng.below(if size == 8 { 5 } else { 3 });
+            let names = ["push-reg", "push-imm", "pop-reg", "call-rel", "call-reg"];
+            text = format!("stack {}{size} rsp=data+{slot:#x}", names[k as usize]);
+            let r = rng.pick(&[0usize, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12]);
+            let imm = rng.value() as i32;
+            let mut next = a.create_label();
+            (|| {
+                a.mov(r13, rsp)?;
+                a.mov(rsp, DATA + slot)?;
+                if k == 4 {
+                    a.lea(R64[r], ptr(next))?;
+                }
+                match (k, size) {
+                    (0, 2) => a.push(R16[r])?,
+                    (0, _) => a.push(R64[r])?,
+                    (1, 2) => a.db(&[0x66, 0x68, imm as u8, (imm >> 8) as u8])?,
+                    (1, _) => a.push(imm)?,
+                    (2, 2) => a.pop(R16[r])?,
+                    (2, _) => a.pop(R64[r])?,
+                    (3, _) => a.call(next)?,
+                    _ => a.call(R64[r])?,
+                }
+                a.set_label(&mut next)?;
+                a.mov(r14, rsp)?;
+                a.mov(rsp, r13)
+            })()
+        }
         _ => return None,
     };
     result.ok()?;

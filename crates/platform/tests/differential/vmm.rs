@@ -178,7 +178,7 @@ pub fn run_to_halt(
                 let status = emu
                     .try_mmio_emulation(&mut cb, &exit.VpContext, &mem)
                     .map_err(|hr| format!("try_mmio_emulation: {hr:?}"))?;
-                if status.emulation_successful() == 0 {
+                if status.emulation_successful() == 0 && !emulate_call(p, dev, &exit, &mem)? {
                     return Err(format!(
                         "emulation failed: status {:#x}, gpa {:#x}, rip {:#x}, len {}, bytes {:02x?}",
                         status.AsUINT32,
@@ -228,4 +228,56 @@ pub fn run_to_halt(
         }
     }
     Err(format!("no HLT after {limit} exits"))
+}
+
+/// The VMM's own emulation of what winhv-emu does not emulate: a near
+/// CALL (relative or through a register) pushing onto an MMIO stack, in
+/// 64-bit mode. The exit must present it as Windows does — RIP at the
+/// call, its length, RSP before it, the slot's GPA —, or this fails.
+/// Returns false when the instruction is not such a call.
+fn emulate_call(
+    p: &Partition,
+    dev: &mut RamDevice,
+    exit: &WHV_RUN_VP_EXIT_CONTEXT,
+    mem: &WHV_MEMORY_ACCESS_CONTEXT,
+) -> Result<bool, String> {
+    use iced_x86::{Decoder, DecoderOptions, Mnemonic, OpKind};
+    let rip = exit.VpContext.Rip;
+    let len = u64::from(exit.VpContext.instruction_length());
+    let bytes = &mem.InstructionBytes[..usize::from(mem.InstructionByteCount)];
+    let i = Decoder::with_ip(64, bytes, rip, DecoderOptions::NONE).decode();
+    if i.mnemonic() != Mnemonic::Call || mem.AccessInfo.access_type() != 1 {
+        return Ok(false);
+    }
+    if i.len() as u64 != len {
+        return Err(format!("CALL presented with length {len}, not {}", i.len()));
+    }
+    let get = |name: WHV_REGISTER_NAME| {
+        let mut v = [WHV_REGISTER_VALUE::default()];
+        p.get_vp_registers(0, &[name], &mut v)
+            .map_err(|e| format!("get registers: {e}"))?;
+        // SAFETY: GPRs come back through Reg64.
+        Ok::<u64, String>(unsafe { v[0].Reg64 })
+    };
+    let target = match i.op0_kind() {
+        OpKind::NearBranch64 => i.near_branch_target(),
+        OpKind::Register if i.op0_register().is_gpr64() => {
+            get(WHV_REGISTER_NAME(i.op0_register().number() as _))?
+        }
+        _ => return Ok(false),
+    };
+    let ret = (rip + len).to_le_bytes();
+    let slot = dev
+        .slot(mem.Gpa, 8)
+        .ok_or_else(|| format!("CALL slot {:#x} outside the device", mem.Gpa))?;
+    dev.accesses += 1;
+    dev.bytes[slot].copy_from_slice(&ret);
+    let rsp = get(WHvX64RegisterRsp)?.wrapping_sub(8);
+    let values = [
+        WHV_REGISTER_VALUE { Reg64: rsp },
+        WHV_REGISTER_VALUE { Reg64: target },
+    ];
+    p.set_vp_registers(0, &[WHvX64RegisterRsp, WHvX64RegisterRip], &values)
+        .map_err(|e| format!("set registers: {e}"))?;
+    Ok(true)
 }

@@ -1,0 +1,162 @@
+//! A CALL onto an MMIO stack: KVM reports the pushed return address with
+//! RIP already at the target, so the call is found from the bytes before
+//! the return address.
+
+use iced_x86::{Instruction, Mnemonic, OpKind, Register};
+use kvm_bindings::{kvm_regs, kvm_sregs};
+
+use super::retired::{Retired, Suffixes, equivalent};
+use super::{Access, bitness, low, memory_address, register_value};
+
+/// Finds a near CALL behind a retired write onto the stack: KVM reports
+/// the pushed return address (`access`: all of it, or the part in the
+/// first page when the slot crosses one) with RIP already at the call's
+/// target and RSP decremented, so the call ends at the return address
+/// `ret`, not at RIP. `before` holds the up to 15 code bytes that end at
+/// `ret`; `gpa` is the written address. Returns the call (its length) and
+/// the registers before it: RIP at the call, RSP as it was. A CALL
+/// through memory is not recognised (its target would have to be read
+/// again); a CALL through a register is when that register holds the
+/// target.
+pub(crate) fn undo_call(
+    before: &[u8],
+    regs: &kvm_regs,
+    sregs: &kvm_sregs,
+    access: Access,
+    gpa: u64,
+    ret: u64,
+) -> Option<Retired> {
+    let Access::MemWrite { size, data } = access else {
+        return None;
+    };
+    let bitness = bitness(regs, sregs);
+    let ss = register_value(regs, sregs, bitness, Register::SS)?;
+    if ss.wrapping_add(regs.rsp) & 0xfff != gpa & 0xfff || low(ret, size) != low(data, size) {
+        return None;
+    }
+    let calls = |i: &Instruction| {
+        let width = i.stack_pointer_increment().unsigned_abs();
+        i.mnemonic() == Mnemonic::Call
+            && width >= u32::from(size)
+            && match i.op0_kind() {
+                OpKind::NearBranch16 | OpKind::NearBranch32 | OpKind::NearBranch64 => {
+                    i.near_branch_target() == regs.rip
+                }
+                OpKind::Register => register_value(regs, sregs, bitness, i.op0_register())
+                    .is_some_and(|v| low(v, width as u8) == regs.rip),
+                _ => false,
+            }
+    };
+    let s = Suffixes::decode(before, bitness, ret);
+    let (longest, len) = s.longest_first().find(|(i, _)| calls(i))?;
+    let (insn, len) = (1..len)
+        .find_map(|n| {
+            s.by_len[n]
+                .filter(|i| calls(i) && equivalent(i, &longest))
+                .map(|i| (i, n))
+        })
+        .unwrap_or((longest, len));
+    let mut r = *regs;
+    r.rip = ret.wrapping_sub(len as u64);
+    r.rsp = regs
+        .rsp
+        .wrapping_add(u64::from(insn.stack_pointer_increment().unsigned_abs()));
+    Some(Retired { insn, len, regs: r })
+}
+
+/// The return addresses a CALL can have pushed when KVM reports a stack
+/// write of `size` bytes of `data` with RIP at `rip` (the call's target):
+/// `data` itself for a whole 2-, 4- or 8-byte slot; for the first part of
+/// a slot that crosses a page, `data`'s low bytes under `rip`'s high ones
+/// (one carry either way). [`undo_call`] checks each.
+pub(crate) fn call_returns(rip: u64, size: u8, data: u64) -> [Option<u64>; 4] {
+    let whole = matches!(size, 2 | 4 | 8).then(|| low(data, size));
+    if !(1..=7).contains(&size) {
+        return [whole, None, None, None];
+    }
+    let unit = 1u64 << (u32::from(size) * 8);
+    let guess = (rip & !(unit - 1)) | low(data, size);
+    [
+        whole,
+        Some(guess),
+        Some(guess.wrapping_add(unit)),
+        Some(guess.wrapping_sub(unit)),
+    ]
+}
+
+/// The linear address a retired write by `i` wrote, from the registers
+/// before it: the new stack slot for PUSH and CALL (whose memory operand,
+/// if any, is a source), the memory operand otherwise.
+pub(crate) fn written_address(i: &Instruction, regs: &kvm_regs, sregs: &kvm_sregs) -> Option<u64> {
+    if matches!(i.mnemonic(), Mnemonic::Push | Mnemonic::Call) {
+        let bitness = bitness(regs, sregs);
+        let ss = register_value(regs, sregs, bitness, Register::SS)?;
+        let width = u64::from(i.stack_pointer_increment().unsigned_abs());
+        return Some(ss.wrapping_add(regs.rsp.wrapping_sub(width)));
+    }
+    memory_address(i, regs, sregs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::testing::{long_mode, window};
+    #[test]
+    fn a_call_onto_the_stack_is_undone() {
+        // call rel32 at 0x10_0000 to 0x10_0105: KVM reports the pushed
+        // return address 0x10_0005 with RIP at the target, RSP lowered.
+        let (mut regs, sregs) = long_mode();
+        regs.rip = 0x10_0105;
+        regs.rsp = 0x4000_00f8;
+        let call = [0xe8, 0x00, 0x01, 0x00, 0x00];
+        let access = Access::MemWrite {
+            size: 8,
+            data: 0x10_0005,
+        };
+        let r = undo_call(&window(&call), &regs, &sregs, access, 0xf8, 0x10_0005).unwrap();
+        assert_eq!((r.len, r.regs.rip, r.regs.rsp), (5, 0x10_0000, 0x4000_0100));
+        assert_eq!(written_address(&r.insn, &r.regs, &sregs), Some(0x4000_00f8));
+        // Another target, another slot, or a plain store: not a call.
+        let mut elsewhere = regs;
+        elsewhere.rip = 0x10_0200;
+        assert!(undo_call(&window(&call), &elsewhere, &sregs, access, 0xf8, 0x10_0005).is_none());
+        assert!(undo_call(&window(&call), &regs, &sregs, access, 0xf0, 0x10_0005).is_none());
+        assert!(
+            undo_call(
+                &window(&[0x89, 0x07]),
+                &regs,
+                &sregs,
+                access,
+                0xf8,
+                0x10_0005
+            )
+            .is_none()
+        );
+        // call rax (ff d0) when RAX holds the target.
+        regs.rax = regs.rip;
+        let access = Access::MemWrite {
+            size: 8,
+            data: 0x10_0002,
+        };
+        let r = undo_call(
+            &window(&[0xff, 0xd0]),
+            &regs,
+            &sregs,
+            access,
+            0xf8,
+            0x10_0002,
+        )
+        .unwrap();
+        assert_eq!((r.len, r.regs.rip), (2, 0x10_0000));
+        // The first 3 bytes of a slot that crosses a page: the return
+        // address is one of the guesses.
+        let part = Access::MemWrite {
+            size: 3,
+            data: 0x10_0002,
+        };
+        let guesses = call_returns(regs.rip, 3, 0x10_0002);
+        assert!(guesses.contains(&Some(0x10_0002)));
+        let r = undo_call(&window(&[0xff, 0xd0]), &regs, &sregs, part, 0xf8, 0x10_0002).unwrap();
+        assert_eq!((r.len, r.regs.rsp), (2, 0x4000_0100));
+    }
+}
