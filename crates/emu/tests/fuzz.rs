@@ -157,76 +157,106 @@ fn env(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// The statuses a failed emulation may answer (exactly one bit each).
+const FAILURES: [u32; 9] = [
+    INTERNAL,
+    IO_FAILED,
+    MEM_FAILED,
+    TRANSLATE_FAILED,
+    NOT_ALIGNED,
+    GET_FAILED,
+    SET_FAILED,
+    INTERRUPT,
+    CANNOT_FAULT,
+];
+
+/// Runs one case: a VP drawn from `rng`, instruction bytes `code` (the exit
+/// gives the first `given` of them), an I/O or an MMIO exit. Panics with a
+/// description on an undefined answer; returns whether emulation succeeded.
+fn one_case(rng: &mut Rng, code: &[u8], label: &str) -> bool {
+    let mut vp = vp_for(rng);
+    let given = rng.below(code.len() as u64 + 1) as usize;
+    // The code lies in guest memory too (where CS:RIP is in range).
+    let at = vp.seg[1].Base.wrapping_add(vp.rip) & 0xffff_ffff;
+    if at + 16 < MEM as u64 {
+        vp.poke(at, code);
+    }
+    let st = if rng.below(4) == 0 {
+        let mut ctx = WHV_X64_IO_PORT_ACCESS_CONTEXT::default();
+        ctx.InstructionByteCount = given as u8;
+        ctx.InstructionBytes[..given].copy_from_slice(&code[..given]);
+        ctx.AccessInfo
+            .set_access_size([1, 2, 4][rng.below(3) as usize]);
+        ctx.AccessInfo.set_is_write(rng.below(2) as u32);
+        ctx.AccessInfo.set_string_op(rng.below(2) as u32);
+        ctx.AccessInfo.set_rep_prefix(rng.below(2) as u32);
+        ctx.PortNumber = rng.next() as u16;
+        ctx.Rax = vp.gpr[RAX];
+        ctx.Rcx = vp.gpr[RCX];
+        ctx.Rsi = vp.gpr[RSI];
+        ctx.Rdi = vp.gpr[RDI];
+        ctx.Ds = vp.seg[3];
+        ctx.Es = vp.seg[0];
+        let mut vpc = vp.vp_context();
+        vpc.set_instruction_length(rng.below(16) as u8);
+        winhv_emu::Emulator::new().try_io_emulation(&mut vp, &vpc, &ctx)
+    } else {
+        let mut ctx = WHV_MEMORY_ACCESS_CONTEXT::default();
+        ctx.InstructionByteCount = given as u8;
+        ctx.InstructionBytes[..given].copy_from_slice(&code[..given]);
+        if rng.below(4) == 0 {
+            ctx.AccessInfo.set_gva_valid(1);
+            ctx.AccessInfo.set_access_type(rng.below(3) as u32);
+            ctx.Gva = reg(rng);
+            ctx.Gpa = reg(rng);
+        }
+        let vpc = vp.vp_context();
+        winhv_emu::Emulator::new().try_mmio_emulation(&mut vp, &vpc, &ctx)
+    };
+    let st = st.expect("well-formed contexts are accepted").AsUINT32;
+    let ctx = format!("{label} code {code:02x?} given {given} status {st:#x}");
+    if st == OK {
+        assert_eq!(vp.set_calls, 1, "{ctx}");
+        true
+    } else {
+        assert!(FAILURES.contains(&st), "undefined status: {ctx}");
+        let expect_sets = usize::from(st == SET_FAILED);
+        assert_eq!(vp.set_calls, expect_sets, "{ctx}");
+        false
+    }
+}
+
 #[test]
 fn random_instructions_and_failing_callbacks_never_panic() {
     let cases = env("EMU_FUZZ_CASES", 4_000);
     let seed = env("EMU_FUZZ_SEED", 0x00c0_ffee);
     let mut rng = Rng(seed | 1);
-    let failures = [
-        INTERNAL,
-        IO_FAILED,
-        MEM_FAILED,
-        TRANSLATE_FAILED,
-        NOT_ALIGNED,
-        GET_FAILED,
-        SET_FAILED,
-        INTERRUPT,
-        CANNOT_FAULT,
-    ];
     let mut ok = 0;
     for case in 0..cases {
-        let mut vp = vp_for(&mut rng);
         let code = bytes(&mut rng);
-        let given = rng.below(code.len() as u64 + 1) as usize;
-        // The code lies in guest memory too (where CS:RIP is in range).
-        let at = vp.seg[1].Base.wrapping_add(vp.rip) & 0xffff_ffff;
-        if at + 16 < MEM as u64 {
-            vp.poke(at, &code);
-        }
-        let st = if rng.below(4) == 0 {
-            let mut ctx = WHV_X64_IO_PORT_ACCESS_CONTEXT::default();
-            ctx.InstructionByteCount = given as u8;
-            ctx.InstructionBytes[..given].copy_from_slice(&code[..given]);
-            ctx.AccessInfo
-                .set_access_size([1, 2, 4][rng.below(3) as usize]);
-            ctx.AccessInfo.set_is_write(rng.below(2) as u32);
-            ctx.AccessInfo.set_string_op(rng.below(2) as u32);
-            ctx.AccessInfo.set_rep_prefix(rng.below(2) as u32);
-            ctx.PortNumber = rng.next() as u16;
-            ctx.Rax = vp.gpr[RAX];
-            ctx.Rcx = vp.gpr[RCX];
-            ctx.Rsi = vp.gpr[RSI];
-            ctx.Rdi = vp.gpr[RDI];
-            ctx.Ds = vp.seg[3];
-            ctx.Es = vp.seg[0];
-            let mut vpc = vp.vp_context();
-            vpc.set_instruction_length(rng.below(16) as u8);
-            winhv_emu::Emulator::new().try_io_emulation(&mut vp, &vpc, &ctx)
-        } else {
-            let mut ctx = WHV_MEMORY_ACCESS_CONTEXT::default();
-            ctx.InstructionByteCount = given as u8;
-            ctx.InstructionBytes[..given].copy_from_slice(&code[..given]);
-            if rng.below(4) == 0 {
-                ctx.AccessInfo.set_gva_valid(1);
-                ctx.AccessInfo.set_access_type(rng.below(3) as u32);
-                ctx.Gva = reg(&mut rng);
-                ctx.Gpa = reg(&mut rng);
-            }
-            let vpc = vp.vp_context();
-            winhv_emu::Emulator::new().try_mmio_emulation(&mut vp, &vpc, &ctx)
-        };
-        let st = st.expect("well-formed contexts are accepted").AsUINT32;
-        let ctx =
-            format!("case {case} seed {seed:#x} code {code:02x?} given {given} status {st:#x}");
-        if st == OK {
+        if one_case(&mut rng, &code, &format!("case {case} seed {seed:#x}")) {
             ok += 1;
-            assert_eq!(vp.set_calls, 1, "{ctx}");
-        } else {
-            assert!(failures.contains(&st), "undefined status: {ctx}");
-            let expect_sets = usize::from(st == SET_FAILED);
-            assert_eq!(vp.set_calls, expect_sets, "{ctx}");
         }
     }
     // The generator reaches the success path often enough to mean something.
     assert!(ok * 20 > cases, "only {ok} of {cases} cases succeeded");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: 512,
+        failure_persistence: None,
+        ..Default::default()
+    })]
+
+    /// The same property driven by proptest, which shrinks a failing case
+    /// to its smallest instruction bytes and seed.
+    #[test]
+    fn proptest_random_bytes_never_panic(
+        seed in proptest::prelude::any::<u64>(),
+        code in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..=16),
+    ) {
+        let mut rng = Rng(seed | 1);
+        one_case(&mut rng, &code, &format!("proptest seed {seed:#x}"));
+    }
 }
