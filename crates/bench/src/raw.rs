@@ -4,10 +4,10 @@
 //! loaded with KVM_SET_REGS/SREGS.
 
 use kvm_bindings::{
-    CpuId, KVM_MAX_CPUID_ENTRIES, kvm_regs, kvm_segment, kvm_userspace_memory_region,
+    CpuId, KVM_MAX_CPUID_ENTRIES, kvm_userspace_memory_region,
 };
 use kvm_ioctls::{Kvm, VcpuFd, VmFd};
-use winhv_guest::{Registers, Segment};
+use winhv_guest::Registers;
 
 use crate::error::{Error, Result};
 use crate::host_memory::HostMemory;
@@ -70,66 +70,11 @@ impl RawVm {
 
 /// Loads `r` into `vcpu` with KVM_SET_REGS, KVM_GET_SREGS and KVM_SET_SREGS.
 pub fn load(vcpu: &VcpuFd, r: &Registers) -> Result<()> {
-    let regs = kvm_regs {
-        rax: r.rax,
-        rbx: r.rbx,
-        rcx: r.rcx,
-        rdx: r.rdx,
-        rsi: r.rsi,
-        rdi: r.rdi,
-        rsp: r.rsp,
-        rbp: r.rbp,
-        r8: r.r8,
-        r9: r.r9,
-        r10: r.r10,
-        r11: r.r11,
-        r12: r.r12,
-        r13: r.r13,
-        r14: r.r14,
-        r15: r.r15,
-        rip: r.rip,
-        rflags: r.rflags,
-    };
-    vcpu.set_regs(&regs)?;
+    vcpu.set_regs(&winhv_guest::kvm::regs(r))?;
     let mut sregs = vcpu.get_sregs()?;
-    sregs.cs = segment(&r.cs);
-    sregs.ds = segment(&r.ds);
-    sregs.es = segment(&r.es);
-    sregs.fs = segment(&r.fs);
-    sregs.gs = segment(&r.gs);
-    sregs.ss = segment(&r.ss);
-    sregs.tr = segment(&r.tr);
-    sregs.ldt = segment(&r.ldtr);
-    sregs.gdt.base = r.gdtr.base;
-    sregs.gdt.limit = r.gdtr.limit;
-    sregs.idt.base = r.idtr.base;
-    sregs.idt.limit = r.idtr.limit;
-    sregs.cr0 = r.cr0;
-    sregs.cr2 = r.cr2;
-    sregs.cr3 = r.cr3;
-    sregs.cr4 = r.cr4;
-    sregs.efer = r.efer;
+    winhv_guest::kvm::apply_sregs(r, &mut sregs);
     vcpu.set_sregs(&sregs)?;
     Ok(())
-}
-
-/// A [`Segment`] (WHP attribute layout) as KVM holds it.
-fn segment(s: &Segment) -> kvm_segment {
-    kvm_segment {
-        base: s.base,
-        limit: s.limit,
-        selector: s.selector,
-        type_: s.segment_type(),
-        present: u8::from(s.present()),
-        dpl: s.dpl(),
-        db: u8::from(s.default_big()),
-        s: u8::from(s.is_code_or_data()),
-        l: u8::from(s.long()),
-        g: u8::from(s.granularity()),
-        avl: u8::from(s.avl()),
-        unusable: u8::from(!s.present()),
-        padding: 0,
-    }
 }
 
 /// An unexpected exit, described.

@@ -70,6 +70,8 @@ pub mod programs;
 pub mod registers;
 pub mod segment;
 pub mod tss;
+#[cfg(feature = "kvm")]
+pub mod kvm;
 #[cfg(feature = "whp")]
 pub mod whp;
 

@@ -137,45 +137,11 @@ impl Vm {
 
     /// Loads `registers` (GPRs, RIP, RFLAGS, segments, tables, CRs, EFER).
     pub fn load(&mut self, r: &Registers) {
-        let regs = kvm_regs {
-            rax: r.rax,
-            rbx: r.rbx,
-            rcx: r.rcx,
-            rdx: r.rdx,
-            rsi: r.rsi,
-            rdi: r.rdi,
-            rsp: r.rsp,
-            rbp: r.rbp,
-            r8: r.r8,
-            r9: r.r9,
-            r10: r.r10,
-            r11: r.r11,
-            r12: r.r12,
-            r13: r.r13,
-            r14: r.r14,
-            r15: r.r15,
-            rip: r.rip,
-            rflags: r.rflags,
-        };
-        self.vcpu.set_regs(&regs).expect("KVM_SET_REGS");
+        self.vcpu
+            .set_regs(&winhv_guest::kvm::regs(r))
+            .expect("KVM_SET_REGS");
         let mut sregs = self.vcpu.get_sregs().expect("KVM_GET_SREGS");
-        sregs.cs = segment(&r.cs);
-        sregs.ds = segment(&r.ds);
-        sregs.es = segment(&r.es);
-        sregs.fs = segment(&r.fs);
-        sregs.gs = segment(&r.gs);
-        sregs.ss = segment(&r.ss);
-        sregs.tr = segment(&r.tr);
-        sregs.ldt = segment(&r.ldtr);
-        sregs.gdt.base = r.gdtr.base;
-        sregs.gdt.limit = r.gdtr.limit;
-        sregs.idt.base = r.idtr.base;
-        sregs.idt.limit = r.idtr.limit;
-        sregs.cr0 = r.cr0;
-        sregs.cr2 = r.cr2;
-        sregs.cr3 = r.cr3;
-        sregs.cr4 = r.cr4;
-        sregs.efer = r.efer;
+        winhv_guest::kvm::apply_sregs(r, &mut sregs);
         self.vcpu.set_sregs(&sregs).expect("KVM_SET_SREGS");
     }
 
