@@ -37,6 +37,10 @@ fn quick_run_produces_every_row_and_valid_outputs() {
             "port I/O exit round trip",
             "HLT exit round trip",
             "map+unmap 4 KiB",
+            "MMIO exit + TryMmioEmulation",
+            "MMIO exit + TryMmioEmulation, CPL0",
+            "port I/O exit + TryIoEmulation",
+            "port I/O exit + TryIoEmulation, CPL0",
         ] {
             let row = rows.iter().find(|r| r.name == must).unwrap();
             assert!(!row.is_skipped(), "{row:?}");
