@@ -14,6 +14,11 @@
 //! MMIO) gets [`Completion::ReadToMemory`], so KVM's completion stores
 //! nothing the VMM did not.
 //!
+//! An instruction KVM's emulator cannot perform on MMIO (MOVD/MOVQ, VEX
+//! moves) ends the run with an emulation failure before it executed; when
+//! its memory operand is not RAM it is presented as a MemoryAccess exit too
+//! (`emulation_failure`), with nothing pending.
+//!
 //! Everything here reads kvm_run's synced registers: no ioctl, no
 //! allocation, no lock but the GPA map's read lock for instruction bytes.
 //! The code around RIP is read once per exit ([`Code`]: the bytes before
@@ -428,6 +433,36 @@ pub(crate) fn translate_exit(
             ctx.VpContext
                 .set_instruction_length(insn.map_or(0, |i| i.len() as u8));
             return Ok(ctx);
+        }
+        KvmExit::EmulationFailure => {
+            let (bytes, n) = instruction_bytes(&mut inputs, None, &regs, &sregs);
+            let insn = decode::decode(
+                &bytes[..usize::from(n)],
+                decode::bitness(&regs, &sregs),
+                regs.rip,
+            );
+            let facts = inputs.code.facts();
+            let access = insn.and_then(|i| {
+                crate::emulation_failure::mmio_access(&i, inputs.map, &regs, &sregs, facts)
+                    .map(|a| (i, a))
+            });
+            match access {
+                Some((i, a)) => {
+                    // Nothing is pending in KVM: the instruction did not run.
+                    let kind = if a.write {
+                        WHvMemoryAccessWrite
+                    } else {
+                        WHvMemoryAccessRead
+                    };
+                    ctx.ExitReason = WHvRunVpExitReasonMemoryAccess;
+                    ctx.Anonymous.MemoryAccess =
+                        memory_context(inputs.map, a.gpa, Some(a.gva), kind, bytes, n);
+                    ctx.VpContext = vp_context(&regs, &sregs, &events);
+                    ctx.VpContext.set_instruction_length(i.len() as u8);
+                    return Ok(ctx);
+                }
+                None => ctx.ExitReason = WHvRunVpExitReasonUnrecoverableException,
+            }
         }
         KvmExit::Hlt => ctx.ExitReason = WHvRunVpExitReasonX64Halt,
         KvmExit::Shutdown | KvmExit::InternalError => {

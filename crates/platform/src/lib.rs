@@ -23,6 +23,7 @@ mod capability;
 mod cpu_features;
 mod cpuid_facts;
 mod decode;
+mod emulation_failure;
 mod error;
 mod exit;
 mod host_memory;

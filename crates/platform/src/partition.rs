@@ -8,8 +8,8 @@
 //! partition is WHvDeletePartition and frees every fd and slot. A partition
 //! is `Send + Sync`: different VPs run on different threads at once.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use kvm_bindings::{CpuId, kvm_enable_cap};
 use kvm_ioctls::VmFd;
@@ -24,6 +24,11 @@ use crate::vp::Vp;
 
 /// The KVM side of a set-up partition.
 struct Vm {
+    /// One slot per VP index below the processor count (fixed by setup).
+    /// Declared first so that the vCPU fds close before the VM fd: KVM then
+    /// frees the VM and all its memory slots at once when the last closes
+    /// (deleting slots one by one would cost an SRCU grace period each).
+    vps: Box<[VpSlot]>,
     fd: VmFd,
     /// `KVM_GET_SUPPORTED_CPUID`, the base of every VP's CPUID table.
     supported_cpuid: CpuId,
@@ -46,10 +51,38 @@ pub struct Partition {
     vm: OnceLock<Vm>,
     setup_lock: Mutex<()>,
     memory: RwLock<GpaMap>,
-    vps: RwLock<BTreeMap<u32, Arc<Vp>>>,
-    /// Deleted VPs, whose KVM vCPUs live until the VM does.
-    deleted_vps: RwLock<BTreeMap<u32, Arc<Vp>>>,
+    /// Serialises VP creation and deletion (and the walks over all VPs).
+    vp_change: Mutex<()>,
     msrs: RwLock<MsrPolicy>,
+}
+
+/// VP `index`'s place in [`Vm::vps`]. Its VP stays after a delete (KVM
+/// cannot destroy a vCPU before its VM, its id stays taken) and is reused,
+/// in its power-on state, if the index is created again.
+#[derive(Default)]
+struct VpSlot {
+    vp: OnceLock<Arc<Vp>>,
+    /// Whether the VP exists (created, not deleted): changed under
+    /// [`Partition::vp_change`], read without a lock by every lookup.
+    live: AtomicBool,
+}
+
+impl Vm {
+    /// VP `index` if it exists: a bounds check and two loads, no lock and
+    /// no reference count (the slots live as long as the partition).
+    fn live_vp(&self, index: u32) -> Option<&Vp> {
+        let slot = self.vps.get(index as usize)?;
+        if slot.live.load(Ordering::Acquire) {
+            slot.vp.get().map(|vp| &**vp)
+        } else {
+            None
+        }
+    }
+
+    /// Every VP that exists.
+    fn live_vps(&self) -> impl Iterator<Item = &Vp> {
+        (0..self.vps.len() as u32).filter_map(|i| self.live_vp(i))
+    }
 }
 
 fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
@@ -58,6 +91,10 @@ fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
 
 fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
     l.write().unwrap_or_else(|p| p.into_inner())
+}
+
+fn lock<T>(l: &Mutex<T>) -> MutexGuard<'_, T> {
+    l.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn not_set_up() -> Error {
@@ -89,8 +126,7 @@ impl Partition {
             vm: OnceLock::new(),
             setup_lock: Mutex::new(()),
             memory: RwLock::new(GpaMap::default()),
-            vps: RwLock::new(BTreeMap::new()),
-            deleted_vps: RwLock::new(BTreeMap::new()),
+            vp_change: Mutex::new(()),
             msrs: RwLock::new(MsrPolicy::default()),
         })
     }
@@ -131,13 +167,15 @@ impl Partition {
                     policy.apply(&vm.fd, vm.caps, false)?;
                     *write(&self.msrs) = policy;
                     if effect == PropertyEffect::ExtendedVmExits {
-                        for vp in read(&self.vps).values() {
+                        let _vps = lock(&self.vp_change);
+                        for vp in vm.live_vps() {
                             vp.update_guest_debug(&changed, vm.caps)?;
                         }
                     }
                 }
                 PropertyEffect::ExceptionExitBitmap => {
-                    for vp in read(&self.vps).values() {
+                    let _vps = lock(&self.vp_change);
+                    for vp in vm.live_vps() {
                         vp.update_guest_debug(&changed, vm.caps)?;
                     }
                 }
@@ -242,6 +280,8 @@ impl Partition {
             fd.enable_cap(&cap)
                 .map_err(|e| Error::from_errno("KVM_CAP_EXCEPTION_PAYLOAD", e.errno()))?;
         }
+        // MMIO instructions KVM cannot emulate exit instead of #UD.
+        crate::emulation_failure::enable(kvm, &fd)?;
         let policy = MsrPolicy::new(&props);
         policy.apply(&fd, caps, true)?;
         // KVM_GET_SUPPORTED_CPUID, fetched once per process.
@@ -249,7 +289,11 @@ impl Partition {
             CpuId::from_entries(crate::capability::host_capabilities().supported_cpuid())
                 .map_err(|_| Error::new(E_FAIL, "KVM's supported CPUID table is too large"))?;
         *write(&self.msrs) = policy;
+        let vps = (0..props.processor_count())
+            .map(|_| VpSlot::default())
+            .collect();
         let _ = self.vm.set(Vm {
+            vps,
             fd,
             supported_cpuid,
             caps,
@@ -266,8 +310,9 @@ impl Partition {
     /// # Ok::<(), winhv::Error>(())
     /// ```
     pub fn reset(&self) -> Result<()> {
-        self.vm()?;
-        for vp in read(&self.vps).values() {
+        let vm = self.vm()?;
+        let _vps = lock(&self.vp_change);
+        for vp in vm.live_vps() {
             vp.reset()?;
         }
         Ok(())
@@ -313,23 +358,31 @@ impl Partition {
                 ),
             ));
         }
-        let mut vps = write(&self.vps);
-        if vps.contains_key(&index) {
+        let _vps = lock(&self.vp_change);
+        let slot = vm.vps.get(index as usize).ok_or_else(|| {
+            Error::with(
+                E_INVALIDARG,
+                format!("VP index {index} is beyond the partition's VP slots"),
+            )
+        })?;
+        if slot.live.load(Ordering::Acquire) {
             return Err(Error::with(
                 WHV_E_VP_ALREADY_EXISTS,
                 format!("VP {index} exists already"),
             ));
         }
-        let reused = write(&self.deleted_vps).remove(&index);
-        let vp = match reused {
+        match slot.vp.get() {
             Some(vp) => {
                 vp.reset()?;
                 vp.update_guest_debug(&props, vm.caps)?;
-                vp
             }
-            None => Vp::create(&vm.fd, index, &props, &vm.supported_cpuid, vm.caps)?,
-        };
-        vps.insert(index, vp);
+            None => {
+                let vp = Vp::create(&vm.fd, index, &props, &vm.supported_cpuid, vm.caps)?;
+                // Cannot be taken: set only here, under `vp_change`.
+                let _ = slot.vp.set(vp);
+            }
+        }
+        slot.live.store(true, Ordering::Release);
         Ok(())
     }
 
@@ -346,22 +399,21 @@ impl Partition {
     /// # Ok::<(), winhv::Error>(())
     /// ```
     pub fn delete_vp(&self, index: u32) -> Result<()> {
-        self.vm()?;
-        let vp = write(&self.vps)
-            .remove(&index)
-            .ok_or_else(|| no_vp(index))?;
+        let vm = self.vm()?;
+        let _vps = lock(&self.vp_change);
+        let vp = vm.live_vp(index).ok_or_else(|| no_vp(index))?;
+        if let Some(slot) = vm.vps.get(index as usize) {
+            slot.live.store(false, Ordering::Release);
+        }
         // A run in progress on another thread ends with Canceled.
         vp.cancel.cancel();
-        write(&self.deleted_vps).insert(index, vp);
         Ok(())
     }
 
-    fn vp(&self, index: u32) -> Result<Arc<Vp>> {
-        self.vm()?;
-        read(&self.vps)
-            .get(&index)
-            .cloned()
-            .ok_or_else(|| no_vp(index))
+    /// VP `index`, which must exist. A run that looked it up before a
+    /// `delete_vp` still has it; the delete's cancel ends that run.
+    fn vp(&self, index: u32) -> Result<&Vp> {
+        self.vm()?.live_vp(index).ok_or_else(|| no_vp(index))
     }
 
     /// WHvRunVirtualProcessor: runs VP `index` until an exit and returns
@@ -378,6 +430,31 @@ impl Partition {
         let vm = self.vm()?;
         let vp = self.vp(index)?;
         vp.run(&self.memory, vm.caps, &self.msrs)
+    }
+
+    /// [`Self::run_vp`] writing the exit context into `exit` (one copy
+    /// fewer than returning it by value through a caller's `?`: what
+    /// `WHvRunVirtualProcessor` does with the caller's buffer). On an error
+    /// `exit` is left as it was.
+    ///
+    /// ```no_run
+    /// # let p = winhv::Partition::create()?;
+    /// use winhv::defs::*;
+    /// let mut exit = WHV_RUN_VP_EXIT_CONTEXT::default();
+    /// p.run_vp_into(0, &mut exit)?;
+    /// if exit.ExitReason == WHvRunVpExitReasonX64Halt { /* … */ }
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn run_vp_into(&self, index: u32, exit: &mut WHV_RUN_VP_EXIT_CONTEXT) -> Result<()> {
+        let vm = self.vm()?;
+        let vp = self.vp(index)?;
+        // Copied once, from the result in place (a `?` would move it out
+        // to a temporary first).
+        let result = vp.run(&self.memory, vm.caps, &self.msrs);
+        if let Ok(ctx) = &result {
+            *exit = *ctx;
+        }
+        result.map(|_| ())
     }
 
     /// WHvCancelRunVirtualProcessor: makes VP `index`'s current run (or its
@@ -576,16 +653,5 @@ impl Partition {
                 "the guest kept changing its page tables during the walk",
             )),
         }
-    }
-}
-
-impl Drop for Partition {
-    /// WHvDeletePartition: VPs, slots and the VM are released.
-    fn drop(&mut self) {
-        // The vCPU fds first, then (with the fields) the VM fd: KVM frees
-        // the VM and all its memory slots at once when the last closes.
-        // (Deleting slots one by one would cost an SRCU grace period each.)
-        drop(std::mem::take(&mut *write(&self.vps)));
-        drop(std::mem::take(&mut *write(&self.deleted_vps)));
     }
 }

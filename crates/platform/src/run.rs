@@ -64,7 +64,7 @@
 //! | `call` onto an MMIO stack | 1 write exit of the return address (2 when the slot crosses a page), retired: RSP decremented, RIP at the target | after it | nothing left | — |
 //! | `push [mmio]` | 1 read exit, pending | before it | stores on the stack, RSP -= 8, RIP += len | — |
 //! | `movbe [mmio], r` | none: KVM's emulator injects #UD (loads work) | — | — | — |
-//! | `movq`/`movd` with MMIO, VEX moves | none: `KVM_EXIT_INTERNAL_ERROR` | — | — | — |
+//! | `movq`/`movd` with MMIO, VEX moves | none: `KVM_EXIT_INTERNAL_ERROR` (emulation failure, instruction not executed); presented as a MemoryAccess exit (`emulation_failure`) | before it | runs the instruction again (fails again) | nothing pending: the VMM's emulation is all |
 //!
 //! # What is exactly-once (checked by `tests/differential_mmio.rs` and `tests/differential_io.rs`)
 //!
@@ -76,7 +76,9 @@
 //! XCHG, XADD, CMPXCHG; LOCK or not): one exit for the whole instruction,
 //! at its read, the write half dropped by the flush; MOVBE loads; SSE
 //! loads and stores that KVM's emulator performs
-//! (MOVDQU/MOVDQA/MOVUPS/MOVAPS); PUSH from MMIO, POP to MMIO;
+//! (MOVDQU/MOVDQA/MOVUPS/MOVAPS), and those it cannot (MOVD/MOVQ,
+//! VEX moves: an emulation failure, presented by `emulation_failure`),
+//! also half in RAM and half in MMIO; PUSH from MMIO, POP to MMIO;
 //! MOVS/STOS/LODS/SCAS/CMPS with and without REP, DF clear or set, MMIO
 //! source or destination (the VMM's emulator does all iterations on the
 //! first exit); PUSH and POP of a register or immediate with an MMIO
@@ -94,10 +96,11 @@
 //!   call; winhv-emu, like the instruction list, has no CALL: the
 //!   differential suite's VMM emulates relative and register CALLs itself.)
 //! * ENTER with an MMIO stack: not recognised (InstructionLength 0).
-//! * forms KVM's own emulator cannot perform on MMIO on this kernel (PVM):
-//!   MOVBE stores (#UD), MOVD/MOVQ and VEX moves (internal error, reported
-//!   as UnrecoverableException). Windows emulates these; we report the
-//!   failure instead of faking it.
+//! * MOVBE stores to MMIO: KVM's own emulator injects #UD into the guest
+//!   on this kernel (PVM), before user space hears of it. (MOVD/MOVQ and
+//!   VEX moves, which KVM cannot emulate either, end `KVM_RUN` with an
+//!   emulation failure instead, with nothing done: `emulation_failure`
+//!   presents them as MemoryAccess exits, exactly-once like the rest.)
 //! * A concurrent writer: the neutralised store of a
 //!   [`Completion::ReadToMemory`] writes back what guest memory held just
 //!   before; another VP writing those bytes between the read and KVM's
@@ -213,6 +216,9 @@ pub(crate) enum KvmExit {
     InvalidState,
     /// KVM's emulator or the exit handling failed.
     InternalError,
+    /// KVM's emulator could not perform the instruction at RIP, which did
+    /// not execute (`KVM_INTERNAL_ERROR_EMULATION`).
+    EmulationFailure,
     /// A debug exception (#DB, #BP) under `KVM_SET_GUEST_DEBUG`.
     Debug { exception: u32 },
     /// The guest can take an interrupt (`request_interrupt_window`).
@@ -351,6 +357,9 @@ fn refine(run: &kvm_run, exit: KvmExit) -> KvmExit {
                 },
                 other => other,
             }
+        }
+        KvmExit::InternalError if crate::emulation_failure::is_emulation_failure(run) => {
+            KvmExit::EmulationFailure
         }
         other => other,
     }

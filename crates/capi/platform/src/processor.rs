@@ -91,17 +91,23 @@ pub unsafe extern "C" fn WHvRunVirtualProcessor(
         if ExitContextSizeInBytes < MIN_EXIT_CONTEXT_SIZE {
             return Err(WHV_E_INSUFFICIENT_BUFFER);
         }
+        let full = size_of::<WHV_RUN_VP_EXIT_CONTEXT>();
+        let ptr = out.as_mut_ptr().cast::<WHV_RUN_VP_EXIT_CONTEXT>();
+        if out.len() >= full && ptr.is_aligned() {
+            // The usual case: built straight into the caller's buffer.
+            // SAFETY: `out` is `ExitContextSizeInBytes` >= size_of writable
+            // bytes, exclusively ours for this call; `ptr` is aligned; every
+            // bit pattern is a valid WHV_RUN_VP_EXIT_CONTEXT (a C struct of
+            // integers and unions of them).
+            let exit = unsafe { &mut *ptr };
+            return p.run_vp_into(VpIndex, exit).map_err(hr);
+        }
         let exit = p.run_vp(VpIndex).map_err(hr)?;
-        let n = out.len().min(size_of::<WHV_RUN_VP_EXIT_CONTEXT>());
+        let n = out.len().min(full);
         // SAFETY: `exit` is a plain-old-data C struct of
         // size_of::<WHV_RUN_VP_EXIT_CONTEXT>() bytes, all initialized
         // (the core builds it from `Default`, zeroed).
-        let bytes = unsafe {
-            std::slice::from_raw_parts(
-                (&raw const exit).cast::<u8>(),
-                size_of::<WHV_RUN_VP_EXIT_CONTEXT>(),
-            )
-        };
+        let bytes = unsafe { std::slice::from_raw_parts((&raw const exit).cast::<u8>(), full) };
         out[..n].copy_from_slice(&bytes[..n]);
         Ok(())
     })

@@ -12,11 +12,23 @@ use std::process::Command;
 /// The functions windows-sys declares for `dll`, read from its source
 /// (found through `cargo metadata`).
 fn windows_sys_functions(dll: &str) -> BTreeSet<String> {
-    let out = Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--offline"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run cargo metadata");
+    // Offline first (the build fetched what this platform needs); metadata
+    // also wants the manifests of other platforms' dependencies, which a
+    // fresh machine may not have yet, so fall back to fetching them.
+    let metadata = |offline: bool| {
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(["metadata", "--format-version", "1"]);
+        if offline {
+            cmd.arg("--offline");
+        }
+        cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("run cargo metadata")
+    };
+    let mut out = metadata(true);
+    if !out.status.success() {
+        out = metadata(false);
+    }
     assert!(
         out.status.success(),
         "cargo metadata: {}",

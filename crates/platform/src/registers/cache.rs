@@ -28,6 +28,7 @@ use kvm_bindings::{
 use kvm_ioctls::{SyncReg, VcpuFd};
 use winhv_defs::{
     E_INVALIDARG, WHV_E_INVALID_VP_REGISTER_NAME, WHV_REGISTER_NAME, WHV_REGISTER_VALUE,
+    WHvX64RegisterRax, WHvX64RegisterRflags, WHvX64RegisterRip,
 };
 
 use super::apic::{self, LapicCache};
@@ -145,6 +146,26 @@ fn gpr_value(r: &kvm_regs, i: u8) -> u64 {
     }
 }
 
+/// Whether a non-empty batch names only general registers, RIP and
+/// RFLAGS (WHP names 0x00–0x11, in the `Class::Regs` class).
+fn regs_class_only(names: &[WHV_REGISTER_NAME]) -> bool {
+    !names.is_empty()
+        && names
+            .iter()
+            .all(|n| (WHvX64RegisterRax.0..=WHvX64RegisterRflags.0).contains(&n.0))
+}
+
+/// The `kvm_regs` field of `name`, one [`regs_class_only`] accepts.
+fn regs_slot(r: &mut kvm_regs, name: WHV_REGISTER_NAME) -> &mut u64 {
+    if name == WHvX64RegisterRip {
+        &mut r.rip
+    } else if name == WHvX64RegisterRflags {
+        &mut r.rflags
+    } else {
+        gpr(r, (name.0 - WHvX64RegisterRax.0) as u8)
+    }
+}
+
 fn segment_ref(s: &kvm_sregs, seg: Seg) -> &kvm_segment {
     match seg {
         Seg::Es => &s.es,
@@ -215,6 +236,25 @@ impl RegisterState {
                 "register name and value counts differ",
             ));
         }
+        if regs_class_only(names) {
+            // The common case (a VMM reading RIP or a few GPRs): no batch.
+            self.load_regs(vcpu)?;
+            let area = &mut vcpu.sync_regs_mut().regs;
+            for (name, v) in names.iter().zip(values.iter_mut()) {
+                *v = value::from_u64(*regs_slot(area, *name));
+            }
+            return Ok(());
+        }
+        self.get_batch(vcpu, names, values)
+    }
+
+    /// [`Self::get`] for any batch, through [`Batch`].
+    fn get_batch(
+        &mut self,
+        vcpu: &mut VcpuFd,
+        names: &[WHV_REGISTER_NAME],
+        values: &mut [WHV_REGISTER_VALUE],
+    ) -> Result<()> {
         let batch = self.resolve(names)?;
         let regs = batch.regs();
         self.load(vcpu, batch.classes(), regs)?;
@@ -260,6 +300,34 @@ impl RegisterState {
                 "register name and value counts differ",
             ));
         }
+        if regs_class_only(names) {
+            // General registers, RIP, RFLAGS (a VMM advancing RIP): any
+            // value is valid, so write the sync area in place, no batch.
+            self.load_regs(vcpu)?;
+            let area = &mut vcpu.sync_regs_mut().regs;
+            let mut changed = false;
+            for (name, v) in names.iter().zip(values) {
+                let slot = regs_slot(area, *name);
+                let x = value::u64_of(v);
+                changed |= *slot != x;
+                *slot = x;
+            }
+            if changed {
+                self.sync_changed |= KVM_SYNC_X86_REGS;
+            }
+            return Ok(());
+        }
+        self.set_batch(vcpu, names, values)
+    }
+
+    /// [`Self::set`] for any batch, through [`Batch`]: validated on
+    /// copies, committed all or none.
+    fn set_batch(
+        &mut self,
+        vcpu: &mut VcpuFd,
+        names: &[WHV_REGISTER_NAME],
+        values: &[WHV_REGISTER_VALUE],
+    ) -> Result<()> {
         let batch = self.resolve(names)?;
         let regs = batch.regs();
         let classes = batch.classes();
@@ -663,21 +731,29 @@ impl RegisterState {
         })
     }
 
+    /// Fetches the general registers, RIP and RFLAGS unless cached.
+    fn load_regs(&mut self, vcpu: &mut VcpuFd) -> Result<()> {
+        if self.sync_loaded & KVM_SYNC_X86_REGS == 0 {
+            self.counts.get_regs += 1;
+            let r = vcpu.get_regs().map_err(kvm_error("KVM_GET_REGS"))?;
+            vcpu.sync_regs_mut().regs = r;
+            self.sync_loaded |= KVM_SYNC_X86_REGS;
+        }
+        Ok(())
+    }
+
     /// Fetches every class in `wanted` (as [`class_bit`]s) that is not
     /// cached, one ioctl each; `regs` names the MSRs wanted.
     fn load(&mut self, vcpu: &mut VcpuFd, wanted: u32, regs: &[Reg]) -> Result<()> {
+        if wanted & class_bit(Class::Regs) != 0 {
+            self.load_regs(vcpu)?;
+        }
         // APIC registers need the APIC base (the mode) and CR8 (the TPR).
         let wanted = match wanted & class_bit(Class::Lapic) {
             0 => wanted,
             _ => wanted | class_bit(Class::Sregs),
         };
         let classes = |c: Class| wanted & class_bit(c) != 0;
-        if classes(Class::Regs) && self.sync_loaded & KVM_SYNC_X86_REGS == 0 {
-            self.counts.get_regs += 1;
-            let r = vcpu.get_regs().map_err(kvm_error("KVM_GET_REGS"))?;
-            vcpu.sync_regs_mut().regs = r;
-            self.sync_loaded |= KVM_SYNC_X86_REGS;
-        }
         if classes(Class::Sregs) && self.sync_loaded & KVM_SYNC_X86_SREGS == 0 {
             self.counts.get_sregs += 1;
             let s = vcpu.get_sregs().map_err(kvm_error("KVM_GET_SREGS"))?;
