@@ -3,9 +3,7 @@
 //! image in slot 0, the host's supported CPUID fetched once, registers
 //! loaded with KVM_SET_REGS/SREGS.
 
-use kvm_bindings::{
-    CpuId, KVM_MAX_CPUID_ENTRIES, kvm_userspace_memory_region,
-};
+use kvm_bindings::{CpuId, KVM_MAX_CPUID_ENTRIES, kvm_userspace_memory_region};
 use kvm_ioctls::{Kvm, VcpuFd, VmFd};
 use winhv_guest::Registers;
 

@@ -63,6 +63,8 @@ mod error;
 pub mod gdt;
 mod guest;
 pub mod idt;
+#[cfg(feature = "kvm")]
+pub mod kvm;
 pub mod layout;
 pub mod memory;
 pub mod paging;
@@ -70,8 +72,6 @@ pub mod programs;
 pub mod registers;
 pub mod segment;
 pub mod tss;
-#[cfg(feature = "kvm")]
-pub mod kvm;
 #[cfg(feature = "whp")]
 pub mod whp;
 

@@ -655,3 +655,94 @@ impl Partition {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A page of guest memory for the test, freed after the partition.
+    struct Page(*mut u8);
+
+    const PAGE: std::alloc::Layout = match std::alloc::Layout::from_size_align(0x1000, 0x1000) {
+        Ok(l) => l,
+        Err(_) => panic!("a valid layout"),
+    };
+
+    impl Drop for Page {
+        fn drop(&mut self) {
+            // SAFETY: allocated in `run_into_matches_run` with `PAGE`.
+            unsafe { std::alloc::dealloc(self.0, PAGE) };
+        }
+    }
+
+    fn context_bytes(c: &WHV_RUN_VP_EXIT_CONTEXT) -> Vec<u8> {
+        // SAFETY: a C struct read as its bytes; every one was written
+        // (contexts start from `Default`, zeroed, and are copied whole).
+        unsafe {
+            std::slice::from_raw_parts(
+                (c as *const WHV_RUN_VP_EXIT_CONTEXT).cast::<u8>(),
+                size_of::<WHV_RUN_VP_EXIT_CONTEXT>(),
+            )
+        }
+        .to_vec()
+    }
+
+    /// `run_vp_into` fills the caller's context exactly as `run_vp` returns
+    /// it, leaves it untouched on an error, and VP lookups follow create
+    /// and delete (the slot table).
+    #[test]
+    fn run_into_matches_run_and_lookups_follow_create_and_delete() {
+        if !std::path::Path::new("/dev/kvm").exists() {
+            println!("SKIPPED: no /dev/kvm");
+            return;
+        }
+        // SAFETY: a non-zero size.
+        let page = Page(unsafe { std::alloc::alloc_zeroed(PAGE) });
+        assert!(!page.0.is_null());
+        // `out 0x10, al` at the reset vector (linear 0xffff_fff0).
+        // SAFETY: the whole page, allocated above and not yet shared.
+        let bytes = unsafe { std::slice::from_raw_parts_mut(page.0, 0x1000) };
+        bytes[0xff0..0xff2].copy_from_slice(&[0xe6, 0x10]);
+        let p = Partition::create().unwrap();
+        p.set_property(WHvPartitionPropertyCodeProcessorCount, &2u32.to_le_bytes())
+            .unwrap();
+        p.setup().unwrap();
+        let rx = WHvMapGpaRangeFlagRead | WHvMapGpaRangeFlagExecute;
+        // SAFETY: `page` is dropped after `p` (declared before it).
+        unsafe { p.map_gpa_range(page.0.cast(), 0xffff_f000, 0x1000, rx) }.unwrap();
+
+        let mut into = WHV_RUN_VP_EXIT_CONTEXT::default();
+        into.VpContext.Rip = 0x5a5a;
+        let e = p.run_vp_into(1, &mut into).unwrap_err();
+        assert_eq!(e.hresult, WHV_E_VP_DOES_NOT_EXIST);
+        assert_eq!(into.VpContext.Rip, 0x5a5a, "untouched on an error");
+        let e = p.run_vp_into(2, &mut into).unwrap_err();
+        assert_eq!(e.hresult, WHV_E_VP_DOES_NOT_EXIST, "beyond the slots");
+
+        p.create_vp(1).unwrap();
+        p.run_vp_into(1, &mut into).unwrap();
+        assert_eq!(into.ExitReason, WHvRunVpExitReasonX64IoPortAccess);
+        assert_eq!(into.VpContext.Rip, 0xfff0);
+        let by_value = p.run_vp(1).unwrap();
+        assert_eq!(
+            context_bytes(&into),
+            context_bytes(&by_value),
+            "the same exit, the same bytes"
+        );
+
+        p.delete_vp(1).unwrap();
+        assert_eq!(
+            p.run_vp(1).err().map(|e| e.hresult),
+            Some(WHV_E_VP_DOES_NOT_EXIST)
+        );
+        assert_eq!(p.delete_vp(1).unwrap_err().hresult, WHV_E_VP_DOES_NOT_EXIST);
+        p.create_vp(1).unwrap();
+        assert_eq!(p.create_vp(1).unwrap_err().hresult, WHV_E_VP_ALREADY_EXISTS);
+        assert_eq!(p.create_vp(2).unwrap_err().hresult, E_INVALIDARG);
+        let mut rip = [WHV_REGISTER_VALUE::default()];
+        p.get_vp_registers(1, &[WHvX64RegisterRip], &mut rip)
+            .unwrap();
+        // SAFETY: RIP is a 64-bit register.
+        assert_eq!(unsafe { rip[0].Reg64 }, 0xfff0, "re-created at power-on");
+    }
+}

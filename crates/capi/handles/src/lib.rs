@@ -42,7 +42,9 @@ struct Slot<T> {
 impl<T, const TAG: u16> Table<T, TAG> {
     /// An empty table.
     pub const fn new() -> Self {
-        Self { slots: Mutex::new(Vec::new()) }
+        Self {
+            slots: Mutex::new(Vec::new()),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<Slot<T>>> {
@@ -59,7 +61,10 @@ impl<T, const TAG: u16> Table<T, TAG> {
         let index = match slots.iter().position(|s| s.value.is_none()) {
             Some(i) => i,
             None if (slots.len() as u64) < FIELD => {
-                slots.push(Slot { generation: 0, value: None });
+                slots.push(Slot {
+                    generation: 0,
+                    value: None,
+                });
                 slots.len() - 1
             }
             None => return Err(E_OUTOFMEMORY),
@@ -81,7 +86,10 @@ impl<T, const TAG: u16> Table<T, TAG> {
     pub fn get(&self, handle: u64) -> Result<Arc<T>, HRESULT> {
         let (index, generation) = Self::decode(handle).ok_or(E_HANDLE)?;
         match self.lock().get(index) {
-            Some(Slot { generation: g, value: Some(v) }) if *g == generation => Ok(v.clone()),
+            Some(Slot {
+                generation: g,
+                value: Some(v),
+            }) if *g == generation => Ok(v.clone()),
             _ => Err(E_HANDLE),
         }
     }

@@ -13,7 +13,9 @@ pub(crate) static PARTITIONS: Table<Partition, 0x5748> = Table::new();
 
 /// Stores a new partition and returns its handle.
 pub(crate) fn insert(partition: Partition) -> Result<WHV_PARTITION_HANDLE, HRESULT> {
-    PARTITIONS.insert(partition).map(|h| h as WHV_PARTITION_HANDLE)
+    PARTITIONS
+        .insert(partition)
+        .map(|h| h as WHV_PARTITION_HANDLE)
 }
 
 /// The partition `handle` names, or `E_HANDLE`.

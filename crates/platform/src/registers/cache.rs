@@ -240,6 +240,12 @@ impl RegisterState {
             // The common case (a VMM reading RIP or a few GPRs): no batch.
             self.load_regs(vcpu)?;
             let area = &mut vcpu.sync_regs_mut().regs;
+            if let ([name], [v]) = (names, &mut *values) {
+                // One register, no loop: the compiler would otherwise
+                // compute every field's address up front.
+                *v = value::from_u64(*regs_slot(area, *name));
+                return Ok(());
+            }
             for (name, v) in names.iter().zip(values.iter_mut()) {
                 *v = value::from_u64(*regs_slot(area, *name));
             }
@@ -249,6 +255,8 @@ impl RegisterState {
     }
 
     /// [`Self::get`] for any batch, through [`Batch`].
+    // Out of line: its large frame must not burden the fast path.
+    #[inline(never)]
     fn get_batch(
         &mut self,
         vcpu: &mut VcpuFd,
@@ -306,11 +314,20 @@ impl RegisterState {
             self.load_regs(vcpu)?;
             let area = &mut vcpu.sync_regs_mut().regs;
             let mut changed = false;
-            for (name, v) in names.iter().zip(values) {
+            if let ([name], [v]) = (names, values) {
+                // One register (RIP), no loop: the compiler would otherwise
+                // compute every field's address up front.
                 let slot = regs_slot(area, *name);
                 let x = value::u64_of(v);
-                changed |= *slot != x;
+                changed = *slot != x;
                 *slot = x;
+            } else {
+                for (name, v) in names.iter().zip(values) {
+                    let slot = regs_slot(area, *name);
+                    let x = value::u64_of(v);
+                    changed |= *slot != x;
+                    *slot = x;
+                }
             }
             if changed {
                 self.sync_changed |= KVM_SYNC_X86_REGS;
@@ -322,6 +339,8 @@ impl RegisterState {
 
     /// [`Self::set`] for any batch, through [`Batch`]: validated on
     /// copies, committed all or none.
+    // Out of line: its large frame must not burden the fast path.
+    #[inline(never)]
     fn set_batch(
         &mut self,
         vcpu: &mut VcpuFd,

@@ -941,3 +941,63 @@ fn initial_state_of_a_vp_waiting_for_sipi_is_not_lost() {
         );
     }
 }
+
+/// The GPR/RIP/RFLAGS fast path of get and set (no `Batch`) puts every name
+/// in the same `kvm_regs` field as the general path: values set by the fast
+/// path read back through a mixed batch (general path) and the reverse,
+/// each name with a distinct value, in a scrambled order.
+#[test]
+fn the_general_register_fast_path_agrees_with_the_batch_path() {
+    let Some(mut g) = guest() else { return };
+    let g = &mut g;
+    // RAX..R15, RIP, RFLAGS (0x00..=0x11), reversed.
+    let names: Vec<_> = (0..=WHvX64RegisterRflags.0)
+        .rev()
+        .map(WHV_REGISTER_NAME)
+        .collect();
+    let value_of = |n: WHV_REGISTER_NAME, salt: u64| match n {
+        // Reserved bit 1 set: a value KVM keeps.
+        WHvX64RegisterRflags => 0x2 | (salt & 0x1),
+        n => 0x1111_0000_0000 * salt + u64::from(n.0 as u32) * 0x101,
+    };
+    // Fast-path set, general-path get (CR0 makes the batch mixed).
+    let set: Vec<_> = names.iter().map(|&n| v64(value_of(n, 1))).collect();
+    g.regs.set(&mut g.vcpu, &names, &set).unwrap();
+    let mut mixed = names.clone();
+    mixed.push(WHvX64RegisterCr0);
+    let mut got = vec![WHV_REGISTER_VALUE::default(); mixed.len()];
+    g.regs.get(&mut g.vcpu, &mixed, &mut got).unwrap();
+    for (i, &n) in names.iter().enumerate() {
+        assert_eq!(value::u64_of(&got[i]), value_of(n, 1), "{n:?}");
+    }
+    // General-path set (with CR0 as read), fast-path get.
+    let mut set: Vec<_> = names.iter().map(|&n| v64(value_of(n, 2))).collect();
+    set.push(got[names.len()]);
+    g.regs.set(&mut g.vcpu, &mixed, &set).unwrap();
+    let mut got = vec![WHV_REGISTER_VALUE::default(); names.len()];
+    g.regs.get(&mut g.vcpu, &names, &mut got).unwrap();
+    for (i, &n) in names.iter().enumerate() {
+        assert_eq!(value::u64_of(&got[i]), value_of(n, 2), "{n:?}");
+    }
+    // One name at a time (the VMM advancing RIP), and an empty batch.
+    g.regs
+        .set(&mut g.vcpu, &[WHvX64RegisterR9], &[v64(0x99)])
+        .unwrap();
+    let mut one = [WHV_REGISTER_VALUE::default()];
+    g.regs
+        .get(&mut g.vcpu, &[WHvX64RegisterR9], &mut one)
+        .unwrap();
+    assert_eq!(value::u64_of(&one[0]), 0x99);
+    g.regs.get(&mut g.vcpu, &[], &mut []).unwrap();
+    // Mismatched counts are refused on the fast path too.
+    let e = g
+        .regs
+        .set(
+            &mut g.vcpu,
+            &[WHvX64RegisterRip, WHvX64RegisterRax],
+            &[v64(1)],
+        )
+        .unwrap_err();
+    assert_eq!(e.hresult, E_INVALIDARG);
+    assert_eq!(g.regs.ioctl_counts().get_regs, 1, "one KVM_GET_REGS in all");
+}
