@@ -39,6 +39,10 @@ fn cmpxchg_both_outcomes() {
             assert_eq!(vp.gpr[RAX], 0xffff_ffff_0000_0055, "rax untouched");
         } else {
             assert_eq!(vp.peek_u64(MMIO, 4), 0x55);
+            assert!(
+                vp.mem_log.iter().any(|r| r.write),
+                "the operand is written back unchanged, as the CPU does"
+            );
             assert_eq!(vp.rflags & (ZF | CF), CF, "0x54 - 0x55 borrows");
             assert_eq!(vp.gpr[RAX], 0x55, "eax loaded, zero-extended");
         }
@@ -72,7 +76,13 @@ fn cmpxchg8b_and_16b() {
     assert_eq!(vp.gpr[RAX], 0x0123_4567_89ab_cdef);
     assert_eq!(vp.gpr[RDX], 0xfedc_ba98_7654_3210);
     assert_eq!(vp.rflags & ZF, 0);
-    assert!(vp.mem_log.iter().all(|r| !r.write), "no write when unequal");
+    // Unequal: the operand is written back unchanged, as the CPU does.
+    assert_eq!(vp.peek_u64(MMIO + 0x10, 8), 0x0123_4567_89ab_cdef);
+    assert_eq!(vp.peek_u64(MMIO + 0x18, 8), 0xfedc_ba98_7654_3210);
+    assert!(
+        vp.mem_log.iter().any(|r| r.write),
+        "written back when unequal"
+    );
 
     // cmpxchg16b misaligned: #GP(0), nothing touched, RIP kept
     let mut vp = Vp::long();

@@ -104,6 +104,10 @@ pub(crate) fn atomic<C: Callbacks + ?Sized>(cpu: &mut Cpu<'_, C>, instr: &Instru
             if acc == old {
                 cpu.write_place(&dst, size, r)
             } else {
+                // The processor writes the destination back unchanged (its
+                // locked read is always paired with a write; SDM CMPXCHG):
+                // a device sees that write.
+                cpu.write_place(&dst, size, old)?;
                 cpu.write_gpr_sized(RAX, size, old);
                 Ok(())
             }
@@ -153,6 +157,8 @@ fn cmpxchg_wide<C: Callbacks + ?Sized>(cpu: &mut Cpu<'_, C>, instr: &Instruction
         cpu.write_span(&span, &out[..half * 2])?;
         cpu.rflags |= ZF;
     } else {
+        // Written back unchanged, as the processor does (SDM CMPXCHG8B/16B).
+        cpu.write_span(&span, &buf[..half * 2])?;
         cpu.write_gpr_sized(RAX, half, mem_lo);
         cpu.write_gpr_sized(RDX, half, mem_hi);
         cpu.rflags &= !ZF;
