@@ -342,7 +342,13 @@ pub(crate) fn translate_exit(
                         let c = Code::read(&mut inputs, &at_ret, &sregs, true);
                         let (before, avail) = c.before();
                         let before = &before[15 - avail..];
-                        found = decode::undo_call(before, &regs, &sregs, access, gpa, ret);
+                        // A CALL through memory reads its target again.
+                        let (map, cache) = (inputs.map, &mut *inputs.code);
+                        let mut read = |lin: u64, buf: &mut [u8]| {
+                            read_code(map, cache, &regs, &sregs, lin, buf) == (0, buf.len())
+                        };
+                        found =
+                            decode::undo_call(before, &regs, &sregs, access, gpa, ret, &mut read);
                         if found.is_some() {
                             code = Some(c);
                             break;

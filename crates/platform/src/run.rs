@@ -82,20 +82,29 @@
 //! MOVS/STOS/LODS/SCAS/CMPS with and without REP, DF clear or set, MMIO
 //! source or destination (the VMM's emulator does all iterations on the
 //! first exit); PUSH and POP of a register or immediate with an MMIO
-//! stack, and CALL (relative, or through a register) onto one — also when
-//! the stack slot crosses a page (`decode::undo_retired` and
-//! `decode::undo_call` put RIP and RSP back).
+//! stack, and CALL onto one — relative, through a register, or through
+//! memory (FF /2: `call [rax]`, `call [rip+disp]`, whose target is read
+//! again from guest memory and must equal KVM's RIP) — also when the
+//! stack slot crosses a page (`decode::undo_retired` and
+//! `decode::undo_call` put RIP and RSP back). A CALL through memory whose
+//! operand cannot be read again (itself in MMIO, or unmapped) is not
+//! recognised: presented at the target with InstructionLength 0.
 //!
 //! Not exactly-once:
-//! * CALL through memory onto an MMIO stack (`call [rax]`): KVM reports
-//!   the pushed return address with RIP at the target; the call is found
-//!   from the bytes before the return address only when its target can be
-//!   checked (relative, or a register that holds it), so this form is
-//!   presented at the target with InstructionLength 0 and RSP already
-//!   decremented. (A VMM that emulates PUSH/CALL needs the exit at the
-//!   call; winhv-emu, like the instruction list, has no CALL: the
-//!   differential suite's VMM emulates relative and register CALLs itself.)
-//! * ENTER with an MMIO stack: not recognised (InstructionLength 0).
+//! * A far CALL onto an MMIO stack, or a CALL through memory whose
+//!   operand is itself in MMIO: presented at the target with
+//!   InstructionLength 0 and RSP already decremented. (A VMM that
+//!   emulates PUSH/CALL needs the exit at the call; winhv-emu, like the
+//!   issue's instruction list, has no CALL: the differential suite's VMM
+//!   emulates near CALLs itself.)
+//! * ENTER with an MMIO stack: not recognised (InstructionLength 0,
+//!   RIP after it). KVM's emulator performs only ENTER with nesting level
+//!   0 (others are unhandleable), as push RBP; RBP = RSP; RSP -= imm16,
+//!   so the push should arrive as a retired write with RIP after ENTER
+//!   and RBP, RSP already changed (not observed here: no test yet). Recognising it means undoing two
+//!   registers in `decode::undo_retired` (RBP = the pushed data, RSP =
+//!   the new RBP + the slot width), which that function's `Retired`
+//!   result can carry but does not yet match; not done.
 //! * MOVBE stores to MMIO: KVM's own emulator injects #UD into the guest
 //!   on this kernel (PVM), before user space hears of it. (MOVD/MOVQ and
 //!   VEX moves, which KVM cannot emulate either, end `KVM_RUN` with an

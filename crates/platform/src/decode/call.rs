@@ -1,6 +1,7 @@
 //! A CALL onto an MMIO stack: KVM reports the pushed return address with
 //! RIP already at the target, so the call is found from the bytes before
-//! the return address.
+//! the return address (relative, through a register, or through memory:
+//! FF /2 with a memory operand, whose target is read again).
 
 use iced_x86::{Instruction, Mnemonic, OpKind, Register};
 use kvm_bindings::{kvm_regs, kvm_sregs};
@@ -15,9 +16,11 @@ use super::{Access, bitness, low, memory_address, register_value};
 /// `ret`, not at RIP. `before` holds the up to 15 code bytes that end at
 /// `ret`; `gpa` is the written address. Returns the call (its length) and
 /// the registers before it: RIP at the call, RSP as it was. A CALL
-/// through memory is not recognised (its target would have to be read
-/// again); a CALL through a register is when that register holds the
-/// target.
+/// through a register is kept when that register holds the target; a
+/// CALL through memory (`call [rax]`, `call [rip+disp]`) when the operand
+/// — its address computed from the registers before the call (RSP as it
+/// was, RIP-relative from `ret`) — read again through `read` (linear
+/// address, buffer; `false` when it cannot be read) holds the target.
 pub(crate) fn undo_call(
     before: &[u8],
     regs: &kvm_regs,
@@ -25,6 +28,7 @@ pub(crate) fn undo_call(
     access: Access,
     gpa: u64,
     ret: u64,
+    read: &mut dyn FnMut(u64, &mut [u8]) -> bool,
 ) -> Option<Retired> {
     let Access::MemWrite { size, data } = access else {
         return None;
@@ -34,7 +38,7 @@ pub(crate) fn undo_call(
     if ss.wrapping_add(regs.rsp) & 0xfff != gpa & 0xfff || low(ret, size) != low(data, size) {
         return None;
     }
-    let calls = |i: &Instruction| {
+    let mut calls = |i: &Instruction| {
         let width = i.stack_pointer_increment().unsigned_abs();
         i.mnemonic() == Mnemonic::Call
             && width >= u32::from(size)
@@ -44,6 +48,7 @@ pub(crate) fn undo_call(
                 }
                 OpKind::Register => register_value(regs, sregs, bitness, i.op0_register())
                     .is_some_and(|v| low(v, width as u8) == regs.rip),
+                OpKind::Memory => memory_target(i, regs, sregs, width, read) == Some(regs.rip),
                 _ => false,
             }
     };
@@ -62,6 +67,28 @@ pub(crate) fn undo_call(
         .rsp
         .wrapping_add(u64::from(insn.stack_pointer_increment().unsigned_abs()));
     Some(Retired { insn, len, regs: r })
+}
+
+/// The target of the CALL through memory `i` that pushed `width` bytes:
+/// the operand read through `read`, its address computed from the
+/// registers before the call (`regs` with RSP put back; a RIP-relative
+/// displacement is already absolute, `i` being decoded at its own address).
+fn memory_target(
+    i: &Instruction,
+    regs: &kvm_regs,
+    sregs: &kvm_sregs,
+    width: u32,
+    read: &mut dyn FnMut(u64, &mut [u8]) -> bool,
+) -> Option<u64> {
+    let bytes = i.memory_size().size();
+    if bytes != width as usize || !matches!(bytes, 2 | 4 | 8) {
+        return None;
+    }
+    let mut prior = *regs;
+    prior.rsp = regs.rsp.wrapping_add(u64::from(width));
+    let at = memory_address(i, &prior, sregs)?;
+    let mut buf = [0u8; 8];
+    read(at, &mut buf[..bytes]).then(|| u64::from_le_bytes(buf))
 }
 
 /// The return addresses a CALL can have pushed when KVM reports a stack
@@ -101,6 +128,10 @@ pub(crate) fn written_address(i: &Instruction, regs: &kvm_regs, sregs: &kvm_sreg
 mod tests {
     use super::*;
     use crate::decode::testing::{long_mode, window};
+
+    fn no_read(_: u64, _: &mut [u8]) -> bool {
+        false
+    }
     #[test]
     fn a_call_onto_the_stack_is_undone() {
         // call rel32 at 0x10_0000 to 0x10_0105: KVM reports the pushed
@@ -113,14 +144,45 @@ mod tests {
             size: 8,
             data: 0x10_0005,
         };
-        let r = undo_call(&window(&call), &regs, &sregs, access, 0xf8, 0x10_0005).unwrap();
+        let r = undo_call(
+            &window(&call),
+            &regs,
+            &sregs,
+            access,
+            0xf8,
+            0x10_0005,
+            &mut no_read,
+        )
+        .unwrap();
         assert_eq!((r.len, r.regs.rip, r.regs.rsp), (5, 0x10_0000, 0x4000_0100));
         assert_eq!(written_address(&r.insn, &r.regs, &sregs), Some(0x4000_00f8));
         // Another target, another slot, or a plain store: not a call.
         let mut elsewhere = regs;
         elsewhere.rip = 0x10_0200;
-        assert!(undo_call(&window(&call), &elsewhere, &sregs, access, 0xf8, 0x10_0005).is_none());
-        assert!(undo_call(&window(&call), &regs, &sregs, access, 0xf0, 0x10_0005).is_none());
+        assert!(
+            undo_call(
+                &window(&call),
+                &elsewhere,
+                &sregs,
+                access,
+                0xf8,
+                0x10_0005,
+                &mut no_read
+            )
+            .is_none()
+        );
+        assert!(
+            undo_call(
+                &window(&call),
+                &regs,
+                &sregs,
+                access,
+                0xf0,
+                0x10_0005,
+                &mut no_read
+            )
+            .is_none()
+        );
         assert!(
             undo_call(
                 &window(&[0x89, 0x07]),
@@ -128,7 +190,8 @@ mod tests {
                 &sregs,
                 access,
                 0xf8,
-                0x10_0005
+                0x10_0005,
+                &mut no_read
             )
             .is_none()
         );
@@ -145,6 +208,7 @@ mod tests {
             access,
             0xf8,
             0x10_0002,
+            &mut no_read,
         )
         .unwrap();
         assert_eq!((r.len, r.regs.rip), (2, 0x10_0000));
@@ -156,7 +220,71 @@ mod tests {
         };
         let guesses = call_returns(regs.rip, 3, 0x10_0002);
         assert!(guesses.contains(&Some(0x10_0002)));
-        let r = undo_call(&window(&[0xff, 0xd0]), &regs, &sregs, part, 0xf8, 0x10_0002).unwrap();
+        let r = undo_call(
+            &window(&[0xff, 0xd0]),
+            &regs,
+            &sregs,
+            part,
+            0xf8,
+            0x10_0002,
+            &mut no_read,
+        )
+        .unwrap();
         assert_eq!((r.len, r.regs.rsp), (2, 0x4000_0100));
+    }
+
+    #[test]
+    fn a_call_through_memory_is_undone() {
+        // call [rax] (ff 10) at 0x10_0000: the qword at RAX holds the
+        // target 0x10_0105; KVM reports the return address 0x10_0002.
+        let (mut regs, sregs) = long_mode();
+        regs.rip = 0x10_0105;
+        regs.rsp = 0x4000_00f8;
+        regs.rax = 0x2000;
+        let mut memory = |at: u64, buf: &mut [u8]| {
+            let table: [(u64, u64); 3] = [
+                (0x2000, 0x10_0105),
+                (0x10_0108, 0x10_0105),
+                (0x4000_0108, 0x10_0105),
+            ];
+            match table.iter().find(|(a, _)| *a == at) {
+                Some((_, v)) if buf.len() <= 8 => {
+                    buf.copy_from_slice(&v.to_le_bytes()[..buf.len()]);
+                    true
+                }
+                _ => false,
+            }
+        };
+        let access = Access::MemWrite {
+            size: 8,
+            data: 0x10_0002,
+        };
+        let code = window(&[0xff, 0x10]);
+        let r = undo_call(&code, &regs, &sregs, access, 0xf8, 0x10_0002, &mut memory).unwrap();
+        assert_eq!((r.len, r.regs.rip, r.regs.rsp), (2, 0x10_0000, 0x4000_0100));
+        assert_eq!(written_address(&r.insn, &r.regs, &sregs), Some(0x4000_00f8));
+        // The operand cannot be read, or holds another target: not found.
+        assert!(undo_call(&code, &regs, &sregs, access, 0xf8, 0x10_0002, &mut no_read).is_none());
+        let mut other = regs;
+        other.rax = 0x3000;
+        assert!(undo_call(&code, &other, &sregs, access, 0xf8, 0x10_0002, &mut memory).is_none());
+        // call [rip+0x100] (ff 15 00 01 00 00) at 0x10_0002: relative to
+        // the return address 0x10_0008, the operand is at 0x10_0108.
+        let access = Access::MemWrite {
+            size: 8,
+            data: 0x10_0008,
+        };
+        let code = window(&[0xff, 0x15, 0x00, 0x01, 0x00, 0x00]);
+        let r = undo_call(&code, &regs, &sregs, access, 0xf8, 0x10_0008, &mut memory).unwrap();
+        assert_eq!((r.len, r.regs.rip, r.regs.rsp), (6, 0x10_0002, 0x4000_0100));
+        // call [rsp+8] (ff 54 24 08): RSP as it was before the push,
+        // 0x4000_0100, plus 8.
+        let access = Access::MemWrite {
+            size: 8,
+            data: 0x10_0004,
+        };
+        let code = window(&[0xff, 0x54, 0x24, 0x08]);
+        let r = undo_call(&code, &regs, &sregs, access, 0xf8, 0x10_0004, &mut memory).unwrap();
+        assert_eq!((r.len, r.regs.rip), (4, 0x10_0000));
     }
 }

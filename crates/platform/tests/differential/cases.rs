@@ -2,7 +2,8 @@
 //! guest snippets — one instruction with a memory operand in the data
 //! window (the emulator's instruction list × operand sizes × addressing
 //! modes × prefixes × REP counts × DF; for the "stack" family, PUSH, POP
-//! and CALL with RSP in the data window) — and their initial registers.
+//! and CALL — relative, through a register, through memory, RIP-relative
+//! — with RSP in the data window) — and their initial registers.
 
 use iced_x86::code_asm::*;
 use iced_x86::{Decoder, DecoderOptions};
@@ -580,18 +581,34 @@ pub fn generate(family: &str, seed: u64, entry: u64) -> Option<Case> {
                 0 => 0x1000 + rng.below(8), // at or just across a page start
                 _ => (0x100 + rng.below(0x1c00)) & !7,
             };
-            let k = rng.below(if size == 8 { 5 } else { 3 });
-            let names = ["push-reg", "push-imm", "pop-reg", "call-rel", "call-reg"];
+            let k = rng.below(if size == 8 { 7 } else { 3 });
+            let names = [
+                "push-reg", "push-imm", "pop-reg", "call-rel", "call-reg", "call-mem", "call-rip",
+            ];
             text = format!("stack {}{size} rsp=data+{slot:#x}", names[k as usize]);
             let r = rng.pick(&[0usize, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12]);
             let imm = rng.value() as i32;
             let mut next = a.create_label();
+            let mut table = a.create_label();
+            let mut over = a.create_label();
+            // call-mem: the target in the scratch area at R64[r];
+            // call-rip: in a qword after the code, RIP-relative.
+            let cell = SCRATCH + (rng.below(SCRATCH_LEN as u64 - 8) & !7);
             (|| {
-                a.mov(r13, rsp)?;
-                a.mov(rsp, DATA + slot)?;
-                if k == 4 {
+                // `next` follows mov r13,rsp; mov rsp,imm; ff 15 disp32.
+                let mut head = CodeAssembler::new(64)?;
+                head.mov(r13, rsp)?;
+                head.mov(rsp, DATA + slot)?;
+                let target = entry + head.assemble(entry)?.len() as u64 + 6;
+                if k == 4 || k == 5 {
                     a.lea(R64[r], ptr(next))?;
                 }
+                if k == 5 {
+                    a.mov(qword_ptr(cell), R64[r])?;
+                    a.mov(R64[r], cell)?;
+                }
+                a.mov(r13, rsp)?;
+                a.mov(rsp, DATA + slot)?;
                 match (k, size) {
                     (0, 2) => a.push(R16[r])?,
                     (0, _) => a.push(R64[r])?,
@@ -600,11 +617,20 @@ pub fn generate(family: &str, seed: u64, entry: u64) -> Option<Case> {
                     (2, 2) => a.pop(R16[r])?,
                     (2, _) => a.pop(R64[r])?,
                     (3, _) => a.call(next)?,
-                    _ => a.call(R64[r])?,
+                    (4, _) => a.call(R64[r])?,
+                    (5, _) => a.call(qword_ptr(R64[r]))?,
+                    _ => a.call(qword_ptr(table))?,
                 }
                 a.set_label(&mut next)?;
                 a.mov(r14, rsp)?;
-                a.mov(rsp, r13)
+                a.mov(rsp, r13)?;
+                if k == 6 {
+                    a.jmp(over)?;
+                    a.set_label(&mut table)?;
+                    a.dq(&[target])?;
+                    a.set_label(&mut over)?;
+                }
+                Ok(())
             })()
         }
         _ => return None,

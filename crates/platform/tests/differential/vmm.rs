@@ -231,7 +231,7 @@ pub fn run_to_halt(
 }
 
 /// The VMM's own emulation of what winhv-emu does not emulate: a near
-/// CALL (relative or through a register) pushing onto an MMIO stack, in
+/// CALL (relative, through a register or through memory) pushing onto an MMIO stack, in
 /// 64-bit mode. The exit must present it as Windows does — RIP at the
 /// call, its length, RSP before it, the slot's GPA —, or this fails.
 /// Returns false when the instruction is not such a call.
@@ -263,6 +263,31 @@ fn emulate_call(
         OpKind::NearBranch64 => i.near_branch_target(),
         OpKind::Register if i.op0_register().is_gpr64() => {
             get(WHV_REGISTER_NAME(i.op0_register().number() as _))?
+        }
+        OpKind::Memory => {
+            // call [reg+disp] or call [rip+disp]: the qword at the
+            // operand's address (RSP is as it was before the call).
+            let base = i.memory_base();
+            if i.memory_index() != iced_x86::Register::None || i.memory_size().size() != 8 {
+                return Ok(false);
+            }
+            let b = match base {
+                iced_x86::Register::RIP => 0,
+                iced_x86::Register::None => 0,
+                r if r.is_gpr64() => get(WHV_REGISTER_NAME(r.number() as _))?,
+                _ => return Ok(false),
+            };
+            let gva = b.wrapping_add(i.memory_displacement64());
+            let (r, gpa) = p
+                .translate_gva(0, gva, WHV_TRANSLATE_GVA_FLAGS(1))
+                .map_err(|e| format!("translate {gva:#x}: {e}"))?;
+            if r.ResultCode != WHvTranslateGvaResultSuccess {
+                return Err(format!("CALL operand {gva:#x} does not translate"));
+            }
+            let mut q = [0u8; 8];
+            p.read_gpa_range(gpa, &mut q)
+                .map_err(|e| format!("read CALL operand: {e}"))?;
+            u64::from_le_bytes(q)
         }
         _ => return Ok(false),
     };
