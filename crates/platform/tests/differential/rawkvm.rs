@@ -2,9 +2,9 @@
 //! one vCPU, the image in one slot, a winhv-guest [`Registers`] loaded, and
 //! exits copied out with the read data supplied by the caller.
 
-use kvm_bindings::{KVM_MAX_CPUID_ENTRIES, kvm_regs, kvm_segment, kvm_userspace_memory_region};
+use kvm_bindings::{KVM_MAX_CPUID_ENTRIES, kvm_regs, kvm_userspace_memory_region};
 use kvm_ioctls::{Kvm, VcpuExit, VcpuFd, VmFd};
-use winhv_guest::{GuestMemory, Registers, Segment};
+use winhv_guest::{GuestMemory, Registers};
 
 /// One exit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,25 +38,6 @@ pub struct RawVm {
     mem: super::HostMem,
 }
 
-fn segment(s: &Segment) -> kvm_segment {
-    let a = s.attributes;
-    kvm_segment {
-        base: s.base,
-        limit: s.limit,
-        selector: s.selector,
-        type_: (a & 0xf) as u8,
-        s: ((a >> 4) & 1) as u8,
-        dpl: ((a >> 5) & 3) as u8,
-        present: ((a >> 7) & 1) as u8,
-        avl: ((a >> 12) & 1) as u8,
-        l: ((a >> 13) & 1) as u8,
-        db: ((a >> 14) & 1) as u8,
-        g: ((a >> 15) & 1) as u8,
-        unusable: u8::from((a >> 7) & 1 == 0),
-        padding: 0,
-    }
-}
-
 impl RawVm {
     /// `None` after the skip line when /dev/kvm is missing.
     pub fn new(image: &GuestMemory, r: &Registers) -> Option<RawVm> {
@@ -81,45 +62,10 @@ impl RawVm {
             .get_supported_cpuid(KVM_MAX_CPUID_ENTRIES)
             .expect("cpuid");
         vcpu.set_cpuid2(&cpuid).expect("KVM_SET_CPUID2");
-        let regs = kvm_regs {
-            rax: r.rax,
-            rbx: r.rbx,
-            rcx: r.rcx,
-            rdx: r.rdx,
-            rsi: r.rsi,
-            rdi: r.rdi,
-            rsp: r.rsp,
-            rbp: r.rbp,
-            r8: r.r8,
-            r9: r.r9,
-            r10: r.r10,
-            r11: r.r11,
-            r12: r.r12,
-            r13: r.r13,
-            r14: r.r14,
-            r15: r.r15,
-            rip: r.rip,
-            rflags: r.rflags,
-        };
-        vcpu.set_regs(&regs).expect("KVM_SET_REGS");
+        vcpu.set_regs(&winhv_guest::kvm::regs(r))
+            .expect("KVM_SET_REGS");
         let mut s = vcpu.get_sregs().expect("KVM_GET_SREGS");
-        s.cs = segment(&r.cs);
-        s.ds = segment(&r.ds);
-        s.es = segment(&r.es);
-        s.fs = segment(&r.fs);
-        s.gs = segment(&r.gs);
-        s.ss = segment(&r.ss);
-        s.tr = segment(&r.tr);
-        s.ldt = segment(&r.ldtr);
-        s.gdt.base = r.gdtr.base;
-        s.gdt.limit = r.gdtr.limit;
-        s.idt.base = r.idtr.base;
-        s.idt.limit = r.idtr.limit;
-        s.cr0 = r.cr0;
-        s.cr2 = r.cr2;
-        s.cr3 = r.cr3;
-        s.cr4 = r.cr4;
-        s.efer = r.efer;
+        winhv_guest::kvm::apply_sregs(r, &mut s);
         vcpu.set_sregs(&s).expect("KVM_SET_SREGS");
         Some(RawVm { vcpu, _vm: vm, mem })
     }
