@@ -1,21 +1,38 @@
-//! winhv: the Windows Hypervisor Platform (WHP) on Linux KVM, as a safe Rust
-//! API. Module map (one concept per file):
+//! winhv: the Windows Hypervisor Platform (WHP, `WinHvPlatform.dll`) on
+//! Linux KVM, as a Rust API.
 //!
-//! | module | owns |
+//! The public face:
+//!
+//! | item | Windows |
 //! | --- | --- |
-//! | `error` | [`Error`]: the HRESULT Windows would return + context |
-//! | `kvm` | the process-wide `/dev/kvm` and the start-up probes ([`KvmCaps`]) |
-//! | `host_memory` | anonymous host memory owned by the platform (the probe guest's) |
-//! | `partition` | [`Partition`]: WHvCreate/Setup/Delete/ResetPartition, properties, and every WHv* call on a partition |
-//! | `vp` | one virtual processor: vCPU, register cache, power-on state |
-//! | `memory` | the GPA map over KVM memory slots, read/write, dirty bitmap |
-//! | `translate` | WHvTranslateGva over winhv-paging; reading guest memory by GVA |
-//! | `cpuid_facts` | the page walker's inputs from a VP's CPUID table (MAXPHYADDR, Page1GB) |
-//! | `run` | the KVM_RUN loop: cancellation, KVM's completions reconciled with the VMM |
-//! | `exit` | KVM exit → `WHV_RUN_VP_EXIT_CONTEXT` |
-//! | `decode` | the instruction behind an I/O or MMIO exit (iced-x86) |
-//! | `cancel` | WHvCancelRunVirtualProcessor (immediate_exit + a kick signal) |
-//! | `msr` | MSR exits and actions over user-space MSRs and the MSR filter |
+//! | [`Partition`] | a `WHV_PARTITION_HANDLE`: WHvCreatePartition ([`Partition::create`]), properties, WHvSetupPartition, VPs, the GPA map, runs; dropping it is WHvDeletePartition |
+//! | [`get_capability`], [`host_capabilities`] | WHvGetCapability |
+//! | [`Error`] | a failed call: the HRESULT Windows returns, with context |
+//! | [`defs`] | every WHV_* type, constant and HRESULT, laid out as on Windows x64 |
+//!
+//! The instruction emulator behind I/O and MMIO exits (WinHvEmulation,
+//! WHvEmulator*) is the crate `winhv-emu`; it reaches a partition only
+//! through the callbacks its caller gives it, as on Windows.
+//!
+//! ```
+//! # if !winhv::hypervisor_present() { println!("SKIPPED: no /dev/kvm"); return Ok(()); }
+//! use winhv::{Partition, defs::*};
+//! let p = Partition::create()?;
+//! p.set_property(WHvPartitionPropertyCodeProcessorCount, &1u32.to_le_bytes())?;
+//! p.setup()?;
+//! p.create_vp(0)?;
+//! # Ok::<(), winhv::Error>(())
+//! ```
+//!
+//! For contributors, the source files (one concept each): `partition.rs`
+//! (every WHv* call on a partition), `vp.rs` (one VP: vCPU, register cache,
+//! power-on state), `memory.rs` (the GPA map over KVM slots), `translate.rs`
+//! (WHvTranslateGva over winhv-paging), `run.rs` + `exit.rs` + `decode.rs`
+//! (the exit path: KVM_RUN, KVM's completions reconciled with the VMM, KVM
+//! exit → `WHV_RUN_VP_EXIT_CONTEXT`), `cancel.rs`, `msr.rs` (MSR exits),
+//! `registers/`, `property.rs`, `capability.rs`, `kvm.rs` (the process-wide
+//! `/dev/kvm` and its start-up probes), `error.rs`.
+
 #![allow(unsafe_code, reason = "KVM ioctls, mmap of guest memory and kvm_run")]
 
 mod cancel;
@@ -42,3 +59,8 @@ pub use error::{Error, Result};
 pub use kvm::{InaccessibleMemory, KvmCaps, hypervisor_present, kvm_caps};
 pub use partition::Partition;
 pub use winhv_defs as defs;
+
+/// The README's Rust examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;

@@ -35,7 +35,9 @@ struct Vm {
     caps: &'static KvmCaps,
 }
 
-/// A WHP partition (`WHV_PARTITION_HANDLE`).
+/// A WHP partition (`WHV_PARTITION_HANDLE`). Dropping it is
+/// WHvDeletePartition: its VPs, memory slots and KVM file descriptors are
+/// freed (guest memory stays the caller's).
 ///
 /// ```no_run
 /// use winhv::Partition;
@@ -319,7 +321,8 @@ impl Partition {
     }
 
     /// WHvCreateVirtualProcessor: creates VP `index` (below the partition's
-    /// ProcessorCount). `flags` must be 0.
+    /// ProcessorCount). The C function's `Flags` argument, which must be 0,
+    /// has no counterpart here.
     ///
     /// ```no_run
     /// # let p = winhv::Partition::create()?;
