@@ -155,3 +155,81 @@ pub unsafe extern "C" fn WHvEmulatorTryMmioEmulation(
         })
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use winhv_defs::{
+        E_HANDLE, S_OK, WHV_EMULATOR_IO_ACCESS_INFO, WHV_EMULATOR_MEMORY_ACCESS_INFO,
+        WHV_GUEST_PHYSICAL_ADDRESS, WHV_GUEST_VIRTUAL_ADDRESS, WHV_REGISTER_NAME,
+        WHV_REGISTER_VALUE, WHV_TRANSLATE_GVA_FLAGS, WHV_TRANSLATE_GVA_RESULT_CODE,
+    };
+
+    unsafe extern "C" fn io(_: *mut c_void, _: *mut WHV_EMULATOR_IO_ACCESS_INFO) -> HRESULT {
+        S_OK
+    }
+    unsafe extern "C" fn memory(
+        _: *mut c_void,
+        _: *mut WHV_EMULATOR_MEMORY_ACCESS_INFO,
+    ) -> HRESULT {
+        S_OK
+    }
+    unsafe extern "C" fn get(
+        _: *mut c_void,
+        _: *const WHV_REGISTER_NAME,
+        _: u32,
+        _: *mut WHV_REGISTER_VALUE,
+    ) -> HRESULT {
+        S_OK
+    }
+    unsafe extern "C" fn set(
+        _: *mut c_void,
+        _: *const WHV_REGISTER_NAME,
+        _: u32,
+        _: *const WHV_REGISTER_VALUE,
+    ) -> HRESULT {
+        S_OK
+    }
+    unsafe extern "C" fn translate(
+        _: *mut c_void,
+        _: WHV_GUEST_VIRTUAL_ADDRESS,
+        _: WHV_TRANSLATE_GVA_FLAGS,
+        _: *mut WHV_TRANSLATE_GVA_RESULT_CODE,
+        _: *mut WHV_GUEST_PHYSICAL_ADDRESS,
+    ) -> HRESULT {
+        S_OK
+    }
+
+    fn create() -> WHV_EMULATOR_HANDLE {
+        let callbacks = WHV_EMULATOR_CALLBACKS {
+            Size: size_of::<WHV_EMULATOR_CALLBACKS>() as u32,
+            Reserved: 0,
+            WHvEmulatorIoPortCallback: Some(io),
+            WHvEmulatorMemoryCallback: Some(memory),
+            WHvEmulatorGetVirtualProcessorRegisters: Some(get),
+            WHvEmulatorSetVirtualProcessorRegisters: Some(set),
+            WHvEmulatorTranslateGvaPage: Some(translate),
+        };
+        let mut handle: WHV_EMULATOR_HANDLE = std::ptr::null_mut();
+        // SAFETY: a complete callback table and a writable handle.
+        let hr = unsafe { WHvEmulatorCreateEmulator(&callbacks, &mut handle) };
+        assert_eq!(hr, S_OK);
+        assert!(!handle.is_null() && handle as isize != -1);
+        handle
+    }
+
+    /// A stale `WHvEmulatorDestroyEmulator` after 2^24 emulators were
+    /// created and destroyed (where the old 24-bit generations wrapped)
+    /// answers `E_HANDLE` and leaves the emulator created since alone.
+    #[test]
+    fn a_stale_destroy_after_heavy_churn_leaves_another_owners_emulator() {
+        let mine = create();
+        assert_eq!(WHvEmulatorDestroyEmulator(mine), S_OK);
+        EMULATORS.advance_for_test((1 << 24) - 1);
+        let theirs = create();
+        assert_ne!(theirs, mine);
+        assert_eq!(WHvEmulatorDestroyEmulator(mine), E_HANDLE);
+        assert!(EMULATORS.get(theirs as usize as u64).is_ok());
+        assert_eq!(WHvEmulatorDestroyEmulator(theirs), S_OK);
+    }
+}

@@ -7,7 +7,7 @@
 //! | --- | --- |
 //! | `boundary` | export bodies → HRESULT; no panic crosses into C |
 //! | `args` | NULL/alignment checks, pointers → references and slices |
-//! | `handles` | the generation-checked partition handle table |
+//! | `handles` | the partition handle table (numbers, never reissued) |
 //! | `capability` | `WHvGetCapability` |
 //! | `partition` | create/setup/reset/delete, partition properties |
 //! | `memory` | GPA mapping, translation, dirty bitmap, GPA reads/writes |
