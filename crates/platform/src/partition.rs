@@ -217,10 +217,14 @@ impl Partition {
     }
 
     /// WHvSetupPartition: creates the KVM VM from the properties. A second
-    /// call answers `WHV_E_INVALID_PARTITION_CONFIG`.
+    /// call, or a partition whose ProcessorCount was never set, answers
+    /// `WHV_E_INVALID_PARTITION_CONFIG`, as on Windows (which has no
+    /// default processor count).
     ///
     /// ```no_run
+    /// use winhv::defs::*;
     /// let p = winhv::Partition::create()?;
+    /// p.set_property(WHvPartitionPropertyCodeProcessorCount, &1u32.to_le_bytes())?;
     /// p.setup()?;
     /// # Ok::<(), winhv::Error>(())
     /// ```
@@ -233,6 +237,15 @@ impl Partition {
             ));
         }
         let props = read(&self.props).clone();
+        // Windows refuses a partition without a processor count rather
+        // than assume one (measured; its documentation has the same rule
+        // for Arm64's required interrupt-controller property).
+        if props.processor_count() == 0 {
+            return Err(Error::new(
+                WHV_E_INVALID_PARTITION_CONFIG,
+                "ProcessorCount was not set (WHvSetPartitionProperty) before WHvSetupPartition",
+            ));
+        }
         let kvm = kvm()?;
         let caps = kvm_caps()?;
         let fd = kvm
@@ -322,7 +335,9 @@ impl Partition {
     /// ProcessorCount). `flags` must be 0.
     ///
     /// ```no_run
+    /// # use winhv::defs::*;
     /// # let p = winhv::Partition::create()?;
+    /// # p.set_property(WHvPartitionPropertyCodeProcessorCount, &1u32.to_le_bytes())?;
     /// # p.setup()?;
     /// p.create_vp(0)?;
     /// # Ok::<(), winhv::Error>(())
@@ -531,6 +546,7 @@ impl Partition {
     /// ```no_run
     /// use winhv::defs::*;
     /// # let p = winhv::Partition::create()?;
+    /// # p.set_property(WHvPartitionPropertyCodeProcessorCount, &1u32.to_le_bytes())?;
     /// # p.setup()?;
     /// // Page-aligned memory that is never freed (a VMM would mmap it).
     /// let layout = std::alloc::Layout::from_size_align(0x2000, 0x1000).unwrap();

@@ -191,17 +191,18 @@ impl PartitionProperties {
         Self::with_host(crate::capability::host_capabilities())
     }
 
-    /// Windows' defaults on `host`'s capabilities: no extended exits, one
-    /// processor, every processor and XSAVE feature the host offers, no
-    /// PMU, no local APIC emulation, no CPUID or MSR lists, the host's
-    /// clock frequencies.
+    /// Windows' defaults on `host`'s capabilities: no extended exits, no
+    /// processor count (0: the caller must set one before setup, which
+    /// Windows refuses with `WHV_E_INVALID_PARTITION_CONFIG` otherwise),
+    /// every processor and XSAVE feature the host offers, no PMU, no local
+    /// APIC emulation, no CPUID or MSR lists, the host's clock frequencies.
     pub(crate) fn with_host(host: &'static HostCapabilities) -> Self {
         Self {
             host,
             extended_vm_exits: 0,
             exception_exit_bitmap: 0,
             msr_exit_bitmap: 0,
-            processor_count: 1,
+            processor_count: 0,
             features: FeatureWords {
                 perfmon: 0,
                 ..host.offered
@@ -680,7 +681,7 @@ impl PartitionProperties {
         Ok(())
     }
 
-    /// `ProcessorCount`.
+    /// `ProcessorCount`; 0 until set.
     pub(crate) fn processor_count(&self) -> u32 {
         self.processor_count
     }

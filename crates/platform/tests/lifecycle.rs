@@ -19,6 +19,35 @@ fn err<T>(r: winhv::Result<T>) -> HRESULT {
     }
 }
 
+/// Windows has no default processor count: WHvSetupPartition refuses a
+/// partition whose ProcessorCount was never set (the property reads 0
+/// until then), and the same partition sets up once it is.
+#[test]
+fn setup_without_a_processor_count_is_refused() {
+    if !kvm_available() {
+        return;
+    }
+    let p = Partition::create().unwrap();
+    let mut count = [0xff; 4];
+    assert_eq!(
+        p.get_property(WHvPartitionPropertyCodeProcessorCount, &mut count)
+            .unwrap(),
+        4
+    );
+    assert_eq!(u32::from_le_bytes(count), 0, "unset");
+    assert_eq!(err(p.setup()), WHV_E_INVALID_PARTITION_CONFIG);
+    assert!(!p.is_set_up());
+    assert_eq!(
+        err(p.create_vp(0)),
+        WHV_E_INVALID_PARTITION_CONFIG,
+        "still not set up"
+    );
+    p.set_property(WHvPartitionPropertyCodeProcessorCount, &1u32.to_le_bytes())
+        .unwrap();
+    p.setup().unwrap();
+    p.create_vp(0).unwrap();
+}
+
 #[test]
 fn bad_requests_answer_windows_hresults() {
     if !kvm_available() {

@@ -163,6 +163,28 @@ static void unsupported(WHV_PARTITION_HANDLE p) {
     printf("ok: unsupported functions\n");
 }
 
+/* Windows has no default ProcessorCount: setting a partition up without
+ * one fails, and the property reads 0 until it is set. */
+static void setup_needs_a_processor_count(void) {
+    WHV_PARTITION_HANDLE q = 0;
+    UINT32 count = 0xffffffffu, written = 0;
+    CHECK(WHvCreatePartition(&q));
+    CHECK(WHvGetPartitionProperty(q, WHvPartitionPropertyCodeProcessorCount, &count,
+                                  sizeof count, &written));
+    REQUIRE(count == 0 && written == 4);
+    EXPECT_HR(WHvSetupPartition(q), WHV_E_INVALID_PARTITION_CONFIG);
+    EXPECT_HR(WHvCreateVirtualProcessor(q, 0, 0), WHV_E_INVALID_PARTITION_CONFIG);
+    WHV_PARTITION_PROPERTY prop;
+    memset(&prop, 0, sizeof prop);
+    prop.ProcessorCount = 1;
+    CHECK(WHvSetPartitionProperty(q, WHvPartitionPropertyCodeProcessorCount, &prop,
+                                  sizeof prop));
+    CHECK(WHvSetupPartition(q));
+    CHECK(WHvCreateVirtualProcessor(q, 0, 0));
+    CHECK(WHvDeletePartition(q));
+    printf("ok: setup needs a processor count\n");
+}
+
 static void with_partition(void) {
     TestVm vm;
     vm_create(&vm, halt, sizeof halt);
@@ -236,6 +258,7 @@ static void with_partition(void) {
 int main(void) {
     without_partition();
     if (have_kvm()) {
+        setup_needs_a_processor_count();
         with_partition();
     }
     printf("PASS\n");
