@@ -7,6 +7,9 @@
 //! local APIC, MSR exits, CPUID per VP at VP creation); dropping the
 //! partition is WHvDeletePartition and frees every fd and slot. A partition
 //! is `Send + Sync`: different VPs run on different threads at once.
+//!
+//! Every method checks its arguments before the partition's state
+//! (`args.rs` has the checks and the order, shared with the C exports).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -21,6 +24,8 @@ use crate::memory::GpaMap;
 use crate::msr::MsrPolicy;
 use crate::property::{PartitionProperties, PropertyEffect};
 use crate::vp::Vp;
+
+mod args;
 
 /// The KVM side of a set-up partition.
 struct Vm {
@@ -354,15 +359,8 @@ impl Partition {
         index: u32,
         properties: &[WHV_VIRTUAL_PROCESSOR_PROPERTY],
     ) -> Result<()> {
+        Self::check_vp_properties(properties)?;
         let vm = self.vm()?;
-        for p in properties {
-            if p.PropertyCode != WHvVirtualProcessorPropertyCodeNumaNode {
-                return Err(Error::with(
-                    E_INVALIDARG,
-                    format!("unknown VP property {:?}", p.PropertyCode),
-                ));
-            }
-        }
         let props = read(&self.props);
         if index >= props.processor_count() {
             return Err(Error::with(
@@ -564,6 +562,9 @@ impl Partition {
         size: u64,
         flags: WHV_MAP_GPA_RANGE_FLAGS,
     ) -> Result<()> {
+        // The arguments before the state: an unaligned source answers
+        // E_INVALIDARG even before setup, as on Windows.
+        Self::check_map_gpa_range(source, gpa, size, flags)?;
         let vm = self.vm()?;
         // SAFETY: forwarded from this function's contract.
         unsafe { write(&self.memory).map(&vm.fd, source as u64, gpa, size, flags.0 as u32) }
@@ -578,6 +579,7 @@ impl Partition {
     /// # Ok::<(), winhv::Error>(())
     /// ```
     pub fn unmap_gpa_range(&self, gpa: u64, size: u64) -> Result<()> {
+        Self::check_unmap_gpa_range(gpa, size)?;
         let vm = self.vm()?;
         write(&self.memory).unmap(&vm.fd, gpa, size)
     }
@@ -623,6 +625,7 @@ impl Partition {
         size: u64,
         bitmap: Option<&mut [u64]>,
     ) -> Result<()> {
+        Self::check_query_gpa_range_dirty_bitmap(gpa, size, bitmap.as_ref().map(|b| b.len()))?;
         let vm = self.vm()?;
         write(&self.memory).query_dirty(&vm.fd, gpa, size, bitmap)
     }
@@ -642,11 +645,8 @@ impl Partition {
         gva: u64,
         flags: WHV_TRANSLATE_GVA_FLAGS,
     ) -> Result<(WHV_TRANSLATE_GVA_RESULT, u64)> {
+        let flags = args::translate_flags(flags)?;
         let vp = self.vp(index)?;
-        let flags = winhv_paging::TranslateFlags::from_bits(flags.0 as u32).ok_or(Error::new(
-            E_INVALIDARG,
-            "unknown WHV_TRANSLATE_GVA_FLAGS bits",
-        ))?;
         let (regs, sregs) = vp.paging_registers()?;
         let map = read(&self.memory);
         match crate::translate::translate(&map, &regs, &sregs, vp.paging, gva, flags) {

@@ -10,7 +10,10 @@
 //!   (the scheduler properties, PrimaryNumaNode, ProcessorFrequencyCap,
 //!   ReferenceTime), answers `WHV_E_UNKNOWN_PROPERTY`.
 //! * After setup only ExtendedVmExits, ExceptionExitBitmap, X64MsrExitBitmap
-//!   and CpuidExitList may be set; any other answers `E_INVALIDARG`.
+//!   and CpuidExitList may be set; any other answers `E_INVALIDARG`. That
+//!   is the partition's state, so it is checked last: the code, the buffer
+//!   size and the value first, as for every WHv* function's arguments
+//!   (`partition/args.rs`).
 //! * Getting CpuidExitList or CpuidResultList answers
 //!   `HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)`.
 //!
@@ -219,19 +222,51 @@ impl PartitionProperties {
     }
 
     /// WHvSetPartitionProperty: validates `buffer` as `code`'s value and
-    /// stores it. `set_up` says whether WHvSetupPartition has run.
+    /// stores it. `set_up` says whether WHvSetupPartition has run. Checks
+    /// the code, the buffer's size and the value, then whether the property
+    /// may change now; on any error nothing changes.
     pub(crate) fn set(
         &mut self,
         code: WHV_PARTITION_PROPERTY_CODE,
         buffer: &[u8],
         set_up: bool,
     ) -> Result<PropertyEffect> {
-        let shape = shape(code)?;
         if set_up && !settable_after_setup(code) {
+            // Arguments first: a bad code, size or value answers its own
+            // HRESULT; a good value is refused for the partition's state.
+            self.clone().apply(code, buffer, false)?;
             return Err(invalid(format!(
                 "{code:?} cannot be changed after WHvSetupPartition"
             )));
         }
+        self.apply(code, buffer, set_up)
+    }
+
+    /// WHvGetPartitionProperty's checks that need no partition state: the
+    /// code known and readable, and a buffer of at least a fixed-size
+    /// value's size (a list's size depends on what was set). Called on a
+    /// default store.
+    pub(crate) fn check_get(&self, code: WHV_PARTITION_PROPERTY_CODE, have: usize) -> Result<()> {
+        let need = self.size(code)? as usize;
+        if have < need {
+            return Err(Error::with(
+                WHV_E_INSUFFICIENT_BUFFER,
+                format!("{code:?} needs {need} bytes, the buffer has {have}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// [`Self::set`] without the setup rule: validates and stores (each
+    /// property's checks come before its store, so an error changes
+    /// nothing).
+    fn apply(
+        &mut self,
+        code: WHV_PARTITION_PROPERTY_CODE,
+        buffer: &[u8],
+        set_up: bool,
+    ) -> Result<PropertyEffect> {
+        let shape = shape(code)?;
         match shape {
             Shape::Fixed(size) if buffer.len() < size => {
                 return Err(Error::with(

@@ -310,6 +310,37 @@ fn before_and_after_setup() {
     assert_eq!(u32::from_le_bytes(b), 2);
 }
 
+/// After setup a pre-setup-only property is refused for the partition's
+/// state only once its code, size and value pass: the arguments answer
+/// first, as for every WHv* function. Nothing changes either way.
+#[test]
+fn after_setup_the_arguments_are_checked_first() {
+    let mut p = props();
+    p.set(
+        WHvPartitionPropertyCodeProcessorCount,
+        &2u32.to_le_bytes(),
+        false,
+    )
+    .unwrap();
+    let count = WHvPartitionPropertyCodeProcessorCount;
+    assert_eq!(hr(p.set(count, &[3, 0], true)), WHV_E_INSUFFICIENT_BUFFER);
+    assert_eq!(hr(p.set(count, &0u32.to_le_bytes(), true)), E_INVALIDARG);
+    assert_eq!(
+        hr(p.set(
+            WHvPartitionPropertyCodeSeparateSecurityDomain,
+            &1u32.to_le_bytes(),
+            true
+        )),
+        WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG
+    );
+    assert_eq!(
+        hr(p.set(WHV_PARTITION_PROPERTY_CODE(0x7777), &[0; 8], true)),
+        WHV_E_UNKNOWN_PROPERTY
+    );
+    assert_eq!(hr(p.set(count, &3u32.to_le_bytes(), true)), E_INVALIDARG);
+    assert_eq!(p.processor_count(), 2, "nothing changed");
+}
+
 #[test]
 fn values_are_validated_against_the_host() {
     let mut p = props();

@@ -5,8 +5,10 @@
  * E_INVALIDARG; forged, NULL and deleted (stale) handles E_HANDLE; exit
  * buffers below the oldest SDK's size WHV_E_INSUFFICIENT_BUFFER, while the
  * old 144-byte size still runs; unsupported functions
- * HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED). Without /dev/kvm only the checks
- * that need no partition run.
+ * HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED). When several things are wrong,
+ * the arguments answer before the handle and the handle before the
+ * partition's state. Without /dev/kvm only the checks that need no
+ * partition run.
  */
 #include "guest.h"
 
@@ -25,6 +27,118 @@ static HRESULT CALLBACK nop_mem(VOID *c, WHV_EMULATOR_MEMORY_ACCESS_INFO *a) {
     return S_OK;
 }
 
+/* A page-aligned source that is never mapped: every call below is refused
+ * for its arguments before anything happens. */
+static alignas(4096) UINT8 src_page[2 * 4096];
+
+/* Bad arguments answer their own HRESULT whatever the handle -- forged,
+ * stale, a partition not yet set up, or one set up: arguments are checked
+ * before the handle, and the handle before the partition's state. */
+static void arguments_before_handle_and_state(WHV_PARTITION_HANDLE h) {
+    UINT8 *src = src_page;
+    const WHV_MAP_GPA_RANGE_FLAGS r = WHvMapGpaRangeFlagRead;
+    EXPECT_HR(WHvMapGpaRange(h, src + 1, 0, 0x1000, r), E_INVALIDARG); /* unaligned source */
+    EXPECT_HR(WHvMapGpaRange(h, NULL, 0, 0x1000, r), E_INVALIDARG);
+    EXPECT_HR(WHvMapGpaRange(h, src, 0x800, 0x1000, r), E_INVALIDARG);
+    EXPECT_HR(WHvMapGpaRange(h, src, 0, 0, r), E_INVALIDARG);
+    EXPECT_HR(WHvMapGpaRange(h, src, 0, 0x1800, r), E_INVALIDARG);
+    EXPECT_HR(WHvMapGpaRange(h, src, ~0xfffull, 0x2000, r), E_INVALIDARG); /* wraps */
+    EXPECT_HR(WHvMapGpaRange(h, src, 0, 0x1000, (WHV_MAP_GPA_RANGE_FLAGS)0x100), E_INVALIDARG);
+    EXPECT_HR(WHvMapGpaRange(h, src, 0, 0x1000, WHvMapGpaRangeFlagWrite), E_INVALIDARG);
+    EXPECT_HR(WHvMapGpaRange2(h, (HANDLE)(intptr_t)-1, src + 1, 0, 0x1000, r), E_INVALIDARG);
+    /* Before "another process is not supported", too. */
+    EXPECT_HR(WHvMapGpaRange2(h, (HANDLE)(intptr_t)1234, src + 1, 0, 0x1000, r), E_INVALIDARG);
+    EXPECT_HR(WHvUnmapGpaRange(h, 0x800, 0x1000), E_INVALIDARG);
+    EXPECT_HR(WHvUnmapGpaRange(h, 0, 0), E_INVALIDARG);
+
+    WHV_TRANSLATE_GVA_RESULT tr;
+    UINT64 gpa = 0;
+    EXPECT_HR(WHvTranslateGva(h, 0, 0, (WHV_TRANSLATE_GVA_FLAGS)(1 << 20), &tr, &gpa), E_INVALIDARG);
+    EXPECT_HR(WHvTranslateGva(h, 0, 0, WHvTranslateGvaFlagValidateRead, NULL, &gpa), E_INVALIDARG);
+    EXPECT_HR(WHvTranslateGva(h, 0, 0, WHvTranslateGvaFlagValidateRead, &tr, NULL), E_INVALIDARG);
+
+    UINT64 bits[2] = {0, 0};
+    EXPECT_HR(WHvQueryGpaRangeDirtyBitmap(h, 0x800, 0x1000, bits, 8), E_INVALIDARG);
+    EXPECT_HR(WHvQueryGpaRangeDirtyBitmap(h, 0, 0x1000, NULL, 8), E_INVALIDARG);
+    EXPECT_HR(WHvQueryGpaRangeDirtyBitmap(h, 0, 0x1000, bits, 4), E_INVALIDARG);
+    EXPECT_HR(WHvQueryGpaRangeDirtyBitmap(h, 0, 128 * 0x1000, bits, 8), E_INVALIDARG); /* small */
+
+    WHV_ACCESS_GPA_CONTROLS c;
+    c.AsUINT64 = 0;
+    EXPECT_HR(WHvReadGpaRange(h, 0, 0, c, NULL, 4), E_INVALIDARG);
+    EXPECT_HR(WHvWriteGpaRange(h, 0, 0, c, NULL, 4), E_INVALIDARG);
+
+    UINT8 buf[8] = {0};
+    UINT32 written = 0;
+    UINT32 yes = 1, zero = 0;
+    const WHV_PARTITION_PROPERTY_CODE count = WHvPartitionPropertyCodeProcessorCount;
+    EXPECT_HR(WHvGetPartitionProperty(h, count, NULL, 4, &written), E_INVALIDARG);
+    EXPECT_HR(WHvGetPartitionProperty(h, (WHV_PARTITION_PROPERTY_CODE)0x7777, buf, 8, &written),
+              WHV_E_UNKNOWN_PROPERTY);
+    EXPECT_HR(WHvGetPartitionProperty(h, count, buf, 2, &written), WHV_E_INSUFFICIENT_BUFFER);
+    EXPECT_HR(WHvGetPartitionProperty(h, WHvPartitionPropertyCodeCpuidExitList, buf, 8, &written),
+              NOT_SUPPORTED);
+    EXPECT_HR(WHvSetPartitionProperty(h, count, NULL, 4), E_INVALIDARG);
+    EXPECT_HR(WHvSetPartitionProperty(h, (WHV_PARTITION_PROPERTY_CODE)0x7777, buf, 8),
+              WHV_E_UNKNOWN_PROPERTY);
+    EXPECT_HR(WHvSetPartitionProperty(h, count, buf, 2), WHV_E_INSUFFICIENT_BUFFER);
+    EXPECT_HR(WHvSetPartitionProperty(h, count, &zero, 4), E_INVALIDARG);
+    EXPECT_HR(WHvSetPartitionProperty(h, WHvPartitionPropertyCodeSeparateSecurityDomain, &yes, 4),
+              WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG);
+
+    WHV_VIRTUAL_PROCESSOR_PROPERTY unknown;
+    memset(&unknown, 0, sizeof unknown);
+    unknown.PropertyCode = (WHV_VIRTUAL_PROCESSOR_PROPERTY_CODE)0x7777;
+    EXPECT_HR(WHvCreateVirtualProcessor(h, 0, 1), E_INVALIDARG);
+    EXPECT_HR(WHvCreateVirtualProcessor2(h, 0, NULL, 1), E_INVALIDARG);
+    EXPECT_HR(WHvCreateVirtualProcessor2(h, 0, &unknown, 1), E_INVALIDARG);
+    EXPECT_HR(WHvCancelRunVirtualProcessor(h, 0, 1), E_INVALIDARG);
+
+    WHV_RUN_VP_EXIT_CONTEXT ctx;
+    EXPECT_HR(WHvRunVirtualProcessor(h, 0, NULL, sizeof ctx), E_INVALIDARG);
+    EXPECT_HR(WHvRunVirtualProcessor(h, 0, &ctx, 0), E_INVALIDARG);
+    EXPECT_HR(WHvRunVirtualProcessor(h, 0, &ctx, 143), WHV_E_INSUFFICIENT_BUFFER);
+
+    WHV_REGISTER_NAME rip = WHvX64RegisterRip;
+    alignas(16) UINT8 raw[2 * sizeof(WHV_REGISTER_VALUE)];
+    WHV_REGISTER_VALUE *misaligned = (WHV_REGISTER_VALUE *)(void *)(raw + 8);
+    WHV_REGISTER_VALUE value;
+    EXPECT_HR(WHvGetVirtualProcessorRegisters(h, 0, NULL, 1, &value), E_INVALIDARG);
+    EXPECT_HR(WHvGetVirtualProcessorRegisters(h, 0, &rip, 1, NULL), E_INVALIDARG);
+    EXPECT_HR(WHvGetVirtualProcessorRegisters(h, 0, &rip, 1, misaligned), E_INVALIDARG);
+    EXPECT_HR(WHvSetVirtualProcessorRegisters(h, 0, NULL, 1, &value), E_INVALIDARG);
+    EXPECT_HR(WHvSetVirtualProcessorRegisters(h, 0, &rip, 1, misaligned), E_INVALIDARG);
+}
+
+/* Good arguments on a handle that names no partition: E_HANDLE. */
+static void good_arguments_bad_handle(WHV_PARTITION_HANDLE h) {
+    UINT8 *src = src_page;
+    UINT32 n = 1, written = 0;
+    UINT64 gpa = 0;
+    WHV_TRANSLATE_GVA_RESULT tr;
+    WHV_RUN_VP_EXIT_CONTEXT ctx;
+    WHV_REGISTER_NAME rip = WHvX64RegisterRip;
+    WHV_REGISTER_VALUE value;
+    WHV_ACCESS_GPA_CONTROLS c;
+    c.AsUINT64 = 0;
+    const WHV_PARTITION_PROPERTY_CODE count = WHvPartitionPropertyCodeProcessorCount;
+    EXPECT_HR(WHvMapGpaRange(h, src, 0, 0x1000, WHvMapGpaRangeFlagRead), E_HANDLE);
+    EXPECT_HR(WHvMapGpaRange2(h, (HANDLE)(intptr_t)1234, src, 0, 0x1000, WHvMapGpaRangeFlagRead),
+              E_HANDLE);
+    EXPECT_HR(WHvUnmapGpaRange(h, 0, 0x1000), E_HANDLE);
+    EXPECT_HR(WHvTranslateGva(h, 0, 0, WHvTranslateGvaFlagValidateRead, &tr, &gpa), E_HANDLE);
+    EXPECT_HR(WHvQueryGpaRangeDirtyBitmap(h, 0, 0x1000, NULL, 0), E_HANDLE);
+    EXPECT_HR(WHvReadGpaRange(h, 0, 0, c, &n, 4), E_HANDLE);
+    EXPECT_HR(WHvWriteGpaRange(h, 0, 0, c, &n, 4), E_HANDLE);
+    EXPECT_HR(WHvGetPartitionProperty(h, count, &n, 4, &written), E_HANDLE);
+    EXPECT_HR(WHvSetPartitionProperty(h, count, &n, 4), E_HANDLE);
+    EXPECT_HR(WHvCreateVirtualProcessor2(h, 0, NULL, 0), E_HANDLE);
+    EXPECT_HR(WHvDeleteVirtualProcessor(h, 0), E_HANDLE);
+    EXPECT_HR(WHvRunVirtualProcessor(h, 0, &ctx, sizeof ctx), E_HANDLE);
+    EXPECT_HR(WHvGetVirtualProcessorRegisters(h, 0, &rip, 1, &value), E_HANDLE);
+    EXPECT_HR(WHvSetVirtualProcessorRegisters(h, 0, &rip, 1, &value), E_HANDLE);
+}
+
 /* Checks that need no partition (and so no /dev/kvm). */
 static void without_partition(void) {
     const WHV_PARTITION_HANDLE forged[] = {0, (WHV_PARTITION_HANDLE)1,
@@ -39,6 +153,8 @@ static void without_partition(void) {
         EXPECT_HR(WHvCancelRunVirtualProcessor(h, 0, 0), E_HANDLE);
         EXPECT_HR(WHvSuspendPartitionTime(h), E_HANDLE);
         EXPECT_HR(WHvRequestInterrupt(h, NULL, 0), E_HANDLE);
+        arguments_before_handle_and_state(h);
+        good_arguments_bad_handle(h);
     }
     EXPECT_HR(WHvCreatePartition(NULL), E_INVALIDARG);
 
@@ -158,8 +274,8 @@ static void unsupported(WHV_PARTITION_HANDLE p) {
     EXPECT_HR(WHvSetNotificationPortProperty(p, port, WHvNotificationPortPropertyPreferredTargetVp, 0), NOT_SUPPORTED);
     EXPECT_HR(WHvDeleteNotificationPort(p, port), NOT_SUPPORTED);
     EXPECT_HR(WHvSignalVirtualProcessorSynicEvent(p, event, &newly), NOT_SUPPORTED);
-    /* Another process's memory. */
-    EXPECT_HR(WHvMapGpaRange2(p, (HANDLE)(intptr_t)1234, buf, 0x100000, 0x1000, WHvMapGpaRangeFlagRead), NOT_SUPPORTED);
+    /* Another process's memory (a page-aligned address: arguments first). */
+    EXPECT_HR(WHvMapGpaRange2(p, (HANDLE)(intptr_t)1234, src_page, 0x100000, 0x1000, WHvMapGpaRangeFlagRead), NOT_SUPPORTED);
     printf("ok: unsupported functions\n");
 }
 
@@ -174,6 +290,11 @@ static void setup_needs_a_processor_count(void) {
     REQUIRE(count == 0 && written == 4);
     EXPECT_HR(WHvSetupPartition(q), WHV_E_INVALID_PARTITION_CONFIG);
     EXPECT_HR(WHvCreateVirtualProcessor(q, 0, 0), WHV_E_INVALID_PARTITION_CONFIG);
+    /* Not set up: the arguments answer first, then the state. */
+    arguments_before_handle_and_state(q);
+    EXPECT_HR(WHvMapGpaRange(q, src_page, 0, 0x1000, WHvMapGpaRangeFlagRead),
+              WHV_E_INVALID_PARTITION_CONFIG);
+    EXPECT_HR(WHvUnmapGpaRange(q, 0, 0x1000), WHV_E_INVALID_PARTITION_CONFIG);
     WHV_PARTITION_PROPERTY prop;
     memset(&prop, 0, sizeof prop);
     prop.ProcessorCount = 1;
@@ -236,6 +357,7 @@ static void with_partition(void) {
     REQUIRE(((UINT8 *)&ctx)[144] == 0xAB && ((UINT8 *)&ctx)[sizeof ctx - 1] == 0xAB);
 
     unsupported(p);
+    arguments_before_handle_and_state(p);
 
     /* Delete: the handle goes stale, and stays refused after a new
      * partition is created. */
@@ -246,6 +368,8 @@ static void with_partition(void) {
     EXPECT_HR(WHvRunVirtualProcessor(p, 0, &ctx, sizeof ctx), E_HANDLE);
     EXPECT_HR(WHvGetVirtualProcessorRegisters(p, 0, &rip, 1, &ok), E_HANDLE);
     EXPECT_HR(WHvGetPartitionCounters(p, WHvPartitionCounterSetMemory, &count, 4, &written), E_HANDLE);
+    arguments_before_handle_and_state(p);
+    good_arguments_bad_handle(p);
     WHV_PARTITION_HANDLE q = 0;
     CHECK(WHvCreatePartition(&q));
     REQUIRE(q != p);
