@@ -5,6 +5,12 @@
 //! the same handle at the same moment (or a callback re-entering it) gets a
 //! fresh emulator for that call rather than blocking — `Emulator` keeps no
 //! state between instructions, so both answer alike.
+//!
+//! Order of checks, as in libWinHvPlatform: the arguments first (NULL or
+//! misaligned pointers, then a malformed exit context:
+//! `Emulator::check_io_context`/`check_mmio_context`), then the handle.
+//! An I/O context whose access info is zeroed is not malformed: the
+//! emulator decodes the instruction, as Windows' does.
 
 use core::ffi::c_void;
 use std::sync::Mutex;
@@ -85,16 +91,15 @@ pub extern "C" fn WHvEmulatorDestroyEmulator(Emulator: WHV_EMULATOR_HANDLE) -> H
     guard(|| EMULATORS.remove(Emulator as usize as u64).map(drop))
 }
 
-/// Runs `f` with the handle's emulator bound to `context`.
+/// Runs `f` with the handle's emulator bound to `context`, writing its
+/// status (the arguments were checked).
 fn with_emulator(
     handle: WHV_EMULATOR_HANDLE,
     context: *mut c_void,
-    status: *mut WHV_EMULATOR_STATUS,
+    status: &mut WHV_EMULATOR_STATUS,
     f: impl FnOnce(&mut Emulator, &mut RawCallbacks) -> Result<WHV_EMULATOR_STATUS, HRESULT>,
 ) -> Outcome {
     let instance = EMULATORS.get(handle as usize as u64)?;
-    // SAFETY: the export's caller guarantees `status` is NULL or writable.
-    let status = unsafe { output(status)? };
     // SAFETY: the callbacks were given with this contract at creation, and
     // `context` is the caller's, passed back to them unchanged.
     let mut callbacks = unsafe { RawCallbacks::new(instance.callbacks, context) };
@@ -126,7 +131,10 @@ pub unsafe extern "C" fn WHvEmulatorTryIoEmulation(
         let vp = unsafe { input(VpContext)? };
         // SAFETY: the caller's contract above.
         let io = unsafe { input(IoInstructionContext)? };
-        with_emulator(Emulator, Context, EmulatorReturnStatus, |emu, cb| {
+        // SAFETY: the caller's contract above.
+        let status = unsafe { output(EmulatorReturnStatus)? };
+        Emulator::check_io_context(io)?;
+        with_emulator(Emulator, Context, status, |emu, cb| {
             emu.try_io_emulation(cb, vp, io)
         })
     })
@@ -150,7 +158,10 @@ pub unsafe extern "C" fn WHvEmulatorTryMmioEmulation(
         let vp = unsafe { input(VpContext)? };
         // SAFETY: the caller's contract above.
         let mmio = unsafe { input(MmioInstructionContext)? };
-        with_emulator(Emulator, Context, EmulatorReturnStatus, |emu, cb| {
+        // SAFETY: the caller's contract above.
+        let status = unsafe { output(EmulatorReturnStatus)? };
+        Emulator::check_mmio_context(mmio)?;
+        with_emulator(Emulator, Context, status, |emu, cb| {
             emu.try_mmio_emulation(cb, vp, mmio)
         })
     })

@@ -204,11 +204,26 @@ static void without_partition(void) {
     io.InstructionByteCount = 17; /* malformed: more than 16 bytes */
     io.AccessInfo.AccessSize = 1;
     EXPECT_HR(WHvEmulatorTryIoEmulation(e, NULL, &vp, &io, &status), E_INVALIDARG);
-    CHECK(WHvEmulatorDestroyEmulator(e));
-    /* Stale and forged emulator handles. */
-    EXPECT_HR(WHvEmulatorDestroyEmulator(e), E_HANDLE);
     io.InstructionByteCount = 1;
+    io.AccessInfo.AccessSize = 3; /* malformed: no port access has 3 bytes */
+    EXPECT_HR(WHvEmulatorTryIoEmulation(e, NULL, &vp, &io, &status), E_INVALIDARG);
+    WHV_MEMORY_ACCESS_CONTEXT mmio;
+    memset(&mmio, 0, sizeof mmio);
+    mmio.InstructionByteCount = 17;
+    EXPECT_HR(WHvEmulatorTryMmioEmulation(e, NULL, &vp, &mmio, &status), E_INVALIDARG);
+    CHECK(WHvEmulatorDestroyEmulator(e));
+    /* Stale and forged emulator handles; arguments are checked first. */
+    EXPECT_HR(WHvEmulatorDestroyEmulator(e), E_HANDLE);
+    EXPECT_HR(WHvEmulatorTryIoEmulation(e, NULL, &vp, &io, &status), E_INVALIDARG);
+    EXPECT_HR(WHvEmulatorTryMmioEmulation(e, NULL, &vp, &mmio, &status), E_INVALIDARG);
+    EXPECT_HR(WHvEmulatorTryIoEmulation(e, NULL, &vp, &io, NULL), E_INVALIDARG);
+    /* A zeroed access info is well-formed: the stale handle answers. */
+    memset(&io, 0, sizeof io);
+    io.InstructionByteCount = 1;
+    io.InstructionBytes[0] = 0xEE; /* out dx, al */
     EXPECT_HR(WHvEmulatorTryIoEmulation(e, NULL, &vp, &io, &status), E_HANDLE);
+    mmio.InstructionByteCount = 0;
+    EXPECT_HR(WHvEmulatorTryMmioEmulation(e, NULL, &vp, &mmio, &status), E_HANDLE);
     EXPECT_HR(WHvEmulatorDestroyEmulator(NULL), E_HANDLE);
     EXPECT_HR(WHvEmulatorDestroyEmulator(&cbs), E_HANDLE);
     printf("ok: checks without a partition\n");
