@@ -134,6 +134,25 @@ fn shape(code: WHV_PARTITION_PROPERTY_CODE) -> Result<Shape> {
     })
 }
 
+/// WHvSetPartitionProperty's checks of the code and the buffer's size
+/// alone: `WHV_E_UNKNOWN_PROPERTY`, `WHV_E_INSUFFICIENT_BUFFER` for a short
+/// fixed-size value, `E_INVALIDARG` for a list that is not whole entries
+/// (or too long). The value's checks need the host's capabilities.
+pub(crate) fn check_buffer(code: WHV_PARTITION_PROPERTY_CODE, len: usize) -> Result<()> {
+    match shape(code)? {
+        Shape::Fixed(size) if len < size => Err(Error::with(
+            WHV_E_INSUFFICIENT_BUFFER,
+            format!("{code:?} needs {size} bytes, the buffer has {len}"),
+        )),
+        Shape::List(size) if len % size != 0 || len / size > MAX_LIST_ENTRIES => {
+            Err(invalid(format!(
+                "{code:?} needs a whole number (at most {MAX_LIST_ENTRIES}) of {size}-byte entries, got {len} bytes"
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The properties Microsoft lets a caller change after WHvSetupPartition.
 fn settable_after_setup(code: WHV_PARTITION_PROPERTY_CODE) -> bool {
     matches!(
@@ -266,27 +285,7 @@ impl PartitionProperties {
         buffer: &[u8],
         set_up: bool,
     ) -> Result<PropertyEffect> {
-        let shape = shape(code)?;
-        match shape {
-            Shape::Fixed(size) if buffer.len() < size => {
-                return Err(Error::with(
-                    WHV_E_INSUFFICIENT_BUFFER,
-                    format!(
-                        "{code:?} needs {size} bytes, the buffer has {}",
-                        buffer.len()
-                    ),
-                ));
-            }
-            Shape::List(size)
-                if buffer.len() % size != 0 || buffer.len() / size > MAX_LIST_ENTRIES =>
-            {
-                return Err(invalid(format!(
-                    "{code:?} needs a whole number (at most {MAX_LIST_ENTRIES}) of {size}-byte entries, got {} bytes",
-                    buffer.len()
-                )));
-            }
-            _ => {}
-        }
+        check_buffer(code, buffer.len())?;
         let host = self.host;
         match code {
             WHvPartitionPropertyCodeExtendedVmExits => {

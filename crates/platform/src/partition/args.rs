@@ -1,6 +1,6 @@
 //! The argument checks of the partition's WHv* functions: everything that
-//! can be judged from a call's arguments alone (and the host's
-//! capabilities), without the partition. Each [`Partition`] method runs its
+//! can be judged from a call's arguments alone, without the partition or
+//! the host. Each [`Partition`] method runs its
 //! check first and only then looks at the partition's state, and the C
 //! exports run the same checks before they even look the handle up, so a
 //! call with several things wrong answers the same HRESULT from Rust and
@@ -9,10 +9,11 @@
 //! The order, Windows' where it was measured and our choice where it is
 //! not documented: **arguments** (a NULL or misaligned pointer, a buffer
 //! size, reserved flag bits, an unaligned or empty address range, an
-//! unknown property code or a value the host cannot offer), in the order
-//! the parameters are declared; then **the handle** (`E_HANDLE`, C only);
-//! then **the partition's state** (not set up, already set up, a VP that
-//! does not exist, a range that is not mapped). Windows answers
+//! unknown property code), in the order the parameters are declared; then
+//! **the handle** (`E_HANDLE`, C only); then a property's **value**, judged
+//! against what the host offers (as Windows' hypervisor judges it, behind
+//! the handle); then **the partition's state** (not set up, already set
+//! up, a VP that does not exist, a range that is not mapped). Windows answers
 //! WHvMapGpaRange with an unaligned source on a partition not yet set up
 //! with `E_INVALIDARG`, not `WHV_E_INVALID_PARTITION_CONFIG` (measured,
 //! issue #17.3). What can only be judged against the partition comes after
@@ -27,7 +28,7 @@ use winhv_defs::*;
 use super::Partition;
 use crate::error::{Error, Result};
 use crate::memory::{FLAG_EXECUTE, FLAG_READ, FLAG_TRACK_DIRTY, FLAG_WRITE, PAGE_SIZE};
-use crate::property::PartitionProperties;
+use crate::property::{PartitionProperties, check_buffer};
 
 /// Every `WHV_MAP_GPA_RANGE_FLAGS` bit this platform knows.
 const ALL_MAP_FLAGS: u32 = FLAG_READ | FLAG_WRITE | FLAG_EXECUTE | FLAG_TRACK_DIRTY;
@@ -161,11 +162,11 @@ impl Partition {
     }
 
     /// WHvSetPartitionProperty's argument checks: the code known
-    /// (`WHV_E_UNKNOWN_PROPERTY`), the buffer large enough
-    /// (`WHV_E_INSUFFICIENT_BUFFER`) or a whole list, and the value one
-    /// this host can offer (see [`Partition::set_property`]). Whether the
-    /// property may still change — not after setup — is the partition's
-    /// state, checked after.
+    /// (`WHV_E_UNKNOWN_PROPERTY`) and the buffer large enough
+    /// (`WHV_E_INSUFFICIENT_BUFFER`) or a whole list (`E_INVALIDARG`).
+    /// [`Partition::set_property`] then checks the value against the host
+    /// and, last, whether the property may still change (not after setup:
+    /// the partition's state).
     ///
     /// ```
     /// use winhv::defs::*;
@@ -173,9 +174,7 @@ impl Partition {
     /// assert_eq!(e.unwrap_err().hresult, WHV_E_INSUFFICIENT_BUFFER);
     /// ```
     pub fn check_set_property(code: WHV_PARTITION_PROPERTY_CODE, buffer: &[u8]) -> Result<()> {
-        PartitionProperties::new()
-            .set(code, buffer, false)
-            .map(drop)
+        check_buffer(code, buffer.len())
     }
 
     /// WHvGetPartitionProperty's argument checks: the code known and

@@ -70,7 +70,6 @@ static void arguments_before_handle_and_state(WHV_PARTITION_HANDLE h) {
 
     UINT8 buf[8] = {0};
     UINT32 written = 0;
-    UINT32 yes = 1, zero = 0;
     const WHV_PARTITION_PROPERTY_CODE count = WHvPartitionPropertyCodeProcessorCount;
     EXPECT_HR(WHvGetPartitionProperty(h, count, NULL, 4, &written), E_INVALIDARG);
     EXPECT_HR(WHvGetPartitionProperty(h, (WHV_PARTITION_PROPERTY_CODE)0x7777, buf, 8, &written),
@@ -82,9 +81,8 @@ static void arguments_before_handle_and_state(WHV_PARTITION_HANDLE h) {
     EXPECT_HR(WHvSetPartitionProperty(h, (WHV_PARTITION_PROPERTY_CODE)0x7777, buf, 8),
               WHV_E_UNKNOWN_PROPERTY);
     EXPECT_HR(WHvSetPartitionProperty(h, count, buf, 2), WHV_E_INSUFFICIENT_BUFFER);
-    EXPECT_HR(WHvSetPartitionProperty(h, count, &zero, 4), E_INVALIDARG);
-    EXPECT_HR(WHvSetPartitionProperty(h, WHvPartitionPropertyCodeSeparateSecurityDomain, &yes, 4),
-              WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG);
+    EXPECT_HR(WHvSetPartitionProperty(h, WHvPartitionPropertyCodeMsrActionList, buf, 7),
+              E_INVALIDARG); /* not whole entries */
 
     WHV_VIRTUAL_PROCESSOR_PROPERTY unknown;
     memset(&unknown, 0, sizeof unknown);
@@ -108,6 +106,17 @@ static void arguments_before_handle_and_state(WHV_PARTITION_HANDLE h) {
     EXPECT_HR(WHvGetVirtualProcessorRegisters(h, 0, &rip, 1, misaligned), E_INVALIDARG);
     EXPECT_HR(WHvSetVirtualProcessorRegisters(h, 0, NULL, 1, &value), E_INVALIDARG);
     EXPECT_HR(WHvSetVirtualProcessorRegisters(h, 0, &rip, 1, misaligned), E_INVALIDARG);
+}
+
+/* A property's value is judged against the host behind the handle, but
+ * before the partition's state: a value refused here is refused for
+ * itself, set up or not. */
+static void property_values_before_state(WHV_PARTITION_HANDLE h) {
+    UINT32 yes = 1, zero = 0;
+    EXPECT_HR(WHvSetPartitionProperty(h, WHvPartitionPropertyCodeProcessorCount, &zero, 4),
+              E_INVALIDARG);
+    EXPECT_HR(WHvSetPartitionProperty(h, WHvPartitionPropertyCodeSeparateSecurityDomain, &yes, 4),
+              WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG);
 }
 
 /* Good arguments on a handle that names no partition: E_HANDLE. */
@@ -307,6 +316,7 @@ static void setup_needs_a_processor_count(void) {
     EXPECT_HR(WHvCreateVirtualProcessor(q, 0, 0), WHV_E_INVALID_PARTITION_CONFIG);
     /* Not set up: the arguments answer first, then the state. */
     arguments_before_handle_and_state(q);
+    property_values_before_state(q);
     EXPECT_HR(WHvMapGpaRange(q, src_page, 0, 0x1000, WHvMapGpaRangeFlagRead),
               WHV_E_INVALID_PARTITION_CONFIG);
     EXPECT_HR(WHvUnmapGpaRange(q, 0, 0x1000), WHV_E_INVALID_PARTITION_CONFIG);
@@ -373,6 +383,7 @@ static void with_partition(void) {
 
     unsupported(p);
     arguments_before_handle_and_state(p);
+    property_values_before_state(p); /* set up: not "too late" first */
 
     /* Delete: the handle goes stale, and stays refused after a new
      * partition is created. */
