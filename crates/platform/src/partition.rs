@@ -7,6 +7,9 @@
 //! local APIC, MSR exits, CPUID per VP at VP creation); dropping the
 //! partition is WHvDeletePartition and frees every fd and slot. A partition
 //! is `Send + Sync`: different VPs run on different threads at once.
+//!
+//! Every method checks its arguments before the partition's state
+//! (`args.rs` has the checks and the order, shared with the C exports).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -21,6 +24,8 @@ use crate::memory::GpaMap;
 use crate::msr::MsrPolicy;
 use crate::property::{PartitionProperties, PropertyEffect};
 use crate::vp::Vp;
+
+mod args;
 
 /// The KVM side of a set-up partition.
 struct Vm {
@@ -219,10 +224,14 @@ impl Partition {
     }
 
     /// WHvSetupPartition: creates the KVM VM from the properties. A second
-    /// call answers `WHV_E_INVALID_PARTITION_CONFIG`.
+    /// call, or a partition whose ProcessorCount was never set, answers
+    /// `WHV_E_INVALID_PARTITION_CONFIG`, as on Windows (which has no
+    /// default processor count).
     ///
     /// ```no_run
+    /// use winhv::defs::*;
     /// let p = winhv::Partition::create()?;
+    /// p.set_property(WHvPartitionPropertyCodeProcessorCount, &1u32.to_le_bytes())?;
     /// p.setup()?;
     /// # Ok::<(), winhv::Error>(())
     /// ```
@@ -235,6 +244,15 @@ impl Partition {
             ));
         }
         let props = read(&self.props).clone();
+        // Windows refuses a partition without a processor count rather
+        // than assume one (measured; its documentation has the same rule
+        // for Arm64's required interrupt-controller property).
+        if props.processor_count() == 0 {
+            return Err(Error::new(
+                WHV_E_INVALID_PARTITION_CONFIG,
+                "ProcessorCount was not set (WHvSetPartitionProperty) before WHvSetupPartition",
+            ));
+        }
         let kvm = kvm()?;
         let caps = kvm_caps()?;
         let fd = kvm
@@ -325,7 +343,9 @@ impl Partition {
     /// has no counterpart here.
     ///
     /// ```no_run
+    /// # use winhv::defs::*;
     /// # let p = winhv::Partition::create()?;
+    /// # p.set_property(WHvPartitionPropertyCodeProcessorCount, &1u32.to_le_bytes())?;
     /// # p.setup()?;
     /// p.create_vp(0)?;
     /// # Ok::<(), winhv::Error>(())
@@ -342,15 +362,8 @@ impl Partition {
         index: u32,
         properties: &[WHV_VIRTUAL_PROCESSOR_PROPERTY],
     ) -> Result<()> {
+        Self::check_vp_properties(properties)?;
         let vm = self.vm()?;
-        for p in properties {
-            if p.PropertyCode != WHvVirtualProcessorPropertyCodeNumaNode {
-                return Err(Error::with(
-                    E_INVALIDARG,
-                    format!("unknown VP property {:?}", p.PropertyCode),
-                ));
-            }
-        }
         let props = read(&self.props);
         if index >= props.processor_count() {
             return Err(Error::with(
@@ -534,6 +547,7 @@ impl Partition {
     /// ```no_run
     /// use winhv::defs::*;
     /// # let p = winhv::Partition::create()?;
+    /// # p.set_property(WHvPartitionPropertyCodeProcessorCount, &1u32.to_le_bytes())?;
     /// # p.setup()?;
     /// // Page-aligned memory that is never freed (a VMM would mmap it).
     /// let layout = std::alloc::Layout::from_size_align(0x2000, 0x1000).unwrap();
@@ -551,6 +565,9 @@ impl Partition {
         size: u64,
         flags: WHV_MAP_GPA_RANGE_FLAGS,
     ) -> Result<()> {
+        // The arguments before the state: an unaligned source answers
+        // E_INVALIDARG even before setup, as on Windows.
+        Self::check_map_gpa_range(source, gpa, size, flags)?;
         let vm = self.vm()?;
         // SAFETY: forwarded from this function's contract.
         unsafe { write(&self.memory).map(&vm.fd, source as u64, gpa, size, flags.0 as u32) }
@@ -565,6 +582,7 @@ impl Partition {
     /// # Ok::<(), winhv::Error>(())
     /// ```
     pub fn unmap_gpa_range(&self, gpa: u64, size: u64) -> Result<()> {
+        Self::check_unmap_gpa_range(gpa, size)?;
         let vm = self.vm()?;
         write(&self.memory).unmap(&vm.fd, gpa, size)
     }
@@ -610,6 +628,7 @@ impl Partition {
         size: u64,
         bitmap: Option<&mut [u64]>,
     ) -> Result<()> {
+        Self::check_query_gpa_range_dirty_bitmap(gpa, size, bitmap.as_ref().map(|b| b.len()))?;
         let vm = self.vm()?;
         write(&self.memory).query_dirty(&vm.fd, gpa, size, bitmap)
     }
@@ -629,11 +648,8 @@ impl Partition {
         gva: u64,
         flags: WHV_TRANSLATE_GVA_FLAGS,
     ) -> Result<(WHV_TRANSLATE_GVA_RESULT, u64)> {
+        let flags = args::translate_flags(flags)?;
         let vp = self.vp(index)?;
-        let flags = winhv_paging::TranslateFlags::from_bits(flags.0 as u32).ok_or(Error::new(
-            E_INVALIDARG,
-            "unknown WHV_TRANSLATE_GVA_FLAGS bits",
-        ))?;
         let (regs, sregs) = vp.paging_registers()?;
         let map = read(&self.memory);
         match crate::translate::translate(&map, &regs, &sregs, vp.paging, gva, flags) {

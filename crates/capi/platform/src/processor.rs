@@ -8,6 +8,11 @@
 //! [`MIN_EXIT_CONTEXT_SIZE`] bytes receives as much of the context as fits
 //! (every exit this platform produces fits in 144 bytes); a smaller one
 //! answers `WHV_E_INSUFFICIENT_BUFFER` without running the VP.
+//!
+//! Arguments are checked before the handle (see `lib.rs`): NULL and
+//! misaligned arrays, the exit buffer's size, non-zero `Flags`, unknown VP
+//! property codes. A VP index and register names are judged against the
+//! partition, after it.
 
 use core::ffi::c_void;
 
@@ -19,6 +24,7 @@ use winhv_defs::{
 use crate::args;
 use crate::boundary::{guard, hr};
 use crate::handles::partition;
+use winhv::Partition;
 
 /// The smallest exit-context buffer accepted: `sizeof(WHV_RUN_VP_EXIT_CONTEXT)`
 /// in the first SDKs that shipped the API.
@@ -32,11 +38,10 @@ pub extern "C" fn WHvCreateVirtualProcessor(
     Flags: u32,
 ) -> HRESULT {
     guard(|| {
-        let p = partition(Partition)?;
         if Flags != 0 {
             return Err(E_INVALIDARG);
         }
-        p.create_vp(VpIndex).map_err(hr)
+        partition(Partition)?.create_vp(VpIndex).map_err(hr)
     })
 }
 
@@ -53,10 +58,10 @@ pub unsafe extern "C" fn WHvCreateVirtualProcessor2(
     PropertyCount: u32,
 ) -> HRESULT {
     guard(|| {
-        let p = partition(Partition)?;
         // SAFETY: the caller's contract above.
         let props = unsafe { args::slice(Properties, PropertyCount as usize)? };
-        p.create_vp2(VpIndex, props).map_err(hr)
+        Partition::check_vp_properties(props).map_err(hr)?;
+        partition(Partition)?.create_vp2(VpIndex, props).map_err(hr)
     })
 }
 
@@ -82,7 +87,6 @@ pub unsafe extern "C" fn WHvRunVirtualProcessor(
     ExitContextSizeInBytes: u32,
 ) -> HRESULT {
     guard(|| {
-        let p = partition(Partition)?;
         // SAFETY: the caller's contract above.
         let out = unsafe { args::bytes_mut(ExitContext, ExitContextSizeInBytes)? };
         if out.is_empty() {
@@ -91,6 +95,7 @@ pub unsafe extern "C" fn WHvRunVirtualProcessor(
         if ExitContextSizeInBytes < MIN_EXIT_CONTEXT_SIZE {
             return Err(WHV_E_INSUFFICIENT_BUFFER);
         }
+        let p = partition(Partition)?;
         let full = size_of::<WHV_RUN_VP_EXIT_CONTEXT>();
         let ptr = out.as_mut_ptr().cast::<WHV_RUN_VP_EXIT_CONTEXT>();
         if out.len() >= full && ptr.is_aligned() {
@@ -122,6 +127,9 @@ pub extern "C" fn WHvCancelRunVirtualProcessor(
     Flags: u32,
 ) -> HRESULT {
     guard(|| {
+        if Flags != 0 {
+            return Err(E_INVALIDARG);
+        }
         partition(Partition)?
             .cancel_run_vp(VpIndex, Flags)
             .map_err(hr)
@@ -143,13 +151,14 @@ pub unsafe extern "C" fn WHvGetVirtualProcessorRegisters(
     RegisterValues: *mut WHV_REGISTER_VALUE,
 ) -> HRESULT {
     guard(|| {
-        let p = partition(Partition)?;
         let n = RegisterCount as usize;
         // SAFETY: the caller's contract above.
         let names = unsafe { args::slice(RegisterNames, n)? };
         // SAFETY: the caller's contract above.
         let values = unsafe { args::slice_mut(RegisterValues, n)? };
-        p.get_vp_registers(VpIndex, names, values).map_err(hr)
+        partition(Partition)?
+            .get_vp_registers(VpIndex, names, values)
+            .map_err(hr)
     })
 }
 
@@ -168,12 +177,13 @@ pub unsafe extern "C" fn WHvSetVirtualProcessorRegisters(
     RegisterValues: *const WHV_REGISTER_VALUE,
 ) -> HRESULT {
     guard(|| {
-        let p = partition(Partition)?;
         let n = RegisterCount as usize;
         // SAFETY: the caller's contract above.
         let names = unsafe { args::slice(RegisterNames, n)? };
         // SAFETY: the caller's contract above.
         let values = unsafe { args::slice(RegisterValues, n)? };
-        p.set_vp_registers(VpIndex, names, values).map_err(hr)
+        partition(Partition)?
+            .set_vp_registers(VpIndex, names, values)
+            .map_err(hr)
     })
 }
