@@ -17,6 +17,9 @@
 //! | [`emu_callbacks`] | winhv-emu's callbacks over a `Partition`, and the [`emu_callbacks::Device`] both sides feed |
 //! | [`workloads`] | the rows: exits, emulated exits, registers, lifecycle, memory, translation, cancel |
 //!
+//! The `winhv-bench` program (`src/main.rs`) prints them; `winhv bench`
+//! runs that program, so that the `winhv` command links no raw KVM.
+//!
 //! ```no_run
 //! let rows = winhv_bench::run(&winhv_bench::Options::default());
 //! print!("{}", winhv_bench::render_table(&rows));

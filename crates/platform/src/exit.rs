@@ -288,7 +288,7 @@ pub(crate) fn translate_exit(
                 regs.rip,
             );
             let len = insn.map_or(0, |i| i.len() as u8);
-            let gva = insn.and_then(|i| decode::memory_address(&i, &regs, &sregs));
+            let gva = insn.and_then(|i| decode::read_address(&i, &regs, &sregs));
             let dest = insn.and_then(|i| decode::load_destination(&i));
             let operand = insn.and_then(|i| decode::operand(&i, &regs, &sregs));
             *completion = Completion::Read {
@@ -379,7 +379,7 @@ pub(crate) fn translate_exit(
                     regs.rip,
                 );
                 len = insn.map_or(0, |i| i.len() as u8);
-                gva = insn.and_then(|i| decode::memory_address(&i, &regs, &sregs));
+                gva = insn.and_then(|i| decode::written_address(&i, &regs, &sregs));
             }
             ctx.ExitReason = WHvRunVpExitReasonMemoryAccess;
             ctx.Anonymous.MemoryAccess =
@@ -414,20 +414,10 @@ pub(crate) fn translate_exit(
                     Some(code_address(&sregs, regs.rip).wrapping_add(u64::from(n))),
                     WHvMemoryAccessExecute,
                 ),
-                Some(i) => {
-                    let write = i.op_count() > 0
-                        && i.op0_kind() == iced_x86::OpKind::Memory
-                        && !matches!(
-                            i.mnemonic(),
-                            iced_x86::Mnemonic::Cmp | iced_x86::Mnemonic::Test
-                        );
-                    let kind = if write {
-                        WHvMemoryAccessWrite
-                    } else {
-                        WHvMemoryAccessRead
-                    };
-                    (decode::memory_address(&i, &regs, &sregs), kind)
-                }
+                Some(i) => match decode::fault_access(&i, &regs, &sregs) {
+                    (gva, true) => (gva, WHvMemoryAccessWrite),
+                    (gva, false) => (gva, WHvMemoryAccessRead),
+                },
             };
             let gpa = gpa.or_else(|| gva.and_then(translate)).ok_or(Error::new(
                 E_FAIL,
