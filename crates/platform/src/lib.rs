@@ -30,8 +30,9 @@
 //! (WHvTranslateGva over winhv-paging), `run.rs` + `exit.rs` + `decode.rs`
 //! (the exit path: KVM_RUN, KVM's completions reconciled with the VMM, KVM
 //! exit → `WHV_RUN_VP_EXIT_CONTEXT`), `cancel.rs`, `msr.rs` (MSR exits),
-//! `registers/`, `property.rs`, `capability.rs`, `kvm.rs` (the process-wide
-//! `/dev/kvm` and its start-up probes), `error.rs`.
+//! `xsave.rs` (WHvGet/SetVirtualProcessorXsaveState), `registers/`,
+//! `property.rs`, `capability.rs`, `kvm.rs` (the process-wide `/dev/kvm`
+//! and its start-up probes), `error.rs`.
 
 #![allow(unsafe_code, reason = "KVM ioctls, mmap of guest memory and kvm_run")]
 
@@ -53,6 +54,7 @@ mod registers;
 mod run;
 mod translate;
 mod vp;
+mod xsave;
 
 pub use capability::{HostCapabilities, capability_size, get_capability, host_capabilities};
 pub use error::{Error, Result};

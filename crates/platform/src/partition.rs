@@ -532,6 +532,51 @@ impl Partition {
         self.vp(index)?.set_registers(names, values)
     }
 
+    /// WHvGetVirtualProcessorXsaveState: writes VP `index`'s XSAVE area
+    /// into `buffer` in the compacted form Windows uses (legacy region,
+    /// header with XCOMP_BV bit 63 set, the components XCOMP_BV names) and
+    /// returns its size. A buffer shorter than
+    /// [`Self::vp_xsave_state_size`] answers `WHV_E_INSUFFICIENT_BUFFER`
+    /// and is left untouched.
+    ///
+    /// ```no_run
+    /// # let p = winhv::Partition::create()?;
+    /// let mut state = vec![0u8; p.vp_xsave_state_size(0)? as usize];
+    /// let n = p.get_vp_xsave_state(0, &mut state)?;
+    /// assert_eq!(n as usize, state.len());
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn get_vp_xsave_state(&self, index: u32, buffer: &mut [u8]) -> Result<u32> {
+        self.vp(index)?.get_xsave_state(buffer)
+    }
+
+    /// The size of VP `index`'s XSAVE state (what
+    /// WHvGetVirtualProcessorXsaveState's `BytesWritten` receives): fixed
+    /// by the VP's CPUID leaf 0xD.
+    pub fn vp_xsave_state_size(&self, index: u32) -> Result<u32> {
+        Ok(self.vp(index)?.xsave_state_size())
+    }
+
+    /// WHvSetVirtualProcessorXsaveState: replaces VP `index`'s XSAVE area
+    /// with `buffer`, a compacted XSAVE area as
+    /// [`Self::get_vp_xsave_state`] writes it. What the processor's XRSTOR
+    /// would refuse answers `E_INVALIDARG`; a buffer shorter than the
+    /// components its XCOMP_BV names answers `WHV_E_INSUFFICIENT_BUFFER`;
+    /// either way nothing changes. Register reads see the new state at once.
+    ///
+    /// ```no_run
+    /// # let p = winhv::Partition::create()?;
+    /// let mut state = vec![0u8; p.vp_xsave_state_size(0)? as usize];
+    /// p.get_vp_xsave_state(0, &mut state)?;
+    /// state[160] = 0x42; // XMM0's low byte (the legacy region)
+    /// state[512] |= 2; // XSTATE_BV: SSE state in use
+    /// p.set_vp_xsave_state(0, &state)?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn set_vp_xsave_state(&self, index: u32, buffer: &[u8]) -> Result<()> {
+        self.vp(index)?.set_xsave_state(buffer)
+    }
+
     /// WHvMapGpaRange: maps `size` bytes of this process's memory at
     /// `source` into the guest at `gpa` with `flags` access. Page-aligned;
     /// overlapping an existing mapping answers `E_INVALIDARG`. The memory

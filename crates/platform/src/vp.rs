@@ -27,6 +27,7 @@ use crate::property::PartitionProperties;
 use crate::registers::RegisterState;
 use crate::run::{Completion, KvmExit, read_linear, run};
 use crate::translate::CodeCache;
+use crate::xsave::XsaveLayout;
 
 /// The state KVM gives a new vCPU, restored by a partition reset.
 struct PowerOn {
@@ -88,6 +89,8 @@ pub(crate) struct Vp {
     pub(crate) cancel: CancelState,
     /// What WHvTranslateGva's walks need from the VP's CPUID table.
     pub(crate) paging: PagingFacts,
+    /// The VP's XSAVE components (its CPUID leaf 0xD), for the XSAVE state.
+    xsave: XsaveLayout,
     state: Mutex<VpState>,
 }
 
@@ -157,9 +160,11 @@ impl Vp {
         let mut regs = RegisterState::new();
         regs.seed(&mut vcpu, &power_on.regs, &power_on.sregs, &power_on.events);
         let paging = PagingFacts::from_cpuid(cpuid.as_slice());
+        let xsave = XsaveLayout::from_cpuid(cpuid.as_slice());
         Ok(Arc::new(Vp {
             cancel,
             paging,
+            xsave,
             state: Mutex::new(VpState {
                 vcpu,
                 regs,
@@ -201,6 +206,39 @@ impl Vp {
         let mut g = self.lock()?;
         let s = &mut *g;
         s.regs.set(&mut s.vcpu, names, values)
+    }
+
+    /// The size of the VP's XSAVE state (WHvGetVirtualProcessorXsaveState).
+    pub(crate) fn xsave_state_size(&self) -> u32 {
+        self.xsave.size() as u32
+    }
+
+    /// WHvGetVirtualProcessorXsaveState: the VP's XSAVE area, compacted,
+    /// from the register cache; returns its size.
+    pub(crate) fn get_xsave_state(&self, buffer: &mut [u8]) -> Result<u32> {
+        let size = self.xsave.size();
+        if buffer.len() < size {
+            return Err(Error::with(
+                WHV_E_INSUFFICIENT_BUFFER,
+                format!(
+                    "the XSAVE state needs {size} bytes, the buffer has {}",
+                    buffer.len()
+                ),
+            ));
+        }
+        let mut g = self.lock()?;
+        let s = &mut *g;
+        let image = s.regs.xsave_image(&mut s.vcpu)?;
+        Ok(self.xsave.to_compact(image, buffer) as u32)
+    }
+
+    /// WHvSetVirtualProcessorXsaveState: replaces the VP's XSAVE area in
+    /// the register cache (loaded by KVM before the next run).
+    pub(crate) fn set_xsave_state(&self, buffer: &[u8]) -> Result<()> {
+        let image = self.xsave.parse_compact(buffer)?;
+        let mut g = self.lock()?;
+        g.regs.set_xsave_image(image);
+        Ok(())
     }
 
     /// WHvRunVirtualProcessor: runs until an exit the VMM must see.

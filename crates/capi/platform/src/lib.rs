@@ -11,7 +11,7 @@
 //! | `capability` | `WHvGetCapability` |
 //! | `partition` | create/setup/reset/delete, partition properties |
 //! | `memory` | GPA mapping, translation, dirty bitmap, GPA reads/writes |
-//! | `processor` | VP create/delete/run/cancel, registers |
+//! | `processor` | VP create/delete/run/cancel, registers, XSAVE state |
 //! | `unsupported` | exports whose feature the core lacks: `ERROR_NOT_SUPPORTED` |
 //!
 //! HRESULT choices at the boundary: a NULL required pointer or a
@@ -68,7 +68,8 @@ pub use partition::{
 pub use processor::{
     MIN_EXIT_CONTEXT_SIZE, WHvCancelRunVirtualProcessor, WHvCreateVirtualProcessor,
     WHvCreateVirtualProcessor2, WHvDeleteVirtualProcessor, WHvGetVirtualProcessorRegisters,
-    WHvRunVirtualProcessor, WHvSetVirtualProcessorRegisters,
+    WHvGetVirtualProcessorXsaveState, WHvRunVirtualProcessor, WHvSetVirtualProcessorRegisters,
+    WHvSetVirtualProcessorXsaveState,
 };
 pub use unsupported::*;
 

@@ -1,4 +1,5 @@
-//! The virtual-processor exports: create, delete, run, cancel, registers.
+//! The virtual-processor exports: create, delete, run, cancel, registers,
+//! XSAVE state.
 //!
 //! `WHvRunVirtualProcessor` accepts exit-context buffers sized by older
 //! SDKs: the structure grew from 144 bytes (SDK 10.0.17134/17763: reason,
@@ -185,5 +186,65 @@ pub unsafe extern "C" fn WHvSetVirtualProcessorRegisters(
         partition(Partition)?
             .set_vp_registers(VpIndex, names, values)
             .map_err(hr)
+    })
+}
+
+/// Writes VP `VpIndex`'s XSAVE area (the compacted form, see
+/// `winhv::Partition::get_vp_xsave_state`) and its size to `BytesWritten`.
+/// A buffer too small answers `WHV_E_INSUFFICIENT_BUFFER`, writes nothing
+/// into it and reports the size needed in `BytesWritten`, as Microsoft
+/// documents.
+///
+/// # Safety
+/// `Buffer` must be NULL or point to `BufferSizeInBytes` writable bytes;
+/// `BytesWritten` must point to a writable `UINT32`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WHvGetVirtualProcessorXsaveState(
+    Partition: WHV_PARTITION_HANDLE,
+    VpIndex: u32,
+    Buffer: *mut c_void,
+    BufferSizeInBytes: u32,
+    BytesWritten: *mut u32,
+) -> HRESULT {
+    guard(|| {
+        let p = partition(Partition)?;
+        // SAFETY: the caller's contract above.
+        let buffer = unsafe { args::bytes_mut(Buffer, BufferSizeInBytes)? };
+        // SAFETY: the caller's contract above.
+        let written = unsafe { args::output(BytesWritten)? };
+        match p.get_vp_xsave_state(VpIndex, buffer) {
+            Ok(n) => {
+                *written = n;
+                Ok(())
+            }
+            Err(e) => {
+                if e.hresult == WHV_E_INSUFFICIENT_BUFFER
+                    && let Ok(n) = p.vp_xsave_state_size(VpIndex)
+                {
+                    *written = n;
+                }
+                Err(hr(e))
+            }
+        }
+    })
+}
+
+/// Replaces VP `VpIndex`'s XSAVE area with `Buffer` (a compacted XSAVE
+/// area, see `winhv::Partition::set_vp_xsave_state`).
+///
+/// # Safety
+/// `Buffer` must be NULL or point to `BufferSizeInBytes` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WHvSetVirtualProcessorXsaveState(
+    Partition: WHV_PARTITION_HANDLE,
+    VpIndex: u32,
+    Buffer: *const c_void,
+    BufferSizeInBytes: u32,
+) -> HRESULT {
+    guard(|| {
+        let p = partition(Partition)?;
+        // SAFETY: the caller's contract above.
+        let buffer = unsafe { args::bytes(Buffer, BufferSizeInBytes)? };
+        p.set_vp_xsave_state(VpIndex, buffer).map_err(hr)
     })
 }

@@ -117,21 +117,6 @@ unsupported! {
         Interrupt: *const WHV_INTERRUPT_CONTROL,
         InterruptControlSize: u32,
     );
-    /// `WHvGetVirtualProcessorXsaveState`.
-    fn WHvGetVirtualProcessorXsaveState(
-        Partition: WHV_PARTITION_HANDLE,
-        VpIndex: u32,
-        Buffer: *mut c_void,
-        BufferSizeInBytes: u32,
-        BytesWritten: *mut u32,
-    );
-    /// `WHvSetVirtualProcessorXsaveState`.
-    fn WHvSetVirtualProcessorXsaveState(
-        Partition: WHV_PARTITION_HANDLE,
-        VpIndex: u32,
-        Buffer: *const c_void,
-        BufferSizeInBytes: u32,
-    );
     /// `WHvGetPartitionCounters`.
     fn WHvGetPartitionCounters(
         Partition: WHV_PARTITION_HANDLE,

@@ -13,7 +13,9 @@
 //! * FPU, XCRs, debug registers and MSRs are fetched with one ioctl per
 //!   class on first use after an exit, kept until the next run, and written
 //!   back with one ioctl per class in [`RegisterState::before_run`] when a
-//!   value changed.
+//!   value changed. The FPU class is the VP's whole XSAVE image, which
+//!   WHvGet/SetVirtualProcessorXsaveState read and replace here too
+//!   (`crate::xsave`), never beside the cache.
 //! * Deliverability notifications are ours alone: the run loop turns the
 //!   interrupt bit into `kvm_run.request_interrupt_window`.
 //!
@@ -705,6 +707,23 @@ impl RegisterState {
         area.sregs = *sregs;
         area.events = *events;
         self.sync_loaded = SYNC_ALL;
+    }
+
+    /// The VP's whole XSAVE image (KVM's standard form), fetched with
+    /// `KVM_GET_XSAVE` unless cached: the same copy the x87/SSE registers
+    /// are read from, so a state read sees register writes not yet loaded.
+    pub(crate) fn xsave_image(&mut self, vcpu: &mut VcpuFd) -> Result<&fpu::XsaveArea> {
+        self.load(vcpu, class_bit(Class::Fpu), &[])?;
+        self.fpu.value.as_ref().ok_or_else(not_loaded)
+    }
+
+    /// Replaces the VP's whole XSAVE image; [`Self::before_run`] writes it
+    /// with `KVM_SET_XSAVE`, and register reads meanwhile see it.
+    pub(crate) fn set_xsave_image(&mut self, image: fpu::XsaveArea) {
+        if self.fpu.value.as_ref() != Some(&image) {
+            self.fpu.value = Some(image);
+            self.fpu.dirty = true;
+        }
     }
 
     /// `WHvX64RegisterDeliverabilityNotifications` as last set

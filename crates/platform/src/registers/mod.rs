@@ -8,7 +8,7 @@
 //! | --- | --- |
 //! | `names` | which KVM state backs each name ([`names::Reg`], [`names::Class`]) |
 //! | `convert` | segment and descriptor-table registers ↔ `kvm_segment`/`kvm_dtable` |
-//! | `fpu` | x87/MMX/SSE registers ↔ the XSAVE image |
+//! | `fpu` | x87/MMX/SSE registers ↔ the XSAVE image (also the whole image, for `crate::xsave`) |
 //! | `events` | pending interruption, interrupt state, pending event ↔ `kvm_vcpu_events` |
 //! | `activity` | InternalActivityState ↔ `kvm_mp_state` |
 //! | `validate` | the writes Windows refuses, checked before anything is written |
@@ -101,3 +101,4 @@ pub(crate) use convert::{segment_from_kvm, segment_to_kvm, table_from_kvm, table
     reason = "the debug counter is for tests and benchmarks"
 )]
 pub(crate) use counts::IoctlCounts;
+pub(crate) use fpu::{XSAVE_IMAGE_SIZE, XsaveArea, mxcsr_mask};

@@ -263,8 +263,6 @@ static void unsupported(WHV_PARTITION_HANDLE p) {
     EXPECT_HR(WHvGetVirtualProcessorInterruptControllerState2(p, 0, buf, sizeof buf, &n), NOT_SUPPORTED);
     EXPECT_HR(WHvSetVirtualProcessorInterruptControllerState2(p, 0, buf, sizeof buf), NOT_SUPPORTED);
     EXPECT_HR(WHvRequestInterrupt(p, NULL, 0), NOT_SUPPORTED);
-    EXPECT_HR(WHvGetVirtualProcessorXsaveState(p, 0, buf, sizeof buf, &n), NOT_SUPPORTED);
-    EXPECT_HR(WHvSetVirtualProcessorXsaveState(p, 0, buf, sizeof buf), NOT_SUPPORTED);
     EXPECT_HR(WHvGetPartitionCounters(p, WHvPartitionCounterSetMemory, buf, sizeof buf, &n), NOT_SUPPORTED);
     EXPECT_HR(WHvGetVirtualProcessorCounters(p, 0, WHvProcessorCounterSetRuntime, buf, sizeof buf, &n), NOT_SUPPORTED);
     EXPECT_HR(WHvRegisterPartitionDoorbellEvent(p, NULL, NULL), NOT_SUPPORTED);
