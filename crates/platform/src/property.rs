@@ -593,10 +593,19 @@ impl PartitionProperties {
                 let action = WHV_MSR_ACTION(u32_at(buffer, 0) as i32);
                 match action {
                     WHvMsrActionArchitectureDefault => {}
-                    WHvMsrActionIgnoreWriteReadZero | WHvMsrActionExit => {
+                    WHvMsrActionIgnoreWriteReadZero => {
                         if !host.facts.user_space_msr {
                             return Err(unsupported_hv(format!(
                                 "UnimplementedMsrAction {action:?}: KVM here has no user-space MSR exits"
+                            )));
+                        }
+                    }
+                    // Exits need the filter as well, so that reads and
+                    // writes of an MSR exit alike (msr.rs).
+                    WHvMsrActionExit => {
+                        if !(host.facts.user_space_msr && host.facts.msr_filter) {
+                            return Err(unsupported_hv(format!(
+                                "UnimplementedMsrAction {action:?}: needs KVM user-space MSRs and the MSR filter"
                             )));
                         }
                     }
