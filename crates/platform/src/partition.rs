@@ -278,6 +278,8 @@ impl Partition {
             };
             fd.enable_cap(&cap)
                 .map_err(|e| Error::from_errno("KVM_CAP_SPLIT_IRQCHIP", e.errno()))?;
+            // The LAPICs' state after VP creation, as Windows sets it.
+            crate::registers::configure_lapics(&fd)?;
         }
         if let Some(ns) = props.apic_bus_cycle_ns() {
             let mut cap = kvm_enable_cap {

@@ -14,7 +14,7 @@
 //! | `validate` | the writes Windows refuses, checked before anything is written |
 //! | `value` | reading and building `WHV_REGISTER_VALUE` |
 //! | `msrs` | the MSR values of the cache, one `KVM_GET/SET_MSRS` per batch |
-//! | `apic` | local APIC registers ↔ KVM's LAPIC page, one `KVM_GET/SET_LAPIC` per batch |
+//! | `apic` | local APIC registers ↔ KVM's LAPIC page, one `KVM_GET/SET_LAPIC` per batch; the LAPIC's state after VP creation |
 //! | `batch` | the registers of one call, resolved without allocating |
 //! | `counts` | the ioctl counter tests hold the cache to |
 //! | `cache` | [`cache::RegisterState`] |
@@ -90,6 +90,7 @@ mod value;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use apic::configure_vm as configure_lapics;
 pub(crate) use cache::RegisterState;
 #[allow(
     unused_imports,
