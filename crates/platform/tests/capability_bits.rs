@@ -58,6 +58,14 @@ fn vm_with(
     TestVm { p, mem }
 }
 
+/// A new partition with one processor, not set up.
+fn one_vp_partition() -> Partition {
+    let p = Partition::create().unwrap();
+    p.set_property(WHvPartitionPropertyCodeProcessorCount, &1u32.to_le_bytes())
+        .unwrap();
+    p
+}
+
 fn set_u64(p: &Partition, code: WHV_PARTITION_PROPERTY_CODE, v: u64) {
     p.set_property(code, &v.to_le_bytes())
         .unwrap_or_else(|e| panic!("property {code:?} = {v:#x}: {e}"));
@@ -108,7 +116,7 @@ fn check_local_apic_emulation() {
         WHvX64LocalApicEmulationModeXApic,
         WHvX64LocalApicEmulationModeX2Apic,
     ] {
-        let p = Partition::create().unwrap();
+        let p = one_vp_partition();
         let r = p.set_property(
             WHvPartitionPropertyCodeLocalApicEmulationMode,
             &mode.0.to_le_bytes(),
@@ -178,7 +186,7 @@ fn check_speculation_control() {
         speculation, 0,
         "SpeculationControl reported without a feature"
     );
-    let p = Partition::create().unwrap();
+    let p = one_vp_partition();
     set_u64(&p, WHvPartitionPropertyCodeProcessorFeatures, offered);
     p.setup().unwrap();
     p.create_vp(0).unwrap();
@@ -328,7 +336,7 @@ fn processor_capabilities_are_accepted_as_properties() {
     if !kvm_available() {
         return;
     }
-    let p = Partition::create().unwrap();
+    let p = one_vp_partition();
     for (cap, prop, len) in [
         (
             WHvCapabilityCodeProcessorFeatures,
@@ -379,7 +387,7 @@ fn processor_capabilities_are_accepted_as_properties() {
     // With LAPIC emulation, the interrupt clock too.
     let hz = cap_u64(WHvCapabilityCodeInterruptClockFrequency);
     if cap_u64(WHvCapabilityCodeFeatures) & 2 != 0 {
-        let p = Partition::create().unwrap();
+        let p = one_vp_partition();
         p.set_property(
             WHvPartitionPropertyCodeLocalApicEmulationMode,
             &WHvX64LocalApicEmulationModeXApic.0.to_le_bytes(),

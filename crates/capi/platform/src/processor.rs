@@ -12,8 +12,9 @@
 //!
 //! Arguments are checked before the handle (see `lib.rs`): NULL and
 //! misaligned arrays, the exit buffer's size, non-zero `Flags`, unknown VP
-//! property codes. A VP index and register names are judged against the
-//! partition, after it.
+//! property codes, a NULL XSAVE buffer with a non-zero size or a NULL
+//! `BytesWritten`. A VP index, register names and the XSAVE state's size
+//! are judged against the partition, after it.
 
 use core::ffi::c_void;
 
@@ -207,11 +208,11 @@ pub unsafe extern "C" fn WHvGetVirtualProcessorXsaveState(
     BytesWritten: *mut u32,
 ) -> HRESULT {
     guard(|| {
-        let p = partition(Partition)?;
         // SAFETY: the caller's contract above.
         let buffer = unsafe { args::bytes_mut(Buffer, BufferSizeInBytes)? };
         // SAFETY: the caller's contract above.
         let written = unsafe { args::output(BytesWritten)? };
+        let p = partition(Partition)?;
         match p.get_vp_xsave_state(VpIndex, buffer) {
             Ok(n) => {
                 *written = n;
@@ -242,9 +243,10 @@ pub unsafe extern "C" fn WHvSetVirtualProcessorXsaveState(
     BufferSizeInBytes: u32,
 ) -> HRESULT {
     guard(|| {
-        let p = partition(Partition)?;
         // SAFETY: the caller's contract above.
         let buffer = unsafe { args::bytes(Buffer, BufferSizeInBytes)? };
-        p.set_vp_xsave_state(VpIndex, buffer).map_err(hr)
+        partition(Partition)?
+            .set_vp_xsave_state(VpIndex, buffer)
+            .map_err(hr)
     })
 }
