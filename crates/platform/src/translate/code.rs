@@ -15,7 +15,9 @@
 //!
 //! Guest memory is read with the fault-tolerant direct copy of
 //! `memory::try_copy` (the caller may make it inaccessible at any moment),
-//! and with `process_vm_readv` when that is unavailable or faults.
+//! one check that its fault handler is still installed per read (two
+//! `rt_sigaction` queries), and with `process_vm_readv` when that is
+//! unavailable or faults.
 
 use std::cell::Cell;
 
