@@ -495,3 +495,38 @@ fn replacing_part_of_a_tracked_range_keeps_the_other_pages_bits() {
         "page 3 was written; page 1 is a new mapping"
     );
 }
+
+/// A mapping KVM refuses part way through (the middle of a range replaced
+/// by a source address KVM rejects, after the piece before it was already
+/// re-created) answers the error and leaves the map as it was: the guest
+/// still reads all four pages.
+#[test]
+fn a_mapping_kvm_refuses_part_way_changes_nothing() {
+    if !kvm_available() {
+        return;
+    }
+    let (g, regs) = reader();
+    let extra = extra_memory();
+    let vm = TestVm::new(&g, &regs);
+    // SAFETY: `extra` is declared before `vm`, so it outlives the partition.
+    unsafe {
+        vm.p.map_gpa_range(extra.ptr.cast(), EXTRA, 0x4000, rwx())
+            .unwrap()
+    };
+    // A kernel address: page-aligned and not null, so only KVM refuses it.
+    let kernel = 0xffff_8000_0000_0000u64 as *mut std::ffi::c_void;
+    // SAFETY: KVM refuses the address before anything could access it.
+    let refused = unsafe { vm.p.map_gpa_range(kernel, EXTRA + 0x1000, 0x1000, rwx()) };
+    assert_eq!(hresult(refused), E_INVALIDARG);
+    let mut b = [0u8];
+    for i in 0..4u64 {
+        vm.p.read_gpa_range(EXTRA + i * 0x1000, &mut b).unwrap();
+        assert_eq!(b[0], 0xa0 + i as u8, "page {i}");
+    }
+    assert_eq!(vm.run().ExitReason, WHvRunVpExitReasonX64Halt);
+    assert_eq!(vm.reg(WHvX64RegisterRbx) & 0xff, 0xa0);
+    assert_eq!(vm.reg(WHvX64RegisterRcx) & 0xff, 0xa1);
+    assert_eq!(vm.reg(WHvX64RegisterRdx) & 0xff, 0xa2);
+    assert_eq!(vm.reg(WHvX64RegisterRsi) & 0xff, 0xa3);
+    assert_eq!(extra.bytes()[0x10], 0x99, "the store reached page 0");
+}
