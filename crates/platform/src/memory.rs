@@ -14,11 +14,16 @@
 //! which KVM makes unavoidable).
 //!
 //! Slots are the limit (32,764 on x86 KVM). When a change needs more than
-//! are free, runs of ranges that follow each other in guest and host
+//! are free, the new range first takes in the neighbours it can share a
+//! slot with, then runs of ranges that follow each other in guest and host
 //! addresses with the same access are coalesced into one slot each (at
 //! most [`COALESCE_MAX`] ranges per slot per step, to keep the instant
-//! their pages are absent short), so a caller mapping page by page from one
-//! allocation is limited by fragmentation, not by its number of calls.
+//! their pages are absent short; [`COALESCE_HEADROOM`] more slots than
+//! needed, so that it happens once per couple of thousand new ranges), so
+//! a caller mapping page by page from one allocation is limited by
+//! fragmentation, not by its number of calls. Nothing is coalesced while
+//! slots are free: a map or unmap costs the slot changes it needs, no
+//! more.
 //! Ranges that track dirty pages are never coalesced: deleting their slot
 //! would lose a guest write that falls between fetching its log and the
 //! deletion (a change the caller makes to part of a tracked range has that
@@ -90,6 +95,10 @@ const SLOT_MAX_PAGES: u64 = (1 << 31) - 1;
 /// their pages are absent for a running VP, one slot deletion (≈50–80 µs on
 /// our machines) per range.
 const COALESCE_MAX: usize = 64;
+/// Coalescing frees, beyond what a change lacks, this fraction of all slots
+/// (1/16: about 2,000 of 32,764, ≈0.1–0.2 s of slot deletions with the map
+/// locked), so that it runs once per that many new ranges, not each time.
+const COALESCE_HEADROOM: usize = 16;
 
 /// One mapped range: `size` bytes at `gpa`, backed by host address `host`.
 /// It may hold several adjacent mappings of the caller, coalesced.
@@ -360,11 +369,11 @@ impl GpaMap {
         if self.slots_after(&change) > limit {
             change.widen(self);
         }
-        if self.slots_after(&change) > limit {
-            self.coalesce(vm);
-            change = plan(self);
-            change.widen(self);
-            if self.slots_after(&change) > limit {
+        while self.slots_after(&change) > limit {
+            let short = self.slots_after(&change) - limit;
+            // Free what is missing and some more, so that the next changes
+            // find slots without coalescing again at once.
+            if self.coalesce(vm, short + limit / COALESCE_HEADROOM) == 0 {
                 return Err(Error::with(
                     HRESULT_ERROR_NO_SYSTEM_RESOURCES,
                     format!(
@@ -373,6 +382,8 @@ impl GpaMap {
                     ),
                 ));
             }
+            change = plan(self);
+            change.widen(self);
         }
         // SAFETY: forwarded from this function's contract.
         unsafe { self.apply(vm, change) }
@@ -380,13 +391,14 @@ impl GpaMap {
 
     /// Coalesces runs of ranges that can share a KVM slot (adjacent in
     /// guest and host addresses, same access, not tracking dirty pages),
-    /// at most [`COALESCE_MAX`] ranges into one, to free slots. Done only
-    /// when a change needs more slots than are free: each range coalesced
-    /// has its slot deleted (a running VP touching its pages in that
-    /// instant gets a memory-access exit; KVM cannot grow a slot in place).
-    /// What the guest and the caller see of the map does not change, even
-    /// when KVM fails part way.
-    fn coalesce(&mut self, vm: &VmFd) {
+    /// at most [`COALESCE_MAX`] ranges into one, longest runs first, until
+    /// `goal` slots are freed or no run is left; returns the slots freed.
+    /// Done only when a change needs more slots than are free: each range
+    /// coalesced has its slot deleted (a running VP touching its pages in
+    /// that instant gets a memory-access exit; KVM cannot grow a slot in
+    /// place), and the map stays locked meanwhile. What the guest and the
+    /// caller see of the map does not change, even when KVM fails part way.
+    fn coalesce(&mut self, vm: &VmFd, goal: usize) -> usize {
         let mut runs: Vec<Vec<u64>> = Vec::new();
         let mut run: Vec<u64> = Vec::new();
         let mut last: Option<&Range> = None;
@@ -409,7 +421,12 @@ impl GpaMap {
         if run.len() > 1 {
             runs.push(run);
         }
+        runs.sort_by_key(|run| std::cmp::Reverse(run.len()));
+        let before = self.used_slots;
         for run in runs {
+            if before - self.used_slots >= goal {
+                break;
+            }
             let mut merged: Option<Range> = None;
             for k in &run {
                 let Some(r) = self.ranges.get(k) else {
@@ -434,6 +451,7 @@ impl GpaMap {
                 break;
             }
         }
+        before.saturating_sub(self.used_slots)
     }
 
     /// Carries out `change` on KVM and in the map: deletes the removed
