@@ -581,7 +581,9 @@ impl Partition {
 
     /// WHvMapGpaRange: maps `size` bytes of this process's memory at
     /// `source` into the guest at `gpa` with `flags` access. Page-aligned;
-    /// overlapping an existing mapping answers `E_INVALIDARG`. The memory
+    /// it replaces whatever was mapped at those pages, as on Windows, all
+    /// or nothing (`HRESULT_FROM_WIN32(ERROR_NO_SYSTEM_RESOURCES)` when KVM
+    /// has no memory slot left for it). The memory
     /// may be reserved without access (`PROT_NONE`) and made accessible
     /// later; the guest then gets a memory-access exit when it touches a
     /// page that is still inaccessible.
@@ -621,7 +623,7 @@ impl Partition {
     }
 
     /// WHvUnmapGpaRange: unmaps every mapped page of `gpa..gpa+size`
-    /// (splitting mappings that extend beyond it).
+    /// (splitting mappings that extend beyond it), all or nothing.
     ///
     /// ```no_run
     /// # let p = winhv::Partition::create()?;

@@ -15,7 +15,9 @@
 //!
 //! Guest memory is read with the fault-tolerant direct copy of
 //! `memory::try_copy` (the caller may make it inaccessible at any moment),
-//! and with `process_vm_readv` when that is unavailable or faults.
+//! one check that its fault handler is still installed per read (two
+//! `rt_sigaction` queries), and with `process_vm_readv` when that is
+//! unavailable or faults.
 
 use std::cell::Cell;
 
@@ -24,7 +26,7 @@ use winhv_paging::{GuestPhysMemory, MemError, PagingState, TranslateFlags};
 
 use super::{MappedMemory, cpl, paging_state};
 use crate::cpuid_facts::PagingFacts;
-use crate::memory::{GpaMap, host_read, host_read_vectored, try_read};
+use crate::memory::{GpaMap, host_read, host_read_vectored, try_read_all};
 
 /// Paging-structure entries one walk can read (5 levels; PAE PDPTEs are one
 /// of them).
@@ -305,11 +307,7 @@ fn reuse(parts: &[Part], walks: &[Option<Walk>], buf: &mut [u8]) -> Option<(usiz
             readable[i] = true;
         }
     }
-    let direct = from[..n]
-        .iter()
-        .zip(pieces[..n].iter_mut())
-        .all(|(&host, piece)| try_read(host, piece));
-    if !direct {
+    if !try_read_all(&from[..n], &mut pieces[..n]) {
         host_read_vectored(&from[..n], &mut pieces[..n]).ok()?;
     }
     let mut got = values.iter();
