@@ -103,13 +103,14 @@ impl CancelState {
     /// `immediate_exit`.
     ///
     /// # Safety
-    /// `immediate_exit` must stay valid for as long as this value lives.
-    pub(crate) unsafe fn new(immediate_exit: *mut u8) -> Self {
+    /// `immediate_exit` must stay valid for as long as this value lives,
+    /// and every other access to it must be atomic.
+    pub(crate) unsafe fn new(immediate_exit: *const AtomicU8) -> Self {
         install_signal_handler();
         Self {
             requested: AtomicBool::new(false),
             running: AtomicU64::new(0),
-            immediate_exit: immediate_exit.cast(),
+            immediate_exit,
         }
     }
 
@@ -122,10 +123,7 @@ impl CancelState {
     /// WHvCancelRunVirtualProcessor: makes the VP's current run, or its next
     /// one, return Canceled.
     pub(crate) fn cancel(&self) {
-        self.requested.store(true, Ordering::SeqCst);
-        self.immediate_exit().store(1, Ordering::SeqCst);
-        let thread = self.running.load(Ordering::SeqCst);
-        if thread != 0 {
+        if let Some(thread) = self.request() {
             let pid = std::process::id() as libc::pid_t;
             // SAFETY: tgkill on a kernel thread id of our own process. If the
             // thread has left `run_vp` (or exited and its id was reused by
@@ -135,10 +133,25 @@ impl CancelState {
         }
     }
 
+    /// The cancel protocol's part before the kick: records the request and
+    /// sets `immediate_exit`; the thread running the VP, if any, to kick.
+    fn request(&self) -> Option<u64> {
+        self.requested.store(true, Ordering::SeqCst);
+        self.immediate_exit().store(1, Ordering::SeqCst);
+        match self.running.load(Ordering::SeqCst) {
+            0 => None,
+            thread => Some(thread),
+        }
+    }
+
     /// Called by the running thread before a `KVM_RUN`: publishes it and
     /// tells whether a cancel is pending (then consumed).
     pub(crate) fn enter(&self) -> bool {
-        self.running.store(current_tid(), Ordering::SeqCst);
+        self.enter_as(current_tid())
+    }
+
+    fn enter_as(&self, tid: u64) -> bool {
+        self.running.store(tid, Ordering::SeqCst);
         self.consume()
     }
 
@@ -178,5 +191,124 @@ impl CancelState {
     pub(crate) fn reset(&self) {
         self.requested.store(false, Ordering::SeqCst);
         self.immediate_exit().store(0, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+impl CancelState {
+    /// [`CancelState::new`] without installing the signal handler (a system
+    /// call Miri cannot make).
+    ///
+    /// # Safety
+    /// As for `new`.
+    unsafe fn new_for_test(immediate_exit: *const AtomicU8) -> Self {
+        Self {
+            requested: AtomicBool::new(false),
+            running: AtomicU64::new(0),
+            immediate_exit,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The protocol's pure logic against a model of `KVM_RUN` (reads
+    //! `immediate_exit` on entry, then runs until kicked), with the VP's
+    //! `kvm_run` in a fake mapping used by the runner while the canceller
+    //! stores `immediate_exit`. No system call: these run under Miri
+    //! (`cargo +nightly miri test -p winhv --lib miri_`), which checks the
+    //! atomics and the aliasing.
+
+    use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+
+    use super::CancelState;
+    use crate::vcpu::FakeMapping;
+
+    /// The model's kick: a pending flag, like a pending signal.
+    struct Kick(AtomicBool);
+
+    /// One `run_vp` under the model; true when it returned Canceled (it
+    /// always does: the guest never exits by itself).
+    fn run_once(state: &CancelState, ie: *const AtomicU8, kick: &Kick) -> bool {
+        loop {
+            if state.enter_as(7) {
+                state.leave();
+                return true;
+            }
+            // KVM_RUN: immediate_exit is read once, on entry; then only a
+            // kick ends it.
+            // SAFETY: the fake mapping outlives the test's threads.
+            let entered_canceled = unsafe { (*ie).load(Ordering::SeqCst) } != 0;
+            if !entered_canceled {
+                while !kick.0.swap(false, Ordering::SeqCst) {
+                    std::hint::spin_loop();
+                }
+            }
+            state.leave();
+            // EINTR.
+            if state.consume() {
+                return true;
+            }
+        }
+    }
+
+    #[test]
+    fn miri_every_cancel_ends_a_run() {
+        let m = FakeMapping::new();
+        let mut area = m.area();
+        let ie = area.immediate_exit();
+        // SAFETY: the mapping lives to the end of the test; every access
+        // to the byte is atomic.
+        let state = unsafe { CancelState::new_for_test(ie) };
+        let kick = Kick(AtomicBool::new(false));
+        let done = AtomicUsize::new(0);
+        const RUNS: usize = if cfg!(miri) { 20 } else { 2000 };
+        struct Ie(*const AtomicU8);
+        impl Ie {
+            fn get(&self) -> *const AtomicU8 {
+                self.0
+            }
+        }
+        // SAFETY: atomic accesses into a mapping that outlives the scope.
+        unsafe impl Sync for Ie {}
+        let ie = Ie(ie);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                for _ in 0..RUNS {
+                    // What the exit path does between runs, while a cancel
+                    // may store immediate_exit.
+                    area.sync().regs.rip += 1;
+                    area.mark_dirty(1);
+                    assert!(run_once(&state, ie.get(), &kick));
+                    done.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+            s.spawn(|| {
+                // Cancel until every run ended (each run needs one).
+                while done.load(Ordering::SeqCst) < RUNS {
+                    if state.request().is_some() {
+                        kick.0.store(true, Ordering::SeqCst);
+                    }
+                    std::thread::yield_now();
+                }
+            });
+        });
+        assert_eq!(m.area().sync().regs.rip, RUNS as u64);
+    }
+
+    #[test]
+    fn miri_a_cancel_without_a_run_cancels_the_next_one() {
+        let m = FakeMapping::new();
+        let area = m.area();
+        // SAFETY: as above.
+        let state = unsafe { CancelState::new_for_test(area.immediate_exit()) };
+        assert_eq!(state.request(), None, "no thread to kick");
+        assert!(state.enter_as(1), "the next run is canceled at once");
+        state.leave();
+        assert!(!state.enter_as(1), "and only that one");
+        state.leave();
+        state.request();
+        state.reset();
+        assert!(!state.enter_as(1), "a reset forgets it");
     }
 }

@@ -26,8 +26,7 @@
 //! through the VP's remembered page walks (`translate::code`), with a
 //! fault-tolerant direct copy: no system call in the usual case.
 
-use kvm_bindings::{kvm_regs, kvm_sregs, kvm_vcpu_events};
-use kvm_ioctls::{SyncReg, VcpuFd};
+use kvm_bindings::{KVM_SYNC_X86_REGS, kvm_regs, kvm_sregs, kvm_vcpu_events};
 use winhv_defs::*;
 
 use crate::decode::{self, Access};
@@ -37,6 +36,7 @@ use crate::memory::GpaMap;
 use crate::registers::{RegisterState, segment_from_kvm};
 use crate::run::{Completion, KvmExit, first_fragment};
 use crate::translate::{CodeCache, code_address, cpl, read_code};
+use crate::vcpu::Vcpu;
 
 const CR0_PE: u64 = 1;
 const CR0_AM: u64 = 1 << 18;
@@ -172,13 +172,13 @@ pub(crate) struct ExitInputs<'a> {
 /// Fills `ctx` for `exit`; may move RIP back to a retired instruction and
 /// records in `completion` what the next run must reconcile.
 pub(crate) fn translate_exit(
-    vcpu: &mut VcpuFd,
+    vcpu: &mut Vcpu,
     regstate: &mut RegisterState,
     mut inputs: ExitInputs<'_>,
     exit: KvmExit,
     completion: &mut Completion,
 ) -> Result<WHV_RUN_VP_EXIT_CONTEXT> {
-    let sync = vcpu.sync_regs_mut();
+    let sync = vcpu.sync();
     let mut regs = sync.regs;
     let sregs = sync.sregs;
     let events = sync.events;
@@ -253,8 +253,8 @@ pub(crate) fn translate_exit(
                     string = r.insn.is_string_instruction();
                     rep = r.insn.has_rep_prefix();
                     regs = r.regs;
-                    vcpu.sync_regs_mut().regs = regs;
-                    vcpu.set_sync_dirty_reg(SyncReg::Register);
+                    vcpu.sync().regs = regs;
+                    vcpu.mark_dirty(KVM_SYNC_X86_REGS);
                 }
             } else {
                 *completion = Completion::Flush;
@@ -358,8 +358,8 @@ pub(crate) fn translate_exit(
                 if let Some(r) = found {
                     len = r.len as u8;
                     regs = r.regs;
-                    vcpu.sync_regs_mut().regs = regs;
-                    vcpu.set_sync_dirty_reg(SyncReg::Register);
+                    vcpu.sync().regs = regs;
+                    vcpu.mark_dirty(KVM_SYNC_X86_REGS);
                     gva = decode::written_address(&r.insn, &regs, &sregs);
                     let bytes = r.insn.memory_size().size();
                     operand = gva.filter(|_| bytes > 0).map(|a| (a, bytes));
@@ -494,7 +494,7 @@ pub(crate) fn translate_exit(
             // Windows reports the notification once and clears its bit.
             let v = regstate.deliverability_notifications();
             regstate.set_deliverability_notifications(v & !2);
-            vcpu.get_kvm_run().request_interrupt_window = 0;
+            vcpu.area().set_request_interrupt_window(false);
             ctx.ExitReason = WHvRunVpExitReasonX64InterruptWindow;
             ctx.Anonymous.InterruptWindow = WHV_X64_INTERRUPTION_DELIVERABLE_CONTEXT {
                 DeliverableType: WHvX64PendingInterrupt,

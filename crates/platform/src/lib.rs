@@ -8,6 +8,7 @@
 //! | `host_memory` | anonymous host memory owned by the platform (the probe guest's) |
 //! | `partition` | [`Partition`]: WHvCreate/Setup/Delete/ResetPartition, properties, and every WHv* call on a partition |
 //! | `vp` | one virtual processor: vCPU, register cache, power-on state |
+//! | `vcpu` | one KVM vCPU: its fd and its `kvm_run` (one owner; union members checked by exit reason), `KVM_RUN` |
 //! | `memory` | the GPA map over KVM memory slots, read/write, dirty bitmap |
 //! | `translate` | WHvTranslateGva over winhv-paging; reading guest memory by GVA |
 //! | `cpuid_facts` | the page walker's inputs from a VP's CPUID table (MAXPHYADDR, Page1GB) |
@@ -35,6 +36,7 @@ mod property;
 mod registers;
 mod run;
 mod translate;
+mod vcpu;
 mod vp;
 
 pub use capability::{HostCapabilities, capability_size, get_capability, host_capabilities};
