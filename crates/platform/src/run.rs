@@ -121,7 +121,7 @@ use kvm_bindings::{
     KVM_EXIT_X86_RDMSR, KVM_EXIT_X86_WRMSR, KVM_SYNC_X86_REGS, kvm_regs, kvm_sregs,
 };
 
-use crate::cancel::CancelState;
+use crate::cancel::{self, CancelState};
 use crate::decode::gpr;
 use crate::error::{Error, Result};
 use crate::vcpu::{RunArea, Vcpu};
@@ -257,6 +257,8 @@ pub(crate) fn run(
     completion: &mut Completion,
     read: GuestReader<'_>,
 ) -> Result<KvmExit> {
+    // Whatever the thread blocks, a kick must end KVM_RUN (cancel.rs).
+    cancel::arm_kick(vcpu, false)?;
     let pending = std::mem::take(completion);
     // True when KVM still has the completion to do on its next KVM_RUN.
     let mut kvm_pending = prepare_completion(vcpu, cancel, pending, read)?;
@@ -281,9 +283,14 @@ pub(crate) fn run(
                 None => continue,
             },
             Err(libc::EINTR | libc::EAGAIN) => {
+                // A kick the thread blocks is still pending.
+                cancel::drain_kicks();
                 if cancel.consume() {
                     return Ok(KvmExit::Canceled);
                 }
+                // Not a cancel: a signal of the program's, maybe one its
+                // thread has blocked since KVM's mask was made.
+                cancel::arm_kick(vcpu, true)?;
             }
             Err(libc::EFAULT | libc::EHWPOISON) => {
                 let gpa = vcpu.area().memory_fault().map(|f| f.gpa);

@@ -9,6 +9,10 @@
 //! methods can be called (the ioctls that remain take `&self`, and
 //! `sync_regs(&self)` is not used), and reaches `kvm_run` only through its
 //! [`RunArea`]; `KVM_RUN` is issued here.
+//!
+//! It also keeps the signal mask KVM applies during `KVM_RUN`
+//! (`KVM_SET_SIGNAL_MASK`), which `cancel` sets so that the kick signal
+//! is deliverable inside `KVM_RUN` whatever the calling thread blocks.
 
 mod run_area;
 
@@ -22,14 +26,31 @@ pub(crate) use run_area::RunArea;
 #[cfg(test)]
 pub(crate) use run_area::tests::FakeMapping;
 
+use crate::error::{Error, Result};
+
 /// `KVM_RUN`: `_IO(KVMIO, 0x80)`.
 const KVM_RUN: libc::c_ulong = 0xae80;
+/// `KVM_SET_SIGNAL_MASK`: `_IOW(KVMIO, 0x8b, struct kvm_signal_mask)`, the
+/// struct being 4 bytes (`len`) before its flexible `sigset`.
+const KVM_SET_SIGNAL_MASK: libc::c_ulong = 0x4004_ae8b;
+
+/// `struct kvm_signal_mask` with the kernel's 8-byte sigset.
+#[repr(C)]
+struct KvmSignalMask {
+    len: u32,
+    sigset: [u8; 8],
+}
 
 /// A KVM vCPU and its `kvm_run`.
 #[derive(Debug)]
 pub(crate) struct Vcpu {
     fd: VcpuFd,
     area: RunArea,
+    /// The mask `KVM_SET_SIGNAL_MASK` last set (kernel sigset bits), or
+    /// `None`: the thread's own mask applies during `KVM_RUN`.
+    signal_mask: Option<u64>,
+    /// The kernel id of the thread that mask was made for (0: none).
+    signal_mask_thread: u64,
 }
 
 impl Vcpu {
@@ -45,7 +66,12 @@ impl Vcpu {
         // Vcpu; `fd`'s kvm_run methods need `&mut VcpuFd`, which this type
         // never lends out.
         let area = unsafe { RunArea::new(run, len) };
-        Self { fd, area }
+        Self {
+            fd,
+            area,
+            signal_mask: None,
+            signal_mask_thread: 0,
+        }
     }
 
     /// [`Vcpu::new`] with the mapping size asked of `/dev/kvm` (tests that
@@ -99,5 +125,34 @@ impl Vcpu {
         } else {
             Ok(())
         }
+    }
+
+    /// The kernel id of the thread [`Vcpu::set_signal_mask`] was last
+    /// called for (0: never).
+    pub(crate) fn signal_mask_thread(&self) -> u64 {
+        self.signal_mask_thread
+    }
+
+    /// Makes `mask` (kernel sigset bits), made for thread `thread`, the
+    /// signal mask during `KVM_RUN`; no ioctl when it already is.
+    pub(crate) fn set_signal_mask(&mut self, mask: u64, thread: u64) -> Result<()> {
+        if Some(mask) != self.signal_mask {
+            let arg = KvmSignalMask {
+                len: 8,
+                sigset: mask.to_le_bytes(),
+            };
+            // SAFETY: KVM_SET_SIGNAL_MASK on our vCPU fd with a valid
+            // kvm_signal_mask (len 8 and 8 bytes of set); KVM copies it.
+            let r = unsafe { libc::ioctl(self.fd.as_raw_fd(), KVM_SET_SIGNAL_MASK, &arg) };
+            if r < 0 {
+                let errno = std::io::Error::last_os_error()
+                    .raw_os_error()
+                    .unwrap_or(libc::EIO);
+                return Err(Error::from_errno("KVM_SET_SIGNAL_MASK", errno));
+            }
+            self.signal_mask = Some(mask);
+        }
+        self.signal_mask_thread = thread;
+        Ok(())
     }
 }
