@@ -244,6 +244,9 @@ pub(crate) enum KvmExit {
     /// The host side of guest memory was inaccessible (`EFAULT`), at `gpa`
     /// when KVM said so.
     MemoryFault { gpa: Option<u64> },
+    /// `KVM_RUN` answered `ENOSPC`: PVM's answer for a VM with no memory
+    /// slot at all (the first instruction fetch has nowhere to go).
+    NoMemory,
     /// Any other KVM exit reason.
     Other { reason: u32 },
 }
@@ -297,6 +300,8 @@ pub(crate) fn run(
                 return Ok(KvmExit::MemoryFault { gpa });
             }
             Err(libc::EINVAL) => return Ok(KvmExit::InvalidState),
+            // KVM on PVM refuses to run a VM without any memory slot.
+            Err(libc::ENOSPC) => return Ok(KvmExit::NoMemory),
             Err(errno) => return Err(Error::from_errno("KVM_RUN", errno)),
         }
     }
