@@ -19,6 +19,12 @@
 //! its memory operand is not RAM it is presented as a MemoryAccess exit too
 //! (`emulation_failure`), with nothing pending.
 //!
+//! An instruction that cannot be fetched because its GPA is not mapped
+//! (KVM's emulator fails to fetch it; PVM refuses `KVM_RUN` with `ENOSPC`
+//! when nothing at all is mapped) is presented as Windows does: a
+//! MemoryAccess exit, AccessType Execute, RIP at the code, the fetch's GPA
+//! and GVA, InstructionLength 0 ([`fetch_access`]).
+//!
 //! Everything here reads kvm_run's synced registers: no ioctl, no
 //! allocation, no lock but the GPA map's read lock for instruction bytes.
 //! The code around RIP is read once per exit ([`Code`]: the bytes before
@@ -26,8 +32,7 @@
 //! through the VP's remembered page walks (`translate::code`), with a
 //! fault-tolerant direct copy: no system call in the usual case.
 
-use kvm_bindings::{kvm_regs, kvm_sregs, kvm_vcpu_events};
-use kvm_ioctls::{SyncReg, VcpuFd};
+use kvm_bindings::{KVM_SYNC_X86_REGS, kvm_regs, kvm_sregs, kvm_vcpu_events};
 use winhv_defs::*;
 
 use crate::decode::{self, Access};
@@ -37,6 +42,7 @@ use crate::memory::GpaMap;
 use crate::registers::{RegisterState, segment_from_kvm};
 use crate::run::{Completion, KvmExit, first_fragment};
 use crate::translate::{CodeCache, code_address, cpl, read_code};
+use crate::vcpu::Vcpu;
 
 const CR0_PE: u64 = 1;
 const CR0_AM: u64 = 1 << 18;
@@ -172,13 +178,13 @@ pub(crate) struct ExitInputs<'a> {
 /// Fills `ctx` for `exit`; may move RIP back to a retired instruction and
 /// records in `completion` what the next run must reconcile.
 pub(crate) fn translate_exit(
-    vcpu: &mut VcpuFd,
+    vcpu: &mut Vcpu,
     regstate: &mut RegisterState,
     mut inputs: ExitInputs<'_>,
     exit: KvmExit,
     completion: &mut Completion,
 ) -> Result<WHV_RUN_VP_EXIT_CONTEXT> {
-    let sync = vcpu.sync_regs_mut();
+    let sync = vcpu.sync();
     let mut regs = sync.regs;
     let sregs = sync.sregs;
     let events = sync.events;
@@ -253,8 +259,8 @@ pub(crate) fn translate_exit(
                     string = r.insn.is_string_instruction();
                     rep = r.insn.has_rep_prefix();
                     regs = r.regs;
-                    vcpu.sync_regs_mut().regs = regs;
-                    vcpu.set_sync_dirty_reg(SyncReg::Register);
+                    vcpu.sync().regs = regs;
+                    vcpu.mark_dirty(KVM_SYNC_X86_REGS);
                 }
             } else {
                 *completion = Completion::Flush;
@@ -358,8 +364,8 @@ pub(crate) fn translate_exit(
                 if let Some(r) = found {
                     len = r.len as u8;
                     regs = r.regs;
-                    vcpu.sync_regs_mut().regs = regs;
-                    vcpu.set_sync_dirty_reg(SyncReg::Register);
+                    vcpu.sync().regs = regs;
+                    vcpu.mark_dirty(KVM_SYNC_X86_REGS);
                     gva = decode::written_address(&r.insn, &regs, &sregs);
                     let bytes = r.insn.memory_size().size();
                     operand = gva.filter(|_| bytes > 0).map(|a| (a, bytes));
@@ -457,8 +463,45 @@ pub(crate) fn translate_exit(
                     ctx.VpContext.set_instruction_length(i.len() as u8);
                     return Ok(ctx);
                 }
+                None if insn.is_none() => {
+                    // The instruction itself cannot be fetched: KVM's
+                    // emulator found no memory at RIP (in every mode and at
+                    // every CPL: KVM treats a GPA without a slot as MMIO
+                    // and cannot execute from it).
+                    let fetch = fetch_access(inputs.map, facts, &regs, &sregs, n);
+                    match fetch {
+                        Some((gpa, gva)) => {
+                            ctx.ExitReason = WHvRunVpExitReasonMemoryAccess;
+                            ctx.Anonymous.MemoryAccess = memory_context(
+                                inputs.map,
+                                gpa,
+                                Some(gva),
+                                WHvMemoryAccessExecute,
+                                bytes,
+                                n,
+                            );
+                        }
+                        None => ctx.ExitReason = WHvRunVpExitReasonUnrecoverableException,
+                    }
+                }
                 None => ctx.ExitReason = WHvRunVpExitReasonUnrecoverableException,
             }
+        }
+        KvmExit::NoMemory => {
+            // PVM refuses KVM_RUN for a VM with no memory slot at all; on
+            // Windows the VP runs and its first fetch is a MemoryAccess
+            // exit, which is what the caller gets here too.
+            let (bytes, n) = instruction_bytes(&mut inputs, None, &regs, &sregs);
+            let facts = inputs.code.facts();
+            let Some((gpa, gva)) = fetch_access(inputs.map, facts, &regs, &sregs, n) else {
+                return Err(Error::new(
+                    E_FAIL,
+                    "KVM_RUN: no space left on device (ENOSPC)",
+                ));
+            };
+            ctx.ExitReason = WHvRunVpExitReasonMemoryAccess;
+            ctx.Anonymous.MemoryAccess =
+                memory_context(inputs.map, gpa, Some(gva), WHvMemoryAccessExecute, bytes, n);
         }
         KvmExit::Hlt => ctx.ExitReason = WHvRunVpExitReasonX64Halt,
         KvmExit::Shutdown | KvmExit::InternalError => {
@@ -484,7 +527,7 @@ pub(crate) fn translate_exit(
             // Windows reports the notification once and clears its bit.
             let v = regstate.deliverability_notifications();
             regstate.set_deliverability_notifications(v & !2);
-            vcpu.get_kvm_run().request_interrupt_window = 0;
+            vcpu.area().set_request_interrupt_window(false);
             ctx.ExitReason = WHvRunVpExitReasonX64InterruptWindow;
             ctx.Anonymous.InterruptWindow = WHV_X64_INTERRUPTION_DELIVERABLE_CONTEXT {
                 DeliverableType: WHvX64PendingInterrupt,
@@ -546,6 +589,43 @@ fn io_context(
         Ds: segment_from_kvm(&sregs.ds),
         Es: segment_from_kvm(&sregs.es),
         ..Default::default()
+    }
+}
+
+/// The GPA and GVA of a failed instruction fetch at CS:RIP from memory
+/// that is not mapped, which Windows reports as a MemoryAccess exit with
+/// AccessType Execute and no instruction (InstructionLength 0: the only
+/// exit VirtualBox's WHP backend lets have a zero length —
+/// `src/VBox/VMM/VMMAll/NEMAllNativeTemplate-win.cpp.h` asserts
+/// `InstructionLength > 0` unless `AccessType == WHvMemoryAccessExecute`).
+/// `n` bytes at RIP could be read (an instruction that crosses into an
+/// unmapped page): the fetch that failed is the next byte's. `None` when
+/// the bytes at RIP were all there, the address does not translate, or its
+/// GPA is mapped after all. (A page walk that reaches an unmapped page
+/// table never gets here: KVM shuts the VP down first, README.)
+fn fetch_access(
+    map: &GpaMap,
+    facts: crate::cpuid_facts::PagingFacts,
+    regs: &kvm_regs,
+    sregs: &kvm_sregs,
+    n: u8,
+) -> Option<(u64, u64)> {
+    if usize::from(n) >= AT - 1 {
+        // A whole instruction's worth of bytes (15) was there.
+        return None;
+    }
+    let gva = code_address(sregs, regs.rip.wrapping_add(u64::from(n)));
+    let walk = crate::translate::translate(
+        map,
+        regs,
+        sregs,
+        facts,
+        gva,
+        winhv_paging::TranslateFlags::PRIVILEGE_EXEMPT,
+    );
+    match walk {
+        Ok(t) if map.lookup(t.gpa).is_none() => Some((t.gpa, gva)),
+        _ => None,
     }
 }
 

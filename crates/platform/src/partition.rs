@@ -477,7 +477,9 @@ impl Partition {
 
     /// WHvCancelRunVirtualProcessor: makes VP `index`'s current run (or its
     /// next, if none is in progress) return `WHvRunVpExitReasonCanceled`.
-    /// Callable from any thread. `flags` must be 0.
+    /// Callable from any thread. `flags` must be 0. The running thread is
+    /// kicked with SIGRTMIN+3, whatever signals it blocks and whatever the
+    /// program installed for that signal (README, "Process-wide resources").
     ///
     /// ```no_run
     /// # let p = winhv::Partition::create()?;

@@ -713,9 +713,10 @@ mod tests {
     #[test]
     fn the_register_cache_gets_once_and_sets_once_per_run() {
         use super::super::value::{from_u64, u64_of};
-        let Some((_vm, mut vcpu)) = vcpu(true) else {
+        let Some((_vm, vcpu)) = vcpu(true) else {
             return;
         };
+        let mut vcpu = crate::vcpu::Vcpu::for_test(vcpu);
         let mut regs = crate::registers::RegisterState::new();
         let names: Vec<_> = (0x3000..0x3040)
             .map(WHV_REGISTER_NAME)
@@ -746,7 +747,7 @@ mod tests {
         assert_eq!(regs.lapic_ioctls(), (1, 1), "one KVM_SET_LAPIC for both");
         regs.before_run(&mut vcpu).unwrap();
         assert_eq!(regs.lapic_ioctls(), (1, 1), "nothing left to write");
-        let page = vcpu.get_lapic().unwrap();
+        let page = vcpu.fd().get_lapic().unwrap();
         assert_eq!(read(&page, reg(WHvX64RegisterApicLvtError), XAPIC), 0xfe);
         assert_eq!(tpr(&page), 0x21);
     }
