@@ -6,7 +6,8 @@
 //! port `out` and an MMIO store exit with the instruction already retired,
 //! what a guest touch of inaccessible (`PROT_NONE`) host memory produces, and
 //! whether `KVM_SET_GUEST_DEBUG` software breakpoints really exit (they do not
-//! on PVM). The answers are cached in [`KvmCaps`].
+//! on PVM), whether the TSC offset attribute really moves the guest's TSC
+//! (not on PVM). The answers are cached in [`KvmCaps`].
 
 use std::sync::OnceLock;
 
@@ -59,6 +60,10 @@ pub struct KvmCaps {
     /// Measured: `KVM_SET_GUEST_DEBUG` with software breakpoints turns a
     /// guest `int3` into `KVM_EXIT_DEBUG` (false on PVM).
     pub guest_debug_sw_bp: bool,
+    /// Measured: the `KVM_VCPU_TSC_OFFSET` attribute moves the guest's TSC
+    /// (partition time can be suspended and reset; false on PVM, whose
+    /// guests read the host's TSC).
+    pub tsc_offset_control: bool,
 }
 
 /// What KVM does when the guest touches a slot page whose host memory is
@@ -154,6 +159,7 @@ fn open() -> Result<System> {
         mmio_write_retired: true,
         inaccessible_memory: InaccessibleMemory::Other,
         guest_debug_sw_bp: false,
+        tsc_offset_control: false,
     };
     probe(&kvm, &mut caps)?;
     Ok(System { kvm, caps })
@@ -241,6 +247,7 @@ fn probe(kvm: &Kvm, caps: &mut KvmCaps) -> Result<()> {
     };
     caps.guest_debug_sw_bp = vcpu.set_guest_debug(&dbg).is_ok()
         && matches!(vcpu.run(), Ok(VcpuExit::Debug(d)) if d.exception == 3);
+    caps.tsc_offset_control = crate::state::time::probe_offset_control(&vcpu);
     Ok(())
 }
 

@@ -32,7 +32,8 @@
 //! (WHvTranslateGva over winhv-paging), `run.rs` + `exit.rs` + `decode.rs`
 //! (the exit path: KVM_RUN, KVM's completions reconciled with the VMM, KVM
 //! exit → `WHV_RUN_VP_EXIT_CONTEXT`), `cancel.rs`, `msr.rs` (MSR exits),
-//! `xsave.rs` (WHvGet/SetVirtualProcessorXsaveState), `registers/`,
+//! `xsave.rs` (WHvGet/SetVirtualProcessorXsaveState), `state/` (what a
+//! reset restores, partition time), `registers/`,
 //! `property.rs`, `capability.rs`, `kvm.rs` (the process-wide `/dev/kvm`
 //! and its start-up probes), `error.rs`.
 
@@ -54,6 +55,7 @@ mod partition;
 mod property;
 mod registers;
 mod run;
+mod state;
 mod translate;
 mod vcpu;
 mod vp;

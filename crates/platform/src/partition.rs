@@ -23,7 +23,8 @@ use crate::kvm::{KvmCaps, kvm, kvm_caps};
 use crate::memory::GpaMap;
 use crate::msr::MsrPolicy;
 use crate::property::{PartitionProperties, PropertyEffect};
-use crate::vp::Vp;
+use crate::state::time::PartitionTime;
+use crate::vp::{HeldVp, Vp};
 
 mod args;
 
@@ -61,6 +62,7 @@ pub struct Partition {
     /// Serialises VP creation and deletion (and the walks over all VPs).
     vp_change: Mutex<()>,
     msrs: RwLock<MsrPolicy>,
+    time: PartitionTime,
 }
 
 /// VP `index`'s place in [`Vm::vps`]. Its VP stays after a delete (KVM
@@ -89,6 +91,25 @@ impl Vm {
     /// Every VP that exists.
     fn live_vps(&self) -> impl Iterator<Item = &Vp> {
         (0..self.vps.len() as u32).filter_map(|i| self.live_vp(i))
+    }
+
+    /// Every VP KVM has (live or deleted), held, with its index: all or
+    /// `WHV_E_INVALID_VP_STATE` if one is running. Call under `vp_change`.
+    fn hold_vps(&self) -> Result<Vec<(u32, HeldVp<'_>)>> {
+        let mut held = Vec::new();
+        for (index, slot) in self.vps.iter().enumerate() {
+            if let Some(vp) = slot.vp.get() {
+                held.push((index as u32, vp.hold()?));
+            }
+        }
+        Ok(held)
+    }
+
+    /// Whether VP `index` exists (created, not deleted).
+    fn is_live(&self, index: u32) -> bool {
+        self.vps
+            .get(index as usize)
+            .is_some_and(|s| s.live.load(Ordering::Acquire))
     }
 }
 
@@ -135,6 +156,7 @@ impl Partition {
             memory: RwLock::new(GpaMap::default()),
             vp_change: Mutex::new(()),
             msrs: RwLock::new(MsrPolicy::default()),
+            time: PartitionTime::default(),
         })
     }
 
@@ -323,8 +345,12 @@ impl Partition {
         Ok(())
     }
 
-    /// WHvResetPartition: every VP back to its power-on state; memory
-    /// mappings and contents are kept.
+    /// WHvResetPartition: every VP back to the state it had right after
+    /// its creation — registers, MSRs, the whole XSAVE state, the local
+    /// APIC, pending events (`state/reset.rs`) — with every TSC back to 0
+    /// and partition time frozen until the next run (`state/time.rs`);
+    /// memory mappings and contents are kept. All or nothing:
+    /// `WHV_E_INVALID_VP_STATE` if a VP is running.
     ///
     /// ```no_run
     /// # let p = winhv::Partition::create()?;
@@ -334,10 +360,44 @@ impl Partition {
     pub fn reset(&self) -> Result<()> {
         let vm = self.vm()?;
         let _vps = lock(&self.vp_change);
-        for vp in vm.live_vps() {
-            vp.reset()?;
+        let mut held = vm.hold_vps()?;
+        for (index, vp) in held.iter_mut() {
+            if vm.is_live(*index) {
+                vp.reset()?;
+            }
         }
-        Ok(())
+        self.time
+            .reset(&vm.fd, vm.caps.tsc_offset_control, &mut held)
+    }
+
+    /// WHvSuspendPartitionTime: the guest's TSC (and KVM's clock) stop
+    /// until [`Self::resume_time`] or the next run, which continues them
+    /// without a jump. No VP may be running (`WHV_E_INVALID_VP_STATE`).
+    /// Where KVM cannot offset the guest's TSC (PVM) this answers
+    /// `HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)`. See `state/time.rs`.
+    ///
+    /// ```no_run
+    /// # let p = winhv::Partition::create()?;
+    /// p.suspend_time()?;
+    /// // … read a consistent state …
+    /// p.resume_time()?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn suspend_time(&self) -> Result<()> {
+        let vm = self.vm()?;
+        let _vps = lock(&self.vp_change);
+        let mut held = vm.hold_vps()?;
+        self.time
+            .suspend(&vm.fd, vm.caps.tsc_offset_control, &mut held)
+    }
+
+    /// WHvResumePartitionTime: time continues from where
+    /// [`Self::suspend_time`] stopped it; a no-op when it is not suspended.
+    pub fn resume_time(&self) -> Result<()> {
+        let vm = self.vm()?;
+        let _vps = lock(&self.vp_change);
+        let mut held = vm.hold_vps()?;
+        self.time.resume(&vm.fd, &mut held)
     }
 
     /// WHvCreateVirtualProcessor: creates VP `index` (below the partition's
@@ -391,7 +451,18 @@ impl Partition {
         }
         match slot.vp.get() {
             Some(vp) => {
-                vp.reset()?;
+                let mut held = vp.hold()?;
+                held.reset()?;
+                // In step with the partition's TSC, as a new VP is (KVM
+                // synchronises a new vCPU's itself).
+                let other =
+                    vm.vps.iter().enumerate().find_map(|(i, s)| {
+                        (i != index as usize).then(|| s.vp.get()?.hold().ok())?
+                    });
+                if let Some(other) = other {
+                    PartitionTime::align(vm.caps.tsc_offset_control, &held, &other)?;
+                }
+                drop(held);
                 vp.update_guest_debug(&props, vm.caps)?;
             }
             None => {
@@ -447,6 +518,9 @@ impl Partition {
     pub fn run_vp(&self, index: u32) -> Result<WHV_RUN_VP_EXIT_CONTEXT> {
         let vm = self.vm()?;
         let vp = self.vp(index)?;
+        if self.time.is_suspended() {
+            self.resume_time()?;
+        }
         vp.run(&self.memory, vm.caps, &self.msrs)
     }
 
@@ -466,6 +540,9 @@ impl Partition {
     pub fn run_vp_into(&self, index: u32, exit: &mut WHV_RUN_VP_EXIT_CONTEXT) -> Result<()> {
         let vm = self.vm()?;
         let vp = self.vp(index)?;
+        if self.time.is_suspended() {
+            self.resume_time()?;
+        }
         // Copied once, from the result in place (a `?` would move it out
         // to a temporary first).
         let result = vp.run(&self.memory, vm.caps, &self.msrs);

@@ -1,17 +1,17 @@
 //! One virtual processor: its KVM vCPU (with kvm_run mapped and its sync
 //! area enabled for regs, sregs and events), its register cache, its
-//! cancellation state, and its power-on state for WHvResetPartition.
+//! cancellation state, and its power-on state for WHvResetPartition
+//! (`state/reset.rs`, restored through [`HeldVp`]).
 //!
 //! A VP is run by one thread at a time: the run holds the VP's lock, and a
 //! second run or a register access meanwhile answers
 //! `WHV_E_INVALID_VP_STATE`. Cancellation does not take the lock.
 
-use std::sync::{Arc, Mutex, OnceLock, TryLockError};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 use kvm_bindings::{
     CpuId, KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_USE_SW_BP, KVM_SYNC_X86_EVENTS, KVM_SYNC_X86_REGS,
-    KVM_SYNC_X86_SREGS, kvm_debugregs, kvm_fpu, kvm_guest_debug, kvm_mp_state, kvm_regs, kvm_sregs,
-    kvm_vcpu_events, kvm_xcrs,
+    KVM_SYNC_X86_SREGS, kvm_guest_debug, kvm_regs, kvm_sregs,
 };
 use kvm_ioctls::{VcpuFd, VmFd};
 use winhv_defs::*;
@@ -27,51 +27,10 @@ use crate::msr::{MsrAction, MsrPolicy};
 use crate::property::PartitionProperties;
 use crate::registers::RegisterState;
 use crate::run::{Completion, KvmExit, read_linear, run};
+use crate::state::reset::PowerOn;
 use crate::translate::CodeCache;
 use crate::vcpu::Vcpu;
 use crate::xsave::XsaveLayout;
-
-/// The state KVM gives a new vCPU, restored by a partition reset.
-struct PowerOn {
-    regs: kvm_regs,
-    sregs: kvm_sregs,
-    fpu: kvm_fpu,
-    events: kvm_vcpu_events,
-    mp_state: kvm_mp_state,
-    xcrs: Option<kvm_xcrs>,
-    debugregs: kvm_debugregs,
-}
-
-/// The part of a new vCPU's state that KVM sets the same way for every
-/// vCPU of every VM (its reset code loads fixed values: the x87/SSE init
-/// state, XCR0, DR0–DR7), fetched from the
-/// first vCPU created in the process and shared by all later ones.
-/// `tests::power_on_state_is_shared_by_every_vcpu` checks that this holds
-/// on the kernel at hand.
-#[derive(Clone, Copy)]
-struct SharedPowerOn {
-    fpu: kvm_fpu,
-    xcrs: Option<kvm_xcrs>,
-    debugregs: kvm_debugregs,
-}
-
-fn fetch_shared_power_on(vcpu: &VcpuFd) -> Result<SharedPowerOn> {
-    Ok(SharedPowerOn {
-        fpu: vcpu.get_fpu()?,
-        xcrs: vcpu.get_xcrs().ok(),
-        debugregs: vcpu.get_debug_regs()?,
-    })
-}
-
-/// [`SharedPowerOn`], fetched from `vcpu` (a fresh vCPU) the first time.
-fn shared_power_on(vcpu: &VcpuFd) -> Result<SharedPowerOn> {
-    static SHARED: OnceLock<SharedPowerOn> = OnceLock::new();
-    if let Some(s) = SHARED.get() {
-        return Ok(*s);
-    }
-    let s = fetch_shared_power_on(vcpu)?;
-    Ok(*SHARED.get_or_init(|| s))
-}
 
 /// What only the running thread touches.
 struct VpState {
@@ -146,17 +105,7 @@ impl Vp {
         vcpu.area().set_valid_regs(u64::from(
             KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS,
         ));
-        let vcpu_fd = vcpu.fd();
-        let shared = shared_power_on(vcpu_fd)?;
-        let power_on = PowerOn {
-            regs: vcpu_fd.get_regs()?,
-            sregs: vcpu_fd.get_sregs()?,
-            fpu: shared.fpu,
-            events: vcpu_fd.get_vcpu_events()?,
-            mp_state: vcpu_fd.get_mp_state()?,
-            xcrs: shared.xcrs,
-            debugregs: shared.debugregs,
-        };
+        let power_on = PowerOn::capture(vcpu.fd())?;
         // SAFETY: `immediate_exit` points into this vCPU's kvm_run mapping,
         // owned by `vcpu`, which lives in the same `Vp` as the CancelState
         // and is dropped with it; `Vcpu` itself only ever reaches that byte
@@ -347,35 +296,14 @@ impl Vp {
         }
     }
 
-    /// Puts the VP back in its power-on state (WHvResetPartition).
-    pub(crate) fn reset(&self) -> Result<()> {
-        let mut g = self.lock()?;
-        let s = &mut *g;
-        let p = &s.power_on;
-        // Pending completions of the last exit are dropped with the state:
-        // flush them first so KVM does not apply them to the new state.
-        if !matches!(s.completion, Completion::None) {
-            self.cancel.set_immediate_exit();
-            let _ = s.vcpu.run();
-            self.cancel.clear_immediate_exit();
-            s.completion = Completion::None;
-        }
-        s.vcpu.area().clear_dirty();
-        let fd = s.vcpu.fd();
-        fd.set_regs(&p.regs)?;
-        fd.set_sregs(&p.sregs)?;
-        fd.set_fpu(&p.fpu)?;
-        fd.set_vcpu_events(&p.events)?;
-        fd.set_mp_state(p.mp_state)?;
-        if let Some(x) = &p.xcrs {
-            fd.set_xcrs(x)?;
-        }
-        fd.set_debug_regs(&p.debugregs)?;
-        s.regs.reset();
-        // KVM now holds exactly the snapshot: seed the cache with it.
-        s.regs.seed(&mut s.vcpu, &p.regs, &p.sregs, &p.events);
-        self.cancel.reset();
-        Ok(())
+    /// Holds the VP for a partition-wide operation (reset, time): no run
+    /// or register access can start meanwhile. `WHV_E_INVALID_VP_STATE`
+    /// while it runs.
+    pub(crate) fn hold(&self) -> Result<HeldVp<'_>> {
+        Ok(HeldVp {
+            vp: self,
+            state: self.lock()?,
+        })
     }
 
     /// The registers WHvTranslateGva reads (CR0, CR3, CR4, EFER, RFLAGS,
@@ -435,6 +363,52 @@ impl Vp {
     }
 }
 
+/// A VP held by [`Vp::hold`].
+pub(crate) struct HeldVp<'a> {
+    vp: &'a Vp,
+    state: MutexGuard<'a, VpState>,
+}
+
+impl HeldVp<'_> {
+    /// The vCPU's ioctls.
+    pub(crate) fn fd(&self) -> &VcpuFd {
+        self.state.vcpu.fd()
+    }
+
+    /// Makes register reads of MSR `index` answer `value` until
+    /// [`Self::unpin_msr`] or the next run (a write the VMM has not yet
+    /// made reach KVM still wins).
+    pub(crate) fn pin_msr(&mut self, index: u32, value: u64) {
+        self.state.regs.pin_msr(index, value);
+    }
+
+    /// Lets register reads of MSR `index` ask KVM again.
+    pub(crate) fn unpin_msr(&mut self, index: u32) {
+        self.state.regs.forget_msr(index);
+    }
+
+    /// Puts the VP back in its power-on state, all but the TSC.
+    pub(crate) fn reset(&mut self) -> Result<()> {
+        let s = &mut *self.state;
+        // Pending completions of the last exit are dropped with the state:
+        // flush them first so KVM does not apply them to the new state.
+        if !matches!(s.completion, Completion::None) {
+            self.vp.cancel.set_immediate_exit();
+            let _ = s.vcpu.run();
+            self.vp.cancel.clear_immediate_exit();
+            s.completion = Completion::None;
+        }
+        s.vcpu.area().clear_dirty();
+        s.power_on.restore(s.vcpu.fd())?;
+        s.regs.reset();
+        // KVM now holds exactly the snapshot: seed the cache with it.
+        let p = &s.power_on;
+        s.regs.seed(&mut s.vcpu, &p.regs, &p.sregs, &p.events);
+        self.vp.cancel.reset();
+        Ok(())
+    }
+}
+
 /// Whether an external interrupt could be delivered now: RFLAGS.IF set, no
 /// interrupt shadow, nothing being injected.
 fn window_open(s: &mut VpState) -> Result<bool> {
@@ -480,39 +454,5 @@ fn complete_msr_here(vcpu: &mut Vcpu, action: MsrAction) {
     if let Some(msr) = vcpu.area().msr_mut() {
         msr.data = 0;
         msr.error = u8::from(action == MsrAction::Fault);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use kvm_ioctls::Kvm;
-
-    use super::fetch_shared_power_on;
-
-    /// The shared power-on state is only right if KVM gives every fresh
-    /// vCPU the same values, whatever the VM, vCPU index or CPUID.
-    #[test]
-    fn power_on_state_is_shared_by_every_vcpu() {
-        if !std::path::Path::new("/dev/kvm").exists() {
-            println!("SKIPPED: no /dev/kvm");
-            return;
-        }
-        let kvm = Kvm::new().expect("open /dev/kvm");
-        let cpuid = kvm
-            .get_supported_cpuid(kvm_bindings::KVM_MAX_CPUID_ENTRIES)
-            .expect("supported CPUID");
-        let mut seen = Vec::new();
-        for (index, set_cpuid) in [(0, false), (1, true), (3, true)] {
-            let vm = kvm.create_vm().expect("VM");
-            let vcpu = vm.create_vcpu(index).expect("vCPU");
-            if set_cpuid {
-                vcpu.set_cpuid2(&cpuid).expect("KVM_SET_CPUID2");
-            }
-            let s = fetch_shared_power_on(&vcpu).expect("fetch");
-            seen.push((s.fpu, s.xcrs, s.debugregs));
-        }
-        assert!(seen.iter().all(|s| *s == seen[0]), "{seen:#?}");
-        // Something was fetched: the x87 control word's reset value.
-        assert_eq!(seen[0].0.fcw, 0x37f);
     }
 }

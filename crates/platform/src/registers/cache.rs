@@ -688,6 +688,18 @@ impl RegisterState {
         };
     }
 
+    /// Makes reads of MSR `index` answer `value` until the next run or
+    /// [`Self::forget_msr`] (partition time pins the frozen TSC).
+    pub(crate) fn pin_msr(&mut self, index: u32, value: u64) {
+        self.msrs.pin(index, value);
+    }
+
+    /// Drops the cached value of MSR `index` (unless it waits for
+    /// write-back): the next read asks KVM.
+    pub(crate) fn forget_msr(&mut self, index: u32) {
+        self.msrs.forget(index);
+    }
+
     /// Fills the sync area with state just fetched by the caller (the VP's
     /// power-on snapshot) so that the first access needs no ioctl of its
     /// own. Only for a VP that has not run since creation or reset, with

@@ -103,3 +103,4 @@ pub(crate) use convert::{segment_from_kvm, segment_to_kvm, table_from_kvm, table
 )]
 pub(crate) use counts::IoctlCounts;
 pub(crate) use fpu::{XSAVE_IMAGE_SIZE, XsaveArea, mxcsr_mask};
+pub(crate) use names::msr_index as msr_of_name;

@@ -144,6 +144,25 @@ impl MsrCache {
         Ok(())
     }
 
+    /// Caches `value` for `index` as if KVM had answered it (a value the
+    /// VMM changed and KVM has not received yet stays).
+    pub(crate) fn pin(&mut self, index: u32, value: u64) {
+        match self.values.iter_mut().find(|m| m.index == index) {
+            Some(m) if m.dirty => {}
+            Some(m) => m.value = value,
+            None => self.values.push(MsrValue {
+                index,
+                value,
+                dirty: false,
+            }),
+        }
+    }
+
+    /// Forgets the value of `index` unless it waits for write-back.
+    pub(crate) fn forget(&mut self, index: u32) {
+        self.values.retain(|m| m.index != index || m.dirty);
+    }
+
     /// Forgets the values (stale after a run); keeps what KVM lacks.
     pub(crate) fn drop_values(&mut self) {
         self.values.clear();

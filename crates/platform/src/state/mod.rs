@@ -1,0 +1,7 @@
+//! VP and partition state beyond the register cache: what
+//! WHvResetPartition restores (`reset`), partition time (`time`).
+//! `Partition` delegates to these; each file's top comment says what KVM
+//! offers for it and where Windows' behaviour could not be matched.
+
+pub(crate) mod reset;
+pub(crate) mod time;
