@@ -396,6 +396,11 @@ impl Partition {
     pub fn resume_time(&self) -> Result<()> {
         let vm = self.vm()?;
         let _vps = lock(&self.vp_change);
+        if !self.time.is_suspended() {
+            // Resumed meanwhile (by another VP's run, say): nothing to
+            // hold, nothing to do.
+            return Ok(());
+        }
         let mut held = vm.hold_vps()?;
         self.time.resume(&vm.fd, &mut held)
     }

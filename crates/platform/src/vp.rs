@@ -382,6 +382,17 @@ impl HeldVp<'_> {
         self.state.regs.pin_msr(index, value);
     }
 
+    /// The TSC as a register read sees it (pinned while time is
+    /// suspended).
+    #[cfg(test)]
+    pub(crate) fn read_tsc(&mut self) -> Result<u64> {
+        let mut v = [WHV_REGISTER_VALUE::default()];
+        let s = &mut *self.state;
+        s.regs.get(&mut s.vcpu, &[WHvX64RegisterTsc], &mut v)?;
+        // SAFETY: the TSC is returned through Reg64.
+        Ok(unsafe { v[0].Reg64 })
+    }
+
     /// Lets register reads of MSR `index` ask KVM again.
     pub(crate) fn unpin_msr(&mut self, index: u32) {
         self.state.regs.forget_msr(index);

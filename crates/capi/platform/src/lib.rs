@@ -9,7 +9,7 @@
 //! | `args` | NULL/alignment checks, pointers → references and slices |
 //! | `handles` | the partition handle table (numbers, never reissued) |
 //! | `capability` | `WHvGetCapability` |
-//! | `partition` | create/setup/reset/delete, partition properties |
+//! | `partition` | create/setup/reset/delete, partition properties, partition time |
 //! | `memory` | GPA mapping, translation, dirty bitmap, GPA reads/writes |
 //! | `processor` | VP create/delete/run/cancel, registers, XSAVE state |
 //! | `unsupported` | exports whose feature the core lacks: `ERROR_NOT_SUPPORTED` |
@@ -63,7 +63,7 @@ pub use memory::{
 };
 pub use partition::{
     WHvCreatePartition, WHvDeletePartition, WHvGetPartitionProperty, WHvResetPartition,
-    WHvSetPartitionProperty, WHvSetupPartition,
+    WHvResumePartitionTime, WHvSetPartitionProperty, WHvSetupPartition, WHvSuspendPartitionTime,
 };
 pub use processor::{
     MIN_EXIT_CONTEXT_SIZE, WHvCancelRunVirtualProcessor, WHvCreateVirtualProcessor,

@@ -68,10 +68,6 @@ macro_rules! unsupported {
 }
 
 unsupported! {
-    /// `WHvSuspendPartitionTime`: stops the partition's reference time.
-    fn WHvSuspendPartitionTime(Partition: WHV_PARTITION_HANDLE);
-    /// `WHvResumePartitionTime`: resumes the partition's reference time.
-    fn WHvResumePartitionTime(Partition: WHV_PARTITION_HANDLE);
     /// `WHvAdviseGpaRange`: populate/pin/unpin advice for GPA ranges.
     fn WHvAdviseGpaRange(
         Partition: WHV_PARTITION_HANDLE,

@@ -137,6 +137,8 @@ const IMPLEMENTED: &[&str] = &[
     "WHvCreatePartition",
     "WHvSetupPartition",
     "WHvResetPartition",
+    "WHvSuspendPartitionTime",
+    "WHvResumePartitionTime",
     "WHvDeletePartition",
     "WHvGetPartitionProperty",
     "WHvSetPartitionProperty",

@@ -263,3 +263,80 @@ impl PartitionTime {
         set_tsc_offset(vp.fd(), tsc_offset(other.fd())?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use kvm_bindings::CpuId;
+
+    use super::*;
+    use crate::property::PartitionProperties;
+    use crate::vp::Vp;
+
+    /// The suspension's own bookkeeping, whatever KVM does with the
+    /// offset (on PVM it is ignored, so only the frozen register reads and
+    /// the calls are checked there; with hardware virtualization the TSC
+    /// moves too): a suspension pins every VP's TSC read, a resume gives
+    /// KVM's back, a reset zeroes and freezes.
+    #[test]
+    fn suspension_pins_the_tsc_and_resume_moves_the_offsets() {
+        if !std::path::Path::new("/dev/kvm").exists() {
+            println!("SKIPPED: no /dev/kvm");
+            return;
+        }
+        let caps = crate::kvm_caps().unwrap();
+        let vm = crate::kvm::kvm().unwrap().create_vm().unwrap();
+        let supported =
+            CpuId::from_entries(crate::capability::host_capabilities().supported_cpuid()).unwrap();
+        let props = PartitionProperties::new();
+        let vps: Vec<_> = (0..2)
+            .map(|i| Vp::create(&vm, i, &props, &supported, caps).unwrap())
+            .collect();
+        let hold = || -> Vec<(u32, HeldVp<'_>)> {
+            vps.iter()
+                .enumerate()
+                .map(|(i, vp)| (i as u32, vp.hold().unwrap()))
+                .collect()
+        };
+        let read = |held: &mut [(u32, HeldVp<'_>)]| -> Vec<u64> {
+            held.iter_mut()
+                .map(|(_, vp)| vp.read_tsc().unwrap())
+                .collect()
+        };
+        let time = PartitionTime::default();
+        let mut held = hold();
+        let offsets: Vec<u64> = held
+            .iter()
+            .map(|(_, vp)| tsc_offset(vp.fd()).unwrap())
+            .collect();
+        time.suspend(&vm, true, &mut held).unwrap();
+        assert!(time.is_suspended());
+        let frozen = read(&mut held);
+        assert_eq!(read(&mut held), frozen, "pinned while suspended");
+        time.resume(&vm, &mut held).unwrap();
+        assert!(!time.is_suspended());
+        let now = read(&mut held);
+        assert!(now.iter().zip(&frozen).all(|(n, f)| n >= f), "KVM's again");
+        let moved: Vec<u64> = held
+            .iter()
+            .map(|(_, vp)| tsc_offset(vp.fd()).unwrap())
+            .collect();
+        if caps.tsc_offset_control {
+            assert!(moved.iter().zip(&offsets).all(|(m, o)| m < o), "moved back");
+            assert_eq!(moved[0], moved[1], "the same interval for every VP");
+        }
+        time.reset(&vm, true, &mut held).unwrap();
+        assert!(time.is_suspended(), "a reset freezes time");
+        let zero = read(&mut held);
+        if caps.tsc_offset_control {
+            assert!(zero.iter().all(|&t| t < 1 << 40), "{zero:x?}");
+        }
+        assert_eq!(read(&mut held), zero);
+        time.resume(&vm, &mut held).unwrap();
+        // Where KVM cannot offset the TSC, the partition never suspends.
+        let time = PartitionTime::default();
+        let e = time.suspend(&vm, false, &mut held).unwrap_err();
+        assert_eq!(e.hresult, HRESULT_ERROR_NOT_SUPPORTED);
+        time.reset(&vm, false, &mut held).unwrap();
+        assert!(!time.is_suspended());
+    }
+}
