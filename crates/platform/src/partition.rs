@@ -23,6 +23,7 @@ use crate::kvm::{KvmCaps, kvm, kvm_caps};
 use crate::memory::GpaMap;
 use crate::msr::MsrPolicy;
 use crate::property::{PartitionProperties, PropertyEffect};
+use crate::state::counters::KvmStats;
 use crate::state::time::PartitionTime;
 use crate::vp::{HeldVp, Vp};
 
@@ -39,6 +40,8 @@ struct Vm {
     /// `KVM_GET_SUPPORTED_CPUID`, the base of every VP's CPUID table.
     supported_cpuid: CpuId,
     caps: &'static KvmCaps,
+    /// The VM's KVM statistics, opened by the first counter read.
+    stats: OnceLock<KvmStats>,
 }
 
 /// A WHP partition (`WHV_PARTITION_HANDLE`). Dropping it is
@@ -341,6 +344,7 @@ impl Partition {
             fd,
             supported_cpuid,
             caps,
+            stats: OnceLock::new(),
         });
         Ok(())
     }
@@ -403,6 +407,75 @@ impl Partition {
         }
         let mut held = vm.hold_vps()?;
         self.time.resume(&vm.fd, &mut held)
+    }
+
+    /// WHvGetPartitionCounters: counter set `set` at the start of `buffer`;
+    /// returns the bytes written. A buffer shorter than
+    /// [`Self::partition_counters_size`] answers
+    /// `WHV_E_INSUFFICIENT_BUFFER`. What each counter is on KVM:
+    /// `state/counters.rs`.
+    ///
+    /// ```no_run
+    /// use winhv::defs::*;
+    /// # let p = winhv::Partition::create()?;
+    /// let mut b = [0u8; size_of::<WHV_PARTITION_MEMORY_COUNTERS>()];
+    /// p.get_partition_counters(WHvPartitionCounterSetMemory, &mut b)?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn get_partition_counters(
+        &self,
+        set: WHV_PARTITION_COUNTER_SET,
+        buffer: &mut [u8],
+    ) -> Result<u32> {
+        crate::state::counters::partition_set_size(set)?;
+        let vm = self.vm()?;
+        let stats = match vm.stats.get() {
+            Some(s) => s,
+            None => {
+                use std::os::fd::AsRawFd;
+                // SAFETY: the VM's own fd, open as long as `vm`.
+                let s = unsafe { crate::state::counters::open_vm_stats(vm.fd.as_raw_fd()) }?;
+                vm.stats.get_or_init(|| s)
+            }
+        };
+        crate::state::counters::partition_counters(set, stats, buffer)
+    }
+
+    /// The size of partition counter set `set`'s struct.
+    pub fn partition_counters_size(set: WHV_PARTITION_COUNTER_SET) -> Result<u32> {
+        Ok(crate::state::counters::partition_set_size(set)? as u32)
+    }
+
+    /// WHvGetVirtualProcessorCounters: VP `index`'s counter set `set` at
+    /// the start of `buffer`; returns the bytes written. Works while the VP
+    /// runs. A buffer shorter than [`Self::vp_counters_size`] answers
+    /// `WHV_E_INSUFFICIENT_BUFFER`, except that the intercept set takes
+    /// older SDKs' 176-byte struct. What each counter is on KVM:
+    /// `state/counters.rs`.
+    ///
+    /// ```no_run
+    /// use winhv::defs::*;
+    /// # let p = winhv::Partition::create()?;
+    /// let mut b = [0u8; size_of::<WHV_PROCESSOR_INTERCEPT_COUNTERS>()];
+    /// p.get_vp_counters(0, WHvProcessorCounterSetIntercepts, &mut b)?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn get_vp_counters(
+        &self,
+        index: u32,
+        set: WHV_PROCESSOR_COUNTER_SET,
+        buffer: &mut [u8],
+    ) -> Result<u32> {
+        crate::state::counters::vp_set_size(set)?;
+        let vp = self.vp(index)?;
+        let lapic =
+            read(&self.props).local_apic_emulation_mode() != WHvX64LocalApicEmulationModeNone;
+        vp.counters(set, lapic, buffer)
+    }
+
+    /// The size of VP counter set `set`'s struct (this SDK's).
+    pub fn vp_counters_size(set: WHV_PROCESSOR_COUNTER_SET) -> Result<u32> {
+        Ok(crate::state::counters::vp_set_size(set)? as u32)
     }
 
     /// WHvCreateVirtualProcessor: creates VP `index` (below the partition's

@@ -7,7 +7,9 @@
 //! second run or a register access meanwhile answers
 //! `WHV_E_INVALID_VP_STATE`. Cancellation does not take the lock.
 
-use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError};
+use std::time::Instant;
 
 use kvm_bindings::{
     CpuId, KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_USE_SW_BP, KVM_SYNC_X86_EVENTS, KVM_SYNC_X86_REGS,
@@ -27,6 +29,7 @@ use crate::msr::{MsrAction, MsrPolicy};
 use crate::property::PartitionProperties;
 use crate::registers::RegisterState;
 use crate::run::{Completion, KvmExit, read_linear, run};
+use crate::state::counters::{ExitCounters, KvmStats};
 use crate::state::reset::PowerOn;
 use crate::translate::CodeCache;
 use crate::vcpu::Vcpu;
@@ -52,6 +55,12 @@ pub(crate) struct Vp {
     pub(crate) paging: PagingFacts,
     /// The VP's XSAVE components (its CPUID leaf 0xD), for the XSAVE state.
     xsave: XsaveLayout,
+    /// The exits the VP took, counted by the running thread.
+    pub(crate) exits: ExitCounters,
+    /// The vCPU's KVM statistics, opened by the first counter read.
+    stats: OnceLock<KvmStats>,
+    /// The vCPU's fd number (the vCPU itself is in `state`), for `stats`.
+    vcpu_fd: RawFd,
     state: Mutex<VpState>,
 }
 
@@ -117,10 +126,14 @@ impl Vp {
         regs.seed(&mut vcpu, &power_on.regs, &power_on.sregs, &power_on.events);
         let paging = PagingFacts::from_cpuid(cpuid.as_slice());
         let xsave = XsaveLayout::from_cpuid(cpuid.as_slice());
+        let vcpu_fd = vcpu.fd().as_raw_fd();
         Ok(Arc::new(Vp {
             cancel,
             paging,
             xsave,
+            exits: ExitCounters::default(),
+            stats: OnceLock::new(),
+            vcpu_fd,
             state: Mutex::new(VpState {
                 vcpu,
                 regs,
@@ -197,8 +210,44 @@ impl Vp {
         Ok(())
     }
 
-    /// WHvRunVirtualProcessor: runs until an exit the VMM must see.
+    /// WHvGetVirtualProcessorCounters: counter set `set` into `buffer`
+    /// (`lapic`: the partition emulates the local APIC). Usable while the
+    /// VP runs.
+    pub(crate) fn counters(
+        &self,
+        set: WHV_PROCESSOR_COUNTER_SET,
+        lapic: bool,
+        buffer: &mut [u8],
+    ) -> Result<u32> {
+        let stats = match self.stats.get() {
+            Some(s) => s,
+            None => {
+                // SAFETY: `vcpu_fd` is the fd of this VP's vCPU, which
+                // lives in `state` as long as `self`.
+                let s = unsafe { crate::state::counters::open_vcpu_stats(self.vcpu_fd) }?;
+                self.stats.get_or_init(|| s)
+            }
+        };
+        crate::state::counters::vp_counters(set, &self.exits, stats, lapic, buffer)
+    }
+
+    /// WHvRunVirtualProcessor: runs until an exit the VMM must see, and
+    /// counts it (`state/counters.rs`).
+    #[inline]
     pub(crate) fn run(
+        &self,
+        map: &std::sync::RwLock<GpaMap>,
+        caps: &KvmCaps,
+        msrs: &std::sync::RwLock<MsrPolicy>,
+    ) -> Result<WHV_RUN_VP_EXIT_CONTEXT> {
+        let exit = self.run_to_exit(map, caps, msrs);
+        if let Ok(x) = &exit {
+            self.exits.exit(x.ExitReason);
+        }
+        exit
+    }
+
+    fn run_to_exit(
         &self,
         map: &std::sync::RwLock<GpaMap>,
         caps: &KvmCaps,
@@ -250,12 +299,14 @@ impl Vp {
             let window = s.regs.interrupt_notification();
             s.vcpu.area().set_request_interrupt_window(window);
             let facts = s.code.facts();
+            let start = Instant::now();
             let exit = run(
                 &mut s.vcpu,
                 &self.cancel,
                 &mut s.completion,
                 &|regs, sregs, gva, buf| read_linear(&inputs_map(), regs, sregs, facts, gva, buf),
             );
+            self.exits.ran(start);
             s.regs.after_run(&mut s.vcpu);
             let exit = exit?;
             if let KvmExit::RdMsr { index, reason } | KvmExit::WrMsr { index, reason, .. } = exit {
@@ -264,6 +315,7 @@ impl Vp {
                     .read()
                     .map_or(MsrAction::Exit, |p| p.action(index, write, reason));
                 if action != MsrAction::Exit {
+                    self.exits.exit(WHvRunVpExitReasonX64MsrAccess);
                     complete_msr_here(&mut s.vcpu, action);
                     continue;
                 }

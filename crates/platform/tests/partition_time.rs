@@ -141,7 +141,16 @@ fn suspending_needs_every_vp_stopped() {
     let regs = g.long64_user(entry).unwrap();
     let vm = TestVm::new(&g, &regs);
     std::thread::scope(|s| {
-        let run = s.spawn(|| vm.run());
+        // The probes below hold the VP for an instant: a run that starts
+        // then finds it busy and tries again, as a VMM would.
+        let run = s.spawn(|| {
+            loop {
+                match vm.p.run_vp(0) {
+                    Err(e) if e.hresult == WHV_E_INVALID_VP_STATE => std::hint::spin_loop(),
+                    r => break r.unwrap(),
+                }
+            }
+        });
         // Until the run holds the VP (no sleep: each try is a call).
         let e = loop {
             match vm.p.suspend_time() {

@@ -9,9 +9,10 @@
 //! | `args` | NULL/alignment checks, pointers → references and slices |
 //! | `handles` | the partition handle table (numbers, never reissued) |
 //! | `capability` | `WHvGetCapability` |
-//! | `partition` | create/setup/reset/delete, partition properties, partition time |
+//! | `partition` | create/setup/reset/delete, partition properties |
 //! | `memory` | GPA mapping, translation, dirty bitmap, GPA reads/writes |
 //! | `processor` | VP create/delete/run/cancel, registers, XSAVE state |
+//! | `state` | partition time, counters |
 //! | `unsupported` | exports whose feature the core lacks: `ERROR_NOT_SUPPORTED` |
 //!
 //! HRESULT choices at the boundary: a NULL required pointer or a
@@ -54,6 +55,7 @@ mod handles;
 mod memory;
 mod partition;
 mod processor;
+mod state;
 mod unsupported;
 
 pub use capability::WHvGetCapability;
@@ -63,13 +65,17 @@ pub use memory::{
 };
 pub use partition::{
     WHvCreatePartition, WHvDeletePartition, WHvGetPartitionProperty, WHvResetPartition,
-    WHvResumePartitionTime, WHvSetPartitionProperty, WHvSetupPartition, WHvSuspendPartitionTime,
+    WHvSetPartitionProperty, WHvSetupPartition,
 };
 pub use processor::{
     MIN_EXIT_CONTEXT_SIZE, WHvCancelRunVirtualProcessor, WHvCreateVirtualProcessor,
     WHvCreateVirtualProcessor2, WHvDeleteVirtualProcessor, WHvGetVirtualProcessorRegisters,
     WHvGetVirtualProcessorXsaveState, WHvRunVirtualProcessor, WHvSetVirtualProcessorRegisters,
     WHvSetVirtualProcessorXsaveState,
+};
+pub use state::{
+    WHvGetPartitionCounters, WHvGetVirtualProcessorCounters, WHvResumePartitionTime,
+    WHvSuspendPartitionTime,
 };
 pub use unsupported::*;
 

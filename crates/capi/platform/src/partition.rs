@@ -40,20 +40,6 @@ pub extern "C" fn WHvResetPartition(Partition: WHV_PARTITION_HANDLE) -> HRESULT 
     guard(|| partition(Partition)?.reset().map_err(hr))
 }
 
-/// Stops the partition's time (the guests' TSC) until
-/// `WHvResumePartitionTime` or the next run; `ERROR_NOT_SUPPORTED` where
-/// KVM cannot offset the TSC.
-#[unsafe(no_mangle)]
-pub extern "C" fn WHvSuspendPartitionTime(Partition: WHV_PARTITION_HANDLE) -> HRESULT {
-    guard(|| partition(Partition)?.suspend_time().map_err(hr))
-}
-
-/// Lets the partition's time continue from where it was suspended.
-#[unsafe(no_mangle)]
-pub extern "C" fn WHvResumePartitionTime(Partition: WHV_PARTITION_HANDLE) -> HRESULT {
-    guard(|| partition(Partition)?.resume_time().map_err(hr))
-}
-
 /// Deletes the partition: the handle is dead at once. A call still using
 /// it on another thread keeps the VM alive until it returns; runs in
 /// progress are canceled (they return `WHvRunVpExitReasonCanceled`) so

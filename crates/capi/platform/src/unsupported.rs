@@ -113,23 +113,6 @@ unsupported! {
         Interrupt: *const WHV_INTERRUPT_CONTROL,
         InterruptControlSize: u32,
     );
-    /// `WHvGetPartitionCounters`.
-    fn WHvGetPartitionCounters(
-        Partition: WHV_PARTITION_HANDLE,
-        CounterSet: WHV_PARTITION_COUNTER_SET,
-        Buffer: *mut c_void,
-        BufferSizeInBytes: u32,
-        BytesWritten: *mut u32,
-    );
-    /// `WHvGetVirtualProcessorCounters`.
-    fn WHvGetVirtualProcessorCounters(
-        Partition: WHV_PARTITION_HANDLE,
-        VpIndex: u32,
-        CounterSet: WHV_PROCESSOR_COUNTER_SET,
-        Buffer: *mut c_void,
-        BufferSizeInBytes: u32,
-        BytesWritten: *mut u32,
-    );
     /// `WHvRegisterPartitionDoorbellEvent`.
     fn WHvRegisterPartitionDoorbellEvent(
         Partition: WHV_PARTITION_HANDLE,

@@ -139,6 +139,8 @@ const IMPLEMENTED: &[&str] = &[
     "WHvResetPartition",
     "WHvSuspendPartitionTime",
     "WHvResumePartitionTime",
+    "WHvGetPartitionCounters",
+    "WHvGetVirtualProcessorCounters",
     "WHvDeletePartition",
     "WHvGetPartitionProperty",
     "WHvSetPartitionProperty",

@@ -1,7 +1,9 @@
 //! VP and partition state beyond the register cache: what
-//! WHvResetPartition restores (`reset`), partition time (`time`).
+//! WHvResetPartition restores (`reset`), partition time (`time`), the
+//! counters (`counters`).
 //! `Partition` delegates to these; each file's top comment says what KVM
 //! offers for it and where Windows' behaviour could not be matched.
 
+pub(crate) mod counters;
 pub(crate) mod reset;
 pub(crate) mod time;

@@ -261,8 +261,6 @@ static void unsupported(WHV_PARTITION_HANDLE p) {
     EXPECT_HR(WHvGetVirtualProcessorInterruptControllerState2(p, 0, buf, sizeof buf, &n), NOT_SUPPORTED);
     EXPECT_HR(WHvSetVirtualProcessorInterruptControllerState2(p, 0, buf, sizeof buf), NOT_SUPPORTED);
     EXPECT_HR(WHvRequestInterrupt(p, NULL, 0), NOT_SUPPORTED);
-    EXPECT_HR(WHvGetPartitionCounters(p, WHvPartitionCounterSetMemory, buf, sizeof buf, &n), NOT_SUPPORTED);
-    EXPECT_HR(WHvGetVirtualProcessorCounters(p, 0, WHvProcessorCounterSetRuntime, buf, sizeof buf, &n), NOT_SUPPORTED);
     EXPECT_HR(WHvRegisterPartitionDoorbellEvent(p, NULL, NULL), NOT_SUPPORTED);
     EXPECT_HR(WHvUnregisterPartitionDoorbellEvent(p, NULL), NOT_SUPPORTED);
     EXPECT_HR(WHvGetVirtualProcessorState(p, 0, WHvVirtualProcessorStateTypeSynicMessagePage, buf, sizeof buf, &n), NOT_SUPPORTED);
@@ -413,11 +411,49 @@ static void partition_time(WHV_PARTITION_HANDLE p) {
     printf("ok: partition time (%s)\n", hr == S_OK ? "suspended" : "not supported here");
 }
 
+/* Counters: buffers of the SDK's struct size, too small (the size needed
+ * is reported), older SDKs' intercept struct, NULL, unknown sets. */
+static void counters(WHV_PARTITION_HANDLE p) {
+    WHV_PROCESSOR_INTERCEPT_COUNTERS ic;
+    WHV_PROCESSOR_RUNTIME_COUNTERS rc;
+    WHV_PARTITION_MEMORY_COUNTERS mc;
+    UINT32 n = 0;
+    CHECK(WHvGetVirtualProcessorCounters(p, 0, WHvProcessorCounterSetIntercepts, &ic, sizeof ic, &n));
+    REQUIRE(n == sizeof ic && n == 224 && ic.HaltInstructions.Count >= 1);
+    CHECK(WHvGetVirtualProcessorCounters(p, 0, WHvProcessorCounterSetRuntime, &rc, sizeof rc, NULL));
+    REQUIRE(rc.TotalRuntime100ns > 0);
+    CHECK(WHvGetVirtualProcessorCounters(p, 0, WHvProcessorCounterSetIntercepts, &ic, 176, &n));
+    REQUIRE(n == 176);
+    n = 0;
+    EXPECT_HR(WHvGetVirtualProcessorCounters(p, 0, WHvProcessorCounterSetRuntime, &rc, 8, &n),
+              WHV_E_INSUFFICIENT_BUFFER);
+    REQUIRE(n == sizeof rc);
+    EXPECT_HR(WHvGetVirtualProcessorCounters(p, 0, WHvProcessorCounterSetRuntime, NULL, sizeof rc, &n),
+              E_INVALIDARG);
+    EXPECT_HR(WHvGetVirtualProcessorCounters(p, 0, (WHV_PROCESSOR_COUNTER_SET)77, &rc, sizeof rc, &n),
+              E_INVALIDARG);
+    EXPECT_HR(WHvGetVirtualProcessorCounters(p, 3, WHvProcessorCounterSetRuntime, &rc, sizeof rc, &n),
+              WHV_E_VP_DOES_NOT_EXIST);
+    CHECK(WHvGetPartitionCounters(p, WHvPartitionCounterSetMemory, &mc, sizeof mc, &n));
+    REQUIRE(n == sizeof mc && n == 24);
+    EXPECT_HR(WHvGetPartitionCounters(p, (WHV_PARTITION_COUNTER_SET)1, &mc, sizeof mc, &n), E_INVALIDARG);
+    /* Arguments before the handle. */
+    EXPECT_HR(WHvGetPartitionCounters((WHV_PARTITION_HANDLE)0x1234, (WHV_PARTITION_COUNTER_SET)1,
+                                      &mc, sizeof mc, &n), E_INVALIDARG);
+    EXPECT_HR(WHvGetPartitionCounters((WHV_PARTITION_HANDLE)0x1234, WHvPartitionCounterSetMemory,
+                                      &mc, sizeof mc, &n), E_HANDLE);
+    printf("ok: counters\n");
+}
+
 static void state_functions(void) {
     TestVm vm;
     vm_create(&vm, halt, sizeof halt);
     WHV_PARTITION_HANDLE p = vm.partition;
+    WHV_RUN_VP_EXIT_CONTEXT ctx;
+    CHECK(WHvRunVirtualProcessor(p, 0, &ctx, sizeof ctx));
+    REQUIRE(ctx.ExitReason == WHvRunVpExitReasonX64Halt);
     partition_time(p);
+    counters(p);
     CHECK(WHvEmulatorDestroyEmulator(vm.emulator));
     CHECK(WHvDeletePartition(p));
     EXPECT_HR(WHvResumePartitionTime(p), E_HANDLE);

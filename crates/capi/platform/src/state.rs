@@ -1,0 +1,116 @@
+//! The exports of issue #13's state and time: partition time
+//! (`WHvSuspendPartitionTime`, `WHvResumePartitionTime`) and the counters
+//! (`WHvGetPartitionCounters`, `WHvGetVirtualProcessorCounters`).
+//!
+//! Arguments are checked before the handle (see `lib.rs`): a NULL buffer
+//! with a non-zero size answers `E_INVALIDARG`; `BytesWritten` is optional
+//! (`_Out_opt_`). The counter set and the buffer's size are the core's to
+//! judge (`winhv::Partition::get_vp_counters`): a buffer too small answers
+//! `WHV_E_INSUFFICIENT_BUFFER` and reports the size needed in
+//! `BytesWritten`, as `WHvGetCapability` does.
+
+use core::ffi::c_void;
+
+use winhv_defs::{
+    HRESULT, WHV_E_INSUFFICIENT_BUFFER, WHV_PARTITION_COUNTER_SET, WHV_PARTITION_HANDLE,
+    WHV_PROCESSOR_COUNTER_SET,
+};
+
+use crate::args;
+use crate::boundary::{guard, hr};
+use crate::handles::partition;
+use winhv::Partition;
+
+/// Stops the partition's time (the guests' TSC) until
+/// `WHvResumePartitionTime` or the next run; `ERROR_NOT_SUPPORTED` where
+/// KVM cannot offset the TSC.
+#[unsafe(no_mangle)]
+pub extern "C" fn WHvSuspendPartitionTime(Partition: WHV_PARTITION_HANDLE) -> HRESULT {
+    guard(|| partition(Partition)?.suspend_time().map_err(hr))
+}
+
+/// Lets the partition's time continue from where it was suspended.
+#[unsafe(no_mangle)]
+pub extern "C" fn WHvResumePartitionTime(Partition: WHV_PARTITION_HANDLE) -> HRESULT {
+    guard(|| partition(Partition)?.resume_time().map_err(hr))
+}
+
+/// Writes `result`'s byte count, or for `WHV_E_INSUFFICIENT_BUFFER` the
+/// size needed (`size`), to `written` when the caller gave one.
+fn report(
+    result: winhv::Result<u32>,
+    size: impl FnOnce() -> winhv::Result<u32>,
+    written: Option<&mut u32>,
+) -> Result<(), HRESULT> {
+    match result {
+        Ok(n) => {
+            if let Some(w) = written {
+                *w = n;
+            }
+            Ok(())
+        }
+        Err(e) => {
+            if e.hresult == WHV_E_INSUFFICIENT_BUFFER
+                && let (Some(w), Ok(n)) = (written, size())
+            {
+                *w = n;
+            }
+            Err(hr(e))
+        }
+    }
+}
+
+/// Writes the partition's counter set `CounterSet` into `Buffer`.
+///
+/// # Safety
+/// `Buffer` must be NULL or point to `BufferSizeInBytes` writable bytes;
+/// `BytesWritten` must be NULL or point to a writable `UINT32`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WHvGetPartitionCounters(
+    Partition: WHV_PARTITION_HANDLE,
+    CounterSet: WHV_PARTITION_COUNTER_SET,
+    Buffer: *mut c_void,
+    BufferSizeInBytes: u32,
+    BytesWritten: *mut u32,
+) -> HRESULT {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let buffer = unsafe { args::bytes_mut(Buffer, BufferSizeInBytes)? };
+        // SAFETY: the caller's contract above.
+        let written = unsafe { args::optional_output(BytesWritten)? };
+        Partition::partition_counters_size(CounterSet).map_err(hr)?;
+        let p = partition(Partition)?;
+        let result = p.get_partition_counters(CounterSet, buffer);
+        report(
+            result,
+            || Partition::partition_counters_size(CounterSet),
+            written,
+        )
+    })
+}
+
+/// Writes VP `VpIndex`'s counter set `CounterSet` into `Buffer`.
+///
+/// # Safety
+/// `Buffer` must be NULL or point to `BufferSizeInBytes` writable bytes;
+/// `BytesWritten` must be NULL or point to a writable `UINT32`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WHvGetVirtualProcessorCounters(
+    Partition: WHV_PARTITION_HANDLE,
+    VpIndex: u32,
+    CounterSet: WHV_PROCESSOR_COUNTER_SET,
+    Buffer: *mut c_void,
+    BufferSizeInBytes: u32,
+    BytesWritten: *mut u32,
+) -> HRESULT {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let buffer = unsafe { args::bytes_mut(Buffer, BufferSizeInBytes)? };
+        // SAFETY: the caller's contract above.
+        let written = unsafe { args::optional_output(BytesWritten)? };
+        Partition::vp_counters_size(CounterSet).map_err(hr)?;
+        let p = partition(Partition)?;
+        let result = p.get_vp_counters(VpIndex, CounterSet, buffer);
+        report(result, || Partition::vp_counters_size(CounterSet), written)
+    })
+}
