@@ -533,12 +533,13 @@ impl Partition {
                 held.reset()?;
                 // In step with the partition's TSC, as a new VP is (KVM
                 // synchronises a new vCPU's itself).
-                let other =
-                    vm.vps.iter().enumerate().find_map(|(i, s)| {
+                if vm.caps.tsc_offset_control {
+                    let other = vm.vps.iter().enumerate().find_map(|(i, s)| {
                         (i != index as usize).then(|| s.vp.get()?.hold().ok())?
                     });
-                if let Some(other) = other {
-                    PartitionTime::align(vm.caps.tsc_offset_control, &held, &other)?;
+                    if let Some(other) = other {
+                        PartitionTime::align(&held, &other)?;
+                    }
                 }
                 drop(held);
                 vp.update_guest_debug(&props, vm.caps)?;

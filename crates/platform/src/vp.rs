@@ -7,8 +7,8 @@
 //! second run or a register access meanwhile answers
 //! `WHV_E_INVALID_VP_STATE`. Cancellation does not take the lock.
 
-use std::os::fd::{AsRawFd, RawFd};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError};
+use std::os::fd::AsRawFd;
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::Instant;
 
 use kvm_bindings::{
@@ -57,10 +57,10 @@ pub(crate) struct Vp {
     xsave: XsaveLayout,
     /// The exits the VP took, counted by the running thread.
     pub(crate) exits: ExitCounters,
-    /// The vCPU's KVM statistics, opened by the first counter read.
-    stats: OnceLock<KvmStats>,
-    /// The vCPU's fd number (the vCPU itself is in `state`), for `stats`.
-    vcpu_fd: RawFd,
+    /// The vCPU's KVM statistics, opened at creation (`KVM_GET_STATS_FD`
+    /// waits for a running vCPU; reading the statistics does not), or
+    /// `None` where KVM has no binary statistics.
+    stats: Option<KvmStats>,
     state: Mutex<VpState>,
 }
 
@@ -126,14 +126,14 @@ impl Vp {
         regs.seed(&mut vcpu, &power_on.regs, &power_on.sregs, &power_on.events);
         let paging = PagingFacts::from_cpuid(cpuid.as_slice());
         let xsave = XsaveLayout::from_cpuid(cpuid.as_slice());
-        let vcpu_fd = vcpu.fd().as_raw_fd();
+        // SAFETY: the fd of the vCPU just created.
+        let stats = unsafe { crate::state::counters::open_vcpu_stats(vcpu.fd().as_raw_fd()) }.ok();
         Ok(Arc::new(Vp {
             cancel,
             paging,
             xsave,
             exits: ExitCounters::default(),
-            stats: OnceLock::new(),
-            vcpu_fd,
+            stats,
             state: Mutex::new(VpState {
                 vcpu,
                 regs,
@@ -219,16 +219,7 @@ impl Vp {
         lapic: bool,
         buffer: &mut [u8],
     ) -> Result<u32> {
-        let stats = match self.stats.get() {
-            Some(s) => s,
-            None => {
-                // SAFETY: `vcpu_fd` is the fd of this VP's vCPU, which
-                // lives in `state` as long as `self`.
-                let s = unsafe { crate::state::counters::open_vcpu_stats(self.vcpu_fd) }?;
-                self.stats.get_or_init(|| s)
-            }
-        };
-        crate::state::counters::vp_counters(set, &self.exits, stats, lapic, buffer)
+        crate::state::counters::vp_counters(set, &self.exits, self.stats.as_ref(), lapic, buffer)
     }
 
     /// WHvRunVirtualProcessor: runs until an exit the VMM must see, and

@@ -235,41 +235,50 @@ fn counters_are_read_while_the_vp_runs() {
     if !kvm_available() {
         return;
     }
-    // A CPL3 guest that spins until canceled.
+    let vm = spinning_guest();
+    std::thread::scope(|s| {
+        let run = s.spawn(|| vm.run());
+        wait_running(&vm);
+        // The VP is held by its run: registers cannot be read now ...
+        let mut v = [WHV_REGISTER_VALUE::default()];
+        let e =
+            vm.p.get_vp_registers(0, &[WHvX64RegisterRip], &mut v)
+                .unwrap_err();
+        assert_eq!(e.hresult, WHV_E_INVALID_VP_STATE);
+        // ... but the counters answer.
+        let c = intercepts(&vm.p);
+        assert_eq!(c[IO].0, 0);
+        vm.p.cancel_run_vp(0, 0).unwrap();
+        assert_eq!(run.join().unwrap().ExitReason, WHvRunVpExitReasonCanceled);
+    });
+}
+
+/// Where the spinning guest raises its flag.
+const FLAG: u64 = 0x3_8000;
+
+/// A CPL3 guest that raises a flag at [`FLAG`], then spins until canceled.
+fn spinning_guest() -> TestVm {
     let mut g = Guest::new(0, 1 << 21).unwrap();
     let entry = g.layout().code;
     g.assemble_at(64, entry, |a| {
+        a.mov(rdi, FLAG)?;
+        a.mov(byte_ptr(rdi), 1u32)?;
         let mut spin = a.create_label();
         a.set_label(&mut spin)?;
         a.jmp(spin)
     })
     .unwrap();
     let regs = g.long64_user(entry).unwrap();
-    let vm = TestVm::new(&g, &regs);
-    std::thread::scope(|s| {
-        // The probes below hold the VP for an instant: a run that starts
-        // then finds it busy and tries again, as a VMM would.
-        let run = s.spawn(|| {
-            loop {
-                match vm.p.run_vp(0) {
-                    Err(e) if e.hresult == WHV_E_INVALID_VP_STATE => std::hint::spin_loop(),
-                    r => break r.unwrap(),
-                }
-            }
-        });
-        // Until the run holds the VP: a register read says so.
-        let mut v = [WHV_REGISTER_VALUE::default()];
-        while vm
-            .p
-            .get_vp_registers(0, &[WHvX64RegisterRip], &mut v)
-            .is_ok()
-        {
-            std::hint::spin_loop();
-        }
-        // The counters answer all the same.
-        let c = intercepts(&vm.p);
-        assert_eq!(c[IO].0, 0);
-        vm.p.cancel_run_vp(0, 0).unwrap();
-        assert_eq!(run.join().unwrap().ExitReason, WHvRunVpExitReasonCanceled);
-    });
+    TestVm::new(&g, &regs)
+}
+
+/// Waits until the spinning guest runs (its flag is up): no sleep, the
+/// guest's own store says so.
+fn wait_running(vm: &TestVm) {
+    let flag = vm.mem.ptr.wrapping_add(FLAG as usize);
+    // SAFETY: inside the guest's memory, which outlives this loop; the
+    // guest writes the byte concurrently, hence the volatile read.
+    while unsafe { std::ptr::read_volatile(flag) } == 0 {
+        std::hint::spin_loop();
+    }
 }

@@ -80,9 +80,19 @@ fn dump(p: &Partition, vp: u32) -> (Vec<(WHV_REGISTER_NAME, [u8; 16])>, Vec<u8>)
     (regs, xsave)
 }
 
-fn assert_same_state(reset: &Partition, fresh: &Partition, vp: u32, what: &str) {
-    let (regs, xsave) = dump(reset, vp);
-    let (want_regs, want_xsave) = dump(fresh, vp);
+/// Compares every backed register and the XSAVE state of VP `vp`. After
+/// a run (`ran`) XSTATE_BV is left out: the processor's XSAVE (when the
+/// host saves the guest's state) may mark a component in use whose
+/// registers hold their initial values, which is the same state; the
+/// registers themselves are compared, through their names and the rest
+/// of the area.
+fn assert_same_state(reset: &Partition, fresh: &Partition, vp: u32, what: &str, ran: bool) {
+    let (regs, mut xsave) = dump(reset, vp);
+    let (want_regs, mut want_xsave) = dump(fresh, vp);
+    if ran {
+        xsave[XSTATE_BV..XSTATE_BV + 8].fill(0);
+        want_xsave[XSTATE_BV..XSTATE_BV + 8].fill(0);
+    }
     let names = |r: &[(WHV_REGISTER_NAME, [u8; 16])]| r.iter().map(|x| x.0).collect::<Vec<_>>();
     assert_eq!(
         names(&regs),
@@ -329,7 +339,7 @@ fn reset_restores_a_new_partitions_state(mode: WHV_X64_LOCAL_APIC_EMULATION_MODE
 
     p.reset().unwrap();
     for vp in 0..2 {
-        assert_same_state(&p, &fresh, vp, &format!("{what}: after the reset"));
+        assert_same_state(&p, &fresh, vp, &format!("{what}: after the reset"), false);
     }
     // Reset keeps memory.
     assert_eq!(mem.bytes()[DATA as usize..DATA as usize + 16], [0x5a; 16]);
@@ -337,8 +347,8 @@ fn reset_restores_a_new_partitions_state(mode: WHV_X64_LOCAL_APIC_EMULATION_MODE
     // A fresh run from the reset vector, in both.
     run_to_done(&p, 0, "after the reset");
     run_to_done(&fresh, 0, "the new partition");
-    assert_same_state(&p, &fresh, 0, &format!("{what}: after a run"));
-    assert_same_state(&p, &fresh, 1, &format!("{what}: after a run"));
+    assert_same_state(&p, &fresh, 0, &format!("{what}: after a run"), true);
+    assert_same_state(&p, &fresh, 1, &format!("{what}: after a run"), true);
 
     check_tsc(&p, tsc_before);
 }

@@ -1,7 +1,10 @@
 //! WHvGetPartitionCounters / WHvGetVirtualProcessorCounters: every counter
 //! set, from winhv's own exit accounting ([`ExitCounters`], kept by the
 //! running thread with plain loads and stores) and KVM's binary statistics
-//! ([`KvmStats`], `KVM_GET_STATS_FD`, opened on the first read).
+//! ([`KvmStats`], `KVM_GET_STATS_FD`: a vCPU's opened when it is created,
+//! since the ioctl waits for a running vCPU and reads of the file do not;
+//! the VM's on the first read). Without binary statistics (Linux before
+//! 5.14) the sets that need them answer `ERROR_NOT_SUPPORTED`.
 //!
 //! # What each counter is on KVM
 //! Counts are since the VP (or partition) was created; a reset does not
@@ -308,7 +311,7 @@ fn write(buffer: &mut [u8], values: &[u64], min: usize) -> Result<u32> {
 pub(crate) fn vp_counters(
     set: WHV_PROCESSOR_COUNTER_SET,
     exits: &ExitCounters,
-    stats: &KvmStats,
+    stats: Option<&KvmStats>,
     lapic: bool,
     buffer: &mut [u8],
 ) -> Result<u32> {
@@ -322,10 +325,18 @@ pub(crate) fn vp_counters(
         return write(buffer, &vec![0; size / 8], min);
     }
     let get = ExitCounters::get;
+    let stats = || {
+        stats.ok_or_else(|| {
+            Error::new(
+                HRESULT_ERROR_NOT_SUPPORTED,
+                "this kernel's KVM has no binary statistics (KVM_GET_STATS_FD, Linux 5.14)",
+            )
+        })
+    };
     match set {
         WHvProcessorCounterSetRuntime => write(buffer, &[get(&exits.runtime_ns) / 100, 0], min),
         WHvProcessorCounterSetIntercepts => {
-            let k = stats.read()?;
+            let k = stats()?.read()?;
             let kvm = |s: VcpuStat| k[s as usize];
             // (Count, Time100ns) in the struct's order.
             let counts = [
@@ -348,7 +359,7 @@ pub(crate) fn vp_counters(
             write(buffer, &values, min)
         }
         WHvProcessorCounterSetEvents => {
-            let k = stats.read()?;
+            let k = stats()?.read()?;
             let kvm = |s: VcpuStat| k[s as usize];
             let interrupts =
                 kvm(VcpuStat::IrqInjections).wrapping_add(kvm(VcpuStat::NmiInjections));

@@ -255,11 +255,8 @@ impl PartitionTime {
 
     /// Gives `vp` (re-created after a delete) the TSC of `other`, a VP
     /// of the same partition: it starts in step with the partition, as a
-    /// new VP does.
-    pub(crate) fn align(offset_control: bool, vp: &HeldVp<'_>, other: &HeldVp<'_>) -> Result<()> {
-        if !offset_control {
-            return Ok(());
-        }
+    /// new VP does. Only where KVM offsets the TSC.
+    pub(crate) fn align(vp: &HeldVp<'_>, other: &HeldVp<'_>) -> Result<()> {
         set_tsc_offset(vp.fd(), tsc_offset(other.fd())?)
     }
 }
