@@ -85,7 +85,7 @@ impl<C: Callbacks + ?Sized> Cpu<'_, C> {
         if self.cpl == 3 {
             code |= 4;
         }
-        if access == Access::Fetch && self.efer & (1 << 11) != 0 {
+        if access == Access::Fetch && self.efer()? & (1 << 11) != 0 {
             code |= 16;
         }
         Err(Stop::Fault(Exception {

@@ -4,7 +4,7 @@
 
 use crate::callbacks::Callbacks;
 use crate::cpu::Cpu;
-use crate::exec::{self, IoExit, described, fast_io, simple_io};
+use crate::exec::{self, Flow, IoExit, described, fast_io, simple_io};
 use crate::status::{Step, Stop, bits, status};
 use winhv_defs::{
     E_INVALIDARG, HRESULT, WHV_EMULATOR_STATUS, WHV_MEMORY_ACCESS_CONTEXT, WHV_VP_EXIT_CONTEXT,
@@ -135,7 +135,7 @@ impl Emulator {
             return Ok(run_with(cb, vp, |cpu| {
                 cpu.seed_from_io(io);
                 simple_io(cpu, io)?;
-                Ok(Some(len))
+                Ok((Flow::Next, len))
             }));
         }
         let bytes = &io.InstructionBytes[..usize::from(io.InstructionByteCount)];
@@ -146,9 +146,6 @@ impl Emulator {
         Ok(run(cb, vp, bytes, Some(&exit), |cpu| {
             if fast_io(io) {
                 cpu.seed_from_io(io);
-                Ok(())
-            } else {
-                cpu.load()
             }
         }))
     }
@@ -168,48 +165,48 @@ impl Emulator {
                 let written = mmio.AccessInfo.access_type() == WHvMemoryAccessWrite.0 as u32;
                 cpu.known_page = Some((mmio.Gva & !0xfff, mmio.Gpa & !0xfff, written));
             }
-            cpu.load()
         }))
     }
 }
 
-/// Loads, decodes, executes and commits; maps the outcome to a status.
+/// Seeds, decodes, executes (reading the registers the instruction needs)
+/// and commits; maps the outcome to a status.
 fn run<C: Callbacks + ?Sized>(
     cb: &mut C,
     vp: &WHV_VP_EXIT_CONTEXT,
     bytes: &[u8],
     io: Option<&IoExit>,
-    load: impl FnOnce(&mut Cpu<'_, C>) -> Step<()>,
+    seed: impl FnOnce(&mut Cpu<'_, C>),
 ) -> WHV_EMULATOR_STATUS {
     run_with(cb, vp, |cpu| {
-        load(cpu)?;
+        seed(cpu);
         let instr = cpu.decode(bytes)?;
-        let advance = exec::execute(cpu, &instr, io)?;
-        Ok(advance.then_some(instr.len() as u64))
+        let flow = exec::execute(cpu, &instr, io)?;
+        Ok((flow, instr.len() as u64))
     })
 }
 
-/// Runs `body` (which returns the instruction length to advance RIP by, or
-/// `None` to leave RIP), commits, injects a fault, and maps the outcome to
-/// a status.
+/// Runs `body` (which returns where RIP goes and the instruction's
+/// length), commits, injects a fault, and maps the outcome to a status.
 fn run_with<C: Callbacks + ?Sized>(
     cb: &mut C,
     vp: &WHV_VP_EXIT_CONTEXT,
-    body: impl FnOnce(&mut Cpu<'_, C>) -> Step<Option<u64>>,
+    body: impl FnOnce(&mut Cpu<'_, C>) -> Step<(Flow, u64)>,
 ) -> WHV_EMULATOR_STATUS {
     if vp.ExecutionState.interruption_pending() != 0 {
         return status(bits::INTERRUPT_CAUSED_INTERCEPT);
     }
     let mut cpu = Cpu::from_exit(cb, vp);
-    let outcome = body(&mut cpu).and_then(|advance| {
+    let outcome = body(&mut cpu).and_then(|(flow, len)| {
         let ip_mask = match cpu.bitness {
             64 => u64::MAX,
             32 => 0xffff_ffff,
             _ => 0xffff,
         };
-        let next = match advance {
-            Some(len) => cpu.rip.wrapping_add(len) & ip_mask,
-            None => cpu.rip,
+        let next = match flow {
+            Flow::Next => cpu.rip.wrapping_add(len) & ip_mask,
+            Flow::Stay => cpu.rip,
+            Flow::Jump(rip) => rip,
         };
         cpu.commit(next)
     });

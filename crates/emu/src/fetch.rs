@@ -43,7 +43,7 @@ impl<C: Callbacks + ?Sized> Cpu<'_, C> {
         let offset = self.rip.wrapping_add(have as u64) & ip_mask;
         let mut want = MAX_LEN - have;
         if self.mode != Mode::Long64 {
-            let limit = u64::from(self.seg[CS].Limit);
+            let limit = u64::from(self.cached_segment(CS).Limit);
             if offset > limit {
                 return Err(Stop::gp0());
             }

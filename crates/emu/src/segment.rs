@@ -5,6 +5,7 @@
 use crate::callbacks::Callbacks;
 use crate::cpu::{Cpu, FS, GS, Mode, SS};
 use crate::status::{Step, Stop};
+use winhv_defs::WHV_X64_SEGMENT_REGISTER;
 
 /// What an access does with the bytes.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -34,10 +35,15 @@ pub(crate) fn is_canonical(la: u64) -> bool {
 impl<C: Callbacks + ?Sized> Cpu<'_, C> {
     /// The linear address of `size` bytes at `seg:offset`, or the fault.
     /// `offset` is already truncated to the address size.
-    pub fn linear(&self, seg: usize, offset: u64, size: usize, access: Access) -> Step<u64> {
+    pub fn linear(&mut self, seg: usize, offset: u64, size: usize, access: Access) -> Step<u64> {
         let fault = || if seg == SS { Stop::ss0() } else { Stop::gp0() };
-        let s = self.seg.get(seg).copied().unwrap_or_default();
         let last = (size.max(1) - 1) as u64;
+        // 64-bit mode ignores every segment but FS's and GS's base.
+        let s = if self.mode != Mode::Long64 || seg == FS || seg == GS {
+            self.segment(seg)?
+        } else {
+            WHV_X64_SEGMENT_REGISTER::default()
+        };
         match self.mode {
             Mode::Long64 => {
                 let base = if seg == FS || seg == GS { s.Base } else { 0 };

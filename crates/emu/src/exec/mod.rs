@@ -15,23 +15,34 @@ mod string;
 
 use crate::access::Span;
 use crate::callbacks::Callbacks;
-use crate::cpu::{CS, Cpu, DS, ES, FS, GS, SS};
+use crate::cpu::{CS, Cpu, DS, ES, FS, GS, RAX, RBP, RBX, RCX, RDI, RDX, RSI, RSP, SS};
 use crate::segment::Access;
 use crate::status::{Step, Stop};
 use iced_x86::{Instruction, Mnemonic, OpKind, Register};
 
 pub(crate) use io::{IoExit, described, fast_io, simple_io};
 
-/// Runs `instr`; returns whether RIP advances.
+/// Where RIP goes after the instruction.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Flow {
+    /// Past the instruction.
+    Next,
+    /// Stays on it (a `rep` string instruction cut short resumes there).
+    Stay,
+    /// To this RIP (a branch; already within the new code size).
+    Jump(u64),
+}
+
+/// Runs `instr`.
 pub(crate) fn execute<C: Callbacks + ?Sized>(
     cpu: &mut Cpu<'_, C>,
     instr: &Instruction,
     io: Option<&IoExit>,
-) -> Step<bool> {
+) -> Step<Flow> {
     use Mnemonic::*;
     let m = instr.mnemonic();
     let port_insn = matches!(m, In | Out | Insb | Insw | Insd | Outsb | Outsw | Outsd);
-    let touches_memory = matches!(m, Push | Pop)
+    let touches_memory = uses_stack(m)
         || (0..instr.op_count())
             .any(|i| instr.op_kind(i) == OpKind::Memory || is_string_kind(instr.op_kind(i)));
     // The instruction at RIP must be one that can cause this exit (another
@@ -43,30 +54,146 @@ pub(crate) fn execute<C: Callbacks + ?Sized>(
     if !fits {
         return Err(Stop::UNSUPPORTED);
     }
+    let (mut gprs, segs, xmms) = needs(cpu, instr);
+    if matches!(m, In | Out) && io.is_some_and(|e| e.port.is_some()) {
+        // The exit names the port: DX is not read.
+        gprs &= !(1 << RDX);
+    }
+    cpu.need(gprs, segs, xmms)?;
     if (0..instr.op_count()).any(|i| is_string_kind(instr.op_kind(i))) {
         return string::execute(cpu, instr, io);
     }
+    let next = |r: Step<()>| r.map(|()| Flow::Next);
     match m {
-        In | Out => io::in_out(cpu, instr, io).map(|()| true),
-        Mov | Movzx | Movsx | Movsxd | Movbe | Movnti => mov::execute(cpu, instr).map(|()| true),
+        In | Out => next(io::in_out(cpu, instr, io)),
+        Mov | Movzx | Movsx | Movsxd | Movbe | Movnti => next(mov::execute(cpu, instr)),
         Add | Or | Adc | Sbb | And | Sub | Xor | Cmp | Test | Not | Neg | Inc | Dec => {
-            alu::arith(cpu, instr).map(|()| true)
+            next(alu::arith(cpu, instr))
         }
-        Xchg | Cmpxchg | Cmpxchg8b | Cmpxchg16b | Xadd => alu::atomic(cpu, instr).map(|()| true),
-        Bt | Bts | Btr | Btc => bits::bit_test(cpu, instr).map(|()| true),
-        Shl | Sal | Shr | Sar | Rol | Ror | Rcl | Rcr => bits::shift(cpu, instr).map(|()| true),
+        Xchg | Cmpxchg | Cmpxchg8b | Cmpxchg16b | Xadd => next(alu::atomic(cpu, instr)),
+        Bt | Bts | Btr | Btc => next(bits::bit_test(cpu, instr)),
+        Shl | Sal | Shr | Sar | Rol | Ror | Rcl | Rcr => next(bits::shift(cpu, instr)),
         Seto | Setno | Setb | Setae | Sete | Setne | Setbe | Seta | Sets | Setns | Setp | Setnp
-        | Setl | Setge | Setle | Setg => bits::setcc(cpu, instr).map(|()| true),
-        Push | Pop => stack::execute(cpu, instr).map(|()| true),
+        | Setl | Setge | Setle | Setg => next(bits::setcc(cpu, instr)),
+        Push | Pop => next(stack::execute(cpu, instr)),
         Cmovo | Cmovno | Cmovb | Cmovae | Cmove | Cmovne | Cmovbe | Cmova | Cmovs | Cmovns
-        | Cmovp | Cmovnp | Cmovl | Cmovge | Cmovle | Cmovg => mov::cmov(cpu, instr).map(|()| true),
+        | Cmovp | Cmovnp | Cmovl | Cmovge | Cmovle | Cmovg => next(mov::cmov(cpu, instr)),
         Movd | Movq | Movdqa | Movdqu | Movaps | Movups | Movapd | Movupd | Movss | Movsd
         | Movntdq | Movntps | Movntpd | Movntdqa | Vmovd | Vmovq | Vmovdqa | Vmovdqu | Vmovaps
         | Vmovups | Vmovapd | Vmovupd | Vmovntdq | Vmovntps | Vmovntpd => {
-            sse::execute(cpu, instr).map(|()| true)
+            next(sse::execute(cpu, instr))
         }
         _ => Err(Stop::UNSUPPORTED),
     }
+}
+
+/// Instructions whose memory access is the stack (no memory operand).
+fn uses_stack(m: Mnemonic) -> bool {
+    use Mnemonic::*;
+    matches!(
+        m,
+        Push | Pop
+            | Call
+            | Ret
+            | Retf
+            | Enter
+            | Leave
+            | Iret
+            | Iretd
+            | Iretq
+            | Pushf
+            | Pushfd
+            | Pushfq
+            | Popf
+            | Popfd
+            | Popfq
+            | Pusha
+            | Pushad
+            | Popa
+            | Popad
+    )
+}
+
+/// The GPRs, segment registers and XMM registers `instr` reads (bit masks
+/// by register number), so that one get-registers call fetches them all.
+/// A register it reads that is not listed here is fetched when used: the
+/// list only saves callbacks.
+fn needs<C: Callbacks + ?Sized>(cpu: &Cpu<'_, C>, instr: &Instruction) -> (u16, u8, u16) {
+    use Mnemonic::*;
+    let bit = Cpu::<C>::gpr_bit;
+    let long = cpu.long64();
+    // A data segment matters outside 64-bit mode, and FS/GS (their base)
+    // in it.
+    let data_seg = |r: Register| match seg_index(r) {
+        Ok(i) if !long || i == FS || i == GS => 1u8 << i,
+        _ => 0,
+    };
+    let (mut g, mut s, mut x) = (0u16, 0u8, 0u16);
+    let m = instr.mnemonic();
+    for i in 0..instr.op_count() {
+        match instr.op_kind(i) {
+            OpKind::Register => {
+                let r = instr.op_register(i);
+                if r.is_gpr() {
+                    // A 32/64-bit destination that is only written.
+                    let write_only = i == 0
+                        && r.size() >= 4
+                        && matches!(
+                            m,
+                            Mov | Movzx | Movsx | Movsxd | Movbe | Popcnt | Lzcnt | Tzcnt
+                        )
+                        && instr.op_count() == 2;
+                    if !write_only {
+                        g |= bit(r);
+                    }
+                } else if r.is_xmm() {
+                    x |= 1 << (r.number() & 15);
+                } else if r.is_segment_register() {
+                    s |= seg_index(r).map_or(0, |i| 1 << i);
+                }
+            }
+            OpKind::Memory => {
+                g |= bit(instr.memory_base()) | bit(instr.memory_index());
+                s |= data_seg(instr.memory_segment());
+            }
+            OpKind::MemorySegSI | OpKind::MemorySegESI | OpKind::MemorySegRSI => {
+                g |= 1 << RSI;
+                s |= data_seg(instr.memory_segment());
+            }
+            OpKind::MemoryESDI | OpKind::MemoryESEDI | OpKind::MemoryESRDI => {
+                g |= 1 << RDI;
+                s |= data_seg(Register::ES);
+            }
+            OpKind::MemorySegDI | OpKind::MemorySegEDI | OpKind::MemorySegRDI => {
+                g |= 1 << RDI;
+                s |= data_seg(instr.memory_segment());
+            }
+            _ => {}
+        }
+    }
+    if instr.has_rep_prefix() || instr.has_repne_prefix() {
+        g |= 1 << RCX;
+    }
+    if uses_stack(m) {
+        g |= 1 << RSP;
+        s |= data_seg(Register::SS);
+        if matches!(m, Enter | Leave) {
+            g |= 1 << RBP;
+        }
+    }
+    g |= match m {
+        Mul | Div | Idiv => (1 << RAX) | (1 << RDX),
+        Imul if instr.op_count() == 1 => (1 << RAX) | (1 << RDX),
+        Cmpxchg => 1 << RAX,
+        Cmpxchg8b | Cmpxchg16b => (1 << RAX) | (1 << RBX) | (1 << RCX) | (1 << RDX),
+        Stosb | Stosw | Stosd | Stosq | Lodsb | Lodsw | Lodsd | Lodsq | Scasb | Scasw | Scasd
+        | Scasq => 1 << RAX,
+        Insb | Insw | Insd | Outsb | Outsw | Outsd => 1 << RDX,
+        Mulx => 1 << RDX,
+        Xlatb => (1 << RAX) | (1 << RBX),
+        _ => 0,
+    };
+    (g, s, x)
 }
 
 /// The implicit-address operand kinds of string instructions.
@@ -136,19 +263,23 @@ pub(crate) enum Place {
 
 impl<C: Callbacks + ?Sized> Cpu<'_, C> {
     /// The segment and the (address-size truncated) offset of explicit
-    /// memory operand `op`.
-    pub fn mem_offset(&self, instr: &Instruction, op: u32) -> Step<(usize, u64)> {
+    /// memory operand `op`: base + index × scale + displacement (a
+    /// RIP-relative displacement is already absolute, the instruction
+    /// being decoded at its RIP), within the address size.
+    pub fn mem_offset(&mut self, instr: &Instruction, _op: u32) -> Step<(usize, u64)> {
         let seg = seg_index(instr.memory_segment())?;
-        let off = instr
-            .try_virtual_address(op, 0, |r, _, _| {
-                if r.is_segment_register() {
-                    Some(0)
-                } else {
-                    self.read_reg(r).ok()
-                }
-            })
-            .ok_or(Stop::UNSUPPORTED)?;
-        Ok((seg, off))
+        let base = instr.memory_base();
+        let index = instr.memory_index();
+        let mut off = instr.memory_displacement64();
+        if base != Register::None && base != Register::RIP && base != Register::EIP {
+            off = off.wrapping_add(self.read_reg(base)?);
+        }
+        if index != Register::None {
+            // Vector indexes (VSIB) are not general registers: refused.
+            let v = self.read_reg(index)?;
+            off = off.wrapping_add(v.wrapping_mul(u64::from(instr.memory_index_scale())));
+        }
+        Ok((seg, off & addr_mask(address_size(instr, self.bitness))))
     }
 
     /// The size in bytes of operand `op`.

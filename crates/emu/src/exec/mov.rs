@@ -47,7 +47,7 @@ pub(crate) fn execute<C: Callbacks + ?Sized>(
         let value =
             if instr.op_kind(1) == OpKind::Register && instr.op_register(1).is_segment_register() {
                 let i = seg_index(instr.op_register(1))?;
-                u64::from(cpu.seg[i].Selector)
+                u64::from(cpu.segment(i)?.Selector)
             } else {
                 cpu.src(instr, 1, size)?
             };

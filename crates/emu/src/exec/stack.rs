@@ -11,14 +11,14 @@ use crate::status::{Step, Stop};
 use iced_x86::{Instruction, Mnemonic, OpKind};
 
 /// The stack's address size in bytes.
-fn stack_size<C: Callbacks + ?Sized>(cpu: &Cpu<'_, C>) -> usize {
-    if cpu.long64() {
+pub(crate) fn stack_size<C: Callbacks + ?Sized>(cpu: &mut Cpu<'_, C>) -> Step<usize> {
+    Ok(if cpu.long64() {
         8
-    } else if cpu.seg[SS].default_bit() != 0 {
+    } else if cpu.segment(SS)?.default_bit() != 0 {
         4
     } else {
         2
-    }
+    })
 }
 
 /// PUSH or POP.
@@ -36,25 +36,25 @@ pub(crate) fn execute<C: Callbacks + ?Sized>(
     if !matches!(size, 2 | 4 | 8) {
         return Err(Stop::UNSUPPORTED);
     }
-    let ssize = stack_size(cpu);
+    let ssize = stack_size(cpu)?;
     let smask = addr_mask(ssize);
-    let sp = cpu.gpr[RSP] & smask;
+    let sp = cpu.gpr(RSP)? & smask;
     if instr.mnemonic() == Mnemonic::Push {
         let v = cpu.src(instr, 0, size)?;
         let new_sp = sp.wrapping_sub(size as u64) & smask;
         let span = cpu.resolve(SS, new_sp, size, Access::Write)?;
         cpu.write_value(&span, size, v)?;
-        cpu.write_gpr_sized(RSP, ssize, new_sp);
-        Ok(())
+        cpu.write_gpr_sized(RSP, ssize, new_sp)
     } else {
         let span = cpu.resolve(SS, sp, size, Access::Read)?;
         let new_sp = sp.wrapping_add(size as u64) & smask;
-        let old_rsp = cpu.gpr[RSP];
-        cpu.write_gpr_sized(RSP, ssize, new_sp);
+        let old_rsp = cpu.gpr(RSP)?;
+        let was_dirty = cpu.gpr_written(RSP);
+        cpu.write_gpr_sized(RSP, ssize, new_sp)?;
         let place = match cpu.place(instr, 0, size, Access::Write) {
             Ok(p) => p,
             Err(e) => {
-                cpu.gpr[RSP] = old_rsp;
+                cpu.restore_gpr(RSP, old_rsp, was_dirty);
                 return Err(e);
             }
         };
