@@ -45,6 +45,7 @@ mod emulator;
 mod exec;
 mod fetch;
 mod flags;
+mod host;
 mod raw;
 mod regval;
 mod segment;

@@ -7,18 +7,21 @@
 
 mod alu;
 mod bits;
+mod bmi;
 mod io;
 mod mov;
+mod muldiv;
+mod scan;
 mod sse;
 mod stack;
 mod string;
 
 use crate::access::Span;
 use crate::callbacks::Callbacks;
-use crate::cpu::{CS, Cpu, DS, ES, FS, GS, RAX, RBP, RBX, RCX, RDI, RDX, RSI, RSP, SS};
+use crate::cpu::{CS, Cpu, DS, ES, FS, GS, Mode, RAX, RBP, RBX, RCX, RDI, RDX, RSI, RSP, SS};
 use crate::segment::Access;
 use crate::status::{Step, Stop};
-use iced_x86::{Instruction, Mnemonic, OpKind, Register};
+use iced_x86::{EncodingKind, Instruction, Mnemonic, OpKind, Register};
 
 pub(crate) use io::{IoExit, described, fast_io, simple_io};
 
@@ -54,6 +57,13 @@ pub(crate) fn execute<C: Callbacks + ?Sized>(
     if !fits {
         return Err(Stop::UNSUPPORTED);
     }
+    if instr.encoding() != EncodingKind::Legacy
+        && matches!(cpu.mode, Mode::Real | Mode::Virtual8086)
+    {
+        // VEX (and EVEX) encodings do not exist in real and virtual-8086
+        // mode.
+        return Err(Stop::ud());
+    }
     let (mut gprs, segs, xmms) = needs(cpu, instr);
     if matches!(m, In | Out) && io.is_some_and(|e| e.port.is_some()) {
         // The exit names the port: DX is not read.
@@ -75,6 +85,11 @@ pub(crate) fn execute<C: Callbacks + ?Sized>(
         Shl | Sal | Shr | Sar | Rol | Ror | Rcl | Rcr => next(bits::shift(cpu, instr)),
         Seto | Setno | Setb | Setae | Sete | Setne | Setbe | Seta | Sets | Setns | Setp | Setnp
         | Setl | Setge | Setle | Setg => next(bits::setcc(cpu, instr)),
+        Shld | Shrd => next(bits::double_shift(cpu, instr)),
+        Mul | Imul | Div | Idiv => next(muldiv::execute(cpu, instr)),
+        Bsf | Bsr | Tzcnt | Lzcnt | Popcnt => next(scan::execute(cpu, instr)),
+        Andn | Bextr | Blsi | Blsmsk | Blsr | Bzhi | Mulx | Pdep | Pext | Rorx | Sarx | Shlx
+        | Shrx | Adcx | Adox | Crc32 => next(bmi::execute(cpu, instr)),
         Push | Pop => next(stack::execute(cpu, instr)),
         Cmovo | Cmovno | Cmovb | Cmovae | Cmove | Cmovne | Cmovbe | Cmova | Cmovs | Cmovns
         | Cmovp | Cmovnp | Cmovl | Cmovge | Cmovle | Cmovg => next(mov::cmov(cpu, instr)),
