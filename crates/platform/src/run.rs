@@ -594,6 +594,15 @@ impl Replay {
 /// `replay`, KVM completes a string read with those registers.
 fn flush(vcpu: &mut VcpuFd, cancel: &CancelState, xmm: bool, replay: Option<Replay>) -> Result<()> {
     let saved = vcpu.sync_regs_mut().regs;
+    // An event the VMM injected (an emulator's fault, with RIP left at the
+    // instruction) must survive KVM's completion of that instruction,
+    // which drops it: kept in the sync area, which KVM loads at the next
+    // entry (no ioctl).
+    let events = vcpu.sync_regs_mut().events;
+    let injected = events.exception.injected != 0
+        || events.exception.pending != 0
+        || events.interrupt.injected != 0
+        || events.nmi.injected != 0;
     if let Some(r) = replay {
         let regs = &mut vcpu.sync_regs_mut().regs;
         regs.rcx = r.rcx;
@@ -638,6 +647,10 @@ fn flush(vcpu: &mut VcpuFd, cancel: &CancelState, xmm: bool, replay: Option<Repl
     }
     vcpu.sync_regs_mut().regs = saved;
     vcpu.set_sync_dirty_reg(kvm_ioctls::SyncReg::Register);
+    if injected {
+        vcpu.sync_regs_mut().events = events;
+        vcpu.set_sync_dirty_reg(kvm_ioctls::SyncReg::VcpuEvents);
+    }
     if let Some(fpu) = fpu {
         vcpu.set_fpu(&fpu)
             .map_err(|e| Error::from_errno("KVM_SET_FPU", e.errno()))?;

@@ -181,4 +181,8 @@ families! {
     sse sse_cpl0 => "sse";
     string string_cpl0 => "string";
     stack stack_cpl0 => "stack";
+    muldiv muldiv_cpl0 => "muldiv";
+    shiftd shiftd_cpl0 => "shiftd";
+    scan scan_cpl0 => "scan";
+    bmi bmi_cpl0 => "bmi";
 }

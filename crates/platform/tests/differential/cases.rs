@@ -131,6 +131,10 @@ pub const FAMILIES: &[&str] = &[
     "sse",
     "string",
     "stack",
+    "muldiv",
+    "shiftd",
+    "scan",
+    "bmi",
 ];
 
 /// What the generator chose for the memory operand.
@@ -269,7 +273,7 @@ pub fn generate(family: &str, seed: u64, entry: u64) -> Option<Case> {
         }
     }
     let xmm = [(); 4].map(|_| u128::from(rng.next()) << 64 | u128::from(rng.next()));
-    let data: Vec<u8> = (0..DATA_LEN).map(|_| rng.next() as u8).collect();
+    let mut data: Vec<u8> = (0..DATA_LEN).map(|_| rng.next() as u8).collect();
     let scratch: Vec<u8> = (0..SCRATCH_LEN).map(|_| rng.next() as u8).collect();
     let mut a = CodeAssembler::new(64).ok()?;
     let mut text = String::new();
@@ -573,6 +577,216 @@ pub fn generate(family: &str, seed: u64, entry: u64) -> Option<Case> {
             }
         }
         "string" => return string_case(rng, seed, gpr, rflags, xmm, data, scratch, entry),
+        "muldiv" => {
+            // mul, imul, div, idiv r/m; imul r, r/m; imul r, r/m, imm.
+            let k = rng.below(6);
+            let size = if k >= 4 {
+                rng.pick(&[2u64, 4, 8])
+            } else {
+                size
+            };
+            let off = offset(&mut rng, size, false);
+            let m = mem(&mut rng, off, &mut text);
+            regs.extend(m.regs.iter().copied());
+            let r = data_reg(&mut rng, &regs);
+            let free = |x: usize| !regs.iter().any(|(u, _)| *u == x);
+            // Dividends whose quotients mostly fit: a small or
+            // sign-extending high half.
+            if (k == 2 || k == 3) && free(2) && free(0) && rng.chance(70) {
+                let hi = if k == 3 && gpr[0] >> (size * 8 - 1) & 1 == 1 {
+                    u64::MAX
+                } else {
+                    0
+                };
+                if size == 1 {
+                    gpr[0] = (gpr[0] & !0xff00) | (hi & 0xff00);
+                } else {
+                    regs.push((2, hi));
+                }
+            }
+            let imm = rng.value() as i32;
+            text.insert_str(0, &format!("muldiv{k}.{size} "));
+            let op = m.op;
+            match k {
+                0 => sized_m!(a, mul, op, size),
+                1 => sized_m!(a, imul, op, size),
+                2 => sized_m!(a, div, op, size),
+                3 => sized_m!(a, idiv, op, size),
+                4 => match size {
+                    2 => a.imul_2(R16[r], word_ptr(op)),
+                    4 => a.imul_2(R32[r], dword_ptr(op)),
+                    _ => a.imul_2(R64[r], qword_ptr(op)),
+                },
+                _ => match size {
+                    2 => a.imul_3(R16[r], word_ptr(op), imm as i16 as i32),
+                    4 => a.imul_3(R32[r], dword_ptr(op), imm),
+                    _ => a.imul_3(R64[r], qword_ptr(op), imm),
+                },
+            }
+        }
+        "shiftd" => {
+            let size = rng.pick(&[2u64, 4, 8]);
+            let off = offset(&mut rng, size, false);
+            let m = mem(&mut rng, off, &mut text);
+            regs.extend(m.regs.iter().copied());
+            let r = data_reg(&mut rng, &regs);
+            let left = rng.chance(50);
+            let by_cl = rng.chance(50);
+            // A 16-bit operand shifted by more than 16 is undefined
+            // (result too): not generated.
+            let max = if size == 2 { 17 } else { 64 };
+            count = rng.below(max) as u32;
+            if by_cl {
+                if regs.iter().any(|(u, _)| *u == 1) || r == 1 {
+                    return None;
+                }
+                // CL's other bits are ignored: keep the masked count.
+                let c = u64::from(count) | (rng.below(8) << 5) * u64::from(size == 8);
+                let c = if size == 8 { c & 0x3f } else { c };
+                count = c as u32;
+                regs.push((1, (gpr[1] & !0xff) | c));
+            }
+            text.insert_str(
+                0,
+                &format!(
+                    "shiftd{}.{size} n={count} cl={by_cl} ",
+                    if left { "l" } else { "r" }
+                ),
+            );
+            let op = m.op;
+            macro_rules! sd {
+                ($op:ident) => {
+                    match (size, by_cl) {
+                        (2, true) => a.$op(word_ptr(op), R16[r], cl),
+                        (4, true) => a.$op(dword_ptr(op), R32[r], cl),
+                        (_, true) => a.$op(qword_ptr(op), R64[r], cl),
+                        (2, false) => a.$op(word_ptr(op), R16[r], count),
+                        (4, false) => a.$op(dword_ptr(op), R32[r], count),
+                        (_, false) => a.$op(qword_ptr(op), R64[r], count),
+                    }
+                };
+            }
+            if left { sd!(shld) } else { sd!(shrd) }
+        }
+        "scan" => {
+            let size = rng.pick(&[2u64, 4, 8]);
+            let off = offset(&mut rng, size, false);
+            let m = mem(&mut rng, off, &mut text);
+            regs.extend(m.regs.iter().copied());
+            let r = data_reg(&mut rng, &regs);
+            // A zero source a quarter of the time; else few bits.
+            let o = m.offset as usize;
+            if rng.chance(25) {
+                data[o..o + size as usize].fill(0);
+            } else if rng.chance(30) {
+                let bit = rng.below(size * 8);
+                let v = (1u64 << bit).to_le_bytes();
+                data[o..o + size as usize].copy_from_slice(&v[..size as usize]);
+            }
+            let k = rng.below(5);
+            text.insert_str(0, &format!("scan{k}.{size} "));
+            let op = m.op;
+            macro_rules! sc {
+                ($op:ident) => {
+                    match size {
+                        2 => a.$op(R16[r], word_ptr(op)),
+                        4 => a.$op(R32[r], dword_ptr(op)),
+                        _ => a.$op(R64[r], qword_ptr(op)),
+                    }
+                };
+            }
+            match k {
+                0 => sc!(bsf),
+                1 => sc!(bsr),
+                2 => sc!(tzcnt),
+                3 => sc!(lzcnt),
+                _ => sc!(popcnt),
+            }
+        }
+        "bmi" => {
+            let k = rng.below(16);
+            let size: u64 = match k {
+                15 => rng.pick(&[1, 2, 4, 8]),
+                _ => rng.pick(&[4, 8]),
+            };
+            let off = offset(&mut rng, size, false);
+            let m = mem(&mut rng, off, &mut text);
+            regs.extend(m.regs.iter().copied());
+            let d = data_reg(&mut rng, &regs);
+            regs.push((d, gpr[d]));
+            let s2 = data_reg(&mut rng, &regs);
+            // BEXTR/BZHI controls in range half the time.
+            if matches!(k, 1 | 5) && rng.chance(50) {
+                gpr[s2] = rng.below(0x4848);
+            }
+            regs.pop();
+            let imm = rng.below(256) as u32;
+            text.insert_str(0, &format!("bmi{k}.{size} "));
+            let op = m.op;
+            let q = size == 8;
+            macro_rules! last {
+                ($op:ident) => {
+                    if q {
+                        a.$op(R64[d], R64[s2], qword_ptr(op))
+                    } else {
+                        a.$op(R32[d], R32[s2], dword_ptr(op))
+                    }
+                };
+            }
+            macro_rules! mid {
+                ($op:ident) => {
+                    if q {
+                        a.$op(R64[d], qword_ptr(op), R64[s2])
+                    } else {
+                        a.$op(R32[d], dword_ptr(op), R32[s2])
+                    }
+                };
+            }
+            macro_rules! two {
+                ($op:ident) => {
+                    if q {
+                        a.$op(R64[d], qword_ptr(op))
+                    } else {
+                        a.$op(R32[d], dword_ptr(op))
+                    }
+                };
+            }
+            match k {
+                0 => last!(andn),
+                1 => mid!(bextr),
+                2 => two!(blsi),
+                3 => two!(blsmsk),
+                4 => two!(blsr),
+                5 => mid!(bzhi),
+                6 => last!(pdep),
+                7 => last!(pext),
+                8 => mid!(sarx),
+                9 => mid!(shlx),
+                10 => mid!(shrx),
+                11 => {
+                    if q {
+                        a.rorx(R64[d], qword_ptr(op), imm)
+                    } else {
+                        a.rorx(R32[d], dword_ptr(op), imm)
+                    }
+                }
+                12 => {
+                    if regs.iter().any(|(u, _)| *u == 2) {
+                        return None;
+                    }
+                    last!(mulx)
+                }
+                13 => two!(adcx),
+                14 => two!(adox),
+                _ => match size {
+                    1 if q => a.crc32(R64[d], byte_ptr(op)),
+                    1 => a.crc32(R32[d], byte_ptr(op)),
+                    2 => a.crc32(R32[d], word_ptr(op)),
+                    4 => a.crc32(R32[d], dword_ptr(op)),
+                    _ => a.crc32(R64[d], qword_ptr(op)),
+                },
+            }
+        }
         "stack" => {
             // RSP in the data window for one instruction: R13 keeps the
             // real stack, R14 gets RSP after the instruction.
