@@ -15,17 +15,42 @@ use winhv_defs::*;
 pub(crate) const PAGE: u64 = 4096;
 
 /// A resolved access: up to two guest-physical pieces (an access of at most
-/// 32 bytes crosses at most one page boundary).
+/// [`MAX_ACCESS`] bytes crosses at most one page boundary).
 #[derive(Copy, Clone, Debug, Default)]
 pub(crate) struct Span {
     pieces: [(u64, usize); 2],
     count: usize,
 }
 
+/// The largest access one span holds (an IRET frame of five 8-byte
+/// slots, an FXSAVE-sized x87 environment piece, a 16-byte SSE operand).
+pub(crate) const MAX_ACCESS: usize = 64;
+
 impl Span {
     /// The total length.
     pub fn len(&self) -> usize {
         self.pieces[..self.count].iter().map(|p| p.1).sum()
+    }
+
+    /// The `len` bytes at `offset` within the span (empty when outside it).
+    pub fn sub(&self, offset: usize, len: usize) -> Span {
+        let mut out = Span::default();
+        let (mut skip, mut want) = (offset, len);
+        for &(gpa, n) in &self.pieces[..self.count] {
+            if want == 0 {
+                break;
+            }
+            if skip >= n {
+                skip -= n;
+                continue;
+            }
+            let take = (n - skip).min(want);
+            out.pieces[out.count] = (gpa.wrapping_add(skip as u64), take);
+            out.count += 1;
+            want -= take;
+            skip = 0;
+        }
+        out
     }
 }
 
@@ -43,7 +68,7 @@ impl<C: Callbacks + ?Sized> Cpu<'_, C> {
             let covered = match access {
                 Access::Read => true,
                 Access::Write | Access::ReadWrite => written,
-                Access::Fetch => false,
+                Access::Fetch | Access::SysRead | Access::SysWrite => false,
             };
             if gva == page && covered {
                 return Ok(gpa);
@@ -54,6 +79,14 @@ impl<C: Callbacks + ?Sized> Cpu<'_, C> {
             Access::Write => WHvTranslateGvaFlagValidateWrite,
             Access::ReadWrite => WHvTranslateGvaFlagValidateRead | WHvTranslateGvaFlagValidateWrite,
             Access::Fetch => WHvTranslateGvaFlagValidateExecute,
+            // Descriptor tables and the TSS: supervisor accesses whatever
+            // the CPL.
+            Access::SysRead => WHvTranslateGvaFlagValidateRead | WHvTranslateGvaFlagPrivilegeExempt,
+            Access::SysWrite => {
+                WHvTranslateGvaFlagValidateRead
+                    | WHvTranslateGvaFlagValidateWrite
+                    | WHvTranslateGvaFlagPrivilegeExempt
+            }
         };
         let mut result = WHvTranslateGvaResultSuccess;
         let mut gpa = 0;
@@ -82,7 +115,7 @@ impl<C: Callbacks + ?Sized> Cpu<'_, C> {
         if access.writes() {
             code |= 2;
         }
-        if self.cpl == 3 {
+        if self.cpl == 3 && !matches!(access, Access::SysRead | Access::SysWrite) {
             code |= 4;
         }
         if access == Access::Fetch && self.efer()? & (1 << 11) != 0 {
@@ -113,18 +146,19 @@ impl<C: Callbacks + ?Sized> Cpu<'_, C> {
         Ok(())
     }
 
-    /// Resolves `size` (1..=32) bytes at `seg:offset` for `access`.
+    /// Resolves `size` (1..=[`MAX_ACCESS`]) bytes at `seg:offset` for
+    /// `access`.
     pub fn resolve(&mut self, seg: usize, offset: u64, size: usize, access: Access) -> Step<Span> {
         let la = self.linear(seg, offset, size, access)?;
-        if access != Access::Fetch {
+        if matches!(access, Access::Read | Access::Write | Access::ReadWrite) {
             self.alignment_check(la, size)?;
         }
         self.resolve_linear(la, size, access)
     }
 
-    /// Resolves `size` (1..=32) bytes at linear address `la`.
+    /// Resolves `size` (1..=[`MAX_ACCESS`]) bytes at linear address `la`.
     pub fn resolve_linear(&mut self, la: u64, size: usize, access: Access) -> Step<Span> {
-        if size == 0 || size > 32 {
+        if size == 0 || size > MAX_ACCESS {
             return Err(Stop::UNSUPPORTED);
         }
         let wrap = if self.long64() { u64::MAX } else { 0xffff_ffff };
@@ -151,8 +185,8 @@ impl<C: Callbacks + ?Sized> Cpu<'_, C> {
 
     /// Writes `buf` (of the span's length) to the span.
     pub fn write_span(&mut self, span: &Span, buf: &[u8]) -> Step<()> {
-        let mut copy = [0u8; 32];
-        let n = buf.len().min(32);
+        let mut copy = [0u8; MAX_ACCESS];
+        let n = buf.len().min(MAX_ACCESS);
         copy[..n].copy_from_slice(&buf[..n]);
         self.move_span(span, &mut copy[..n], true)
     }

@@ -86,6 +86,8 @@ pub(crate) struct Cpu<'c, C: Callbacks + ?Sized> {
     pub bitness: u32,
     /// CPL.
     pub cpl: u8,
+    /// EFER.LMA (long mode active: 64-bit or compatibility mode).
+    pub lma: bool,
     /// CR0.AM, for alignment checks.
     pub cr0_am: bool,
     /// The translation the exit itself reported (GVA page, GPA page,
@@ -111,6 +113,9 @@ pub(crate) struct Cpu<'c, C: Callbacks + ?Sized> {
     /// Whether the instruction loaded SS (MOV SS, POP SS, LSS): the CPU
     /// holds off interrupts and the single-step trap for one instruction.
     pub ss_loaded: bool,
+    /// Whether RFLAGS.RF is the instruction's result (IRET loads it), not
+    /// cleared as after any other instruction.
+    pub keep_rf: bool,
     /// Last committed GPRs and RFLAGS (a fault rolls back to these).
     saved_gpr: [u64; 16],
     saved_rflags: u64,
@@ -165,6 +170,7 @@ impl<'c, C: Callbacks + ?Sized> Cpu<'c, C> {
                 es.cpl() as u8
             },
             cr0_am: es.cr0_am() != 0,
+            lma: es.efer_lma() != 0,
             known_page: None,
             start_rflags: vp.Rflags,
             dr6: None,
@@ -175,6 +181,7 @@ impl<'c, C: Callbacks + ?Sized> Cpu<'c, C> {
             staged: [(WHV_REGISTER_NAME::default(), WHV_REGISTER_VALUE::default()); STAGED],
             staged_len: 0,
             ss_loaded: false,
+            keep_rf: false,
             saved_gpr: [0; 16],
             saved_rflags: vp.Rflags,
             saved_gpr_dirty: 0,
@@ -464,7 +471,9 @@ impl<'c, C: Callbacks + ?Sized> Cpu<'c, C> {
     /// the get callback only then) — unless the instruction loaded SS,
     /// which holds the trap off (the interrupt shadow is set instead).
     pub fn commit(&mut self, next_rip: u64) -> Step<()> {
-        self.rflags &= !flags::RF;
+        if !self.keep_rf {
+            self.rflags &= !flags::RF;
+        }
         if self.ss_loaded {
             let mut v = WHV_REGISTER_VALUE::default();
             let mut state = WHV_X64_INTERRUPT_STATE_REGISTER::default();

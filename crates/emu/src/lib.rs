@@ -41,6 +41,7 @@
 mod access;
 mod callbacks;
 mod cpu;
+mod descriptor;
 mod emulator;
 mod exec;
 mod fetch;

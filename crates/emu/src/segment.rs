@@ -18,12 +18,17 @@ pub(crate) enum Access {
     ReadWrite,
     /// An instruction fetch.
     Fetch,
+    /// A read of a descriptor table or the TSS: a supervisor access
+    /// whatever the CPL, through no segment.
+    SysRead,
+    /// Setting a descriptor's accessed or busy bit.
+    SysWrite,
 }
 
 impl Access {
     /// Whether the access writes.
     pub fn writes(self) -> bool {
-        matches!(self, Access::Write | Access::ReadWrite)
+        matches!(self, Access::Write | Access::ReadWrite | Access::SysWrite)
     }
 }
 
@@ -69,8 +74,8 @@ impl<C: Callbacks + ?Sized> Cpu<'_, C> {
                 let code = ty & 8 != 0;
                 let ok_type = match access {
                     Access::Fetch => code,
-                    Access::Read => !code || ty & 2 != 0,
-                    Access::Write | Access::ReadWrite => !code && ty & 2 != 0,
+                    Access::Read | Access::SysRead => !code || ty & 2 != 0,
+                    Access::Write | Access::ReadWrite | Access::SysWrite => !code && ty & 2 != 0,
                 };
                 if !ok_type {
                     return Err(fault());

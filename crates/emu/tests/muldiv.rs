@@ -238,7 +238,8 @@ fn two_and_three_operand_imul() {
 #[test]
 fn division_by_zero_and_overflow_raise_de_in_every_mode() {
     // div byte [bx] in real mode, 16-bit and 32-bit protected mode.
-    let modes: [(fn() -> Vp, Vec<u8>); 3] = [
+    type Mode = (fn() -> Vp, Vec<u8>);
+    let modes: [Mode; 3] = [
         (Vp::real, vec![0xf6, 0x37]),
         (Vp::prot16, vec![0xf6, 0x37]),
         (Vp::prot32, vec![0xf6, 0x33]),

@@ -147,13 +147,12 @@ fn pending_interruption_means_no_emulation() {
 #[test]
 fn unsupported_or_mismatched_instructions_are_internal_failures() {
     for code in [
-        &[0x0f, 0x0b][..],          // ud2
-        &[0x06][..],                // push es: invalid in 64-bit mode
-        &[0x01, 0xc3][..],          // add ebx, eax: no memory operand
-        &[0xec][..],                // in al, dx on an MMIO exit
-        &[0x8e, 0x1b][..],          // mov ds, [rbx]
-        &[0xd9, 0x03][..],          // fld dword [rbx]
-        &[0x0f, 0xa4, 0x03, 4][..], // shld [rbx], eax, 4
+        &[0x0f, 0x0b][..],       // ud2
+        &[0x06][..],             // push es: invalid in 64-bit mode
+        &[0x01, 0xc3][..],       // add ebx, eax: no memory operand
+        &[0xec][..],             // in al, dx on an MMIO exit
+        &[0x0f, 0xae, 0x03][..], // fxsave [rbx]
+        &[0x0f, 0x01, 0x3b][..], // invlpg [rbx]
     ] {
         let mut vp = store_vp();
         assert_eq!(mmio(&mut vp, code), INTERNAL, "{code:x?}");

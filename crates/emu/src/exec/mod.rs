@@ -8,13 +8,16 @@
 mod alu;
 mod bits;
 mod bmi;
+mod branch;
 mod io;
 mod mov;
 mod muldiv;
 mod scan;
+mod segload;
 mod sse;
 mod stack;
 mod string;
+mod system;
 
 use crate::access::Span;
 use crate::callbacks::Callbacks;
@@ -91,6 +94,13 @@ pub(crate) fn execute<C: Callbacks + ?Sized>(
         Andn | Bextr | Blsi | Blsmsk | Blsr | Bzhi | Mulx | Pdep | Pext | Rorx | Sarx | Shlx
         | Shrx | Adcx | Adox | Crc32 => next(bmi::execute(cpu, instr)),
         Push | Pop => next(stack::execute(cpu, instr)),
+        Call | Jmp | Ret | Retf | Enter | Leave | Iret | Iretd | Iretq => {
+            branch::execute(cpu, instr)
+        }
+        Lds | Les | Lfs | Lgs | Lss => next(segload::load_far(cpu, instr)),
+        Sgdt | Sidt | Sldt | Str | Smsw | Lgdt | Lidt | Lldt | Ltr | Lmsw => {
+            next(system::execute(cpu, instr))
+        }
         Cmovo | Cmovno | Cmovb | Cmovae | Cmove | Cmovne | Cmovbe | Cmova | Cmovs | Cmovns
         | Cmovp | Cmovnp | Cmovl | Cmovge | Cmovle | Cmovg => next(mov::cmov(cpu, instr)),
         Movd | Movq | Movdqa | Movdqu | Movaps | Movups | Movapd | Movupd | Movss | Movsd

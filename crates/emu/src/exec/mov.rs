@@ -64,8 +64,10 @@ pub(crate) fn execute<C: Callbacks + ?Sized>(
         return Err(Stop::UNSUPPORTED);
     }
     let dst = instr.op_register(0);
+    if dst.is_segment_register() {
+        return crate::exec::segload::mov(cpu, instr);
+    }
     if !dst.is_gpr() {
-        // Loading a segment register needs a descriptor-table walk.
         return Err(Stop::UNSUPPORTED);
     }
     let src_size = instr.memory_size().size();

@@ -394,6 +394,7 @@ impl Callbacks for Vp {
                 0x19 => self.tr = segment_of(raw),
                 0x1a => self.idtr = (raw[1], (raw[0] >> 48) as u16),
                 0x1b => self.gdtr = (raw[1], (raw[0] >> 48) as u16),
+                0x1c => self.cr0 = raw[0],
                 0x1d => self.cr2 = raw[0],
                 0x25 => self.dr6 = raw[0],
                 0x1010..=0x1019 => {
