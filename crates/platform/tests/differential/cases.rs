@@ -135,7 +135,19 @@ pub const FAMILIES: &[&str] = &[
     "shiftd",
     "scan",
     "bmi",
+    "branch",
+    "segment",
 ];
+
+/// The "branch" forms generated (indexes into its names): ret, ret imm16,
+/// jmp [mmio], call [mmio] onto an MMIO stack, retfq, retfd. Not yet:
+/// leave (2), enter (3), call [mmio] onto a RAM stack (5), iretq (7), far
+/// call (10) — the exit path does not present them exactly once yet.
+pub const BRANCH_FORMS: &[u64] = &[0, 1, 4, 6, 8, 9];
+
+/// The "segment" forms generated: MOV Sreg, POP Sreg, LFS/LGS. Not yet:
+/// PUSH Sreg onto an MMIO stack (2), not presented at the instruction.
+pub const SEGMENT_FORMS: &[u64] = &[0, 1, 3];
 
 /// What the generator chose for the memory operand.
 struct Mem {
@@ -274,7 +286,7 @@ pub fn generate(family: &str, seed: u64, entry: u64) -> Option<Case> {
     }
     let xmm = [(); 4].map(|_| u128::from(rng.next()) << 64 | u128::from(rng.next()));
     let mut data: Vec<u8> = (0..DATA_LEN).map(|_| rng.next() as u8).collect();
-    let scratch: Vec<u8> = (0..SCRATCH_LEN).map(|_| rng.next() as u8).collect();
+    let mut scratch: Vec<u8> = (0..SCRATCH_LEN).map(|_| rng.next() as u8).collect();
     let mut a = CodeAssembler::new(64).ok()?;
     let mut text = String::new();
     let size = rng.pick(&[1u64, 2, 4, 8]);
@@ -786,6 +798,173 @@ pub fn generate(family: &str, seed: u64, entry: u64) -> Option<Case> {
                     _ => a.crc32(R64[d], qword_ptr(op)),
                 },
             }
+        }
+        "branch" => {
+            // RSP (or RBP, or the operand) in the data window for one
+            // control transfer that lands on `next`: R13 keeps the real
+            // stack, R14 gets RSP after the instruction.
+            let k = rng.pick(BRANCH_FORMS);
+            let names = [
+                "ret",
+                "ret-imm",
+                "leave",
+                "enter",
+                "call-mmio",
+                "call-mmio-ram-stack",
+                "jmp-mmio",
+                "iretq",
+                "retfq",
+                "retfd",
+                "call-far-d",
+            ];
+            let slot = match rng.below(4) {
+                0 => 0x1000 - 8 * rng.below(3), // frames across the page start
+                _ => (0x400 + rng.below(0x1800)) & !7,
+            };
+            // A second place in the window (an operand, an old frame), in
+            // the other half.
+            let other = if slot < 0x1000 { 0x1400 } else { 0x400 } + (rng.below(0x400) & !7);
+            let level = rng.below(4);
+            let alloc = rng.below(0x40) as u32 * 8;
+            let ram_stack = SCRATCH + 0x1000;
+            text = format!(
+                "branch {} rsp=data+{slot:#x} other=data+{other:#x} level={level} alloc={alloc:#x}",
+                names[k as usize]
+            );
+            let stack_at = if k == 5 { ram_stack } else { DATA + slot };
+            let emit = |a: &mut CodeAssembler| -> Result<(), IcedError> {
+                if k == 2 || k == 3 {
+                    a.mov(rbp, DATA + other)?;
+                }
+                a.mov(r13, rsp)?;
+                a.mov(rsp, stack_at)?;
+                match k {
+                    0 => a.ret(),
+                    1 => a.ret_1(0x18),
+                    2 => a.leave(),
+                    3 => a.enter(alloc, level as u32),
+                    4 | 5 => a.call(qword_ptr(DATA + other)),
+                    6 => a.jmp(qword_ptr(DATA + other)),
+                    7 => a.iretq(),
+                    8 => a.db(&[0x48, 0xcb]),
+                    9 => a.retf(),
+                    _ => a.call(fword_ptr(SCRATCH + 0x800)),
+                }
+            };
+            let next = (|| -> Result<u64, IcedError> {
+                let mut head = CodeAssembler::new(64)?;
+                emit(&mut head)?;
+                Ok(entry + head.assemble(entry)?.len() as u64)
+            })()
+            .ok()?;
+            let put = |data: &mut Vec<u8>, at: u64, bytes: &[u8]| {
+                let at = at as usize;
+                data[at..at + bytes.len()].copy_from_slice(bytes);
+            };
+            let mut flags = 0x202u64;
+            for bit in [0u64, 2, 4, 6, 7, 10, 11] {
+                if rng.chance(50) {
+                    flags |= 1 << bit;
+                }
+            }
+            match k {
+                0 | 1 => put(&mut data, slot, &next.to_le_bytes()),
+                2 => {}
+                4 | 5 | 6 => put(&mut data, other, &next.to_le_bytes()),
+                7 => {
+                    let rsp_after = DATA + slot + 40;
+                    for (i, v) in [next, 0x33, flags, rsp_after, 0x2b].iter().enumerate() {
+                        put(&mut data, slot + 8 * i as u64, &v.to_le_bytes());
+                    }
+                }
+                8 => {
+                    put(&mut data, slot, &next.to_le_bytes());
+                    put(&mut data, slot + 8, &0x33u64.to_le_bytes());
+                }
+                9 => {
+                    put(&mut data, slot, &(next as u32).to_le_bytes());
+                    put(&mut data, slot + 4, &0x33u32.to_le_bytes());
+                }
+                10 => {
+                    let mut p = (next as u32).to_le_bytes().to_vec();
+                    p.extend_from_slice(&0x33u16.to_le_bytes());
+                    let at = 0x800usize;
+                    scratch[at..at + 6].copy_from_slice(&p);
+                }
+                _ => {}
+            }
+            (|| {
+                emit(&mut a)?;
+                a.mov(r14, rsp)?;
+                a.mov(rsp, r13)?;
+                Ok(())
+            })()
+        }
+        "segment" => {
+            // A selector into FS/GS/DS/ES from MMIO (MOV, POP, LFS/LGS),
+            // or PUSH of FS/GS onto an MMIO stack; R12W reads the register
+            // back. Selectors both the guest's GDT and the host's (PVM runs
+            // CPL3 loads natively) hold alike.
+            let k = rng.pick(SEGMENT_FORMS);
+            let sel: u16 = rng.pick(&[
+                0, 1, 2, 3, 0x2b, 0x28, 0x29, 0x2a, 0x18, 0x1b, 0x10, 0x13, 0x33, 0x23, 0x08, 0x40,
+                0x04, 0x07, 0x2f,
+            ]);
+            let which = rng.below(4) as usize;
+            let sregs = [fs, gs, ds, es];
+            let sreg = sregs[if k >= 1 { which % 2 } else { which }];
+            let off = (0x400 + rng.below(0x1800)) & !7;
+            text = format!("segment k={k} sel={sel:#x} reg={which} off={off:#x}");
+            let put = |data: &mut Vec<u8>, at: u64, bytes: &[u8]| {
+                let at = at as usize;
+                data[at..at + bytes.len()].copy_from_slice(bytes);
+            };
+            match k {
+                0 => put(&mut data, off, &sel.to_le_bytes()),
+                1 => put(&mut data, off, &u64::from(sel).to_le_bytes()),
+                3 => {
+                    put(&mut data, off, &0x1234_5678u32.to_le_bytes());
+                    put(&mut data, off + 4, &sel.to_le_bytes());
+                }
+                _ => {}
+            }
+            let r = rng.pick(&[0usize, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11]);
+            (|| {
+                a.mov(r13, rsp)?;
+                match k {
+                    0 => a.mov(sreg, word_ptr(DATA + off))?,
+                    1 => {
+                        a.mov(rsp, DATA + off)?;
+                        if which % 2 == 0 {
+                            a.pop(fs)?
+                        } else {
+                            a.pop(gs)?
+                        }
+                    }
+                    2 => {
+                        // The selector first, from a register.
+                        a.mov(R32[r], u32::from(sel))?;
+                        a.mov(sreg, R32[r])?;
+                        a.mov(rsp, DATA + off + 8)?;
+                        if which % 2 == 0 {
+                            a.push(fs)?
+                        } else {
+                            a.push(gs)?
+                        }
+                    }
+                    _ => {
+                        if which % 2 == 0 {
+                            a.lfs(R32[r], fword_ptr(DATA + off))?
+                        } else {
+                            a.lgs(R32[r], fword_ptr(DATA + off))?
+                        }
+                    }
+                }
+                a.mov(r14, rsp)?;
+                a.mov(rsp, r13)?;
+                a.mov(r12w, sreg)?;
+                Ok(())
+            })()
         }
         "stack" => {
             // RSP in the data window for one instruction: R13 keeps the
