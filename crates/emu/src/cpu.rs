@@ -110,6 +110,9 @@ pub(crate) struct Cpu<'c, C: Callbacks + ?Sized> {
     staged: [(WHV_REGISTER_NAME, WHV_REGISTER_VALUE); STAGED],
     /// How many of `staged` are in use.
     staged_len: usize,
+    /// The staged registers written even when the instruction faults
+    /// (MXCSR's flags before a SIMD exception), by index.
+    staged_kept: u16,
     /// Whether the instruction loaded SS (MOV SS, POP SS, LSS): the CPU
     /// holds off interrupts and the single-step trap for one instruction.
     pub ss_loaded: bool,
@@ -180,6 +183,7 @@ impl<'c, C: Callbacks + ?Sized> Cpu<'c, C> {
             gpr_dirty: 0,
             staged: [(WHV_REGISTER_NAME::default(), WHV_REGISTER_VALUE::default()); STAGED],
             staged_len: 0,
+            staged_kept: 0,
             ss_loaded: false,
             keep_rf: false,
             saved_gpr: [0; 16],
@@ -299,6 +303,19 @@ impl<'c, C: Callbacks + ?Sized> Cpu<'c, C> {
             .ok_or(Stop::UNSUPPORTED)?;
         *slot = (name, value);
         self.staged_len += 1;
+        Ok(())
+    }
+
+    /// [`Cpu::stage`] for a register the instruction changes even when it
+    /// then faults (the flags an unmasked SIMD exception sets in MXCSR).
+    pub fn stage_kept(&mut self, name: WHV_REGISTER_NAME, value: WHV_REGISTER_VALUE) -> Step<()> {
+        self.stage(name, value)?;
+        if let Some(i) = self.staged[..self.staged_len]
+            .iter()
+            .position(|(n, _)| *n == name)
+        {
+            self.staged_kept |= 1 << i;
+        }
         Ok(())
     }
 
@@ -507,7 +524,14 @@ impl<'c, C: Callbacks + ?Sized> Cpu<'c, C> {
     pub fn commit_fault(&mut self, exc: Exception) -> Step<()> {
         self.gpr = self.saved_gpr;
         self.rflags = self.saved_rflags;
-        self.staged_len = 0;
+        let mut kept = 0;
+        for i in 0..self.staged_len {
+            if self.staged_kept & (1 << i) != 0 {
+                self.staged[kept] = self.staged[i];
+                kept += 1;
+            }
+        }
+        self.staged_len = kept;
         self.seg_dirty = 0;
         let dirty = self.saved_gpr_dirty;
         self.write_back(self.rip, dirty, false, Some(exc))

@@ -30,6 +30,8 @@ pub(crate) enum Feature {
     Ssse3,
     /// SSE3.
     Sse3,
+    /// AES-NI.
+    Aes,
 }
 
 /// Whether the host processor has `f` (std caches the CPUID answers).
@@ -46,6 +48,7 @@ pub(crate) fn has(f: Feature) -> bool {
             Feature::Sse41 => std::is_x86_feature_detected!("sse4.1"),
             Feature::Ssse3 => std::is_x86_feature_detected!("ssse3"),
             Feature::Sse3 => std::is_x86_feature_detected!("sse3"),
+            Feature::Aes => std::is_x86_feature_detected!("aes"),
         }
     }
     #[cfg(not(target_arch = "x86_64"))]

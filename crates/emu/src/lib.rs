@@ -35,7 +35,7 @@
 //! | `flags` / `undefined` | flag arithmetic; which flags are undefined |
 #![allow(
     unsafe_code,
-    reason = "the C callback adapter (raw.rs) calls caller-supplied function pointers, and register values are a C union (regval.rs)"
+    reason = "the C callback adapter (raw.rs) calls caller-supplied function pointers, register values are a C union (regval.rs), and SSE arithmetic runs on the host processor through inline assembly (exec/host_sse.rs)"
 )]
 
 mod access;

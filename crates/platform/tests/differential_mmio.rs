@@ -204,4 +204,5 @@ families! {
     bmi bmi_cpl0 => "bmi";
     branch branch_cpl0 => "branch";
     segment segment_cpl0 => "segment";
+    simd simd_cpl0 => "simd";
 }

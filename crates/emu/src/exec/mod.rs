@@ -9,11 +9,13 @@ mod alu;
 mod bits;
 mod bmi;
 mod branch;
+mod host_sse;
 mod io;
 mod mov;
 mod muldiv;
 mod scan;
 mod segload;
+mod simd;
 mod sse;
 mod stack;
 mod string;
@@ -108,6 +110,7 @@ pub(crate) fn execute<C: Callbacks + ?Sized>(
         | Vmovups | Vmovapd | Vmovupd | Vmovntdq | Vmovntps | Vmovntpd => {
             next(sse::execute(cpu, instr))
         }
+        m if simd::handles(m) => next(simd::execute(cpu, instr)),
         _ => Err(Stop::UNSUPPORTED),
     }
 }

@@ -137,6 +137,7 @@ pub const FAMILIES: &[&str] = &[
     "bmi",
     "branch",
     "segment",
+    "simd",
 ];
 
 /// The "branch" forms generated (indexes into its names): ret, ret imm16,
@@ -652,9 +653,9 @@ pub fn generate(family: &str, seed: u64, entry: u64) -> Option<Case> {
                 if regs.iter().any(|(u, _)| *u == 1) || r == 1 {
                     return None;
                 }
-                // CL's other bits are ignored: keep the masked count.
-                let c = u64::from(count) | (rng.below(8) << 5) * u64::from(size == 8);
-                let c = if size == 8 { c & 0x3f } else { c };
+                // CL's bits above the count mask are ignored.
+                let ignored = if size == 8 { 0 } else { rng.below(8) << 5 };
+                let c = u64::from(count) | ignored;
                 count = c as u32;
                 regs.push((1, (gpr[1] & !0xff) | c));
             }
@@ -870,7 +871,7 @@ pub fn generate(family: &str, seed: u64, entry: u64) -> Option<Case> {
             match k {
                 0 | 1 => put(&mut data, slot, &next.to_le_bytes()),
                 2 => {}
-                4 | 5 | 6 => put(&mut data, other, &next.to_le_bytes()),
+                4..=6 => put(&mut data, other, &next.to_le_bytes()),
                 7 => {
                     let rsp_after = DATA + slot + 40;
                     for (i, v) in [next, 0x33, flags, rsp_after, 0x2b].iter().enumerate() {
@@ -965,6 +966,74 @@ pub fn generate(family: &str, seed: u64, entry: u64) -> Option<Case> {
                 a.mov(r12w, sreg)?;
                 Ok(())
             })()
+        }
+        "simd" => {
+            // An SSE..SSE4.2/AES instruction with its source in MMIO; the
+            // tail stores MXCSR (its flags) into the scratch area.
+            let k = rng.below(44);
+            let x = XMM[rng.below(4) as usize];
+            let size: u64 = match k {
+                1 | 3 | 39 | 40 | 41 => 8,
+                2 | 38 | 42 | 43 => 4,
+                33 | 34 => 2,
+                24 => 8,
+                _ => 16,
+            };
+            let off = offset(&mut rng, size, size == 16);
+            let m = mem(&mut rng, off, &mut text);
+            regs.extend(m.regs.iter().copied());
+            let r = data_reg(&mut rng, &regs);
+            let imm = rng.below(256) as u32;
+            let op = m.op;
+            text.insert_str(0, &format!("simd{k} imm={imm} "));
+            let x128 = xmmword_ptr(op);
+            let done = match k {
+                0 => a.addps(x, x128),
+                1 => a.addsd(x, qword_ptr(op)),
+                2 => a.divss(x, dword_ptr(op)),
+                3 => a.mulsd(x, qword_ptr(op)),
+                4 => a.mulpd(x, x128),
+                5 => a.sqrtps(x, x128),
+                6 => a.minps(x, x128),
+                7 => a.maxpd(x, x128),
+                8 => a.andnps(x, x128),
+                9 => a.cvtps2dq(x, x128),
+                10 => a.cvttpd2dq(x, x128),
+                11 => a.cvtdq2ps(x, x128),
+                12 => a.paddb(x, x128),
+                13 => a.psubsw(x, x128),
+                14 => a.pmaddwd(x, x128),
+                15 => a.pcmpgtd(x, x128),
+                16 => a.packuswb(x, x128),
+                17 => a.punpckhbw(x, x128),
+                18 => a.psllw(x, x128),
+                19 => a.pshufb(x, x128),
+                20 => a.phaddw(x, x128),
+                21 => a.pmulld(x, x128),
+                22 => a.pminud(x, x128),
+                23 => a.pcmpgtq(x, x128),
+                24 => a.pmovzxbw(x, qword_ptr(op)),
+                25 => a.haddps(x, x128),
+                26 => a.cmpps(x, x128, imm & 7),
+                27 => a.roundps(x, x128, imm & 15),
+                28 => a.shufps(x, x128, imm),
+                29 => a.pshufd(x, x128, imm),
+                30 => a.palignr(x, x128, imm & 31),
+                31 => a.blendps(x, x128, imm & 15),
+                32 => a.aesenc(x, x128),
+                33 => a.pinsrw(x, word_ptr(op), imm & 7),
+                34 => a.pextrw(word_ptr(op), x, imm & 7),
+                35 => a.ptest(x, x128),
+                36 => a.pavgb(x, x128),
+                37 => a.pmuludq(x, x128),
+                38 => a.comiss(x, dword_ptr(op)),
+                39 => a.cvtsd2si(R64[r], qword_ptr(op)),
+                40 => a.movhps(x, qword_ptr(op)),
+                41 => a.movlpd(qword_ptr(op), x),
+                42 => a.cvtsi2sd(x, dword_ptr(op)),
+                _ => a.ucomiss(x, dword_ptr(op)),
+            };
+            done.and_then(|()| a.stmxcsr(dword_ptr(SCRATCH + 0x1ff0)))
         }
         "stack" => {
             // RSP in the data window for one instruction: R13 keeps the
