@@ -31,27 +31,6 @@ impl Span {
     pub fn len(&self) -> usize {
         self.pieces[..self.count].iter().map(|p| p.1).sum()
     }
-
-    /// The `len` bytes at `offset` within the span (empty when outside it).
-    pub fn sub(&self, offset: usize, len: usize) -> Span {
-        let mut out = Span::default();
-        let (mut skip, mut want) = (offset, len);
-        for &(gpa, n) in &self.pieces[..self.count] {
-            if want == 0 {
-                break;
-            }
-            if skip >= n {
-                skip -= n;
-                continue;
-            }
-            let take = (n - skip).min(want);
-            out.pieces[out.count] = (gpa.wrapping_add(skip as u64), take);
-            out.count += 1;
-            want -= take;
-            skip = 0;
-        }
-        out
-    }
 }
 
 impl<C: Callbacks + ?Sized> Cpu<'_, C> {

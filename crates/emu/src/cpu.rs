@@ -119,6 +119,10 @@ pub(crate) struct Cpu<'c, C: Callbacks + ?Sized> {
     /// Whether RFLAGS.RF is the instruction's result (IRET loads it), not
     /// cleared as after any other instruction.
     pub keep_rf: bool,
+    /// The instruction's bytes, as decoded.
+    pub code: [u8; 15],
+    /// How many of `code` are the instruction.
+    pub code_len: usize,
     /// Last committed GPRs and RFLAGS (a fault rolls back to these).
     saved_gpr: [u64; 16],
     saved_rflags: u64,
@@ -186,6 +190,8 @@ impl<'c, C: Callbacks + ?Sized> Cpu<'c, C> {
             staged_kept: 0,
             ss_loaded: false,
             keep_rf: false,
+            code: [0; 15],
+            code_len: 0,
             saved_gpr: [0; 16],
             saved_rflags: vp.Rflags,
             saved_gpr_dirty: 0,
@@ -623,6 +629,25 @@ impl<'c, C: Callbacks + ?Sized> Cpu<'c, C> {
             return Err(Stop::Status(bits::SET_REGISTERS_FAILED));
         }
         Ok(())
+    }
+}
+
+impl<C: Callbacks + ?Sized> Cpu<'_, C> {
+    /// An x87 instruction's opcode byte (D8..DF) and ModRM byte, past its
+    /// prefixes.
+    pub fn x87_opcode(&self) -> Option<(u8, u8)> {
+        let code = &self.code[..self.code_len];
+        let at = code.iter().position(|&b| {
+            let prefix = matches!(
+                b,
+                0x26 | 0x2e | 0x36 | 0x3e | 0x64..=0x67 | 0xf0 | 0xf2 | 0xf3
+            ) || (self.long64() && (0x40..=0x4f).contains(&b));
+            !prefix
+        })?;
+        match code.get(at..at + 2) {
+            Some(&[op @ 0xd8..=0xdf, modrm]) => Some((op, modrm)),
+            _ => None,
+        }
     }
 }
 

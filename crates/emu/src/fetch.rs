@@ -23,6 +23,8 @@ impl<C: Callbacks + ?Sized> Cpu<'_, C> {
                 Decoder::with_ip(self.bitness, &bytes[..len], self.rip, DecoderOptions::NONE);
             let instr = decoder.decode();
             if !instr.is_invalid() {
+                self.code = bytes;
+                self.code_len = instr.len().min(MAX_LEN);
                 return Ok(instr);
             }
             if decoder.last_error() != DecoderError::NoMoreBytes || len >= MAX_LEN {

@@ -35,8 +35,6 @@ pub(crate) mod vector {
     pub const UD: u8 = 6;
     /// `#NM`.
     pub const NM: u8 = 7;
-    /// `#TS`.
-    pub const TS: u8 = 10;
     /// `#NP`.
     pub const NP: u8 = 11;
     /// `#MF`.

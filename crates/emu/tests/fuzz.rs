@@ -126,6 +126,13 @@ fn bytes(rng: &mut Rng) -> Vec<u8> {
         &[0x66, 0x0f, 0x3a, 0x16],
         &[0x0f, 0xae, 0x13],
         &[0x66, 0x0f, 0x38, 0x10],
+        // x87 with memory operands.
+        &[0xd9],
+        &[0xdd],
+        &[0xdb],
+        &[0xdf],
+        &[0xd8],
+        &[0xde],
     ];
     let mut v = Vec::new();
     if rng.below(3) != 0 {

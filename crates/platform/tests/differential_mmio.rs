@@ -205,4 +205,5 @@ families! {
     branch branch_cpl0 => "branch";
     segment segment_cpl0 => "segment";
     simd simd_cpl0 => "simd";
+    x87 x87_cpl0 => "x87";
 }

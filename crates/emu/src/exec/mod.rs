@@ -20,6 +20,7 @@ mod sse;
 mod stack;
 mod string;
 mod system;
+mod x87;
 
 use crate::access::Span;
 use crate::callbacks::Callbacks;
@@ -111,6 +112,7 @@ pub(crate) fn execute<C: Callbacks + ?Sized>(
             next(sse::execute(cpu, instr))
         }
         m if simd::handles(m) => next(simd::execute(cpu, instr)),
+        m if x87::handles(m) => next(x87::execute(cpu, instr)),
         _ => Err(Stop::UNSUPPORTED),
     }
 }

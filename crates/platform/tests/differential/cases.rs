@@ -138,6 +138,7 @@ pub const FAMILIES: &[&str] = &[
     "branch",
     "segment",
     "simd",
+    "x87",
 ];
 
 /// The "branch" forms generated (indexes into its names): ret, ret imm16,
@@ -149,6 +150,11 @@ pub const BRANCH_FORMS: &[u64] = &[0, 1, 4, 6, 8, 9];
 /// The "segment" forms generated: MOV Sreg, POP Sreg, LFS/LGS. Not yet:
 /// PUSH Sreg onto an MMIO stack (2), not presented at the instruction.
 pub const SEGMENT_FORMS: &[u64] = &[0, 1, 3];
+
+/// The "x87" forms generated: 0..39; not yet FNSTCW to MMIO (39), a
+/// store KVM's emulator performs itself that the exit path does not
+/// present at the instruction.
+pub const X87_FORMS: u64 = 39;
 
 /// What the generator chose for the memory operand.
 struct Mem {
@@ -1034,6 +1040,90 @@ pub fn generate(family: &str, seed: u64, entry: u64) -> Option<Case> {
                 _ => a.ucomiss(x, dword_ptr(op)),
             };
             done.and_then(|()| a.stmxcsr(dword_ptr(SCRATCH + 0x1ff0)))
+        }
+        "x87" => {
+            // FNINIT, a control word and two values from the scratch area
+            // (RAM in both runs), the instruction under test with its
+            // operand in MMIO, then FSW, FCW and the whole stack stored to
+            // the scratch area (FSTP of every register; a pending unmasked
+            // exception makes the first FSTP take #MF in both runs).
+            let k = rng.below(X87_FORMS);
+            let size: u64 = match k {
+                0 | 3 | 5 | 9 | 12 | 14 | 17 | 21..=26 | 31 | 33 | 35 | 37 => 4,
+                1 | 4 | 6 | 10 | 15 | 18 | 27..=30 | 32 | 34 => 8,
+                2 | 7 | 19 | 20 => 10,
+                _ => 2,
+            };
+            let off = offset(&mut rng, size, false);
+            let m = mem(&mut rng, off, &mut text);
+            regs.extend(m.regs.iter().copied());
+            let op = m.op;
+            let rc = rng.below(4);
+            let pc = rng.pick(&[0u64, 2, 3]);
+            let unmask = if rng.chance(20) { rng.below(0x40) } else { 0 };
+            let cw = (0x7f & !unmask) | (pc << 8) | (rc << 10);
+            scratch[0x1800..0x1802].copy_from_slice(&(cw as u16).to_le_bytes());
+            // Integers of every size fit: small values half the time.
+            if rng.chance(50) && matches!(k, 8..=18 | 36..=39) {
+                let v = (rng.below(2000) as i64 - 1000) as u64;
+                let o = m.offset as usize;
+                data[o..o + size as usize].copy_from_slice(&v.to_le_bytes()[..size as usize]);
+            }
+            text.insert_str(0, &format!("x87 k={k} cw={cw:#x} "));
+            (|| {
+                a.fninit()?;
+                a.fld(qword_ptr(SCRATCH + 0x1808))?;
+                a.fld(qword_ptr(SCRATCH + 0x1810))?;
+                a.fldcw(word_ptr(SCRATCH + 0x1800))?;
+                match k {
+                    0 => a.fld(dword_ptr(op))?,
+                    1 => a.fld(qword_ptr(op))?,
+                    2 => a.fld(tword_ptr(op))?,
+                    3 => a.fst(dword_ptr(op))?,
+                    4 => a.fst(qword_ptr(op))?,
+                    5 => a.fstp(dword_ptr(op))?,
+                    6 => a.fstp(qword_ptr(op))?,
+                    7 => a.fstp(tword_ptr(op))?,
+                    8 => a.fild(word_ptr(op))?,
+                    9 => a.fild(dword_ptr(op))?,
+                    10 => a.fild(qword_ptr(op))?,
+                    11 => a.fist(word_ptr(op))?,
+                    12 => a.fist(dword_ptr(op))?,
+                    13 => a.fistp(word_ptr(op))?,
+                    14 => a.fistp(dword_ptr(op))?,
+                    15 => a.fistp(qword_ptr(op))?,
+                    16 => a.fisttp(word_ptr(op))?,
+                    17 => a.fisttp(dword_ptr(op))?,
+                    18 => a.fisttp(qword_ptr(op))?,
+                    19 => a.fbld(tword_ptr(op))?,
+                    20 => a.fbstp(tword_ptr(op))?,
+                    21 => a.fadd(dword_ptr(op))?,
+                    22 => a.fmul(dword_ptr(op))?,
+                    23 => a.fsub(dword_ptr(op))?,
+                    24 => a.fsubr(dword_ptr(op))?,
+                    25 => a.fdiv(dword_ptr(op))?,
+                    26 => a.fdivr(dword_ptr(op))?,
+                    27 => a.fadd(qword_ptr(op))?,
+                    28 => a.fdiv(qword_ptr(op))?,
+                    29 => a.fcom(qword_ptr(op))?,
+                    30 => a.fcomp(qword_ptr(op))?,
+                    31 => a.fcom(dword_ptr(op))?,
+                    32 => a.fsubr(qword_ptr(op))?,
+                    33 => a.fiadd(dword_ptr(op))?,
+                    34 => a.fmul(qword_ptr(op))?,
+                    35 => a.fimul(dword_ptr(op))?,
+                    36 => a.fidiv(word_ptr(op))?,
+                    37 => a.ficomp(dword_ptr(op))?,
+                    38 => a.fldcw(word_ptr(op))?,
+                    _ => a.fnstcw(word_ptr(op))?,
+                }
+                a.fnstsw(word_ptr(SCRATCH + 0x1820))?;
+                a.fnstcw(word_ptr(SCRATCH + 0x1822))?;
+                for i in 0..8u64 {
+                    a.fstp(tword_ptr(SCRATCH + 0x1830 + 10 * i))?;
+                }
+                Ok(())
+            })()
         }
         "stack" => {
             // RSP in the data window for one instruction: R13 keeps the
