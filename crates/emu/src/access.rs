@@ -159,18 +159,6 @@ impl<C: Callbacks + ?Sized> Cpu<'_, C> {
 
     /// Reads the span into `buf` (of the span's length).
     pub fn read_span(&mut self, span: &Span, buf: &mut [u8]) -> Step<()> {
-        self.move_span(span, buf, false)
-    }
-
-    /// Writes `buf` (of the span's length) to the span.
-    pub fn write_span(&mut self, span: &Span, buf: &[u8]) -> Step<()> {
-        let mut copy = [0u8; MAX_ACCESS];
-        let n = buf.len().min(MAX_ACCESS);
-        copy[..n].copy_from_slice(&buf[..n]);
-        self.move_span(span, &mut copy[..n], true)
-    }
-
-    fn move_span(&mut self, span: &Span, buf: &mut [u8], write: bool) -> Step<()> {
         if buf.len() != span.len() {
             return Err(Stop::UNSUPPORTED);
         }
@@ -178,25 +166,46 @@ impl<C: Callbacks + ?Sized> Cpu<'_, C> {
         for &(gpa, len) in &span.pieces[..span.count] {
             let mut done = 0;
             while done < len {
-                let left = len - done;
                 // As Windows does: one callback per page piece, split only
                 // where the piece exceeds the 8 bytes `Data` holds (an
                 // 8-byte store at 0xffe is a 2-byte and a 6-byte access).
-                let chunk = left.min(8);
+                let chunk = (len - done).min(8);
                 let mut info = WHV_EMULATOR_MEMORY_ACCESS_INFO {
                     GpaAddress: gpa.wrapping_add(done as u64),
-                    Direction: u8::from(write),
+                    Direction: 0,
                     AccessSize: chunk as u8,
                     Data: [0; 8],
                 };
-                if write {
-                    info.Data[..chunk].copy_from_slice(&buf[at..at + chunk]);
-                }
                 if self.cb.memory(&mut info).is_err() {
                     return Err(Stop::Status(bits::MEMORY_FAILED));
                 }
-                if !write {
-                    buf[at..at + chunk].copy_from_slice(&info.Data[..chunk]);
+                buf[at..at + chunk].copy_from_slice(&info.Data[..chunk]);
+                at += chunk;
+                done += chunk;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `buf` (of the span's length) to the span.
+    pub fn write_span(&mut self, span: &Span, buf: &[u8]) -> Step<()> {
+        if buf.len() != span.len() {
+            return Err(Stop::UNSUPPORTED);
+        }
+        let mut at = 0;
+        for &(gpa, len) in &span.pieces[..span.count] {
+            let mut done = 0;
+            while done < len {
+                let chunk = (len - done).min(8);
+                let mut info = WHV_EMULATOR_MEMORY_ACCESS_INFO {
+                    GpaAddress: gpa.wrapping_add(done as u64),
+                    Direction: 1,
+                    AccessSize: chunk as u8,
+                    Data: [0; 8],
+                };
+                info.Data[..chunk].copy_from_slice(&buf[at..at + chunk]);
+                if self.cb.memory(&mut info).is_err() {
+                    return Err(Stop::Status(bits::MEMORY_FAILED));
                 }
                 at += chunk;
                 done += chunk;

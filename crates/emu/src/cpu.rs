@@ -98,17 +98,16 @@ pub(crate) struct Cpu<'c, C: Callbacks + ?Sized> {
     start_rflags: u64,
     /// DR6 to write with a single-step trap.
     dr6: Option<u64>,
-    /// XMM registers, valid where `xmm_valid` says.
-    xmm: [u128; 16],
+    /// XMM registers and staged writes, made on first use (most
+    /// instructions need neither: the common store stays small to set up).
+    ext: Option<Ext>,
     /// XMM registers read (or written) so far.
     xmm_valid: u16,
     /// XMM registers written.
     xmm_dirty: u16,
     /// GPRs written.
     gpr_dirty: u16,
-    /// Other registers to write with the commit, in order.
-    staged: [(WHV_REGISTER_NAME, WHV_REGISTER_VALUE); STAGED],
-    /// How many of `staged` are in use.
+    /// How many of `Ext::staged` are in use.
     staged_len: usize,
     /// The staged registers written even when the instruction faults
     /// (MXCSR's flags before a SIMD exception), by index.
@@ -127,6 +126,14 @@ pub(crate) struct Cpu<'c, C: Callbacks + ?Sized> {
     saved_gpr: [u64; 16],
     saved_rflags: u64,
     saved_gpr_dirty: u16,
+}
+
+/// The rarely used part of [`Cpu`].
+struct Ext {
+    /// XMM registers, valid where `Cpu::xmm_valid` says.
+    xmm: [u128; 16],
+    /// Other registers to write with the commit, in order.
+    staged: [(WHV_REGISTER_NAME, WHV_REGISTER_VALUE); STAGED],
 }
 
 /// DR6.BS: the single-step cause.
@@ -181,11 +188,10 @@ impl<'c, C: Callbacks + ?Sized> Cpu<'c, C> {
             known_page: None,
             start_rflags: vp.Rflags,
             dr6: None,
-            xmm: [0; 16],
+            ext: None,
             xmm_valid: 0,
             xmm_dirty: 0,
             gpr_dirty: 0,
-            staged: [(WHV_REGISTER_NAME::default(), WHV_REGISTER_VALUE::default()); STAGED],
             staged_len: 0,
             staged_kept: 0,
             ss_loaded: false,
@@ -216,23 +222,17 @@ impl<'c, C: Callbacks + ?Sized> Cpu<'c, C> {
     fn read_batch<const N: usize>(&mut self, g: u16, s: u8, x: u16) -> Step<()> {
         let mut names = [WHV_REGISTER_NAME::default(); N];
         let mut n = 0;
-        for i in 0..16i32 {
-            if g & (1 << i) != 0 {
-                names[n] = WHV_REGISTER_NAME(i);
-                n += 1;
-            }
+        for i in bits(u32::from(g)) {
+            names[n] = WHV_REGISTER_NAME(i as i32);
+            n += 1;
         }
-        for i in 0..6 {
-            if s & (1 << i) != 0 {
-                names[n] = seg_name(i);
-                n += 1;
-            }
+        for i in bits(u32::from(s)) {
+            names[n] = seg_name(i);
+            n += 1;
         }
-        for i in 0..16 {
-            if x & (1 << i) != 0 {
-                names[n] = xmm_name(i);
-                n += 1;
-            }
+        for i in bits(u32::from(x)) {
+            names[n] = xmm_name(i);
+            n += 1;
         }
         let mut values = [WHV_REGISTER_VALUE::default(); N];
         if self
@@ -243,29 +243,31 @@ impl<'c, C: Callbacks + ?Sized> Cpu<'c, C> {
             return Err(Stop::Status(bits::GET_REGISTERS_FAILED));
         }
         let mut k = 0;
-        for i in 0..16 {
-            if g & (1 << i) != 0 {
-                self.gpr[i] = regval::reg64(&values[k]);
-                self.saved_gpr[i] = self.gpr[i];
-                k += 1;
-            }
+        for i in bits(u32::from(g)) {
+            self.gpr[i] = regval::reg64(&values[k]);
+            self.saved_gpr[i] = self.gpr[i];
+            k += 1;
         }
-        for i in 0..6 {
-            if s & (1 << i) != 0 {
-                self.seg[i] = regval::segment(&values[k]);
-                k += 1;
-            }
+        for i in bits(u32::from(s)) {
+            self.seg[i] = regval::segment(&values[k]);
+            k += 1;
         }
-        for i in 0..16 {
-            if x & (1 << i) != 0 {
-                self.xmm[i] = regval::reg128(&values[k]);
-                k += 1;
-            }
+        for i in bits(u32::from(x)) {
+            self.ext().xmm[i] = regval::reg128(&values[k]);
+            k += 1;
         }
         self.gpr_valid |= g;
         self.seg_valid |= s;
         self.xmm_valid |= x;
         Ok(())
+    }
+
+    /// The rarely used part, made on first use.
+    fn ext(&mut self) -> &mut Ext {
+        self.ext.get_or_insert_with(|| Ext {
+            xmm: [0; 16],
+            staged: [(WHV_REGISTER_NAME::default(), WHV_REGISTER_VALUE::default()); STAGED],
+        })
     }
 
     /// Reads registers other than those [`Cpu::need`] caches, in one call.
@@ -296,17 +298,13 @@ impl<'c, C: Callbacks + ?Sized> Cpu<'c, C> {
     /// Queues `value` for `name` with the commit (replacing an earlier
     /// value for the same name). An instruction that faults writes none.
     pub fn stage(&mut self, name: WHV_REGISTER_NAME, value: WHV_REGISTER_VALUE) -> Step<()> {
-        if let Some(slot) = self.staged[..self.staged_len]
-            .iter_mut()
-            .find(|(n, _)| *n == name)
-        {
+        let len = self.staged_len;
+        let ext = self.ext();
+        if let Some(slot) = ext.staged[..len].iter_mut().find(|(n, _)| *n == name) {
             slot.1 = value;
             return Ok(());
         }
-        let slot = self
-            .staged
-            .get_mut(self.staged_len)
-            .ok_or(Stop::UNSUPPORTED)?;
+        let slot = ext.staged.get_mut(len).ok_or(Stop::UNSUPPORTED)?;
         *slot = (name, value);
         self.staged_len += 1;
         Ok(())
@@ -316,7 +314,8 @@ impl<'c, C: Callbacks + ?Sized> Cpu<'c, C> {
     /// then faults (the flags an unmasked SIMD exception sets in MXCSR).
     pub fn stage_kept(&mut self, name: WHV_REGISTER_NAME, value: WHV_REGISTER_VALUE) -> Step<()> {
         self.stage(name, value)?;
-        if let Some(i) = self.staged[..self.staged_len]
+        let len = self.staged_len;
+        if let Some(i) = self.ext().staged[..len]
             .iter()
             .position(|(n, _)| *n == name)
         {
@@ -467,13 +466,13 @@ impl<'c, C: Callbacks + ?Sized> Cpu<'c, C> {
         if self.xmm_valid & (1 << n) == 0 {
             self.need(0, 0, 1 << n)?;
         }
-        Ok(self.xmm[n])
+        Ok(self.ext().xmm[n])
     }
 
     /// Writes XMM register `n` (committed with the GPRs).
     pub fn set_xmm(&mut self, n: usize, v: u128) {
         let n = n & 15;
-        self.xmm[n] = v;
+        self.ext().xmm[n] = v;
         self.xmm_valid |= 1 << n;
         self.xmm_dirty |= 1 << n;
     }
@@ -531,10 +530,13 @@ impl<'c, C: Callbacks + ?Sized> Cpu<'c, C> {
         self.gpr = self.saved_gpr;
         self.rflags = self.saved_rflags;
         let mut kept = 0;
-        for i in 0..self.staged_len {
-            if self.staged_kept & (1 << i) != 0 {
-                self.staged[kept] = self.staged[i];
-                kept += 1;
+        let (len, keep) = (self.staged_len, self.staged_kept);
+        if let Some(ext) = self.ext.as_mut() {
+            for i in 0..len {
+                if keep & (1 << i) != 0 {
+                    ext.staged[kept] = ext.staged[i];
+                    kept += 1;
+                }
             }
         }
         self.staged_len = kept;
@@ -551,15 +553,54 @@ impl<'c, C: Callbacks + ?Sized> Cpu<'c, C> {
         exc: Option<Exception>,
     ) -> Step<()> {
         let xmm_dirty = if with_xmm { self.xmm_dirty } else { 0 };
+        let extra = match exc {
+            None => 0,
+            Some(e) => 1 + usize::from(e.cr2.is_some()) + usize::from(self.dr6.is_some()),
+        };
         let n = (gpr_dirty.count_ones() + xmm_dirty.count_ones() + self.seg_dirty.count_ones())
             as usize
             + self.staged_len
-            + 5;
-        if n <= 8 {
+            + 1
+            + usize::from(self.rflags != self.start_rflags)
+            + extra;
+        if n <= 2 && exc.is_none() && xmm_dirty == 0 && self.seg_dirty == 0 && self.staged_len == 0
+        {
+            // The common case: RIP, and RFLAGS or one GPR.
+            return self.send_short(rip, gpr_dirty);
+        }
+        if n <= 4 {
+            self.send::<4>(rip, gpr_dirty, xmm_dirty, exc)
+        } else if n <= 8 {
             self.send::<8>(rip, gpr_dirty, xmm_dirty, exc)
         } else {
             self.send::<{ 16 + 16 + 6 + STAGED + 5 }>(rip, gpr_dirty, xmm_dirty, exc)
         }
+    }
+
+    /// [`Cpu::send`] for two registers at most: a GPR, RIP, RFLAGS (in
+    /// that order; the caller checked the count).
+    fn send_short(&mut self, rip: u64, gpr_dirty: u16) -> Step<()> {
+        let mut names = [WHvX64RegisterRip; 2];
+        let mut values = [WHV_REGISTER_VALUE::default(); 2];
+        let mut n = 0;
+        if gpr_dirty != 0 {
+            let i = gpr_dirty.trailing_zeros() as usize;
+            names[0] = WHV_REGISTER_NAME(i as i32);
+            values[0] = regval::from64(self.gpr[i & 15]);
+            n = 1;
+        }
+        names[n] = WHvX64RegisterRip;
+        values[n] = regval::from64(rip);
+        n += 1;
+        if self.rflags != self.start_rflags && n < 2 {
+            names[n] = WHvX64RegisterRflags;
+            values[n] = regval::from64(self.rflags);
+            n += 1;
+        }
+        if self.cb.set_registers(&names[..n], &values[..n]).is_err() {
+            return Err(Stop::Status(bits::SET_REGISTERS_FAILED));
+        }
+        Ok(())
     }
 
     fn send<const N: usize>(
@@ -579,25 +620,23 @@ impl<'c, C: Callbacks + ?Sized> Cpu<'c, C> {
                 n += 1;
             }
         };
-        for i in 0..16 {
-            if gpr_dirty & (1 << i) != 0 {
-                push(WHV_REGISTER_NAME(i as i32), regval::from64(self.gpr[i]));
+        for i in bits(u32::from(gpr_dirty)) {
+            push(WHV_REGISTER_NAME(i as i32), regval::from64(self.gpr[i]));
+        }
+        if let Some(ext) = self.ext.as_ref() {
+            for i in bits(u32::from(xmm_dirty)) {
+                push(xmm_name(i), regval::from128(ext.xmm[i]));
             }
         }
-        for i in 0..16 {
-            if xmm_dirty & (1 << i) != 0 {
-                push(xmm_name(i), regval::from128(self.xmm[i]));
-            }
+        for i in bits(u32::from(self.seg_dirty)) {
+            let mut v = WHV_REGISTER_VALUE::default();
+            v.Segment = self.seg[i];
+            push(seg_name(i), v);
         }
-        for i in 0..6 {
-            if self.seg_dirty & (1 << i) != 0 {
-                let mut v = WHV_REGISTER_VALUE::default();
-                v.Segment = self.seg[i];
-                push(seg_name(i), v);
+        if let Some(ext) = self.ext.as_ref() {
+            for &(name, v) in &ext.staged[..self.staged_len] {
+                push(name, v);
             }
-        }
-        for &(name, v) in &self.staged[..self.staged_len] {
-            push(name, v);
         }
         push(WHvX64RegisterRip, regval::from64(rip));
         // RFLAGS only when the instruction changed it (most stores and
@@ -649,6 +688,18 @@ impl<C: Callbacks + ?Sized> Cpu<'_, C> {
             _ => None,
         }
     }
+}
+
+/// The indexes of the set bits of `mask`, lowest first.
+fn bits(mut mask: u32) -> impl Iterator<Item = usize> {
+    core::iter::from_fn(move || {
+        if mask == 0 {
+            return None;
+        }
+        let i = mask.trailing_zeros() as usize;
+        mask &= mask - 1;
+        Some(i)
+    })
 }
 
 /// The part of `full` that register `r` names.

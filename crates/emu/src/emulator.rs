@@ -180,7 +180,8 @@ fn run<C: Callbacks + ?Sized>(
 ) -> WHV_EMULATOR_STATUS {
     run_with(cb, vp, |cpu| {
         seed(cpu);
-        let instr = cpu.decode(bytes)?;
+        let mut instr = iced_x86::Instruction::default();
+        cpu.decode(bytes, &mut instr)?;
         let flow = exec::execute(cpu, &instr, io)?;
         Ok((flow, instr.len() as u64))
     })

@@ -51,14 +51,12 @@ pub(crate) fn execute<C: Callbacks + ?Sized>(
     use Mnemonic::*;
     let m = instr.mnemonic();
     let port_insn = matches!(m, In | Out | Insb | Insw | Insd | Outsb | Outsw | Outsd);
-    let touches_memory = uses_stack(m)
-        || (0..instr.op_count())
-            .any(|i| instr.op_kind(i) == OpKind::Memory || is_string_kind(instr.op_kind(i)));
+    let n = needs(cpu, instr);
     // The instruction at RIP must be one that can cause this exit (another
     // VP may have rewritten it since).
     let fits = match io {
         Some(_) => port_insn,
-        None => touches_memory && !matches!(m, In | Out),
+        None => n.memory && !matches!(m, In | Out),
     };
     if !fits {
         return Err(Stop::UNSUPPORTED);
@@ -70,13 +68,13 @@ pub(crate) fn execute<C: Callbacks + ?Sized>(
         // mode.
         return Err(Stop::ud());
     }
-    let (mut gprs, segs, xmms) = needs(cpu, instr);
+    let mut gprs = n.gprs;
     if matches!(m, In | Out) && io.is_some_and(|e| e.port.is_some()) {
         // The exit names the port: DX is not read.
         gprs &= !(1 << RDX);
     }
-    cpu.need(gprs, segs, xmms)?;
-    if (0..instr.op_count()).any(|i| is_string_kind(instr.op_kind(i))) {
+    cpu.need(gprs, n.segs, n.xmms)?;
+    if n.string {
         return string::execute(cpu, instr, io);
     }
     let next = |r: Step<()>| r.map(|()| Flow::Next);
@@ -144,11 +142,25 @@ fn uses_stack(m: Mnemonic) -> bool {
     )
 }
 
+/// What one pass over an instruction's operands finds.
+struct Needs {
+    /// GPRs read (bit *i* = register *i*).
+    gprs: u16,
+    /// Segment registers read (ES..GS).
+    segs: u8,
+    /// XMM registers read.
+    xmms: u16,
+    /// Whether it accesses memory (an operand, the stack, a string).
+    memory: bool,
+    /// Whether it is a string instruction.
+    string: bool,
+}
+
 /// The GPRs, segment registers and XMM registers `instr` reads (bit masks
-/// by register number), so that one get-registers call fetches them all.
-/// A register it reads that is not listed here is fetched when used: the
-/// list only saves callbacks.
-fn needs<C: Callbacks + ?Sized>(cpu: &Cpu<'_, C>, instr: &Instruction) -> (u16, u8, u16) {
+/// by register number), so that one get-registers call fetches them all,
+/// and whether it touches memory. A register it reads that is not listed
+/// here is fetched when used: the list only saves callbacks.
+fn needs<C: Callbacks + ?Sized>(cpu: &Cpu<'_, C>, instr: &Instruction) -> Needs {
     use Mnemonic::*;
     let bit = Cpu::<C>::gpr_bit;
     let long = cpu.long64();
@@ -160,8 +172,21 @@ fn needs<C: Callbacks + ?Sized>(cpu: &Cpu<'_, C>, instr: &Instruction) -> (u16, 
     };
     let (mut g, mut s, mut x) = (0u16, 0u8, 0u16);
     let m = instr.mnemonic();
+    // The common MMIO forms name every register they use.
+    let explicit = matches!(
+        m,
+        Mov | Movzx | Movsx | Movsxd | Add | Sub | And | Or | Xor | Cmp | Test | Movdqu | Movups
+    );
+    let stack = !explicit && uses_stack(m);
+    let mut memory = stack;
+    let mut string = false;
     for i in 0..instr.op_count() {
-        match instr.op_kind(i) {
+        let kind = instr.op_kind(i);
+        if is_string_kind(kind) {
+            string = true;
+            memory = true;
+        }
+        match kind {
             OpKind::Register => {
                 let r = instr.op_register(i);
                 if r.is_gpr() {
@@ -183,6 +208,7 @@ fn needs<C: Callbacks + ?Sized>(cpu: &Cpu<'_, C>, instr: &Instruction) -> (u16, 
                 }
             }
             OpKind::Memory => {
+                memory = true;
                 g |= bit(instr.memory_base()) | bit(instr.memory_index());
                 s |= data_seg(instr.memory_segment());
             }
@@ -201,10 +227,19 @@ fn needs<C: Callbacks + ?Sized>(cpu: &Cpu<'_, C>, instr: &Instruction) -> (u16, 
             _ => {}
         }
     }
+    if explicit {
+        return Needs {
+            gprs: g,
+            segs: s,
+            xmms: x,
+            memory,
+            string,
+        };
+    }
     if instr.has_rep_prefix() || instr.has_repne_prefix() {
         g |= 1 << RCX;
     }
-    if uses_stack(m) {
+    if stack {
         g |= 1 << RSP;
         s |= data_seg(Register::SS);
         if matches!(m, Enter | Leave) {
@@ -223,7 +258,13 @@ fn needs<C: Callbacks + ?Sized>(cpu: &Cpu<'_, C>, instr: &Instruction) -> (u16, 
         Xlatb => (1 << RAX) | (1 << RBX),
         _ => 0,
     };
-    (g, s, x)
+    Needs {
+        gprs: g,
+        segs: s,
+        xmms: x,
+        memory,
+        string,
+    }
 }
 
 /// The implicit-address operand kinds of string instructions.
