@@ -213,6 +213,7 @@ pub(crate) fn translate_exit(
                     .and_then(|i| decode::load_destination(&i)),
                 split: false,
                 fpu: false,
+                regs: None,
             };
             if let Some(c) = insn.and_then(|i| Completion::read_to_memory(&i, &regs, &sregs, false))
             {
@@ -299,6 +300,9 @@ pub(crate) fn translate_exit(
                 dest,
                 split: first_fragment(gpa, size, operand, dest.is_some()),
                 fpu: insn.is_none_or(|i| decode::writes_fpu(&i)),
+                regs: insn
+                    .filter(|i| dest.is_none() && !i.is_string_instruction())
+                    .map(|_| regs),
             };
             if let Some(c) = insn.and_then(|i| Completion::read_to_memory(&i, &regs, &sregs, true))
             {
