@@ -66,21 +66,39 @@ pub const MAX_REP_ITERATIONS: u64 = 65536;
 ///
 /// # Instructions
 ///
+/// In real, virtual-8086, 16/32-bit protected, compatibility and 64-bit
+/// mode, every general-purpose instruction with a memory operand:
 /// IN/OUT; INS/OUTS/MOVS/STOS/LODS/CMPS/SCAS with REP/REPE/REPNE, DF,
 /// address-size and segment prefixes; MOV (r/m←r|imm|sreg, r←r/m, moffs),
-/// MOVZX, MOVSX, MOVSXD, MOVBE, MOVNTI, CMOVcc; ADD OR ADC SBB AND SUB XOR CMP TEST
-/// NOT NEG INC DEC; XCHG, CMPXCHG, CMPXCHG8B, CMPXCHG16B, XADD; BT BTS BTR
-/// BTC; SHL SAL SHR SAR ROL ROR RCL RCR; SETcc; PUSH/POP; MOVD MOVQ MOVSS
-/// MOVSD MOVDQA MOVDQU MOVAPS MOVUPS MOVAPD MOVUPD MOVNTDQ MOVNTPS MOVNTPD
-/// MOVNTDQA (and their VEX.128 stores, e.g. VMOVDQU m128, xmm). In real,
-/// virtual-8086, 16/32-bit protected, compatibility and 64-bit mode.
+/// MOVZX, MOVSX, MOVSXD, MOVBE, MOVNTI, CMOVcc; ADD OR ADC SBB AND SUB XOR
+/// CMP TEST NOT NEG INC DEC; MUL IMUL DIV IDIV (`#DE` as the CPU);
+/// XCHG, CMPXCHG, CMPXCHG8B, CMPXCHG16B, XADD; BT BTS BTR BTC; SHL SAL
+/// SHR SAR ROL ROR RCL RCR SHLD SHRD; BSF BSR TZCNT LZCNT POPCNT; SETcc;
+/// ANDN BEXTR BLSI BLSMSK BLSR BZHI MULX PDEP PEXT RORX SARX SHLX SHRX
+/// ADCX ADOX CRC32 (as the host processor has them: `host.rs`); PUSH/POP
+/// (of registers, segment registers, immediates, memory); CALL, JMP, RET,
+/// RETF, IRET, ENTER, LEAVE (near and far, memory targets and MMIO
+/// stacks); MOV Sreg, POP Sreg, LDS LES LFS LGS LSS (descriptors read
+/// through the callbacks, with the CPU's checks and #GP/#SS/#NP error
+/// codes); LGDT LIDT SGDT SIDT LLDT LTR SLDT STR SMSW LMSW. SSE moves
+/// (MOVD MOVQ MOVSS MOVSD MOVDQA MOVDQU MOVAPS MOVUPS MOVAPD MOVUPD
+/// MOVNTDQ MOVNTPS MOVNTPD MOVNTDQA MOVHPS MOVLPS MOVHPD MOVLPD LDDQU, and
+/// the VEX.128 stores), SSE..SSE4.2 and AES-NI arithmetic, logic,
+/// conversions, compares, shuffles, inserts and extracts with a memory
+/// operand (run on the host processor under the guest's MXCSR: `#XM`,
+/// `#NM`, `#UD` and alignment as the CPU), LDMXCSR/STMXCSR; x87 FLD FST
+/// FSTP FILD FIST FISTP FISTTP FBLD FBSTP, the memory-source arithmetic
+/// and compares, FLDCW FNSTCW FNSTSW FLDENV FNSTENV.
 ///
-/// Not emulated (`InternalEmulationFailure`, nothing touched): other
-/// instructions (MUL/DIV, SHLD/SHRD, BSF/BSR, x87, MMX, …), loading a
-/// segment register from memory, VEX loads into a register and VEX.256
-/// forms (the callbacks' register set has no upper YMM halves), and an
-/// instruction that cannot have caused the exit (no memory operand on a
-/// memory exit; not IN/OUT/INS/OUTS on an I/O exit).
+/// Not emulated (`InternalEmulationFailure`, nothing touched): VEX and
+/// EVEX forms but the VEX.128 stores (a VEX.128 load or operation zeroes
+/// bits 128.. of its YMM destination, and the callbacks' register set has
+/// no upper YMM halves to write), MMX forms, DPPS/DPPD, MPSADBW,
+/// PCLMULQDQ, AESKEYGENASSIST, PCMPxSTRx, MASKMOVDQU, FXSAVE/XSAVE and
+/// the like; far transfers through call gates, task gates or TSS
+/// descriptors, IRET with NT (task return) or to virtual-8086 mode; and
+/// an instruction that cannot have caused the exit (no memory operand on
+/// a memory exit; not IN/OUT/INS/OUTS on an I/O exit).
 #[derive(Debug, Default)]
 pub struct Emulator {
     _private: (),
