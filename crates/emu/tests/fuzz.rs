@@ -5,7 +5,11 @@
 //! set failed). The mock itself asserts that every memory access is 1 to 8
 //! bytes inside one page and that translations are page-aligned.
 //!
-//! `EMU_FUZZ_CASES` and `EMU_FUZZ_SEED` override the bounded defaults.
+//! `EMU_FUZZ_CASES` and `EMU_FUZZ_SEED` override the bounded defaults;
+//! `EMU_FUZZ_TRACE=1` prints each case before it runs (to find one that
+//! kills the process, as a host FPU exception would). The VP's x87 and
+//! SSE control state, CR0/CR4 and GDTR are random too: the emulator runs
+//! SSE and x87 arithmetic on the host processor under them.
 
 #![allow(
     clippy::field_reassign_with_default,
@@ -180,6 +184,20 @@ fn vp_for(rng: &mut Rng) -> Vp {
     for x in vp.xmm.iter_mut() {
         *x = u128::from(rng.next()) << 64 | u128::from(rng.next());
     }
+    // Any x87 and SSE control state a VMM could hand over (the host runs
+    // SSE and x87 arithmetic under it), and any CR0/CR4/GDTR.
+    if rng.below(3) == 0 {
+        for f in vp.fp.iter_mut() {
+            *f = u128::from(rng.next()) << 64 | u128::from(rng.next());
+        }
+        vp.fpcs = u128::from(rng.next()) << 64 | u128::from(rng.next());
+        vp.xmmcs = u128::from(rng.next()) << 64 | u128::from(rng.next());
+    }
+    if rng.below(3) == 0 {
+        vp.cr4 = rng.next() & 0x3f_ffff;
+        vp.cr0 ^= rng.next() & 0x2e;
+        vp.gdtr = (reg(rng), rng.next() as u16);
+    }
     if rng.below(4) == 0 {
         vp.bad_pages.insert(
             (reg(rng)) & !0xfff,
@@ -230,6 +248,12 @@ const FAILURES: [u32; 9] = [
 fn one_case(rng: &mut Rng, code: &[u8], label: &str) -> bool {
     let mut vp = vp_for(rng);
     let given = rng.below(code.len() as u64 + 1) as usize;
+    if std::env::var_os("EMU_FUZZ_TRACE").is_some() {
+        eprintln!(
+            "{label} code {code:02x?} fpcs {:#x} xmmcs {:#x}",
+            vp.fpcs, vp.xmmcs
+        );
+    }
     // The code lies in guest memory too (where CS:RIP is in range).
     let at = vp.seg[1].Base.wrapping_add(vp.rip) & 0xffff_ffff;
     if at + 16 < MEM as u64 {
@@ -268,6 +292,9 @@ fn one_case(rng: &mut Rng, code: &[u8], label: &str) -> bool {
         winhv_emu::Emulator::new().try_mmio_emulation(&mut vp, &vpc, &ctx)
     };
     let st = st.expect("well-formed contexts are accepted").AsUINT32;
+    if std::env::var_os("EMU_FUZZ_TRACE").is_some() {
+        eprintln!("{label} ok");
+    }
     let ctx = format!("{label} code {code:02x?} given {given} status {st:#x}");
     if st == OK {
         assert_eq!(vp.set_calls, 1, "{ctx}");

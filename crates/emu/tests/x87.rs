@@ -186,6 +186,18 @@ fn control_word_and_environment() {
 }
 
 #[test]
+fn an_unmasked_flag_without_es_is_still_pending() {
+    // A VMM may hand over FSW with ZE set under an unmasked ZM but ES
+    // clear: the processor treats it as pending (#MF), and so do we —
+    // the host must not take it.
+    let mut vp = x87_vp(&[1.0]);
+    vp.fpcs = (vp.fpcs & !0xffff_ffff) | 0x37b | (((0x3800 | 0x4) as u128) << 16);
+    vp.poke(MMIO, &2i16.to_le_bytes());
+    assert_eq!(mmio(&mut vp, &asm(|a| a.fidiv(x::word_ptr(x::rbx)))), OK);
+    assert_eq!(pending(&vp), Some((16, None)));
+}
+
+#[test]
 fn ts_and_em_raise_nm() {
     for cr0 in [0x8000_0019u64, 0x8000_0015] {
         let mut vp = x87_vp(&[]);

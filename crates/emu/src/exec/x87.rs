@@ -162,7 +162,10 @@ pub(crate) fn execute<C: Callbacks + ?Sized>(
     }
     let m = instr.mnemonic();
     let waiting = !matches!(m, Fnstcw | Fnstsw | Fnstenv);
-    if waiting && s.fsw() & FSW_ES != 0 {
+    // Pending: ES, or an exception flag its mask does not mask (the
+    // processor derives ES from them; a VMM can hand over either alone).
+    let pending = s.fsw() & FSW_ES != 0 || s.fsw() & !s.fcw() & 0x3f != 0;
+    if waiting && pending {
         return Err(Stop::fault(vector::MF));
     }
     let (seg, off) = cpu.mem_offset(instr, 0)?;
@@ -281,8 +284,10 @@ fn run(k: u8, img: &mut Image, buf: &mut [u8; 16]) -> Option<()> {
             // SAFETY: both images are 512 bytes, 16-byte aligned; `buf`
             // holds the largest operand (10 bytes). The host's FPU/SSE
             // state is saved first and restored last; `img` carries the
-            // host's MXCSR (no reserved bits) and an FSW without a pending
-            // exception (checked before), so no instruction here faults.
+            // host's MXCSR (no reserved bits) and an x87 state without a
+            // pending exception (no unmasked flag: checked before), so the
+            // waiting instruction does not fault; an exception it raises
+            // stays pending (FXSAVE and FXRSTOR do not wait).
             unsafe {
                 asm!(
                     "fxsave64 [{h}]",
