@@ -30,6 +30,8 @@
 //! (WHvTranslateGva over winhv-paging), `run.rs` + `exit.rs` + `decode.rs`
 //! (the exit path: KVM_RUN, KVM's completions reconciled with the VMM, KVM
 //! exit → `WHV_RUN_VP_EXIT_CONTEXT`), `cancel.rs`, `msr.rs` (MSR exits),
+//! `interrupts/` (WHvRequestInterrupt, target VP sets, interrupt-controller
+//! state),
 //! `registers/`, `property.rs`, `capability.rs`, `kvm.rs` (the process-wide
 //! `/dev/kvm` and its start-up probes), `error.rs`.
 
@@ -44,6 +46,7 @@ mod emulation_failure;
 mod error;
 mod exit;
 mod host_memory;
+mod interrupts;
 mod kvm;
 mod memory;
 mod msr;
@@ -56,6 +59,7 @@ mod vp;
 
 pub use capability::{HostCapabilities, capability_size, get_capability, host_capabilities};
 pub use error::{Error, Result};
+pub use interrupts::STATE_SIZE as INTERRUPT_CONTROLLER_STATE_SIZE;
 pub use kvm::{InaccessibleMemory, KvmCaps, hypervisor_present, kvm_caps};
 pub use partition::Partition;
 pub use winhv_defs as defs;

@@ -8,7 +8,7 @@
 //! partition is WHvDeletePartition and frees every fd and slot. A partition
 //! is `Send + Sync`: different VPs run on different threads at once.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use kvm_bindings::{CpuId, kvm_enable_cap};
@@ -33,6 +33,12 @@ struct Vm {
     /// `KVM_GET_SUPPORTED_CPUID`, the base of every VP's CPUID table.
     supported_cpuid: CpuId,
     caps: &'static KvmCaps,
+    /// `KVM_CAP_X2APIC_API` is on (32-bit APIC IDs, no broadcast quirk):
+    /// see `crate::interrupts`.
+    x2apic_api: bool,
+    /// Interrupts requested so far, which every VP's register cache follows
+    /// (`registers/cache/interrupts`).
+    interrupts: Arc<AtomicU64>,
 }
 
 /// A WHP partition (`WHV_PARTITION_HANDLE`). Dropping it is
@@ -103,6 +109,15 @@ fn not_set_up() -> Error {
     Error::new(
         WHV_E_INVALID_PARTITION_CONFIG,
         "the partition has not been set up (WHvSetupPartition)",
+    )
+}
+
+/// What Microsoft documents for WHvGetInterruptTargetVpSet on a partition
+/// without LAPIC emulation; the state functions answer it too.
+fn operation_denied() -> Error {
+    Error::new(
+        ERROR_HV_OPERATION_DENIED,
+        "the partition does not emulate local APICs (LocalApicEmulationMode None)",
     )
 }
 
@@ -247,6 +262,7 @@ impl Partition {
             let _ = fd.set_tss_address(0xfffb_d000);
             let _ = fd.set_identity_map_address(0xfffb_c000);
         }
+        let mut x2apic_api = false;
         if props.local_apic_emulation_mode() != WHvX64LocalApicEmulationModeNone {
             if !caps.split_irqchip {
                 return Err(Error::new(
@@ -260,6 +276,7 @@ impl Partition {
             };
             fd.enable_cap(&cap)
                 .map_err(|e| Error::from_errno("KVM_CAP_SPLIT_IRQCHIP", e.errno()))?;
+            x2apic_api = crate::interrupts::enable_x2apic_api(&fd)?;
         }
         if let Some(ns) = props.apic_bus_cycle_ns() {
             let mut cap = kvm_enable_cap {
@@ -299,6 +316,8 @@ impl Partition {
             fd,
             supported_cpuid,
             caps,
+            x2apic_api,
+            interrupts: Arc::default(),
         });
         Ok(())
     }
@@ -381,6 +400,15 @@ impl Partition {
             }
             None => {
                 let vp = Vp::create(&vm.fd, index, &props, &vm.supported_cpuid, vm.caps)?;
+                let lapic = props.local_apic_emulation_mode() != WHvX64LocalApicEmulationModeNone;
+                vp.with_state(|vcpu, regs| {
+                    regs.set_x2apic_api(vm.x2apic_api);
+                    regs.set_interrupt_counter(vm.interrupts.clone());
+                    if lapic {
+                        crate::interrupts::route_new_vp(vcpu)?;
+                    }
+                    Ok(())
+                })?;
                 // Cannot be taken: set only here, under `vp_change`.
                 let _ = slot.vp.set(vp);
             }
@@ -612,6 +640,113 @@ impl Partition {
     ) -> Result<()> {
         let vm = self.vm()?;
         write(&self.memory).query_dirty(&vm.fd, gpa, size, bitmap)
+    }
+
+    /// The partition's local APICs for an interrupt call; `without` is the
+    /// answer when the partition has no LAPIC emulation.
+    fn lapics<'a>(
+        &'a self,
+        without: Error,
+    ) -> Result<crate::interrupts::Lapics<'a, impl Fn(u32) -> Option<&'a Vp> + 'a>> {
+        let vm = self.vm()?;
+        let mode = read(&self.props).local_apic_emulation_mode();
+        if mode == WHvX64LocalApicEmulationModeNone {
+            return Err(without);
+        }
+        Ok(crate::interrupts::Lapics {
+            vm: &vm.fd,
+            vp: |i| vm.live_vp(i),
+            processor_count: vm.vps.len() as u32,
+            x2apic_partition: mode == WHvX64LocalApicEmulationModeX2Apic,
+            x2apic_api: vm.x2apic_api,
+            counter: &vm.interrupts,
+        })
+    }
+
+    /// WHvRequestInterrupt: delivers `interrupt` (any type, physical or
+    /// logical destination, edge or level) to the VPs it names, from any
+    /// thread, running or not. Needs LocalApicEmulationMode xApic or x2Apic;
+    /// without it `HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)` (not yet on KVM).
+    ///
+    /// ```no_run
+    /// use winhv::defs::*;
+    /// # let p = winhv::Partition::create()?;
+    /// let mut ic = WHV_INTERRUPT_CONTROL { Destination: 0, Vector: 0x30, ..Default::default() };
+    /// ic.set_type(WHvX64InterruptTypeFixed.0 as u64);
+    /// p.request_interrupt(&ic)?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn request_interrupt(&self, interrupt: &WHV_INTERRUPT_CONTROL) -> Result<()> {
+        let without = Error::new(
+            HRESULT_ERROR_NOT_SUPPORTED,
+            "WHvRequestInterrupt without LAPIC emulation is not available on KVM yet",
+        );
+        self.lapics(without)?.request(interrupt)
+    }
+
+    /// WHvGetInterruptTargetVpSet: the indexes of the VPs that `destination`
+    /// in `mode` reaches, by the APIC routing rules, written to
+    /// `target_vps` (room for ProcessorCount entries, else `E_INVALIDARG`);
+    /// returns how many. The VPs must not be running.
+    ///
+    /// ```no_run
+    /// use winhv::defs::*;
+    /// # let p = winhv::Partition::create()?;
+    /// let mut vps = [0u32; 4];
+    /// let n = p.get_interrupt_target_vp_set(0xff, WHvX64InterruptDestinationModePhysical, &mut vps)?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn get_interrupt_target_vp_set(
+        &self,
+        destination: u64,
+        mode: WHV_INTERRUPT_DESTINATION_MODE,
+        target_vps: &mut [u32],
+    ) -> Result<u32> {
+        self.lapics(operation_denied())?
+            .target_vp_set(destination, mode, target_vps)
+    }
+
+    /// WHvGetVirtualProcessorInterruptControllerState2: VP `index`'s local
+    /// APIC as the 4 KiB xAPIC register page ([`INTERRUPT_CONTROLLER_STATE_SIZE`](crate::INTERRUPT_CONTROLLER_STATE_SIZE)
+    /// bytes, else `WHV_E_INSUFFICIENT_BUFFER`); returns the bytes written.
+    ///
+    /// ```no_run
+    /// # let p = winhv::Partition::create()?;
+    /// let mut state = vec![0u8; winhv::INTERRUPT_CONTROLLER_STATE_SIZE as usize];
+    /// p.get_interrupt_controller_state2(0, &mut state)?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn get_interrupt_controller_state2(&self, index: u32, state: &mut [u8]) -> Result<u32> {
+        self.lapics(operation_denied())?.get_state(index, state)
+    }
+
+    /// WHvSetVirtualProcessorInterruptControllerState2: VP `index`'s local
+    /// APIC becomes `state` (a buffer from
+    /// [`Self::get_interrupt_controller_state2`], of this or another
+    /// partition); set `WHvX64RegisterApicBase` first. The VP must not be
+    /// running.
+    ///
+    /// ```no_run
+    /// # let (a, b) = (winhv::Partition::create()?, winhv::Partition::create()?);
+    /// let mut state = vec![0u8; winhv::INTERRUPT_CONTROLLER_STATE_SIZE as usize];
+    /// a.get_interrupt_controller_state2(0, &mut state)?;
+    /// b.set_interrupt_controller_state2(0, &state)?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn set_interrupt_controller_state2(&self, index: u32, state: &[u8]) -> Result<()> {
+        self.lapics(operation_denied())?.set_state(index, state)
+    }
+
+    /// WHvGetVirtualProcessorInterruptControllerState (deprecated on
+    /// Windows): the same buffer as [`Self::get_interrupt_controller_state2`].
+    pub fn get_interrupt_controller_state(&self, index: u32, state: &mut [u8]) -> Result<u32> {
+        self.get_interrupt_controller_state2(index, state)
+    }
+
+    /// WHvSetVirtualProcessorInterruptControllerState (deprecated on
+    /// Windows): the same buffer as [`Self::set_interrupt_controller_state2`].
+    pub fn set_interrupt_controller_state(&self, index: u32, state: &[u8]) -> Result<()> {
+        self.set_interrupt_controller_state2(index, state)
     }
 
     /// WHvTranslateGva: walks VP `index`'s page tables for `gva` with

@@ -203,6 +203,18 @@ impl Vp {
         s.regs.set(&mut s.vcpu, names, values)
     }
 
+    /// Runs `f` on the VP's vCPU and register cache while no other thread
+    /// uses the VP; `WHV_E_INVALID_VP_STATE` while one does (a run, a
+    /// register call). For `crate::interrupts`.
+    pub(crate) fn with_state<T>(
+        &self,
+        f: impl FnOnce(&mut VcpuFd, &mut RegisterState) -> Result<T>,
+    ) -> Result<T> {
+        let mut g = self.lock()?;
+        let s = &mut *g;
+        f(&mut s.vcpu, &mut s.regs)
+    }
+
     /// WHvRunVirtualProcessor: runs until an exit the VMM must see.
     pub(crate) fn run(
         &self,

@@ -67,7 +67,7 @@ pub(crate) struct Format {
 
 impl Format {
     /// The format for a VP whose IA32_APIC_BASE is `apic_base` on a VM
-    /// without `KVM_CAP_X2APIC_API` (the platform does not enable it).
+    /// without `KVM_CAP_X2APIC_API` ([`LapicCache::format`] knows the VM).
     pub(crate) fn for_apic_base(apic_base: u64) -> Self {
         Self {
             x2apic: apic_base & APIC_BASE_EXTD != 0,
@@ -271,6 +271,9 @@ pub(crate) struct LapicCache {
     pub(crate) gets: u32,
     /// `KVM_SET_LAPIC` calls made.
     pub(crate) sets: u32,
+    /// The VM enabled `KVM_CAP_X2APIC_API` (32-bit IDs): partitions with
+    /// LAPIC emulation do where KVM has it (`crate::interrupts`).
+    pub(crate) x2apic_api: bool,
 }
 
 impl std::fmt::Debug for LapicCache {
@@ -291,6 +294,14 @@ fn no_lapic() -> Error {
 }
 
 impl LapicCache {
+    /// The page format for a VP whose IA32_APIC_BASE is `apic_base`.
+    pub(crate) fn format(&self, apic_base: u64) -> Format {
+        Format {
+            x2apic_api: self.x2apic_api,
+            ..Format::for_apic_base(apic_base)
+        }
+    }
+
     /// Whether KVM said the VP has no in-kernel LAPIC.
     pub(crate) fn is_absent(&self) -> bool {
         self.absent

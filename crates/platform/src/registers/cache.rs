@@ -16,6 +16,9 @@
 //!   value changed.
 //! * Deliverability notifications are ours alone: the run loop turns the
 //!   interrupt bit into `kvm_run.request_interrupt_window`.
+//! * The LAPIC page and the event state follow interrupts that other
+//!   threads send meanwhile (`cache/interrupts`: refetched, or merged into
+//!   what the VMM changed, when the partition's interrupt count moved).
 //!
 //! A batch is checked whole before anything is written: an unknown or
 //! unbacked name, or an invalid value, fails the batch and leaves every
@@ -38,6 +41,9 @@ use super::msrs::MsrCache;
 use super::names::{Class, Reg, Seg, lookup};
 use super::{activity, convert, events, fpu, validate, value};
 use crate::{Error, Result};
+
+mod interrupts;
+pub(crate) use interrupts::LapicSnapshot;
 
 const SYNC_ALL: u32 = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
 /// IA32_MTRRCAP: read-only.
@@ -96,6 +102,8 @@ pub(crate) struct RegisterState {
     mp_state: Cached<u32>,
     msrs: MsrCache,
     lapic: LapicCache,
+    /// The interrupt counts the LAPIC and event state are current for.
+    irq: interrupts::Epochs,
     deliverability: u64,
     counts: IoctlCounts,
 }
@@ -418,7 +426,7 @@ impl RegisterState {
                 }
                 Reg::Apic(r) => {
                     let page = lapic_page.as_mut().ok_or_else(not_loaded)?;
-                    let format = apic::Format::for_apic_base(sync.sregs.apic_base);
+                    let format = self.lapic.format(sync.sregs.apic_base);
                     apic::write(page, r, value::u64_of(v), format)?;
                     if r == apic::ApicReg::TPR {
                         cr8_from_tpr = Some(u64::from(apic::tpr(page) >> 4));
@@ -574,6 +582,9 @@ impl RegisterState {
                 class_bit(Class::Regs) | class_bit(Class::Sregs) | class_bit(Class::Events);
             self.load(vcpu, classes, &[])?;
         }
+        // Interrupts sent since the LAPIC page or events were fetched go
+        // into what is written back (`cache/interrupts`).
+        self.merge_interrupts(vcpu)?;
         vcpu.set_sync_valid_reg(SyncReg::Register);
         vcpu.set_sync_valid_reg(SyncReg::SystemRegister);
         vcpu.set_sync_valid_reg(SyncReg::VcpuEvents);
@@ -662,6 +673,7 @@ impl RegisterState {
     /// system and event state; every other cached class is stale.
     pub(crate) fn after_run(&mut self, vcpu: &mut VcpuFd) {
         self.sync_loaded = (vcpu.get_kvm_run().kvm_valid_regs as u32) & SYNC_ALL;
+        self.irq.events = self.irq.run;
         self.entered = true;
         self.sync_changed = 0;
         self.fpu.drop_value();
@@ -679,11 +691,15 @@ impl RegisterState {
         let mut msrs = std::mem::take(&mut self.msrs);
         msrs.drop_values();
         let counts = self.counts;
+        let x2apic_api = self.lapic.x2apic_api;
+        let irq = self.irq.source_only();
         *self = Self {
             msrs,
             counts,
+            irq,
             ..Self::default()
         };
+        self.lapic.x2apic_api = x2apic_api;
     }
 
     /// Fills the sync area with state just fetched by the caller (the VP's
@@ -780,6 +796,7 @@ impl RegisterState {
             self.sync_loaded |= KVM_SYNC_X86_SREGS;
         }
         if classes(Class::Events) && self.sync_loaded & KVM_SYNC_X86_EVENTS == 0 {
+            self.irq.events = self.irq.now();
             self.counts.get_events += 1;
             let e = vcpu
                 .get_vcpu_events()
@@ -822,7 +839,7 @@ impl RegisterState {
             // A CR8 written since the page was last current is its TPR.
             let cr8_pending = self.sync_changed & KVM_SYNC_X86_SREGS != 0;
             let cr8 = vcpu.sync_regs_mut().sregs.cr8;
-            let page = self.lapic.load(vcpu)?;
+            let page = self.load_lapic(vcpu)?;
             if cr8_pending && u64::from(apic::tpr(page) >> 4) != cr8 {
                 apic::set_tpr(page, (cr8 as u8 & 0xf) << 4);
             }
@@ -912,7 +929,7 @@ impl RegisterState {
             Reg::Apic(r) => value::from_u64(apic::read(
                 self.lapic.page().ok_or_else(not_loaded)?,
                 r,
-                apic::Format::for_apic_base(s.sregs.apic_base),
+                self.lapic.format(s.sregs.apic_base),
             )),
         })
     }
