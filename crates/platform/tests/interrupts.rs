@@ -248,7 +248,7 @@ fn a_request_wakes_a_vp_halted_on_another_thread() {
         0,
     );
     std::thread::scope(|s| {
-        let runner = s.spawn(|| ready(&p));
+        let runner = s.spawn(|| assert_eq!(apic_guest::run_to_port_contended(&p, 0).0, READY));
         // The VP halts inside its run (KVM keeps a halted VP with an
         // in-kernel LAPIC). Until the run has started the VP can still be
         // inspected; once it has, what needs a stopped VP says so.

@@ -63,18 +63,32 @@ pub(crate) struct ApicIdentity {
 }
 
 impl ApicIdentity {
-    /// The identity of VP `vp_index` from its APIC state.
+    /// The identity of VP `vp_index` from its APIC state. In x2APIC mode
+    /// the ID and LDR are the VP's fixed ones (also while a switch to
+    /// x2APIC mode the VMM made waits for the next run).
     pub(crate) fn of(snapshot: &LapicSnapshot, vp_index: u32) -> Self {
         let page = &snapshot.page;
+        let x2apic = snapshot.x2apic();
         Self {
             enabled: snapshot.apic_base & APIC_BASE_ENABLE != 0,
-            x2apic: snapshot.x2apic(),
+            x2apic,
             xapic_id: dword(page, ID) >> 24,
             x2apic_id: vp_index,
-            ldr: dword(page, LDR),
+            ldr: if x2apic {
+                x2apic_ldr(vp_index)
+            } else {
+                dword(page, LDR)
+            },
             dfr: dword(page, DFR),
         }
     }
+}
+
+/// The LDR of x2APIC ID `id` (SDM "Logical Destination Mode in x2APIC
+/// Mode": cluster `id >> 4` in bits 31:16, bit `id & 0xf` set; KVM's
+/// `kvm_apic_calc_x2apic_ldr`).
+pub(crate) fn x2apic_ldr(id: u32) -> u32 {
+    (id >> 4) << 16 | 1 << (id & 0xf)
 }
 
 /// `destination` as the partition's mode reads it: in an xApic partition
@@ -139,8 +153,7 @@ mod tests {
             x2apic: true,
             xapic_id: 0,
             x2apic_id: id,
-            // KVM's x2APIC LDR: cluster id >> 4 in 31:16, bit id & 0xf.
-            ldr: (id >> 4) << 16 | 1 << (id & 0xf),
+            ldr: x2apic_ldr(id),
             dfr: 0,
         }
     }

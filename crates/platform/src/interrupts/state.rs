@@ -35,7 +35,7 @@
 use kvm_bindings::kvm_lapic_state;
 use winhv_defs::E_INVALIDARG;
 
-use super::routing::dword;
+use super::routing::{self, dword};
 use crate::registers::LapicSnapshot;
 use crate::{Error, Result};
 
@@ -46,6 +46,7 @@ pub const STATE_SIZE: u32 = 4096;
 const REGISTERS: usize = 64;
 const ID: usize = 0x02;
 const EOI: usize = 0x0b;
+const LDR: usize = 0x0d;
 const IRR0: usize = 0x20;
 const SELF_IPI: usize = 0x3f;
 /// The NMI-pending bit in IRR0.
@@ -65,9 +66,12 @@ pub(crate) fn to_blob(snapshot: &LapicSnapshot, vp_index: u32, out: &mut [u8]) {
     out.fill(0);
     for n in 0..REGISTERS {
         let value = match n {
-            // KVM without 32-bit IDs shows `ID << 24` in x2APIC mode too;
-            // its x2APIC ID is the vCPU id, our VP index.
-            ID if snapshot.x2apic() && !snapshot.x2apic_api => vp_index,
+            // In x2APIC mode the ID is the VP index (KVM's x2APIC ID is the
+            // vCPU id) and the LDR follows from it: so even while KVM's page
+            // is in another format (`ID << 24` without 32-bit IDs) or still
+            // in xAPIC mode (a switch the VMM made waits for the next run).
+            ID if snapshot.x2apic() => vp_index,
+            LDR if snapshot.x2apic() => routing::x2apic_ldr(vp_index),
             // Write-only: nothing to read.
             EOI | SELF_IPI => 0,
             IRR0 if snapshot.nmi_pending => dword(&snapshot.page, n) | NMI_PENDING,
@@ -194,6 +198,7 @@ mod tests {
                 let want = match n {
                     EOI | SELF_IPI => 0,
                     IRR0 => dword(&s.page, n) & !NMI_PENDING,
+                    LDR if x2apic => routing::x2apic_ldr(5),
                     _ => dword(&s.page, n),
                 };
                 assert_eq!(dword(&page, n), want, "register {n:#x} ({x2apic}, {api})");

@@ -309,6 +309,11 @@ pub fn partition(
 /// and EAX. Any other exit fails the test.
 pub fn run_to_port(p: &Partition, vp: u32) -> (u16, u32) {
     let x = p.run_vp(vp).unwrap();
+    finish_port_exit(p, vp, &x)
+}
+
+/// Checks that `x` is a port write, skips it, returns port and EAX.
+fn finish_port_exit(p: &Partition, vp: u32, x: &WHV_RUN_VP_EXIT_CONTEXT) -> (u16, u32) {
     assert_eq!(
         x.ExitReason, WHvRunVpExitReasonX64IoPortAccess,
         "VP {vp}: exit {:?} at RIP {:#x}",
@@ -327,6 +332,19 @@ pub fn run_to_port(p: &Partition, vp: u32) -> (u16, u32) {
     let rip = x.VpContext.Rip + u64::from(x.VpContext.instruction_length());
     common::set64(p, vp, WHvX64RegisterRip, rip);
     (port, io.Rax as u32)
+}
+
+/// [`run_to_port`] for a VP another thread inspects meanwhile: a run that
+/// starts while that thread holds the VP answers WHV_E_INVALID_VP_STATE
+/// (winhv's one-thread-at-a-time rule) and is tried again.
+pub fn run_to_port_contended(p: &Partition, vp: u32) -> (u16, u32) {
+    loop {
+        match p.run_vp(vp) {
+            Err(e) if e.hresult == WHV_E_INVALID_VP_STATE => std::thread::yield_now(),
+            Err(e) => panic!("VP {vp}: {e}"),
+            Ok(x) => return finish_port_exit(p, vp, &x),
+        }
+    }
 }
 
 /// How many times CPU `cpu`'s handler for `vector` ran.
