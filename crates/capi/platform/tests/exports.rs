@@ -154,6 +154,12 @@ const IMPLEMENTED: &[&str] = &[
     "WHvCancelRunVirtualProcessor",
     "WHvGetVirtualProcessorRegisters",
     "WHvSetVirtualProcessorRegisters",
+    "WHvRequestInterrupt",
+    "WHvGetInterruptTargetVpSet",
+    "WHvGetVirtualProcessorInterruptControllerState",
+    "WHvSetVirtualProcessorInterruptControllerState",
+    "WHvGetVirtualProcessorInterruptControllerState2",
+    "WHvSetVirtualProcessorInterruptControllerState2",
 ];
 
 #[test]
