@@ -445,14 +445,14 @@ impl Partition {
     /// # Ok::<(), winhv::Error>(())
     /// ```
     pub fn run_vp(&self, index: u32) -> Result<WHV_RUN_VP_EXIT_CONTEXT> {
-        let vm = self.vm()?;
-        let vp = self.vp(index)?;
-        vp.run(&self.memory, vm.caps, &self.msrs)
+        let mut exit = WHV_RUN_VP_EXIT_CONTEXT::default();
+        self.run_vp_into(index, &mut exit)?;
+        Ok(exit)
     }
 
-    /// [`Self::run_vp`] writing the exit context into `exit` (one copy
-    /// fewer than returning it by value through a caller's `?`: what
-    /// `WHvRunVirtualProcessor` does with the caller's buffer). On an error
+    /// [`Self::run_vp`] writing the exit context into `exit` (built in
+    /// place, no copy: what `WHvRunVirtualProcessor` does with the
+    /// caller's buffer). On an error
     /// `exit` is left as it was.
     ///
     /// ```no_run
@@ -466,13 +466,8 @@ impl Partition {
     pub fn run_vp_into(&self, index: u32, exit: &mut WHV_RUN_VP_EXIT_CONTEXT) -> Result<()> {
         let vm = self.vm()?;
         let vp = self.vp(index)?;
-        // Copied once, from the result in place (a `?` would move it out
-        // to a temporary first).
-        let result = vp.run(&self.memory, vm.caps, &self.msrs);
-        if let Ok(ctx) = &result {
-            *exit = *ctx;
-        }
-        result.map(|_| ())
+        // Built in place: no copy of the context.
+        vp.run(&self.memory, vm.caps, &self.msrs, exit)
     }
 
     /// WHvCancelRunVirtualProcessor: makes VP `index`'s current run (or its

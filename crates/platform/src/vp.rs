@@ -248,13 +248,15 @@ impl Vp {
         Ok(())
     }
 
-    /// WHvRunVirtualProcessor: runs until an exit the VMM must see.
+    /// WHvRunVirtualProcessor: runs until an exit the VMM must see, whose
+    /// context is written into `out` (left as it was on an error).
     pub(crate) fn run(
         &self,
         map: &std::sync::RwLock<GpaMap>,
         caps: &KvmCaps,
         msrs: &std::sync::RwLock<MsrPolicy>,
-    ) -> Result<WHV_RUN_VP_EXIT_CONTEXT> {
+        out: &mut WHV_RUN_VP_EXIT_CONTEXT,
+    ) -> Result<()> {
         let mut g = self.lock()?;
         let s = &mut *g;
         let inputs_map = || map.read().unwrap_or_else(|p| p.into_inner());
@@ -274,6 +276,7 @@ impl Vp {
                 inputs,
                 KvmExit::InterruptWindow,
                 &mut s.completion,
+                out,
             );
         }
         loop {
@@ -296,6 +299,7 @@ impl Vp {
                     inputs,
                     KvmExit::InvalidState,
                     &mut s.completion,
+                    out,
                 );
             }
             let window = s.regs.interrupt_notification();
@@ -341,9 +345,17 @@ impl Vp {
                     inputs,
                     KvmExit::InterruptWindow,
                     &mut s.completion,
+                    out,
                 );
             }
-            return translate_exit(&mut s.vcpu, &mut s.regs, inputs, exit, &mut s.completion);
+            return translate_exit(
+                &mut s.vcpu,
+                &mut s.regs,
+                inputs,
+                exit,
+                &mut s.completion,
+                out,
+            );
         }
     }
 
