@@ -29,7 +29,7 @@ use kvm_bindings::{
 };
 use winhv_defs::{
     E_INVALIDARG, WHV_E_INVALID_VP_REGISTER_NAME, WHV_REGISTER_NAME, WHV_REGISTER_VALUE,
-    WHvX64RegisterRax, WHvX64RegisterRflags, WHvX64RegisterRip,
+    WHvX64RegisterRax, WHvX64RegisterRflags,
 };
 
 use super::apic::{self, LapicCache};
@@ -151,21 +151,28 @@ fn gpr_value(r: &kvm_regs, i: u8) -> u64 {
 /// Whether a non-empty batch names only general registers, RIP and
 /// RFLAGS (WHP names 0x00–0x11, in the `Class::Regs` class).
 fn regs_class_only(names: &[WHV_REGISTER_NAME]) -> bool {
+    // Rax is 0: one unsigned compare per name (a negative name is
+    // out of range too), no early exit to predict.
+    const _: () = assert!(WHvX64RegisterRax.0 == 0);
     !names.is_empty()
-        && names
-            .iter()
-            .all(|n| (WHvX64RegisterRax.0..=WHvX64RegisterRflags.0).contains(&n.0))
+        && names.iter().fold(true, |ok, n| {
+            ok & ((n.0 as u32) <= WHvX64RegisterRflags.0 as u32)
+        })
 }
 
-/// The `kvm_regs` field of `name`, one [`regs_class_only`] accepts.
-fn regs_slot(r: &mut kvm_regs, name: WHV_REGISTER_NAME) -> &mut u64 {
-    if name == WHvX64RegisterRip {
-        &mut r.rip
-    } else if name == WHvX64RegisterRflags {
-        &mut r.rflags
-    } else {
-        gpr(r, (name.0 - WHvX64RegisterRax.0) as u8)
-    }
+/// `kvm_regs`' fields in order (rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp,
+/// r8–r15, rip, rflags) by WHP name 0x00–0x11 (Rax, Rcx, Rdx, Rbx, Rsp,
+/// Rbp, Rsi, Rdi, R8–R15, Rip, Rflags).
+const REGS_FIELD: [usize; 18] = [0, 2, 3, 1, 6, 7, 4, 5, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
+
+const _: () = assert!(size_of::<kvm_regs>() == 18 * size_of::<u64>());
+
+/// `kvm_regs` as its 18 fields, to index by [`REGS_FIELD`].
+fn regs_fields(r: &mut kvm_regs) -> &mut [u64; 18] {
+    // SAFETY: kvm_regs is #[repr(C)] with exactly 18 u64 fields (size
+    // asserted above, so no padding) and u64 alignment: the same layout
+    // as [u64; 18]; the borrow is `r`'s.
+    unsafe { &mut *(r as *mut kvm_regs).cast::<[u64; 18]>() }
 }
 
 fn segment_ref(s: &kvm_sregs, seg: Seg) -> &kvm_segment {
@@ -241,15 +248,11 @@ impl RegisterState {
         if regs_class_only(names) {
             // The common case (a VMM reading RIP or a few GPRs): no batch.
             self.load_regs(vcpu)?;
-            let area = &mut vcpu.sync().regs;
-            if let ([name], [v]) = (names, &mut *values) {
-                // One register, no loop: the compiler would otherwise
-                // compute every field's address up front.
-                *v = value::from_u64(*regs_slot(area, *name));
-                return Ok(());
-            }
+            let area = regs_fields(&mut vcpu.sync().regs);
             for (name, v) in names.iter().zip(values.iter_mut()) {
-                *v = value::from_u64(*regs_slot(area, *name));
+                // In range (regs_class_only): the checks cannot fail.
+                let field = REGS_FIELD.get(name.0 as usize).copied().unwrap_or(0);
+                *v = value::from_u64(area.get(field).copied().unwrap_or(0));
             }
             return Ok(());
         }
@@ -314,18 +317,12 @@ impl RegisterState {
             // General registers, RIP, RFLAGS (a VMM advancing RIP): any
             // value is valid, so write the sync area in place, no batch.
             self.load_regs(vcpu)?;
-            let area = &mut vcpu.sync().regs;
+            let area = regs_fields(&mut vcpu.sync().regs);
             let mut changed = false;
-            if let ([name], [v]) = (names, values) {
-                // One register (RIP), no loop: the compiler would otherwise
-                // compute every field's address up front.
-                let slot = regs_slot(area, *name);
-                let x = value::u64_of(v);
-                changed = *slot != x;
-                *slot = x;
-            } else {
-                for (name, v) in names.iter().zip(values) {
-                    let slot = regs_slot(area, *name);
+            for (name, v) in names.iter().zip(values) {
+                // In range (regs_class_only): the checks cannot fail.
+                let field = REGS_FIELD.get(name.0 as usize).copied().unwrap_or(0);
+                if let Some(slot) = area.get_mut(field) {
                     let x = value::u64_of(v);
                     changed |= *slot != x;
                     *slot = x;
