@@ -385,6 +385,10 @@ fn prepare_completion(
     completion: Completion,
     read: GuestReader<'_>,
 ) -> Result<bool> {
+    if let Completion::None = completion {
+        // The usual case after a retired write or a HLT: nothing to read.
+        return Ok(false);
+    }
     if let Completion::ReadToMemory {
         mmio,
         dest,
