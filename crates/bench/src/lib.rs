@@ -11,11 +11,15 @@
 //! | [`row`] | [`Row`]: one result line (or a loud skip) |
 //! | [`render`] | [`render_table`], [`render_json`] |
 //! | [`svg`] | [`render_svg`]: the ratio chart |
+//! | [`count`] | user-space instructions per operation (callgrind), `--count` |
 //! | [`raw`] | the raw-KVM side (VM, vCPU, register loading) |
 //! | [`whp`] | the winhv side (partition, mapping, register loading) |
 //! | [`host_memory`] | anonymous host memory backing guest RAM |
 //! | [`emu_callbacks`] | winhv-emu's callbacks over a `Partition`, and the [`emu_callbacks::Device`] both sides feed |
 //! | [`workloads`] | the rows: exits, emulated exits, registers, lifecycle, memory, translation, cancel |
+//!
+//! The `winhv-bench` program (`src/main.rs`) prints them; `winhv bench`
+//! runs that program, so that the `winhv` command links no raw KVM.
 //!
 //! ```no_run
 //! let rows = winhv_bench::run(&winhv_bench::Options::default());
@@ -26,6 +30,7 @@
     reason = "guest memory mmap, a raw KVM ioctl, the kick signal, reading an exit context's union"
 )]
 
+pub mod count;
 pub mod emu_callbacks;
 pub mod error;
 pub mod host_memory;

@@ -4,7 +4,7 @@
 
 use crate::callbacks::Callbacks;
 use crate::cpu::Cpu;
-use crate::exec::{self, IoExit, fast_io, simple_io};
+use crate::exec::{self, IoExit, described, fast_io, simple_io};
 use crate::status::{Step, Stop, bits, status};
 use winhv_defs::{
     E_INVALIDARG, HRESULT, WHV_EMULATOR_STATUS, WHV_MEMORY_ACCESS_CONTEXT, WHV_VP_EXIT_CONTEXT,
@@ -24,10 +24,15 @@ pub const MAX_REP_ITERATIONS: u64 = 65536;
 /// # Status semantics
 ///
 /// Both `try_*` functions return `Err(E_INVALIDARG)` for a malformed exit
-/// context (`InstructionByteCount` > 16, an I/O `AccessSize` other than 1,
-/// 2 or 4) and otherwise `Ok(status)`, as Microsoft's documentation of
+/// context ([`Emulator::check_io_context`], [`Emulator::check_mmio_context`]:
+/// `InstructionByteCount` > 16, an I/O `AccessSize` of 3, 5, 6 or 7) and
+/// otherwise `Ok(status)`, as Microsoft's documentation of
 /// `WHvEmulatorTryIoEmulation`/`TryMmioEmulation` says (S_OK "in most
-/// methods of operation", E_INVALIDARG for malformed contexts). The status:
+/// methods of operation", E_INVALIDARG for malformed contexts). An I/O
+/// context whose access info is zeroed (`AccessSize` 0) is not malformed:
+/// as on Windows, the instruction is decoded (from the context's bytes or
+/// guest memory) and its port (imm8 or DX), size and direction used; so
+/// is an MMIO context's zeroed access info. The status:
 ///
 /// * `EmulationSuccessful` alone: the instruction's I/O and memory accesses
 ///   were made through the callbacks exactly once and the registers (RIP
@@ -87,6 +92,35 @@ impl Emulator {
         Self::default()
     }
 
+    /// `WHvEmulatorTryIoEmulation`'s checks of its I/O context alone (the
+    /// C export runs them before it looks the handle up): at most 16
+    /// instruction bytes, and an `AccessSize` of 1, 2 or 4 — or 0, an
+    /// access info left zeroed, which means "decode the instruction".
+    ///
+    /// ```
+    /// use winhv_defs::*;
+    /// let mut io = WHV_X64_IO_PORT_ACCESS_CONTEXT::default();
+    /// assert!(winhv_emu::Emulator::check_io_context(&io).is_ok()); // zeroed: decode
+    /// io.AccessInfo.set_access_size(3);
+    /// assert_eq!(winhv_emu::Emulator::check_io_context(&io), Err(E_INVALIDARG));
+    /// ```
+    pub fn check_io_context(io: &WHV_X64_IO_PORT_ACCESS_CONTEXT) -> Result<(), HRESULT> {
+        if io.InstructionByteCount > 16 || !matches!(io.AccessInfo.access_size(), 0 | 1 | 2 | 4) {
+            return Err(E_INVALIDARG);
+        }
+        Ok(())
+    }
+
+    /// `WHvEmulatorTryMmioEmulation`'s checks of its memory-access context
+    /// alone: at most 16 instruction bytes. A zeroed access info is fine:
+    /// the instruction says what it accesses.
+    pub fn check_mmio_context(mmio: &WHV_MEMORY_ACCESS_CONTEXT) -> Result<(), HRESULT> {
+        if mmio.InstructionByteCount > 16 {
+            return Err(E_INVALIDARG);
+        }
+        Ok(())
+    }
+
     /// `WHvEmulatorTryIoEmulation`: emulates the instruction behind an
     /// I/O-port exit.
     pub fn try_io_emulation<C: Callbacks + ?Sized>(
@@ -95,9 +129,7 @@ impl Emulator {
         vp: &WHV_VP_EXIT_CONTEXT,
         io: &WHV_X64_IO_PORT_ACCESS_CONTEXT,
     ) -> Result<WHV_EMULATOR_STATUS, HRESULT> {
-        if io.InstructionByteCount > 16 || !matches!(io.AccessInfo.access_size(), 1 | 2 | 4) {
-            return Err(E_INVALIDARG);
-        }
+        Self::check_io_context(io)?;
         if fast_io(io) && io.InstructionByteCount == 0 && vp.instruction_length() != 0 {
             let len = u64::from(vp.instruction_length());
             return Ok(run_with(cb, vp, |cpu| {
@@ -107,8 +139,9 @@ impl Emulator {
             }));
         }
         let bytes = &io.InstructionBytes[..usize::from(io.InstructionByteCount)];
+        // A zeroed access info describes no port: DX (loaded) names it.
         let exit = IoExit {
-            port: io.PortNumber,
+            port: described(io).then_some(io.PortNumber),
         };
         Ok(run(cb, vp, bytes, Some(&exit), |cpu| {
             if fast_io(io) {
@@ -128,9 +161,7 @@ impl Emulator {
         vp: &WHV_VP_EXIT_CONTEXT,
         mmio: &WHV_MEMORY_ACCESS_CONTEXT,
     ) -> Result<WHV_EMULATOR_STATUS, HRESULT> {
-        if mmio.InstructionByteCount > 16 {
-            return Err(E_INVALIDARG);
-        }
+        Self::check_mmio_context(mmio)?;
         let bytes = &mmio.InstructionBytes[..usize::from(mmio.InstructionByteCount)];
         Ok(run(cb, vp, bytes, None, |cpu| {
             if mmio.AccessInfo.gva_valid() != 0 {

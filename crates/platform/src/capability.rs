@@ -143,8 +143,12 @@ impl HostCapabilities {
         if offered.bank0 & SPECULATION_FEATURES != 0 {
             features |= feature_bits::SPECULATION_CONTROL;
         }
+        // MSR exits need the filter too: it makes the bitmap's MSRs exit,
+        // and it makes the MSRs KVM answers in one direction only exit in
+        // both (msr.rs), as an MSR exit policy promises.
+        let msr_exits = facts.user_space_msr && facts.msr_filter;
         let mut extended_vm_exits = 0;
-        if facts.user_space_msr {
+        if msr_exits {
             extended_vm_exits |= exit_bits::MSR;
         }
         if facts.guest_debug {
@@ -158,13 +162,11 @@ impl HostCapabilities {
         } else {
             0
         };
-        let mut msr_exit_bitmap = 0;
-        if facts.user_space_msr {
-            msr_exit_bitmap |= msr_exit_bits::UNHANDLED;
-            if facts.msr_filter {
-                msr_exit_bitmap |= msr_exit_bits::FILTERED;
-            }
-        }
+        let msr_exit_bitmap = if msr_exits {
+            msr_exit_bits::UNHANDLED | msr_exit_bits::FILTERED
+        } else {
+            0
+        };
         let processor_clock_hz = facts
             .tsc_khz
             .map(|khz| u64::from(khz) * 1000)
@@ -566,12 +568,17 @@ mod tests {
 
         let mut pvm = full_facts();
         pvm.guest_debug = false;
-        pvm.msr_filter = false;
         pvm.split_irqchip = false;
-        let h = HostCapabilities::from_facts(pvm);
+        let h = HostCapabilities::from_facts(pvm.clone());
         assert_eq!(h.extended_vm_exits, exit_bits::MSR);
         assert_eq!(h.exception_exit_bitmap, 0);
-        assert_eq!(h.msr_exit_bitmap, msr_exit_bits::UNHANDLED);
+        assert_eq!(h.msr_exit_bitmap, msr_exit_bits::DEFINED);
+        // User-space MSR exits without the filter could not keep an MSR's
+        // reads and writes alike: no MSR exits at all.
+        pvm.msr_filter = false;
+        let h = HostCapabilities::from_facts(pvm);
+        assert_eq!(h.extended_vm_exits, 0);
+        assert_eq!(h.msr_exit_bitmap, 0);
         assert_eq!(h.features & feature_bits::LOCAL_APIC_EMULATION, 0);
         assert_eq!(h.interrupt_clock_hz, 0);
     }

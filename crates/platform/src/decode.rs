@@ -10,11 +10,19 @@
 //! KVM reported; [`undo_retired`] also gives the registers as they were
 //! before it (RIP, and RCX/RSI/RDI of a string instruction, RSP of a PUSH
 //! or POP).
+//!
+//! It also owns the linear addresses an exit reports (its GVA): a memory
+//! operand, or a stack slot — SS's base plus the stack pointer within the
+//! stack-address size ([`stack_mask`]: 16 or 32 bits by SS.B outside
+//! 64-bit mode), truncated to 32 bits outside 64-bit mode — and the
+//! stack pointer moved within that size, its other bits kept
+//! ([`stack_moved`]), which every undo of a stack access uses.
 
 use iced_x86::{Decoder, DecoderOptions, Instruction, Mnemonic, OpKind, Register};
 use kvm_bindings::{kvm_regs, kvm_sregs};
 
 mod call;
+mod fast;
 mod retired;
 
 pub(crate) use call::{call_returns, undo_call, written_address};
@@ -41,6 +49,102 @@ pub(crate) fn bitness(regs: &kvm_regs, sregs: &kvm_sregs) -> u32 {
         32
     } else {
         16
+    }
+}
+
+/// The stack-address size of the VP's current mode, as the mask of the
+/// RSP bits a stack access uses and moves: all 64 in 64-bit mode, else
+/// SS.B's 32 or 16 (Intel SDM Vol. 1 §6.2.3, "Stack Alignment" and
+/// "Address-Size Attributes for Stack Accesses"). Real and virtual-8086
+/// mode have SS.B clear (the WHP reset state's SS attributes are 0x93;
+/// VMX requires it in virtual-8086 mode), so 16 bits there. The same rule
+/// as KVM's emulator, which performed the accesses being undone
+/// (`stack_mask()` in Linux's arch/x86/kvm/emulate.c: `~0U >> ((ss.d ^ 1) *
+/// 16)` outside 64-bit mode), and as winhv-emu's stack code
+/// (crates/emu/src/exec/stack.rs).
+pub(crate) fn stack_mask(regs: &kvm_regs, sregs: &kvm_sregs) -> u64 {
+    if bitness(regs, sregs) == 64 {
+        u64::MAX
+    } else if sregs.ss.db != 0 {
+        0xffff_ffff
+    } else {
+        0xffff
+    }
+}
+
+/// `rsp` moved by `delta` bytes (two's complement) within the stack-address
+/// size `mask`: the bits above it are kept, as the processor keeps them
+/// (in real mode `push ax` with SP = 0 leaves SP = 0xfffe, not 0x1_fffe).
+pub(crate) fn stack_moved(rsp: u64, mask: u64, delta: u64) -> u64 {
+    (rsp & !mask) | (rsp.wrapping_add(delta) & mask)
+}
+
+/// The linear address of the stack slot at stack pointer `rsp`: SS's base
+/// plus `rsp` within the stack-address size ([`stack_mask`]).
+pub(crate) fn stack_address(regs: &kvm_regs, sregs: &kvm_sregs, rsp: u64) -> Option<u64> {
+    let bitness = bitness(regs, sregs);
+    let ss = register_value(regs, sregs, bitness, Register::SS)?;
+    Some(linear(
+        bitness,
+        ss.wrapping_add(rsp & stack_mask(regs, sregs)),
+    ))
+}
+
+/// A linear address as the processor forms it in a mode of code size
+/// `bitness`: 64 bits in 64-bit mode, else truncated to 32 (a segment base
+/// plus an offset wraps at 4 GiB, as in KVM's emulator).
+fn linear(bitness: u32, address: u64) -> u64 {
+    if bitness == 64 {
+        address
+    } else {
+        address & 0xffff_ffff
+    }
+}
+
+/// The linear address a read exit's instruction `i` reads, from the
+/// registers before it: the stack slot at SS:rSP for POP, POPF, POPA and
+/// a near or far RET; SS:rBP for LEAVE; the memory operand otherwise
+/// (PUSH [mem] reads its operand; the stack write that follows is its own
+/// exit). `None` when the instruction has no memory access we know.
+pub(crate) fn read_address(i: &Instruction, regs: &kvm_regs, sregs: &kvm_sregs) -> Option<u64> {
+    use Mnemonic::*;
+    match i.mnemonic() {
+        Pop | Popf | Popfd | Popfq | Popa | Popad | Ret | Retf => {
+            stack_address(regs, sregs, regs.rsp)
+        }
+        Leave => stack_address(regs, sregs, regs.rbp),
+        _ => memory_address(i, regs, sregs),
+    }
+}
+
+/// The access of `i` that KVM could not make because the host memory
+/// behind it is inaccessible (`EFAULT`, a memory-fault exit), from the
+/// registers before it, as (linear address, write): the first access the
+/// instruction makes. That is the stack slot for PUSH and CALL of a
+/// register, an immediate or a relative target (a write, at the slot the
+/// stack-address size gives) and for POP, RET and LEAVE (a read); the
+/// memory operand read by PUSH or CALL through memory; otherwise the
+/// memory operand, written when it is the first operand (except by CMP
+/// and TEST). The second access of PUSH [mem] (its stack write) and of
+/// POP [mem] (its store) is not told apart from the first.
+pub(crate) fn fault_access(
+    i: &Instruction,
+    regs: &kvm_regs,
+    sregs: &kvm_sregs,
+) -> (Option<u64>, bool) {
+    use Mnemonic::*;
+    let memory = (0..i.op_count()).any(|n| i.op_kind(n) == OpKind::Memory);
+    match i.mnemonic() {
+        Push | Call if !memory => (call::written_address(i, regs, sregs), true),
+        Push | Call => (memory_address(i, regs, sregs), false),
+        Pop | Popf | Popfd | Popfq | Popa | Popad | Ret | Retf | Leave => {
+            (read_address(i, regs, sregs), false)
+        }
+        m => {
+            let write =
+                i.op_count() > 0 && i.op0_kind() == OpKind::Memory && !matches!(m, Cmp | Test);
+            (memory_address(i, regs, sregs), write)
+        }
     }
 }
 
@@ -150,23 +254,35 @@ fn address_mask(i: &Instruction, bitness: u32) -> u64 {
     }
 }
 
-/// For MOVS and INS — reads whose destination is memory —: the linear
-/// address ES:RDI the element is stored at (`Completion::ReadToMemory`).
+/// For the reads whose destination is memory — MOVS and INS, and POP to
+/// memory from an MMIO stack —: the linear address the element is stored
+/// at (`Completion::ReadToMemory`), from the registers before the
+/// instruction: ES:RDI for a string instruction; for POP the memory
+/// operand, addressed with RSP already incremented, as the processor (and
+/// KVM's emulator) addresses it.
 pub(crate) fn string_store_target(
     i: &Instruction,
     regs: &kvm_regs,
     sregs: &kvm_sregs,
 ) -> Option<u64> {
     use Mnemonic::*;
-    if !matches!(
-        i.mnemonic(),
-        Movsb | Movsw | Movsd | Movsq | Insb | Insw | Insd
-    ) {
-        return None;
+    match i.mnemonic() {
+        Movsb | Movsw | Movsd | Movsq | Insb | Insw | Insd => {
+            let bitness = bitness(regs, sregs);
+            let es = register_value(regs, sregs, bitness, Register::ES)?;
+            Some(linear(
+                bitness,
+                es.wrapping_add(regs.rdi & address_mask(i, bitness)),
+            ))
+        }
+        Pop if i.op0_kind() == OpKind::Memory => {
+            let width = u64::from(i.stack_pointer_increment().unsigned_abs());
+            let mut after = *regs;
+            after.rsp = stack_moved(regs.rsp, stack_mask(regs, sregs), width);
+            memory_address(i, &after, sregs)
+        }
+        _ => None,
     }
-    let bitness = bitness(regs, sregs);
-    let es = register_value(regs, sregs, bitness, Register::ES)?;
-    Some(es.wrapping_add(regs.rdi & address_mask(i, bitness)))
 }
 
 /// The linear address of memory operand 0 or 1 of `i` (the one that is
@@ -175,6 +291,7 @@ pub(crate) fn memory_address(i: &Instruction, regs: &kvm_regs, sregs: &kvm_sregs
     let bitness = bitness(regs, sregs);
     let op = (0..i.op_count()).find(|&n| i.op_kind(n) == OpKind::Memory)?;
     i.virtual_address(op, 0, |r, _, _| register_value(regs, sregs, bitness, r))
+        .map(|a| linear(bitness, a))
 }
 
 /// Whether completing `i` can write FPU/SSE state: a register operand
@@ -247,6 +364,36 @@ mod testing {
         (regs, sregs)
     }
 
+    /// Real mode (the WHP reset state's SS: base 0, B clear), SS:SP = 0:0
+    /// with bits above SP set in RSP, CS:IP = 0x2000:0x100.
+    pub(super) fn real_mode() -> (kvm_regs, kvm_sregs) {
+        let mut sregs = kvm_sregs::default();
+        sregs.cs.base = 0x2_0000;
+        let regs = kvm_regs {
+            rax: 0x8765_4321,
+            rsp: 0x1234_0000,
+            rip: 0x100,
+            ..Default::default()
+        };
+        (regs, sregs)
+    }
+
+    /// Flat 32-bit protected mode (SS.B set), ESP = 0.
+    pub(super) fn protected32() -> (kvm_regs, kvm_sregs) {
+        let mut sregs = kvm_sregs {
+            cr0: 1,
+            ..Default::default()
+        };
+        sregs.cs.db = 1;
+        sregs.ss.db = 1;
+        let regs = kvm_regs {
+            rax: 0x8765_4321,
+            rip: 0x2_0000,
+            ..Default::default()
+        };
+        (regs, sregs)
+    }
+
     /// Right-aligns `code` in a 15-byte window after filler bytes.
     pub(super) fn window(code: &[u8]) -> Vec<u8> {
         let mut v = vec![0x90; 15 - code.len()];
@@ -257,8 +404,69 @@ mod testing {
 
 #[cfg(test)]
 mod tests {
-    use super::testing::long_mode;
+    use super::testing::{long_mode, protected32, real_mode};
     use super::*;
+
+    #[test]
+    fn stack_slots_use_the_stack_address_size() {
+        // Real mode: 16 bits of RSP, SS's base.
+        let (regs, mut sregs) = real_mode();
+        assert_eq!(stack_mask(&regs, &sregs), 0xffff);
+        assert_eq!(
+            stack_moved(regs.rsp, 0xffff, 2u64.wrapping_neg()),
+            0x1234_fffe
+        );
+        assert_eq!(stack_address(&regs, &sregs, 0x1234_fffe), Some(0xfffe));
+        sregs.ss.base = 0xf_0000;
+        assert_eq!(stack_address(&regs, &sregs, 0xfffe), Some(0xf_fffe));
+        // 32-bit code with a 16-bit stack segment at 0xffff_0000.
+        let (regs, mut sregs) = protected32();
+        sregs.ss.db = 0;
+        sregs.ss.base = 0xffff_0000;
+        assert_eq!(stack_mask(&regs, &sregs), 0xffff);
+        assert_eq!(stack_address(&regs, &sregs, 0xfffc), Some(0xffff_fffc));
+        // Flat 32-bit: ESP wraps at 4 GiB, and so does SS base + ESP.
+        let (regs, mut sregs) = protected32();
+        assert_eq!(stack_mask(&regs, &sregs), 0xffff_ffff);
+        assert_eq!(
+            stack_moved(0, 0xffff_ffff, 4u64.wrapping_neg()),
+            0xffff_fffc
+        );
+        assert_eq!(stack_moved(0xffff_fffc, 0xffff_ffff, 4), 0);
+        sregs.ss.base = 0x1000;
+        assert_eq!(stack_address(&regs, &sregs, 0xffff_f000), Some(0));
+        // 64-bit mode: all of RSP, SS's base ignored.
+        let (mut regs, mut sregs) = long_mode();
+        sregs.ss.base = 0x1000;
+        regs.rsp = 0x1_0000_0000;
+        assert_eq!(stack_mask(&regs, &sregs), u64::MAX);
+        assert_eq!(stack_address(&regs, &sregs, regs.rsp), Some(0x1_0000_0000));
+    }
+
+    #[test]
+    fn read_addresses_of_stack_reads() {
+        // pop cx (59), ret (c3), leave (c9) in real mode read SS:SP/SS:BP;
+        // push word [bx] (ff 37) reads its operand.
+        let (mut regs, mut sregs) = real_mode();
+        sregs.ss.base = 0x1000;
+        sregs.ds.base = 0x2_0000;
+        regs.rsp = 0x1234_fffe;
+        regs.rbp = 0x5678_0010;
+        regs.rbx = 0x800;
+        let at = |code: &[u8]| read_address(&decode(code, 16, 0).unwrap(), &regs, &sregs);
+        assert_eq!(at(&[0x59]), Some(0x1_0ffe));
+        assert_eq!(at(&[0xc3]), Some(0x1_0ffe));
+        assert_eq!(at(&[0xc9]), Some(0x1010));
+        assert_eq!(at(&[0xff, 0x37]), Some(0x2_0800));
+        // pop dword [esp+4] (8f 44 24 04) in flat 32-bit mode: the read is
+        // the stack slot; the store goes to ESP + 4 after the increment.
+        let (mut regs, sregs) = protected32();
+        regs.rsp = 0xffff_fffc;
+        let i = decode(&[0x8f, 0x44, 0x24, 0x04], 32, regs.rip).unwrap();
+        assert_eq!(read_address(&i, &regs, &sregs), Some(0xffff_fffc));
+        assert_eq!(string_store_target(&i, &regs, &sregs), Some(4));
+        assert_eq!(written_address(&i, &regs, &sregs), Some(4));
+    }
     #[test]
     fn string_store_targets() {
         let (mut regs, sregs) = long_mode();

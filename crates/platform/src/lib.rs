@@ -26,12 +26,14 @@
 //!
 //! For contributors, the source files (one concept each): `partition.rs`
 //! (every WHv* call on a partition), `vp.rs` (one VP: vCPU, register cache,
-//! power-on state), `memory.rs` (the GPA map over KVM slots), `translate.rs`
+//! power-on state), `vcpu.rs` + `vcpu/run_area.rs` (one KVM vCPU: its fd
+//! and its `kvm_run`, one owner, union members checked by exit reason),
+//! `memory.rs` (the GPA map over KVM slots), `translate.rs`
 //! (WHvTranslateGva over winhv-paging), `run.rs` + `exit.rs` + `decode.rs`
 //! (the exit path: KVM_RUN, KVM's completions reconciled with the VMM, KVM
 //! exit → `WHV_RUN_VP_EXIT_CONTEXT`), `cancel.rs`, `msr.rs` (MSR exits),
-//! `interrupts/` (WHvRequestInterrupt, target VP sets, interrupt-controller
-//! state),
+//! `xsave.rs` (WHvGet/SetVirtualProcessorXsaveState), `interrupts/`
+//! (WHvRequestInterrupt, target VP sets, interrupt-controller state),
 //! `registers/`, `property.rs`, `capability.rs`, `kvm.rs` (the process-wide
 //! `/dev/kvm` and its start-up probes), `error.rs`.
 
@@ -55,7 +57,9 @@ mod property;
 mod registers;
 mod run;
 mod translate;
+mod vcpu;
 mod vp;
+mod xsave;
 
 pub use capability::{HostCapabilities, capability_size, get_capability, host_capabilities};
 pub use error::{Error, Result};

@@ -7,6 +7,9 @@
 //! local APIC, MSR exits, CPUID per VP at VP creation); dropping the
 //! partition is WHvDeletePartition and frees every fd and slot. A partition
 //! is `Send + Sync`: different VPs run on different threads at once.
+//!
+//! Every method checks its arguments before the partition's state
+//! (`args.rs` has the checks and the order, shared with the C exports).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -21,6 +24,8 @@ use crate::memory::GpaMap;
 use crate::msr::MsrPolicy;
 use crate::property::{PartitionProperties, PropertyEffect};
 use crate::vp::Vp;
+
+mod args;
 
 /// The KVM side of a set-up partition.
 struct Vm {
@@ -234,10 +239,14 @@ impl Partition {
     }
 
     /// WHvSetupPartition: creates the KVM VM from the properties. A second
-    /// call answers `WHV_E_INVALID_PARTITION_CONFIG`.
+    /// call, or a partition whose ProcessorCount was never set, answers
+    /// `WHV_E_INVALID_PARTITION_CONFIG`, as on Windows (which has no
+    /// default processor count).
     ///
     /// ```no_run
+    /// use winhv::defs::*;
     /// let p = winhv::Partition::create()?;
+    /// p.set_property(WHvPartitionPropertyCodeProcessorCount, &1u32.to_le_bytes())?;
     /// p.setup()?;
     /// # Ok::<(), winhv::Error>(())
     /// ```
@@ -250,6 +259,15 @@ impl Partition {
             ));
         }
         let props = read(&self.props).clone();
+        // Windows refuses a partition without a processor count rather
+        // than assume one (measured; its documentation has the same rule
+        // for Arm64's required interrupt-controller property).
+        if props.processor_count() == 0 {
+            return Err(Error::new(
+                WHV_E_INVALID_PARTITION_CONFIG,
+                "ProcessorCount was not set (WHvSetPartitionProperty) before WHvSetupPartition",
+            ));
+        }
         let kvm = kvm()?;
         let caps = kvm_caps()?;
         let fd = kvm
@@ -276,6 +294,10 @@ impl Partition {
             };
             fd.enable_cap(&cap)
                 .map_err(|e| Error::from_errno("KVM_CAP_SPLIT_IRQCHIP", e.errno()))?;
+            // The LAPICs' state after VP creation, as Windows sets it.
+            crate::registers::configure_lapics(&fd)?;
+            // 32-bit APIC IDs, no broadcast quirk (KVM_CAP_X2APIC_API's
+            // flags add up: this keeps the flag set just above).
             x2apic_api = crate::interrupts::enable_x2apic_api(&fd)?;
         }
         if let Some(ns) = props.apic_bus_cycle_ns() {
@@ -344,7 +366,9 @@ impl Partition {
     /// has no counterpart here.
     ///
     /// ```no_run
+    /// # use winhv::defs::*;
     /// # let p = winhv::Partition::create()?;
+    /// # p.set_property(WHvPartitionPropertyCodeProcessorCount, &1u32.to_le_bytes())?;
     /// # p.setup()?;
     /// p.create_vp(0)?;
     /// # Ok::<(), winhv::Error>(())
@@ -361,15 +385,8 @@ impl Partition {
         index: u32,
         properties: &[WHV_VIRTUAL_PROCESSOR_PROPERTY],
     ) -> Result<()> {
+        Self::check_vp_properties(properties)?;
         let vm = self.vm()?;
-        for p in properties {
-            if p.PropertyCode != WHvVirtualProcessorPropertyCodeNumaNode {
-                return Err(Error::with(
-                    E_INVALIDARG,
-                    format!("unknown VP property {:?}", p.PropertyCode),
-                ));
-            }
-        }
         let props = read(&self.props);
         if index >= props.processor_count() {
             return Err(Error::with(
@@ -405,7 +422,7 @@ impl Partition {
                     regs.set_x2apic_api(vm.x2apic_api);
                     regs.set_interrupt_counter(vm.interrupts.clone());
                     if lapic {
-                        crate::interrupts::route_new_vp(vcpu)?;
+                        crate::interrupts::route_new_vp(vcpu.fd())?;
                     }
                     Ok(())
                 })?;
@@ -458,14 +475,14 @@ impl Partition {
     /// # Ok::<(), winhv::Error>(())
     /// ```
     pub fn run_vp(&self, index: u32) -> Result<WHV_RUN_VP_EXIT_CONTEXT> {
-        let vm = self.vm()?;
-        let vp = self.vp(index)?;
-        vp.run(&self.memory, vm.caps, &self.msrs)
+        let mut exit = WHV_RUN_VP_EXIT_CONTEXT::default();
+        self.run_vp_into(index, &mut exit)?;
+        Ok(exit)
     }
 
-    /// [`Self::run_vp`] writing the exit context into `exit` (one copy
-    /// fewer than returning it by value through a caller's `?`: what
-    /// `WHvRunVirtualProcessor` does with the caller's buffer). On an error
+    /// [`Self::run_vp`] writing the exit context into `exit` (built in
+    /// place, no copy: what `WHvRunVirtualProcessor` does with the
+    /// caller's buffer). On an error
     /// `exit` is left as it was.
     ///
     /// ```no_run
@@ -479,18 +496,15 @@ impl Partition {
     pub fn run_vp_into(&self, index: u32, exit: &mut WHV_RUN_VP_EXIT_CONTEXT) -> Result<()> {
         let vm = self.vm()?;
         let vp = self.vp(index)?;
-        // Copied once, from the result in place (a `?` would move it out
-        // to a temporary first).
-        let result = vp.run(&self.memory, vm.caps, &self.msrs);
-        if let Ok(ctx) = &result {
-            *exit = *ctx;
-        }
-        result.map(|_| ())
+        // Built in place: no copy of the context.
+        vp.run(&self.memory, vm.caps, &self.msrs, exit)
     }
 
     /// WHvCancelRunVirtualProcessor: makes VP `index`'s current run (or its
     /// next, if none is in progress) return `WHvRunVpExitReasonCanceled`.
-    /// Callable from any thread. `flags` must be 0.
+    /// Callable from any thread. `flags` must be 0. The running thread is
+    /// kicked with SIGRTMIN+3, whatever signals it blocks and whatever the
+    /// program installed for that signal (README, "Process-wide resources").
     ///
     /// ```no_run
     /// # let p = winhv::Partition::create()?;
@@ -547,9 +561,56 @@ impl Partition {
         self.vp(index)?.set_registers(names, values)
     }
 
+    /// WHvGetVirtualProcessorXsaveState: writes VP `index`'s XSAVE area
+    /// into `buffer` in the compacted form Windows uses (legacy region,
+    /// header with XCOMP_BV bit 63 set, the components XCOMP_BV names) and
+    /// returns its size. A buffer shorter than
+    /// [`Self::vp_xsave_state_size`] answers `WHV_E_INSUFFICIENT_BUFFER`
+    /// and is left untouched.
+    ///
+    /// ```no_run
+    /// # let p = winhv::Partition::create()?;
+    /// let mut state = vec![0u8; p.vp_xsave_state_size(0)? as usize];
+    /// let n = p.get_vp_xsave_state(0, &mut state)?;
+    /// assert_eq!(n as usize, state.len());
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn get_vp_xsave_state(&self, index: u32, buffer: &mut [u8]) -> Result<u32> {
+        self.vp(index)?.get_xsave_state(buffer)
+    }
+
+    /// The size of VP `index`'s XSAVE state (what
+    /// WHvGetVirtualProcessorXsaveState's `BytesWritten` receives): fixed
+    /// by the VP's CPUID leaf 0xD.
+    pub fn vp_xsave_state_size(&self, index: u32) -> Result<u32> {
+        Ok(self.vp(index)?.xsave_state_size())
+    }
+
+    /// WHvSetVirtualProcessorXsaveState: replaces VP `index`'s XSAVE area
+    /// with `buffer`, a compacted XSAVE area as
+    /// [`Self::get_vp_xsave_state`] writes it. What the processor's XRSTOR
+    /// would refuse answers `E_INVALIDARG`; a buffer shorter than the
+    /// components its XCOMP_BV names answers `WHV_E_INSUFFICIENT_BUFFER`;
+    /// either way nothing changes. Register reads see the new state at once.
+    ///
+    /// ```no_run
+    /// # let p = winhv::Partition::create()?;
+    /// let mut state = vec![0u8; p.vp_xsave_state_size(0)? as usize];
+    /// p.get_vp_xsave_state(0, &mut state)?;
+    /// state[160] = 0x42; // XMM0's low byte (the legacy region)
+    /// state[512] |= 2; // XSTATE_BV: SSE state in use
+    /// p.set_vp_xsave_state(0, &state)?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn set_vp_xsave_state(&self, index: u32, buffer: &[u8]) -> Result<()> {
+        self.vp(index)?.set_xsave_state(buffer)
+    }
+
     /// WHvMapGpaRange: maps `size` bytes of this process's memory at
     /// `source` into the guest at `gpa` with `flags` access. Page-aligned;
-    /// overlapping an existing mapping answers `E_INVALIDARG`. The memory
+    /// it replaces whatever was mapped at those pages, as on Windows, all
+    /// or nothing (`HRESULT_FROM_WIN32(ERROR_NO_SYSTEM_RESOURCES)` when KVM
+    /// has no memory slot left for it). The memory
     /// may be reserved without access (`PROT_NONE`) and made accessible
     /// later; the guest then gets a memory-access exit when it touches a
     /// page that is still inaccessible.
@@ -562,6 +623,7 @@ impl Partition {
     /// ```no_run
     /// use winhv::defs::*;
     /// # let p = winhv::Partition::create()?;
+    /// # p.set_property(WHvPartitionPropertyCodeProcessorCount, &1u32.to_le_bytes())?;
     /// # p.setup()?;
     /// // Page-aligned memory that is never freed (a VMM would mmap it).
     /// let layout = std::alloc::Layout::from_size_align(0x2000, 0x1000).unwrap();
@@ -579,13 +641,16 @@ impl Partition {
         size: u64,
         flags: WHV_MAP_GPA_RANGE_FLAGS,
     ) -> Result<()> {
+        // The arguments before the state: an unaligned source answers
+        // E_INVALIDARG even before setup, as on Windows.
+        Self::check_map_gpa_range(source, gpa, size, flags)?;
         let vm = self.vm()?;
         // SAFETY: forwarded from this function's contract.
         unsafe { write(&self.memory).map(&vm.fd, source as u64, gpa, size, flags.0 as u32) }
     }
 
     /// WHvUnmapGpaRange: unmaps every mapped page of `gpa..gpa+size`
-    /// (splitting mappings that extend beyond it).
+    /// (splitting mappings that extend beyond it), all or nothing.
     ///
     /// ```no_run
     /// # let p = winhv::Partition::create()?;
@@ -593,6 +658,7 @@ impl Partition {
     /// # Ok::<(), winhv::Error>(())
     /// ```
     pub fn unmap_gpa_range(&self, gpa: u64, size: u64) -> Result<()> {
+        Self::check_unmap_gpa_range(gpa, size)?;
         let vm = self.vm()?;
         write(&self.memory).unmap(&vm.fd, gpa, size)
     }
@@ -638,6 +704,7 @@ impl Partition {
         size: u64,
         bitmap: Option<&mut [u64]>,
     ) -> Result<()> {
+        Self::check_query_gpa_range_dirty_bitmap(gpa, size, bitmap.as_ref().map(|b| b.len()))?;
         let vm = self.vm()?;
         write(&self.memory).query_dirty(&vm.fd, gpa, size, bitmap)
     }
@@ -677,11 +744,38 @@ impl Partition {
     /// # Ok::<(), winhv::Error>(())
     /// ```
     pub fn request_interrupt(&self, interrupt: &WHV_INTERRUPT_CONTROL) -> Result<()> {
+        let request = crate::interrupts::check_request(interrupt)?;
         let without = Error::new(
             HRESULT_ERROR_NOT_SUPPORTED,
             "WHvRequestInterrupt without LAPIC emulation is not available on KVM yet",
         );
-        self.lapics(without)?.request(interrupt)
+        self.lapics(without)?.request(&request)
+    }
+
+    /// WHvRequestInterrupt's argument checks, which need no partition: a
+    /// known type, destination mode and trigger mode, no reserved bit, a
+    /// vector of 16–255 for Fixed and LowestPriority (0–255 otherwise);
+    /// `E_INVALIDARG` otherwise. [`Self::request_interrupt`] runs them
+    /// first.
+    pub fn check_request_interrupt(interrupt: &WHV_INTERRUPT_CONTROL) -> Result<()> {
+        crate::interrupts::check_request(interrupt).map(drop)
+    }
+
+    /// WHvGetInterruptTargetVpSet's argument checks: a known mode and a
+    /// destination of at most 32 bits (`E_INVALIDARG`).
+    pub fn check_interrupt_target_vp_set(
+        destination: u64,
+        mode: WHV_INTERRUPT_DESTINATION_MODE,
+    ) -> Result<()> {
+        crate::interrupts::check_target(destination, mode).map(drop)
+    }
+
+    /// The buffer check of the interrupt-controller state functions: at
+    /// least [`INTERRUPT_CONTROLLER_STATE_SIZE`](crate::INTERRUPT_CONTROLLER_STATE_SIZE)
+    /// bytes, else `WHV_E_INSUFFICIENT_BUFFER` for a Get (`get`) and
+    /// `E_INVALIDARG` for a Set.
+    pub fn check_interrupt_controller_state(buffer_size: usize, get: bool) -> Result<()> {
+        crate::interrupts::check_state_buffer(buffer_size, get)
     }
 
     /// WHvGetInterruptTargetVpSet: the indexes of the VPs that `destination`
@@ -702,8 +796,9 @@ impl Partition {
         mode: WHV_INTERRUPT_DESTINATION_MODE,
         target_vps: &mut [u32],
     ) -> Result<u32> {
+        let (destination, logical) = crate::interrupts::check_target(destination, mode)?;
         self.lapics(operation_denied())?
-            .target_vp_set(destination, mode, target_vps)
+            .target_vp_set(destination, logical, target_vps)
     }
 
     /// WHvGetVirtualProcessorInterruptControllerState2: VP `index`'s local
@@ -717,6 +812,7 @@ impl Partition {
     /// # Ok::<(), winhv::Error>(())
     /// ```
     pub fn get_interrupt_controller_state2(&self, index: u32, state: &mut [u8]) -> Result<u32> {
+        Self::check_interrupt_controller_state(state.len(), true)?;
         self.lapics(operation_denied())?.get_state(index, state)
     }
 
@@ -734,6 +830,7 @@ impl Partition {
     /// # Ok::<(), winhv::Error>(())
     /// ```
     pub fn set_interrupt_controller_state2(&self, index: u32, state: &[u8]) -> Result<()> {
+        Self::check_interrupt_controller_state(state.len(), false)?;
         self.lapics(operation_denied())?.set_state(index, state)
     }
 
@@ -764,11 +861,8 @@ impl Partition {
         gva: u64,
         flags: WHV_TRANSLATE_GVA_FLAGS,
     ) -> Result<(WHV_TRANSLATE_GVA_RESULT, u64)> {
+        let flags = args::translate_flags(flags)?;
         let vp = self.vp(index)?;
-        let flags = winhv_paging::TranslateFlags::from_bits(flags.0 as u32).ok_or(Error::new(
-            E_INVALIDARG,
-            "unknown WHV_TRANSLATE_GVA_FLAGS bits",
-        ))?;
         let (regs, sregs) = vp.paging_registers()?;
         let map = read(&self.memory);
         match crate::translate::translate(&map, &regs, &sregs, vp.paging, gva, flags) {

@@ -10,7 +10,10 @@
 //!   (the scheduler properties, PrimaryNumaNode, ProcessorFrequencyCap,
 //!   ReferenceTime), answers `WHV_E_UNKNOWN_PROPERTY`.
 //! * After setup only ExtendedVmExits, ExceptionExitBitmap, X64MsrExitBitmap
-//!   and CpuidExitList may be set; any other answers `E_INVALIDARG`.
+//!   and CpuidExitList may be set; any other answers `E_INVALIDARG`. That
+//!   is the partition's state, so it is checked last: the code, the buffer
+//!   size and the value first, as for every WHv* function's arguments
+//!   (`partition/args.rs`).
 //! * Getting CpuidExitList or CpuidResultList answers
 //!   `HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)`.
 //!
@@ -131,6 +134,25 @@ fn shape(code: WHV_PARTITION_PROPERTY_CODE) -> Result<Shape> {
     })
 }
 
+/// WHvSetPartitionProperty's checks of the code and the buffer's size
+/// alone: `WHV_E_UNKNOWN_PROPERTY`, `WHV_E_INSUFFICIENT_BUFFER` for a short
+/// fixed-size value, `E_INVALIDARG` for a list that is not whole entries
+/// (or too long). The value's checks need the host's capabilities.
+pub(crate) fn check_buffer(code: WHV_PARTITION_PROPERTY_CODE, len: usize) -> Result<()> {
+    match shape(code)? {
+        Shape::Fixed(size) if len < size => Err(Error::with(
+            WHV_E_INSUFFICIENT_BUFFER,
+            format!("{code:?} needs {size} bytes, the buffer has {len}"),
+        )),
+        Shape::List(size) if len % size != 0 || len / size > MAX_LIST_ENTRIES => {
+            Err(invalid(format!(
+                "{code:?} needs a whole number (at most {MAX_LIST_ENTRIES}) of {size}-byte entries, got {len} bytes"
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The properties Microsoft lets a caller change after WHvSetupPartition.
 fn settable_after_setup(code: WHV_PARTITION_PROPERTY_CODE) -> bool {
     matches!(
@@ -191,17 +213,18 @@ impl PartitionProperties {
         Self::with_host(crate::capability::host_capabilities())
     }
 
-    /// Windows' defaults on `host`'s capabilities: no extended exits, one
-    /// processor, every processor and XSAVE feature the host offers, no
-    /// PMU, no local APIC emulation, no CPUID or MSR lists, the host's
-    /// clock frequencies.
+    /// Windows' defaults on `host`'s capabilities: no extended exits, no
+    /// processor count (0: the caller must set one before setup, which
+    /// Windows refuses with `WHV_E_INVALID_PARTITION_CONFIG` otherwise),
+    /// every processor and XSAVE feature the host offers, no PMU, no local
+    /// APIC emulation, no CPUID or MSR lists, the host's clock frequencies.
     pub(crate) fn with_host(host: &'static HostCapabilities) -> Self {
         Self {
             host,
             extended_vm_exits: 0,
             exception_exit_bitmap: 0,
             msr_exit_bitmap: 0,
-            processor_count: 1,
+            processor_count: 0,
             features: FeatureWords {
                 perfmon: 0,
                 ..host.offered
@@ -218,39 +241,51 @@ impl PartitionProperties {
     }
 
     /// WHvSetPartitionProperty: validates `buffer` as `code`'s value and
-    /// stores it. `set_up` says whether WHvSetupPartition has run.
+    /// stores it. `set_up` says whether WHvSetupPartition has run. Checks
+    /// the code, the buffer's size and the value, then whether the property
+    /// may change now; on any error nothing changes.
     pub(crate) fn set(
         &mut self,
         code: WHV_PARTITION_PROPERTY_CODE,
         buffer: &[u8],
         set_up: bool,
     ) -> Result<PropertyEffect> {
-        let shape = shape(code)?;
         if set_up && !settable_after_setup(code) {
+            // Arguments first: a bad code, size or value answers its own
+            // HRESULT; a good value is refused for the partition's state.
+            self.clone().apply(code, buffer, false)?;
             return Err(invalid(format!(
                 "{code:?} cannot be changed after WHvSetupPartition"
             )));
         }
-        match shape {
-            Shape::Fixed(size) if buffer.len() < size => {
-                return Err(Error::with(
-                    WHV_E_INSUFFICIENT_BUFFER,
-                    format!(
-                        "{code:?} needs {size} bytes, the buffer has {}",
-                        buffer.len()
-                    ),
-                ));
-            }
-            Shape::List(size)
-                if buffer.len() % size != 0 || buffer.len() / size > MAX_LIST_ENTRIES =>
-            {
-                return Err(invalid(format!(
-                    "{code:?} needs a whole number (at most {MAX_LIST_ENTRIES}) of {size}-byte entries, got {} bytes",
-                    buffer.len()
-                )));
-            }
-            _ => {}
+        self.apply(code, buffer, set_up)
+    }
+
+    /// WHvGetPartitionProperty's checks that need no partition state: the
+    /// code known and readable, and a buffer of at least a fixed-size
+    /// value's size (a list's size depends on what was set). Called on a
+    /// default store.
+    pub(crate) fn check_get(&self, code: WHV_PARTITION_PROPERTY_CODE, have: usize) -> Result<()> {
+        let need = self.size(code)? as usize;
+        if have < need {
+            return Err(Error::with(
+                WHV_E_INSUFFICIENT_BUFFER,
+                format!("{code:?} needs {need} bytes, the buffer has {have}"),
+            ));
         }
+        Ok(())
+    }
+
+    /// [`Self::set`] without the setup rule: validates and stores (each
+    /// property's checks come before its store, so an error changes
+    /// nothing).
+    fn apply(
+        &mut self,
+        code: WHV_PARTITION_PROPERTY_CODE,
+        buffer: &[u8],
+        set_up: bool,
+    ) -> Result<PropertyEffect> {
+        check_buffer(code, buffer.len())?;
         let host = self.host;
         match code {
             WHvPartitionPropertyCodeExtendedVmExits => {
@@ -558,10 +593,19 @@ impl PartitionProperties {
                 let action = WHV_MSR_ACTION(u32_at(buffer, 0) as i32);
                 match action {
                     WHvMsrActionArchitectureDefault => {}
-                    WHvMsrActionIgnoreWriteReadZero | WHvMsrActionExit => {
+                    WHvMsrActionIgnoreWriteReadZero => {
                         if !host.facts.user_space_msr {
                             return Err(unsupported_hv(format!(
                                 "UnimplementedMsrAction {action:?}: KVM here has no user-space MSR exits"
+                            )));
+                        }
+                    }
+                    // Exits need the filter as well, so that reads and
+                    // writes of an MSR exit alike (msr.rs).
+                    WHvMsrActionExit => {
+                        if !(host.facts.user_space_msr && host.facts.msr_filter) {
+                            return Err(unsupported_hv(format!(
+                                "UnimplementedMsrAction {action:?}: needs KVM user-space MSRs and the MSR filter"
                             )));
                         }
                     }
@@ -680,7 +724,7 @@ impl PartitionProperties {
         Ok(())
     }
 
-    /// `ProcessorCount`.
+    /// `ProcessorCount`; 0 until set.
     pub(crate) fn processor_count(&self) -> u32 {
         self.processor_count
     }

@@ -214,12 +214,13 @@ fn exits_claimed_are_exits_kvm_gives() {
         0,
         "only MSR and exception exits can be claimed"
     );
-    assert_eq!(exits & 0b10 != 0, caps.user_space_msr);
+    let msr_exits = caps.user_space_msr && caps.msr_filter;
+    assert_eq!(exits & 0b10 != 0, msr_exits);
     assert_eq!(exits & 0b100 != 0, caps.guest_debug_sw_bp);
     let bitmap = cap_u64(WHvCapabilityCodeExceptionExitBitmap);
     assert_eq!(bitmap, if caps.guest_debug_sw_bp { 1 << 3 } else { 0 });
     let msr = cap_u64(WHvCapabilityCodeX64MsrExitBitmap);
-    assert_eq!(msr & 1 != 0, caps.user_space_msr);
+    assert_eq!(msr & 1 != 0, msr_exits);
     assert_eq!(msr & !0b11_1111, 0);
     let features = cap_u64(WHvCapabilityCodeFeatures);
     assert_eq!(features & 1, 1, "PartialUnmap");

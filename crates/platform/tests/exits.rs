@@ -369,6 +369,8 @@ fn unimplemented_msrs_ignored_when_asked() {
     let mem = common::HostMem::rw(image.size() as usize);
     mem.write(0, image.as_bytes());
     let p = winhv::Partition::create().unwrap();
+    p.set_property(WHvPartitionPropertyCodeProcessorCount, &1u32.to_le_bytes())
+        .unwrap();
     let action = WHvMsrActionIgnoreWriteReadZero.0.to_le_bytes();
     if let Err(e) = p.set_property(WHvPartitionPropertyCodeUnimplementedMsrAction, &action) {
         assert!(!winhv::kvm_caps().unwrap().user_space_msr, "refused: {e}");

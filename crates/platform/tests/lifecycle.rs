@@ -19,6 +19,170 @@ fn err<T>(r: winhv::Result<T>) -> HRESULT {
     }
 }
 
+/// Windows has no default processor count: WHvSetupPartition refuses a
+/// partition whose ProcessorCount was never set (the property reads 0
+/// until then), and the same partition sets up once it is.
+#[test]
+fn setup_without_a_processor_count_is_refused() {
+    if !kvm_available() {
+        return;
+    }
+    let p = Partition::create().unwrap();
+    let mut count = [0xff; 4];
+    assert_eq!(
+        p.get_property(WHvPartitionPropertyCodeProcessorCount, &mut count)
+            .unwrap(),
+        4
+    );
+    assert_eq!(u32::from_le_bytes(count), 0, "unset");
+    assert_eq!(err(p.setup()), WHV_E_INVALID_PARTITION_CONFIG);
+    assert!(!p.is_set_up());
+    assert_eq!(
+        err(p.create_vp(0)),
+        WHV_E_INVALID_PARTITION_CONFIG,
+        "still not set up"
+    );
+    p.set_property(WHvPartitionPropertyCodeProcessorCount, &1u32.to_le_bytes())
+        .unwrap();
+    p.setup().unwrap();
+    p.create_vp(0).unwrap();
+}
+
+/// Every function checks its arguments before the partition's state, as
+/// Windows does: WHvMapGpaRange with an unaligned source answers
+/// E_INVALIDARG on a partition not yet set up, not
+/// WHV_E_INVALID_PARTITION_CONFIG; and a property that may no longer
+/// change after setup still answers its buffer's or value's HRESULT first.
+#[test]
+fn arguments_are_checked_before_the_partition_state() {
+    if !kvm_available() {
+        return;
+    }
+    let mem = HostMem::rw(0x2000);
+    let src = mem.ptr.cast::<std::ffi::c_void>();
+    let r = WHvMapGpaRangeFlagRead;
+    let rw = WHvMapGpaRangeFlagRead | WHvMapGpaRangeFlagWrite;
+    let bad_flags = WHV_TRANSLATE_GVA_FLAGS(1 << 20);
+    let unknown = WHV_VIRTUAL_PROCESSOR_PROPERTY {
+        PropertyCode: WHV_VIRTUAL_PROCESSOR_PROPERTY_CODE(0x7777),
+        ..Default::default()
+    };
+    let p = Partition::create().unwrap();
+    let set_up = partition(1);
+    for (what, q) in [("not set up", &p), ("set up", &set_up)] {
+        // SAFETY: every call is refused before anything is mapped.
+        let map =
+            |s: *mut std::ffi::c_void, gpa, size, f| unsafe { q.map_gpa_range(s, gpa, size, f) };
+        assert_eq!(
+            err(map(src.wrapping_add(1), 0, 0x1000, r)),
+            E_INVALIDARG,
+            "{what}: unaligned source"
+        );
+        assert_eq!(
+            err(map(std::ptr::null_mut(), 0, 0x1000, r)),
+            E_INVALIDARG,
+            "{what}: NULL source"
+        );
+        assert_eq!(
+            err(map(src, 0x800, 0x1000, r)),
+            E_INVALIDARG,
+            "{what}: unaligned GPA"
+        );
+        assert_eq!(err(map(src, 0, 0, r)), E_INVALIDARG, "{what}: empty");
+        assert_eq!(
+            err(map(src, 0, 0x1800, r)),
+            E_INVALIDARG,
+            "{what}: unaligned size"
+        );
+        assert_eq!(
+            err(map(src, !0xfff, 0x2000, r)),
+            E_INVALIDARG,
+            "{what}: wraps"
+        );
+        assert_eq!(
+            err(map(src, 0, 0x1000, WHV_MAP_GPA_RANGE_FLAGS(0x100))),
+            E_INVALIDARG,
+            "{what}: flags"
+        );
+        assert_eq!(
+            err(map(src, 0, 0x1000, WHvMapGpaRangeFlagWrite)),
+            E_INVALIDARG,
+            "{what}: write-only"
+        );
+        assert_eq!(
+            err(q.unmap_gpa_range(0x800, 0x1000)),
+            E_INVALIDARG,
+            "{what}: unmap"
+        );
+        assert_eq!(err(q.unmap_gpa_range(0, 0)), E_INVALIDARG, "{what}: unmap");
+        assert_eq!(
+            err(q.query_gpa_range_dirty_bitmap(0, 128 * 0x1000, Some(&mut [0u64; 1]))),
+            E_INVALIDARG,
+            "{what}: bitmap too small"
+        );
+        assert_eq!(
+            err(q.query_gpa_range_dirty_bitmap(0x800, 0x1000, None)),
+            E_INVALIDARG
+        );
+        assert_eq!(
+            err(q.translate_gva(0, 0, bad_flags)),
+            E_INVALIDARG,
+            "{what}: translate flags"
+        );
+        assert_eq!(
+            err(q.translate_gva(5, 0, bad_flags)),
+            E_INVALIDARG,
+            "{what}: before the VP"
+        );
+        assert_eq!(
+            err(q.create_vp2(0, &[unknown])),
+            E_INVALIDARG,
+            "{what}: VP property"
+        );
+        assert_eq!(
+            err(q.cancel_run_vp(9, 1)),
+            E_INVALIDARG,
+            "{what}: cancel flags"
+        );
+        assert_eq!(
+            err(q.set_property(WHvPartitionPropertyCodeProcessorCount, &[1, 0])),
+            WHV_E_INSUFFICIENT_BUFFER,
+            "{what}: short buffer"
+        );
+        assert_eq!(
+            err(q.set_property(
+                WHvPartitionPropertyCodeSeparateSecurityDomain,
+                &1u32.to_le_bytes()
+            )),
+            WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG,
+            "{what}: a value KVM cannot give"
+        );
+    }
+    // Good arguments: now the state answers.
+    // SAFETY: refused (not set up) before anything is mapped.
+    let e = unsafe { p.map_gpa_range(src, 0, 0x1000, rw) };
+    assert_eq!(err(e), WHV_E_INVALID_PARTITION_CONFIG);
+    assert_eq!(
+        err(p.unmap_gpa_range(0, 0x1000)),
+        WHV_E_INVALID_PARTITION_CONFIG
+    );
+    assert_eq!(
+        err(p.query_gpa_range_dirty_bitmap(0, 0x1000, None)),
+        WHV_E_INVALID_PARTITION_CONFIG
+    );
+    assert_eq!(
+        err(p.translate_gva(0, 0, WHvTranslateGvaFlagValidateRead)),
+        WHV_E_INVALID_PARTITION_CONFIG
+    );
+    assert_eq!(
+        err(set_up.set_property(WHvPartitionPropertyCodeProcessorCount, &2u32.to_le_bytes())),
+        E_INVALIDARG,
+        "a good value, refused after setup"
+    );
+    drop(set_up);
+    drop(p);
+}
+
 #[test]
 fn bad_requests_answer_windows_hresults() {
     if !kvm_available() {

@@ -5,13 +5,16 @@
 //!   greeting through port I/O, HLT; prints what the guest wrote and a count
 //!   of exits by reason.
 //! * `winhv bench [--json] [--svg FILE]` — each winhv operation beside the
-//!   same work done with raw KVM in the same run (crate `winhv-bench`).
+//!   same work done with raw KVM in the same run: runs the `winhv-bench`
+//!   program (crate `winhv-bench`), whose raw-KVM side stays out of this
+//!   command (`bench`).
 #![allow(unsafe_code, reason = "mmap of guest RAM and WHvMapGpaRange of it")]
 #![allow(
     non_upper_case_globals,
     reason = "WHP constants keep their Windows names"
 )]
 
+mod bench;
 mod caps;
 mod demo;
 mod guest_memory;
@@ -53,27 +56,24 @@ enum Command {
     },
 }
 
+/// `winhv bench`: the options, passed on to the `winhv-bench` program.
 fn bench(
     json: bool,
     svg: Option<std::path::PathBuf>,
     batches: u32,
     filter: Option<String>,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let options = winhv_bench::Options {
-        batches: batches.max(1),
-        filter,
-        ..Default::default()
-    };
-    let rows = winhv_bench::run(&options);
+    let mut args: Vec<std::ffi::OsString> = vec!["--batches".into(), batches.to_string().into()];
     if json {
-        println!("{}", winhv_bench::render_json(&rows));
-    } else {
-        print!("{}", winhv_bench::render_table(&rows));
+        args.push("--json".into());
     }
     if let Some(path) = svg {
-        std::fs::write(path, winhv_bench::render_svg(&rows))?;
+        args.extend(["--svg".into(), path.into_os_string()]);
     }
-    Ok(())
+    if let Some(filter) = filter {
+        args.extend(["--filter".into(), filter.into()]);
+    }
+    bench::run(&args)
 }
 
 fn main() -> std::process::ExitCode {

@@ -89,6 +89,8 @@ fn run_prints_the_greeting_and_exit_counts() {
     assert!(stdout.contains("WHvRunVpExitReasonX64Halt"), "{stdout}");
 }
 
+/// `winhv bench` runs the `winhv-bench` program found beside `winhv`
+/// (built by `cargo build --workspace`; built on demand under `cargo run`).
 #[test]
 fn bench_json_for_one_row() {
     if !kvm_available() {
@@ -104,4 +106,28 @@ fn bench_json_for_one_row() {
     let rows = rows.as_array().expect("an array");
     assert_eq!(rows.len(), 1);
     assert!(rows[0]["ratio"].is_number(), "{rows:?}");
+}
+
+/// Without `winhv-bench` beside it and not started by cargo, `winhv bench`
+/// fails and says what to build.
+#[test]
+fn bench_without_its_program_says_what_to_build() {
+    let dir = std::env::temp_dir().join(format!("winhv-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let alone = dir.join("winhv");
+    std::fs::copy(env!("CARGO_BIN_EXE_winhv"), &alone).unwrap();
+    let out = Command::new(&alone)
+        .args(["bench", "--json"])
+        .env_remove("CARGO")
+        .env_remove("CARGO_MANIFEST_DIR")
+        .output()
+        .expect("the copied winhv runs");
+    std::fs::remove_dir_all(&dir).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(out.stdout.is_empty(), "nothing on stdout");
+    assert!(
+        stderr.contains("cargo build --release -p winhv-bench"),
+        "{stderr}"
+    );
 }

@@ -1,25 +1,36 @@
 //! The handle tables of winhv's C libraries (`WHV_PARTITION_HANDLE`,
-//! `WHV_EMULATOR_HANDLE`): a handle is an opaque number, never a pointer. It
-//! names a slot and that slot's generation; removing the value empties the
-//! slot and the next value stored there gets a new generation, so a handle
-//! used after its delete call — or a number that was never a handle — is
-//! refused with `E_HANDLE` without touching memory.
+//! `WHV_EMULATOR_HANDLE`): a handle is an opaque 64-bit number, never a
+//! pointer, and never issued twice in a process's life. Removing a value
+//! kills its handle for good, so a handle used after its delete call — or a
+//! number that was never a handle — is refused with `E_HANDLE` without
+//! touching memory, however many values were created and deleted since.
 //!
-//! Encoding (64 bits): the table's tag in bits 48..64, the generation in
-//! bits 24..48, the slot index + 1 in bits 0..24. Zero is never a handle.
+//! Windows' handles are pointer-sized (`HANDLE`, `WHV_PARTITION_HANDLE` and
+//! `WHV_EMULATOR_HANDLE` are `void*`), so all 64 bits are ours: each table
+//! counts the values it ever stored, and a handle is that count with the
+//! table's tag XORed into bits 48..64 (`count ^ TAG << 48`). The count only
+//! grows; reissuing a handle would take 2^64 creations (at the fastest
+//! churn measured, ≈12 million create/delete cycles a second, some 48,000
+//! years), and the table answers `E_OUTOFMEMORY` rather than wrap. Below
+//! 2^48 creations a handle also carries its table's tag, so one library's
+//! handle is not the other's; past that the XOR keeps handles unique within
+//! their table. The counts that would make 0 (NULL) or all ones
+//! (`INVALID_HANDLE_VALUE`, -1) are skipped: neither is ever a handle.
+//!
 //! Looking a handle up clones the value's `Arc`, so a call in progress on
 //! another thread keeps the value alive until it returns even if the handle
-//! is removed meanwhile.
+//! is removed meanwhile. Live values are kept in a `BTreeMap` by handle:
+//! with the few values a process holds a lookup is a short scan of one
+//! node.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use winhv_defs::{E_HANDLE, E_OUTOFMEMORY, HRESULT};
 
 const TAG_SHIFT: u32 = 48;
-const TAG_MASK: u64 = 0xffff << TAG_SHIFT;
-const FIELD: u64 = 0xff_ffff;
 
-/// A table of live values named by generation-checked handles; `TAG`
+/// A table of live values named by handles that are never reused; `TAG`
 /// tells one table's handles from another's.
 ///
 /// ```
@@ -29,80 +40,75 @@ const FIELD: u64 = 0xff_ffff;
 /// assert_eq!(*NAMES.get(h).unwrap(), "vm");
 /// NAMES.remove(h).unwrap();
 /// assert!(NAMES.get(h).is_err()); // stale: refused, not followed
+/// let h2 = NAMES.insert("another vm").unwrap();
+/// assert_ne!(h, h2); // never reissued
 /// ```
 pub struct Table<T, const TAG: u16> {
-    slots: Mutex<Vec<Slot<T>>>,
+    inner: Mutex<Inner<T>>,
 }
 
-struct Slot<T> {
-    generation: u64,
-    value: Option<Arc<T>>,
+struct Inner<T> {
+    /// Live values by handle.
+    live: BTreeMap<u64, Arc<T>>,
+    /// How many handles this table has issued (and skipped): the count of
+    /// the next one.
+    issued: u64,
 }
 
 impl<T, const TAG: u16> Table<T, TAG> {
     /// An empty table.
     pub const fn new() -> Self {
         Self {
-            slots: Mutex::new(Vec::new()),
+            inner: Mutex::new(Inner {
+                live: BTreeMap::new(),
+                issued: 0,
+            }),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Vec<Slot<T>>> {
-        self.slots.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> MutexGuard<'_, Inner<T>> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn tag() -> u64 {
         u64::from(TAG) << TAG_SHIFT
     }
 
-    /// Stores `value` and returns its new handle.
+    /// Stores `value` and returns its new handle: never 0, never -1, never
+    /// one this table issued before.
     pub fn insert(&self, value: T) -> Result<u64, HRESULT> {
-        let mut slots = self.lock();
-        let index = match slots.iter().position(|s| s.value.is_none()) {
-            Some(i) => i,
-            None if (slots.len() as u64) < FIELD => {
-                slots.push(Slot {
-                    generation: 0,
-                    value: None,
-                });
-                slots.len() - 1
+        let mut inner = self.lock();
+        let handle = loop {
+            let count = inner.issued.checked_add(1).ok_or(E_OUTOFMEMORY)?;
+            inner.issued = count;
+            let handle = count ^ Self::tag();
+            if handle != 0 && handle != u64::MAX {
+                break handle;
             }
-            None => return Err(E_OUTOFMEMORY),
         };
-        let slot = &mut slots[index];
-        slot.generation = (slot.generation + 1) & FIELD;
-        slot.value = Some(Arc::new(value));
-        Ok(Self::tag() | slot.generation << 24 | (index as u64 + 1))
-    }
-
-    fn decode(handle: u64) -> Option<(usize, u64)> {
-        if handle & TAG_MASK != Self::tag() || handle & FIELD == 0 {
-            return None;
-        }
-        Some(((handle & FIELD) as usize - 1, (handle >> 24) & FIELD))
+        inner.live.insert(handle, Arc::new(value));
+        Ok(handle)
     }
 
     /// The value `handle` names, or `E_HANDLE` for a stale or invalid one.
     pub fn get(&self, handle: u64) -> Result<Arc<T>, HRESULT> {
-        let (index, generation) = Self::decode(handle).ok_or(E_HANDLE)?;
-        match self.lock().get(index) {
-            Some(Slot {
-                generation: g,
-                value: Some(v),
-            }) if *g == generation => Ok(v.clone()),
-            _ => Err(E_HANDLE),
-        }
+        self.lock().live.get(&handle).cloned().ok_or(E_HANDLE)
     }
 
     /// Removes the value `handle` names (dropped when the last call using
     /// it returns), or `E_HANDLE`.
     pub fn remove(&self, handle: u64) -> Result<Arc<T>, HRESULT> {
-        let (index, generation) = Self::decode(handle).ok_or(E_HANDLE)?;
-        let mut slots = self.lock();
-        match slots.get_mut(index) {
-            Some(slot) if slot.generation == generation => slot.value.take().ok_or(E_HANDLE),
-            _ => Err(E_HANDLE),
-        }
+        self.lock().live.remove(&handle).ok_or(E_HANDLE)
+    }
+
+    /// Test hook: counts `n` handles as issued without issuing them, as
+    /// `n` create/delete cycles would (saturating at the last count), so a
+    /// test reaches the counts where handles could repeat or be 0 or -1
+    /// without running billions of cycles.
+    #[cfg(any(test, feature = "test-hooks"))]
+    pub fn advance_for_test(&self, n: u64) {
+        let mut inner = self.lock();
+        inner.issued = inner.issued.saturating_add(n);
     }
 }
 
@@ -116,28 +122,30 @@ impl<T, const TAG: u16> Default for Table<T, TAG> {
 mod tests {
     use super::*;
 
+    const TAG: u16 = 0x5748;
+
     #[test]
     fn stale_and_forged_handles_are_refused() {
-        let t: Table<u32, 0x5748> = Table::new();
+        let t: Table<u32, TAG> = Table::new();
         let a = t.insert(7).unwrap();
         assert_ne!(a, 0);
         assert_eq!(*t.get(a).unwrap(), 7);
         assert_eq!(*t.remove(a).unwrap(), 7);
         assert_eq!(t.get(a).unwrap_err(), E_HANDLE);
         assert_eq!(t.remove(a).unwrap_err(), E_HANDLE);
-        // The slot is reused with a new generation: the old handle stays dead.
+        // A new value gets a new handle: the old one stays dead.
         let b = t.insert(8).unwrap();
         assert_ne!(a, b);
         assert_eq!(t.get(a).unwrap_err(), E_HANDLE);
         assert_eq!(*t.get(b).unwrap(), 8);
-        for forged in [0, 1, u64::MAX, 0x1234, b ^ 1 << 30, b & !FIELD] {
+        for forged in [0, 1, u64::MAX, 0x1234, b ^ 1 << 30, b & !0xff_ffff, b + 1] {
             assert_eq!(t.get(forged).unwrap_err(), E_HANDLE, "{forged:#x}");
         }
     }
 
     #[test]
     fn another_tables_handles_are_refused() {
-        let a: Table<u8, 0x5748> = Table::new();
+        let a: Table<u8, TAG> = Table::new();
         let b: Table<u8, 0x5745> = Table::new();
         let h = a.insert(1).unwrap();
         b.insert(2).unwrap();
@@ -151,5 +159,64 @@ mod tests {
         let held = t.get(h).unwrap();
         drop(t.remove(h).unwrap());
         assert_eq!(*held, "vm");
+    }
+
+    /// The scheme this replaced kept a 24-bit generation per slot: after
+    /// 2^24 create/delete cycles (1.4 s of churn) a slot's handle came
+    /// back, and a stale delete removed another owner's value. Churn to
+    /// that point (and to 2^32 and 2^48, where narrower schemes would
+    /// wrap) and show the stale handle still refused and the new owner's
+    /// value untouched.
+    #[test]
+    fn a_stale_handle_stays_refused_after_the_old_schemes_wrap() {
+        for churn in [1 << 24, (1 << 24) - 1, 1 << 32, 1 << 48, (1 << 48) - 2] {
+            let t: Table<&str, TAG> = Table::new();
+            let stale = t.insert("mine").unwrap();
+            t.remove(stale).unwrap();
+            t.advance_for_test(churn - 1);
+            let theirs = t.insert("theirs").unwrap();
+            assert_ne!(theirs, stale, "churn {churn:#x}");
+            // The stale owner deletes "its" handle again.
+            assert_eq!(t.remove(stale).unwrap_err(), E_HANDLE, "churn {churn:#x}");
+            assert_eq!(t.get(stale).unwrap_err(), E_HANDLE);
+            assert_eq!(*t.get(theirs).unwrap(), "theirs", "churn {churn:#x}");
+            // Many more cycles, still never the stale value.
+            for _ in 0..1000 {
+                let h = t.insert("more").unwrap();
+                assert_ne!(h, stale);
+                t.remove(h).unwrap();
+            }
+        }
+    }
+
+    /// Handles are never NULL or INVALID_HANDLE_VALUE, even at the counts
+    /// whose XOR with the tag would give them.
+    #[test]
+    fn handles_are_never_null_or_invalid_handle_value() {
+        let tag = u64::from(TAG) << TAG_SHIFT;
+        for target in [tag, !tag] {
+            let t: Table<u8, TAG> = Table::new();
+            t.advance_for_test(target - 2);
+            let mut seen = Vec::new();
+            for _ in 0..4 {
+                let h = t.insert(0).unwrap();
+                assert!(h != 0 && h != u64::MAX, "{h:#x}");
+                seen.push(h);
+            }
+            seen.sort_unstable();
+            seen.dedup();
+            assert_eq!(seen.len(), 4, "distinct");
+        }
+    }
+
+    /// The table never wraps: once every count is used it answers
+    /// `E_OUTOFMEMORY`, and the live values keep working.
+    #[test]
+    fn the_last_count_is_refused_rather_than_wrapped() {
+        let t: Table<u8, TAG> = Table::new();
+        let first = t.insert(1).unwrap();
+        t.advance_for_test(u64::MAX);
+        assert_eq!(t.insert(2).unwrap_err(), E_OUTOFMEMORY);
+        assert_eq!(*t.get(first).unwrap(), 1);
     }
 }

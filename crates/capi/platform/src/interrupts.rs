@@ -3,13 +3,15 @@
 //! core's `winhv::Partition` methods (which decide every HRESULT but the
 //! argument checks here).
 //!
-//! Argument rules: a NULL `Interrupt` or an `InterruptControlSize` below
+//! Argument rules, checked before the handle (`lib.rs`): a NULL
+//! `Interrupt` or an `InterruptControlSize` below
 //! `sizeof(WHV_INTERRUPT_CONTROL)` (16) answers `E_INVALIDARG` (a larger
 //! size is accepted and the first 16 bytes read: callers pass `sizeof` of
-//! their SDK's struct, which has kept that size); a NULL `TargetVpCount`
-//! answers `E_INVALIDARG`; a state buffer too small answers
-//! `WHV_E_INSUFFICIENT_BUFFER` and still reports the size needed in
-//! `WrittenSize`, as Microsoft documents for the Get functions.
+//! their SDK's struct, which has kept that size), then the request itself
+//! (`winhv::Partition::check_request_interrupt`); a NULL `TargetVpCount`
+//! or a bad mode answers `E_INVALIDARG`; a state buffer too small answers
+//! `WHV_E_INSUFFICIENT_BUFFER` for a Get, with the size needed in
+//! `WrittenSize` as Microsoft documents, and `E_INVALIDARG` for a Set.
 
 use core::ffi::c_void;
 
@@ -34,13 +36,17 @@ pub unsafe extern "C" fn WHvRequestInterrupt(
     InterruptControlSize: u32,
 ) -> HRESULT {
     guard(|| {
-        let p = partition(Partition)?;
+        // SAFETY: the caller's contract above; at least one struct's bytes
+        // when the size check below passes (NULL is refused by `slice`).
+        let interrupt = unsafe { args::slice(Interrupt, 1)? };
         if (InterruptControlSize as usize) < size_of::<WHV_INTERRUPT_CONTROL>() {
             return Err(E_INVALIDARG);
         }
-        // SAFETY: the caller's contract above; at least one struct's bytes.
-        let interrupt = unsafe { args::slice(Interrupt, 1)? };
-        p.request_interrupt(&interrupt[0]).map_err(hr)
+        let interrupt = &interrupt[0];
+        winhv::Partition::check_request_interrupt(interrupt).map_err(hr)?;
+        partition(Partition)?
+            .request_interrupt(interrupt)
+            .map_err(hr)
     })
 }
 
@@ -60,11 +66,13 @@ pub unsafe extern "C" fn WHvGetInterruptTargetVpSet(
     TargetVpCount: *mut u32,
 ) -> HRESULT {
     guard(|| {
-        let p = partition(Partition)?;
-        // SAFETY: the caller's contract above.
-        let count = unsafe { args::output(TargetVpCount)? };
         // SAFETY: the caller's contract above.
         let vps = unsafe { args::slice_mut(TargetVps, VpCount as usize)? };
+        // SAFETY: the caller's contract above.
+        let count = unsafe { args::output(TargetVpCount)? };
+        winhv::Partition::check_interrupt_target_vp_set(Destination, DestinationMode)
+            .map_err(hr)?;
+        let p = partition(Partition)?;
         *count = p
             .get_interrupt_target_vp_set(Destination, DestinationMode, vps)
             .map_err(hr)?;
@@ -83,12 +91,16 @@ unsafe fn get_state(
     StateSize: u32,
     WrittenSize: *mut u32,
 ) -> Outcome {
-    let p = partition(Partition)?;
     // SAFETY: the caller's contract.
     let buffer = unsafe { args::bytes_mut(State, StateSize)? };
     // SAFETY: the caller's contract.
     let written = unsafe { args::optional_output(WrittenSize)? };
-    match p.get_interrupt_controller_state2(VpIndex, buffer) {
+    // The size first (an argument), then the handle, then the partition.
+    let result = match winhv::Partition::check_interrupt_controller_state(buffer.len(), true) {
+        Ok(()) => partition(Partition)?.get_interrupt_controller_state2(VpIndex, buffer),
+        Err(e) => Err(e),
+    };
+    match result {
         Ok(n) => {
             if let Some(w) = written {
                 *w = n;
@@ -116,10 +128,11 @@ unsafe fn set_state(
     State: *const c_void,
     StateSize: u32,
 ) -> Outcome {
-    let p = partition(Partition)?;
     // SAFETY: the caller's contract.
     let buffer = unsafe { args::bytes(State, StateSize)? };
-    p.set_interrupt_controller_state2(VpIndex, buffer)
+    winhv::Partition::check_interrupt_controller_state(buffer.len(), false).map_err(hr)?;
+    partition(Partition)?
+        .set_interrupt_controller_state2(VpIndex, buffer)
         .map_err(hr)
 }
 

@@ -7,11 +7,11 @@
 //! | --- | --- |
 //! | `boundary` | export bodies → HRESULT; no panic crosses into C |
 //! | `args` | NULL/alignment checks, pointers → references and slices |
-//! | `handles` | the generation-checked partition handle table |
+//! | `handles` | the partition handle table (numbers, never reissued) |
 //! | `capability` | `WHvGetCapability` |
 //! | `partition` | create/setup/reset/delete, partition properties |
 //! | `memory` | GPA mapping, translation, dirty bitmap, GPA reads/writes |
-//! | `processor` | VP create/delete/run/cancel, registers |
+//! | `processor` | VP create/delete/run/cancel, registers, XSAVE state |
 //! | `interrupts` | interrupt requests, target VP sets, interrupt-controller state |
 //! | `unsupported` | exports whose feature the core lacks: `ERROR_NOT_SUPPORTED` |
 //!
@@ -21,7 +21,17 @@
 //! ERROR_INVALID_HANDLE)`); an exit-context buffer below the oldest SDK's
 //! 144 bytes answers `WHV_E_INSUFFICIENT_BUFFER` (see `processor`); a
 //! feature the core lacks answers `HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)`
-//! (see `unsupported`); a panic answers `E_UNEXPECTED`. Partition handles
+//! (see `unsupported`); a panic answers `E_UNEXPECTED`.
+//!
+//! Order, when several things are wrong: the arguments first (NULL and
+//! misaligned pointers, sizes, flags, then the core's own argument checks,
+//! `winhv::Partition::check_*`), then the handle, then the partition's
+//! state (not set up, no such VP, not mapped) — so WHvMapGpaRange with an
+//! unaligned source answers `E_INVALIDARG` on a forged handle and on a
+//! partition not yet set up alike, as Windows does for the latter. The
+//! core keeps the same order for Rust callers (`partition/args.rs` in
+//! `winhv`). An unsupported export examines no argument: it checks its
+//! handle and answers `ERROR_NOT_SUPPORTED`. Partition handles
 //! may be used from any thread; `WHvCancelRunVirtualProcessor` works while
 //! another thread runs the VP, and `WHvDeletePartition` cancels such runs.
 //!
@@ -66,7 +76,8 @@ pub use partition::{
 pub use processor::{
     MIN_EXIT_CONTEXT_SIZE, WHvCancelRunVirtualProcessor, WHvCreateVirtualProcessor,
     WHvCreateVirtualProcessor2, WHvDeleteVirtualProcessor, WHvGetVirtualProcessorRegisters,
-    WHvRunVirtualProcessor, WHvSetVirtualProcessorRegisters,
+    WHvGetVirtualProcessorXsaveState, WHvRunVirtualProcessor, WHvSetVirtualProcessorRegisters,
+    WHvSetVirtualProcessorXsaveState,
 };
 pub use unsupported::*;
 

@@ -1,8 +1,14 @@
 //! The guest-memory exports: mapping, unmapping, translating, dirty
 //! bitmaps, and reading/writing guest physical memory.
+//!
+//! Arguments are checked before the handle (see `lib.rs`), with the core's
+//! own checks (`Partition::check_*`): a NULL or unaligned source, an
+//! unaligned or empty range, unknown flags, a bitmap too small all answer
+//! `E_INVALIDARG` whatever the handle or the partition's state.
 
 use core::ffi::c_void;
 
+use winhv::Partition;
 use winhv_defs::{
     E_INVALIDARG, HANDLE, HRESULT, HRESULT_ERROR_NOT_SUPPORTED, WHV_ACCESS_GPA_CONTROLS,
     WHV_MAP_GPA_RANGE_FLAGS, WHV_PARTITION_HANDLE, WHV_TRANSLATE_GVA_FLAGS,
@@ -31,21 +37,49 @@ pub unsafe extern "C" fn WHvMapGpaRange(
     SizeInBytes: u64,
     Flags: WHV_MAP_GPA_RANGE_FLAGS,
 ) -> HRESULT {
+    // SAFETY: forwarded contract.
+    unsafe {
+        map(
+            Partition,
+            true,
+            SourceAddress,
+            GuestAddress,
+            SizeInBytes,
+            Flags,
+        )
+    }
+}
+
+/// Both map exports: the arguments, the handle, the process (only the
+/// current one), then the core.
+///
+/// # Safety
+/// As [`WHvMapGpaRange`].
+unsafe fn map(
+    partition_handle: WHV_PARTITION_HANDLE,
+    current_process: bool,
+    source: *const c_void,
+    gpa: u64,
+    size: u64,
+    flags: WHV_MAP_GPA_RANGE_FLAGS,
+) -> HRESULT {
     guard(|| {
-        let p = partition(Partition)?;
-        if SourceAddress.is_null() {
-            return Err(E_INVALIDARG);
+        Partition::check_map_gpa_range(source, gpa, size, flags).map_err(hr)?;
+        let p = partition(partition_handle)?;
+        if !current_process {
+            return Err(HRESULT_ERROR_NOT_SUPPORTED);
         }
         // SAFETY: the caller's contract above is the core's.
-        unsafe { p.map_gpa_range(SourceAddress.cast_mut(), GuestAddress, SizeInBytes, Flags) }
-            .map_err(hr)
+        unsafe { p.map_gpa_range(source.cast_mut(), gpa, size, flags) }.map_err(hr)
     })
 }
 
 /// `WHvMapGpaRange` from another process's memory. Only the current
 /// process (`GetCurrentProcess()`, `(HANDLE)-1`) is supported: KVM maps
 /// only the calling process's address space; any other process handle
-/// answers `HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)`.
+/// answers `HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)` — after the arguments
+/// and the partition handle are checked, since what cannot be done here is
+/// not the caller's mistake (our order; Windows documents none).
 ///
 /// # Safety
 /// As [`WHvMapGpaRange`].
@@ -58,14 +92,18 @@ pub unsafe extern "C" fn WHvMapGpaRange2(
     SizeInBytes: u64,
     Flags: WHV_MAP_GPA_RANGE_FLAGS,
 ) -> HRESULT {
-    if Process as isize != CURRENT_PROCESS {
-        return guard(|| {
-            partition(Partition)?;
-            Err(HRESULT_ERROR_NOT_SUPPORTED)
-        });
-    }
+    let current = Process as isize == CURRENT_PROCESS;
     // SAFETY: forwarded contract.
-    unsafe { WHvMapGpaRange(Partition, SourceAddress, GuestAddress, SizeInBytes, Flags) }
+    unsafe {
+        map(
+            Partition,
+            current,
+            SourceAddress,
+            GuestAddress,
+            SizeInBytes,
+            Flags,
+        )
+    }
 }
 
 /// Unmaps `GuestAddress..+SizeInBytes` from the guest.
@@ -76,6 +114,7 @@ pub extern "C" fn WHvUnmapGpaRange(
     SizeInBytes: u64,
 ) -> HRESULT {
     guard(|| {
+        Partition::check_unmap_gpa_range(GuestAddress, SizeInBytes).map_err(hr)?;
         partition(Partition)?
             .unmap_gpa_range(GuestAddress, SizeInBytes)
             .map_err(hr)
@@ -96,11 +135,12 @@ pub unsafe extern "C" fn WHvTranslateGva(
     Gpa: *mut u64,
 ) -> HRESULT {
     guard(|| {
-        let p = partition(Partition)?;
+        Partition::check_translate_gva(TranslateFlags).map_err(hr)?;
         // SAFETY: the caller's contract above.
         let result = unsafe { args::output(TranslationResult)? };
         // SAFETY: the caller's contract above.
         let gpa = unsafe { args::output(Gpa)? };
+        let p = partition(Partition)?;
         let (r, g) = p.translate_gva(VpIndex, Gva, TranslateFlags).map_err(hr)?;
         *result = r;
         *gpa = g;
@@ -122,7 +162,6 @@ pub unsafe extern "C" fn WHvQueryGpaRangeDirtyBitmap(
     BitmapSizeInBytes: u32,
 ) -> HRESULT {
     guard(|| {
-        let p = partition(Partition)?;
         let bitmap = if Bitmap.is_null() {
             if BitmapSizeInBytes != 0 {
                 return Err(E_INVALIDARG);
@@ -135,7 +174,14 @@ pub unsafe extern "C" fn WHvQueryGpaRangeDirtyBitmap(
             // SAFETY: the caller's contract above.
             Some(unsafe { args::slice_mut(Bitmap, BitmapSizeInBytes as usize / 8)? })
         };
-        p.query_gpa_range_dirty_bitmap(GuestAddress, RangeSizeInBytes, bitmap)
+        Partition::check_query_gpa_range_dirty_bitmap(
+            GuestAddress,
+            RangeSizeInBytes,
+            bitmap.as_ref().map(|b| b.len()),
+        )
+        .map_err(hr)?;
+        partition(Partition)?
+            .query_gpa_range_dirty_bitmap(GuestAddress, RangeSizeInBytes, bitmap)
             .map_err(hr)
     })
 }
@@ -155,10 +201,11 @@ pub unsafe extern "C" fn WHvReadGpaRange(
 ) -> HRESULT {
     let _ = (VpIndex, Controls);
     guard(|| {
-        let p = partition(Partition)?;
         // SAFETY: the caller's contract above.
         let data = unsafe { args::bytes_mut(Data, DataSizeInBytes)? };
-        p.read_gpa_range(GuestAddress, data).map_err(hr)
+        partition(Partition)?
+            .read_gpa_range(GuestAddress, data)
+            .map_err(hr)
     })
 }
 
@@ -177,9 +224,10 @@ pub unsafe extern "C" fn WHvWriteGpaRange(
 ) -> HRESULT {
     let _ = (VpIndex, Controls);
     guard(|| {
-        let p = partition(Partition)?;
         // SAFETY: the caller's contract above.
         let data = unsafe { args::bytes(Data, DataSizeInBytes)? };
-        p.write_gpa_range(GuestAddress, data).map_err(hr)
+        partition(Partition)?
+            .write_gpa_range(GuestAddress, data)
+            .map_err(hr)
     })
 }

@@ -1,5 +1,5 @@
 //! The partition exports: create, set up, reset, delete, and its
-//! properties.
+//! properties. Arguments are checked before the handle (see `lib.rs`).
 
 use core::ffi::c_void;
 
@@ -77,11 +77,12 @@ pub unsafe extern "C" fn WHvGetPartitionProperty(
     WrittenSizeInBytes: *mut u32,
 ) -> HRESULT {
     guard(|| {
-        let p = partition(Partition)?;
         // SAFETY: the caller's contract above.
         let buffer = unsafe { args::bytes_mut(PropertyBuffer, PropertyBufferSizeInBytes)? };
         // SAFETY: the caller's contract above.
         let written = unsafe { args::optional_output(WrittenSizeInBytes)? };
+        Partition::check_get_property(PropertyCode, buffer.len()).map_err(hr)?;
+        let p = partition(Partition)?;
         let n = p.get_property(PropertyCode, buffer).map_err(hr)?;
         if let Some(w) = written {
             *w = n;
@@ -103,9 +104,11 @@ pub unsafe extern "C" fn WHvSetPartitionProperty(
     PropertyBufferSizeInBytes: u32,
 ) -> HRESULT {
     guard(|| {
-        let p = partition(Partition)?;
         // SAFETY: the caller's contract above.
         let buffer = unsafe { args::bytes(PropertyBuffer, PropertyBufferSizeInBytes)? };
-        p.set_property(PropertyCode, buffer).map_err(hr)
+        Partition::check_set_property(PropertyCode, buffer).map_err(hr)?;
+        partition(Partition)?
+            .set_property(PropertyCode, buffer)
+            .map_err(hr)
     })
 }

@@ -1,4 +1,5 @@
-//! The virtual-processor exports: create, delete, run, cancel, registers.
+//! The virtual-processor exports: create, delete, run, cancel, registers,
+//! XSAVE state.
 //!
 //! `WHvRunVirtualProcessor` accepts exit-context buffers sized by older
 //! SDKs: the structure grew from 144 bytes (SDK 10.0.17134/17763: reason,
@@ -8,6 +9,12 @@
 //! [`MIN_EXIT_CONTEXT_SIZE`] bytes receives as much of the context as fits
 //! (every exit this platform produces fits in 144 bytes); a smaller one
 //! answers `WHV_E_INSUFFICIENT_BUFFER` without running the VP.
+//!
+//! Arguments are checked before the handle (see `lib.rs`): NULL and
+//! misaligned arrays, the exit buffer's size, non-zero `Flags`, unknown VP
+//! property codes, a NULL XSAVE buffer with a non-zero size or a NULL
+//! `BytesWritten`. A VP index, register names and the XSAVE state's size
+//! are judged against the partition, after it.
 
 use core::ffi::c_void;
 
@@ -19,6 +26,7 @@ use winhv_defs::{
 use crate::args;
 use crate::boundary::{guard, hr};
 use crate::handles::partition;
+use winhv::Partition;
 
 /// The smallest exit-context buffer accepted: `sizeof(WHV_RUN_VP_EXIT_CONTEXT)`
 /// in the first SDKs that shipped the API.
@@ -32,11 +40,10 @@ pub extern "C" fn WHvCreateVirtualProcessor(
     Flags: u32,
 ) -> HRESULT {
     guard(|| {
-        let p = partition(Partition)?;
         if Flags != 0 {
             return Err(E_INVALIDARG);
         }
-        p.create_vp(VpIndex).map_err(hr)
+        partition(Partition)?.create_vp(VpIndex).map_err(hr)
     })
 }
 
@@ -53,10 +60,10 @@ pub unsafe extern "C" fn WHvCreateVirtualProcessor2(
     PropertyCount: u32,
 ) -> HRESULT {
     guard(|| {
-        let p = partition(Partition)?;
         // SAFETY: the caller's contract above.
         let props = unsafe { args::slice(Properties, PropertyCount as usize)? };
-        p.create_vp2(VpIndex, props).map_err(hr)
+        Partition::check_vp_properties(props).map_err(hr)?;
+        partition(Partition)?.create_vp2(VpIndex, props).map_err(hr)
     })
 }
 
@@ -82,7 +89,6 @@ pub unsafe extern "C" fn WHvRunVirtualProcessor(
     ExitContextSizeInBytes: u32,
 ) -> HRESULT {
     guard(|| {
-        let p = partition(Partition)?;
         // SAFETY: the caller's contract above.
         let out = unsafe { args::bytes_mut(ExitContext, ExitContextSizeInBytes)? };
         if out.is_empty() {
@@ -91,6 +97,7 @@ pub unsafe extern "C" fn WHvRunVirtualProcessor(
         if ExitContextSizeInBytes < MIN_EXIT_CONTEXT_SIZE {
             return Err(WHV_E_INSUFFICIENT_BUFFER);
         }
+        let p = partition(Partition)?;
         let full = size_of::<WHV_RUN_VP_EXIT_CONTEXT>();
         let ptr = out.as_mut_ptr().cast::<WHV_RUN_VP_EXIT_CONTEXT>();
         if out.len() >= full && ptr.is_aligned() {
@@ -122,6 +129,9 @@ pub extern "C" fn WHvCancelRunVirtualProcessor(
     Flags: u32,
 ) -> HRESULT {
     guard(|| {
+        if Flags != 0 {
+            return Err(E_INVALIDARG);
+        }
         partition(Partition)?
             .cancel_run_vp(VpIndex, Flags)
             .map_err(hr)
@@ -143,13 +153,14 @@ pub unsafe extern "C" fn WHvGetVirtualProcessorRegisters(
     RegisterValues: *mut WHV_REGISTER_VALUE,
 ) -> HRESULT {
     guard(|| {
-        let p = partition(Partition)?;
         let n = RegisterCount as usize;
         // SAFETY: the caller's contract above.
         let names = unsafe { args::slice(RegisterNames, n)? };
         // SAFETY: the caller's contract above.
         let values = unsafe { args::slice_mut(RegisterValues, n)? };
-        p.get_vp_registers(VpIndex, names, values).map_err(hr)
+        partition(Partition)?
+            .get_vp_registers(VpIndex, names, values)
+            .map_err(hr)
     })
 }
 
@@ -168,12 +179,74 @@ pub unsafe extern "C" fn WHvSetVirtualProcessorRegisters(
     RegisterValues: *const WHV_REGISTER_VALUE,
 ) -> HRESULT {
     guard(|| {
-        let p = partition(Partition)?;
         let n = RegisterCount as usize;
         // SAFETY: the caller's contract above.
         let names = unsafe { args::slice(RegisterNames, n)? };
         // SAFETY: the caller's contract above.
         let values = unsafe { args::slice(RegisterValues, n)? };
-        p.set_vp_registers(VpIndex, names, values).map_err(hr)
+        partition(Partition)?
+            .set_vp_registers(VpIndex, names, values)
+            .map_err(hr)
+    })
+}
+
+/// Writes VP `VpIndex`'s XSAVE area (the compacted form, see
+/// `winhv::Partition::get_vp_xsave_state`) and its size to `BytesWritten`.
+/// A buffer too small answers `WHV_E_INSUFFICIENT_BUFFER`, writes nothing
+/// into it and reports the size needed in `BytesWritten`, as Microsoft
+/// documents.
+///
+/// # Safety
+/// `Buffer` must be NULL or point to `BufferSizeInBytes` writable bytes;
+/// `BytesWritten` must point to a writable `UINT32`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WHvGetVirtualProcessorXsaveState(
+    Partition: WHV_PARTITION_HANDLE,
+    VpIndex: u32,
+    Buffer: *mut c_void,
+    BufferSizeInBytes: u32,
+    BytesWritten: *mut u32,
+) -> HRESULT {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let buffer = unsafe { args::bytes_mut(Buffer, BufferSizeInBytes)? };
+        // SAFETY: the caller's contract above.
+        let written = unsafe { args::output(BytesWritten)? };
+        let p = partition(Partition)?;
+        match p.get_vp_xsave_state(VpIndex, buffer) {
+            Ok(n) => {
+                *written = n;
+                Ok(())
+            }
+            Err(e) => {
+                if e.hresult == WHV_E_INSUFFICIENT_BUFFER
+                    && let Ok(n) = p.vp_xsave_state_size(VpIndex)
+                {
+                    *written = n;
+                }
+                Err(hr(e))
+            }
+        }
+    })
+}
+
+/// Replaces VP `VpIndex`'s XSAVE area with `Buffer` (a compacted XSAVE
+/// area, see `winhv::Partition::set_vp_xsave_state`).
+///
+/// # Safety
+/// `Buffer` must be NULL or point to `BufferSizeInBytes` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WHvSetVirtualProcessorXsaveState(
+    Partition: WHV_PARTITION_HANDLE,
+    VpIndex: u32,
+    Buffer: *const c_void,
+    BufferSizeInBytes: u32,
+) -> HRESULT {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let buffer = unsafe { args::bytes(Buffer, BufferSizeInBytes)? };
+        partition(Partition)?
+            .set_vp_xsave_state(VpIndex, buffer)
+            .map_err(hr)
     })
 }

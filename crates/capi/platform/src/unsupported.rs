@@ -4,7 +4,9 @@
 //! Microsoft documents for a request the platform does not support (see
 //! `WHvGetPartitionProperty`: "HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED) when
 //! called with an unsupported property code"). No pointer argument is read
-//! or written. [`UNSUPPORTED`] lists them; when the core grows a feature,
+//! or written (so, unlike the real exports, no argument is checked before
+//! the handle: none is checked at all). [`UNSUPPORTED`] lists them; when
+//! the core grows a feature,
 //! its functions move out of this file into a real export.
 
 use core::ffi::c_void;
@@ -78,21 +80,6 @@ unsupported! {
         Advice: WHV_ADVISE_GPA_RANGE_CODE,
         AdviceBuffer: *const c_void,
         AdviceBufferSizeInBytes: u32,
-    );
-    /// `WHvGetVirtualProcessorXsaveState`.
-    fn WHvGetVirtualProcessorXsaveState(
-        Partition: WHV_PARTITION_HANDLE,
-        VpIndex: u32,
-        Buffer: *mut c_void,
-        BufferSizeInBytes: u32,
-        BytesWritten: *mut u32,
-    );
-    /// `WHvSetVirtualProcessorXsaveState`.
-    fn WHvSetVirtualProcessorXsaveState(
-        Partition: WHV_PARTITION_HANDLE,
-        VpIndex: u32,
-        Buffer: *const c_void,
-        BufferSizeInBytes: u32,
     );
     /// `WHvGetPartitionCounters`.
     fn WHvGetPartitionCounters(

@@ -1,14 +1,21 @@
 //! C programs compiled with gcc against `include/` and linked with
 //! libWinHvPlatform.so and libWinHvEmulation.so, run as real clients would:
 //! a long-mode guest printing through emulated port I/O, an MMIO device
-//! completed by the emulator, a cancel from a second thread, and the
-//! HRESULT of every kind of bad argument.
+//! completed by the emulator (also from I/O contexts with only the
+//! instruction bytes), a cancel from a second thread (also of a thread
+//! that blocks every signal, and with the kick signal ignored or handled by
+//! the program), and the HRESULT of every kind of bad argument.
 
 mod support;
 
 #[test]
 fn long_mode_guest_prints_through_emulated_port_io() {
     support::build_and_run("io_guest", true);
+}
+
+#[test]
+fn io_exits_with_zeroed_access_info_are_emulated_from_the_instruction() {
+    support::build_and_run("io_zeroed_access_info", true);
 }
 
 #[test]
@@ -19,6 +26,11 @@ fn mmio_device_is_emulated() {
 #[test]
 fn cancel_from_a_second_thread() {
     support::build_and_run("cancel", true);
+}
+
+#[test]
+fn cancel_whatever_the_program_does_with_signals() {
+    support::build_and_run("cancel_signals", true);
 }
 
 #[test]

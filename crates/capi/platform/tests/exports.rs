@@ -154,6 +154,8 @@ const IMPLEMENTED: &[&str] = &[
     "WHvCancelRunVirtualProcessor",
     "WHvGetVirtualProcessorRegisters",
     "WHvSetVirtualProcessorRegisters",
+    "WHvGetVirtualProcessorXsaveState",
+    "WHvSetVirtualProcessorXsaveState",
     "WHvRequestInterrupt",
     "WHvGetInterruptTargetVpSet",
     "WHvGetVirtualProcessorInterruptControllerState",

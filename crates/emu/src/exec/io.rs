@@ -3,6 +3,12 @@
 //! but those in the exit context (and, without instruction bytes, no
 //! decoding: Microsoft documents that simple I/O exits may come without
 //! them).
+//!
+//! An exit context whose access info is zeroed (`AccessSize` 0: the
+//! access not described) is emulated from the instruction alone, as
+//! Windows does (measured, issue #17.7): registers through the callback,
+//! port from the instruction's imm8 or DX, size and direction from the
+//! opcode.
 
 use crate::callbacks::Callbacks;
 use crate::cpu::{Cpu, RAX, RDX};
@@ -13,14 +19,21 @@ use winhv_defs::{WHV_EMULATOR_IO_ACCESS_INFO, WHV_X64_IO_PORT_ACCESS_CONTEXT};
 /// What the I/O exit said about the access.
 #[derive(Copy, Clone, Debug)]
 pub(crate) struct IoExit {
-    /// The port the CPU reported.
-    pub port: u16,
+    /// The port the CPU reported, or `None` when the exit did not describe
+    /// the access (then DX names it).
+    pub port: Option<u16>,
+}
+
+/// Whether the exit context describes the access (`AccessSize` 1, 2 or 4;
+/// 0 when zeroed).
+pub(crate) fn described(io: &WHV_X64_IO_PORT_ACCESS_CONTEXT) -> bool {
+    io.AccessInfo.access_size() != 0
 }
 
 /// Whether an I/O exit can be emulated from the exit context alone (no
-/// get-registers call): a non-string IN/OUT.
+/// get-registers call): a described non-string IN/OUT.
 pub(crate) fn fast_io(io: &WHV_X64_IO_PORT_ACCESS_CONTEXT) -> bool {
-    io.AccessInfo.string_op() == 0
+    described(io) && io.AccessInfo.string_op() == 0
 }
 
 impl<C: Callbacks + ?Sized> Cpu<'_, C> {
@@ -58,10 +71,10 @@ pub(crate) fn in_out<C: Callbacks + ?Sized>(
     let acc = instr.op_register(acc_op);
     let port = match instr.op_kind(port_op) {
         OpKind::Immediate8 => instr.immediate(port_op) as u16,
-        // DX: the exit context's port when we have it (the fast path does
+        // DX: the exit context's port when it gave one (the fast path does
         // not load RDX), else DX itself.
-        _ => match io {
-            Some(e) => e.port,
+        _ => match io.and_then(|e| e.port) {
+            Some(port) => port,
             None => cpu.gpr[RDX] as u16,
         },
     };

@@ -20,7 +20,7 @@ use crate::segment::Access;
 use crate::status::{Step, Stop};
 use iced_x86::{Instruction, Mnemonic, OpKind, Register};
 
-pub(crate) use io::{IoExit, fast_io, simple_io};
+pub(crate) use io::{IoExit, described, fast_io, simple_io};
 
 /// Runs `instr`; returns whether RIP advances.
 pub(crate) fn execute<C: Callbacks + ?Sized>(

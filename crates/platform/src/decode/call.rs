@@ -1,13 +1,18 @@
 //! A CALL onto an MMIO stack: KVM reports the pushed return address with
 //! RIP already at the target, so the call is found from the bytes before
 //! the return address (relative, through a register, or through memory:
-//! FF /2 with a memory operand, whose target is read again).
+//! FF /2 with a memory operand, whose target is read again), in any mode:
+//! the return address as wide as the call pushed it, RSP moved back within
+//! the stack-address size. Also the address a write writes
+//! ([`written_address`]: a PUSH's or CALL's stack slot, a POP's operand).
 
-use iced_x86::{Instruction, Mnemonic, OpKind, Register};
+use iced_x86::{Instruction, Mnemonic, OpKind};
 use kvm_bindings::{kvm_regs, kvm_sregs};
 
 use super::retired::{Retired, Suffixes, equivalent};
-use super::{Access, bitness, low, memory_address, register_value};
+use super::{
+    Access, bitness, low, memory_address, register_value, stack_address, stack_mask, stack_moved,
+};
 
 /// Finds a near CALL behind a retired write onto the stack: KVM reports
 /// the pushed return address (`access`: all of it, or the part in the
@@ -34,8 +39,10 @@ pub(crate) fn undo_call(
         return None;
     };
     let bitness = bitness(regs, sregs);
-    let ss = register_value(regs, sregs, bitness, Register::SS)?;
-    if ss.wrapping_add(regs.rsp) & 0xfff != gpa & 0xfff || low(ret, size) != low(data, size) {
+    // The slot is SS:rSP after the call (the stack-address size decides).
+    if stack_address(regs, sregs, regs.rsp)? & 0xfff != gpa & 0xfff
+        || low(ret, size) != low(data, size)
+    {
         return None;
     }
     let mut calls = |i: &Instruction| {
@@ -61,11 +68,11 @@ pub(crate) fn undo_call(
                 .map(|i| (i, n))
         })
         .unwrap_or((longest, len));
+    let width = insn.stack_pointer_increment().unsigned_abs();
     let mut r = *regs;
-    r.rip = ret.wrapping_sub(len as u64);
-    r.rsp = regs
-        .rsp
-        .wrapping_add(u64::from(insn.stack_pointer_increment().unsigned_abs()));
+    // IP, EIP or RIP: as wide as the return address pushed.
+    r.rip = low(ret.wrapping_sub(len as u64), width as u8);
+    r.rsp = stack_moved(regs.rsp, stack_mask(regs, sregs), u64::from(width));
     Some(Retired { insn, len, regs: r })
 }
 
@@ -85,7 +92,7 @@ fn memory_target(
         return None;
     }
     let mut prior = *regs;
-    prior.rsp = regs.rsp.wrapping_add(u64::from(width));
+    prior.rsp = stack_moved(regs.rsp, stack_mask(regs, sregs), u64::from(width));
     let at = memory_address(i, &prior, sregs)?;
     let mut buf = [0u8; 8];
     read(at, &mut buf[..bytes]).then(|| u64::from_le_bytes(buf))
@@ -111,17 +118,26 @@ pub(crate) fn call_returns(rip: u64, size: u8, data: u64) -> [Option<u64>; 4] {
     ]
 }
 
-/// The linear address a retired write by `i` wrote, from the registers
-/// before it: the new stack slot for PUSH and CALL (whose memory operand,
-/// if any, is a source), the memory operand otherwise.
+/// The linear address a write by `i` writes, from the registers before
+/// it: the new stack slot for PUSH and CALL (whose memory operand, if any,
+/// is a source) — SS's base plus the stack pointer moved within the
+/// stack-address size —; for POP to memory its operand, addressed with
+/// RSP already incremented, as the processor addresses it; the memory
+/// operand otherwise.
 pub(crate) fn written_address(i: &Instruction, regs: &kvm_regs, sregs: &kvm_sregs) -> Option<u64> {
-    if matches!(i.mnemonic(), Mnemonic::Push | Mnemonic::Call) {
-        let bitness = bitness(regs, sregs);
-        let ss = register_value(regs, sregs, bitness, Register::SS)?;
-        let width = u64::from(i.stack_pointer_increment().unsigned_abs());
-        return Some(ss.wrapping_add(regs.rsp.wrapping_sub(width)));
+    let width = u64::from(i.stack_pointer_increment().unsigned_abs());
+    match i.mnemonic() {
+        Mnemonic::Push | Mnemonic::Call => {
+            let slot = stack_moved(regs.rsp, stack_mask(regs, sregs), width.wrapping_neg());
+            stack_address(regs, sregs, slot)
+        }
+        Mnemonic::Pop => {
+            let mut after = *regs;
+            after.rsp = stack_moved(regs.rsp, stack_mask(regs, sregs), width);
+            memory_address(i, &after, sregs)
+        }
+        _ => memory_address(i, regs, sregs),
     }
-    memory_address(i, regs, sregs)
 }
 
 #[cfg(test)]
@@ -231,6 +247,33 @@ mod tests {
         )
         .unwrap();
         assert_eq!((r.len, r.regs.rsp), (2, 0x4000_0100));
+    }
+
+    #[test]
+    fn a_call_onto_a_wrapping_16_bit_stack_is_undone() {
+        use crate::decode::testing::real_mode;
+        // call rel16 (e8 00 01) at IP 0x100 in real mode with SS:SP = 0:0:
+        // KVM reports the return address 0x103 at SS:0xfffe, IP at the
+        // target 0x203, SP = 0xfffe (RSP's bits 16-31 kept).
+        let (mut regs, sregs) = real_mode();
+        regs.rip = 0x203;
+        regs.rsp = 0x1234_fffe;
+        let access = Access::MemWrite {
+            size: 2,
+            data: 0x103,
+        };
+        let r = undo_call(
+            &window(&[0xe8, 0x00, 0x01]),
+            &regs,
+            &sregs,
+            access,
+            0xfffe,
+            0x103,
+            &mut no_read,
+        )
+        .unwrap();
+        assert_eq!((r.len, r.regs.rip, r.regs.rsp), (3, 0x100, 0x1234_0000));
+        assert_eq!(written_address(&r.insn, &r.regs, &sregs), Some(0xfffe));
     }
 
     #[test]

@@ -1,13 +1,17 @@
 //! Which instruction performed a write KVM reports after it retired: the
 //! candidates that end at RIP (or, mid-REP, the string instruction still
 //! at RIP), matched against the exit's kind, size, port or address and
-//! data, and the registers as they were before it; with a per-VP cache of
-//! the last answer.
+//! data, and the registers as they were before it (RSP moved back within
+//! the stack-address size); with a per-VP cache of the last answer.
 
 use iced_x86::{Instruction, Mnemonic, OpKind, Register};
 use kvm_bindings::{kvm_regs, kvm_sregs};
 
-use super::{Access, address_mask, bitness, decode, low, memory_address, register_value};
+use super::fast::{Hit, Plain};
+use super::{
+    Access, address_mask, bitness, decode, low, memory_address, register_value, stack_address,
+    stack_mask, stack_moved,
+};
 
 /// Among the instructions that end exactly at the end of `before` (the up
 /// to 15 bytes preceding RIP), the one that performed `access`; returns it
@@ -287,7 +291,7 @@ pub(crate) fn undo_retired(
     let s = Suffixes::decode(before, bitness, rip);
     let found = find_ending(&s, regs, sregs, bitness, access, gpa);
     if let Some(r) = &found {
-        cache.store(rip, bitness, before, r.insn, r.len);
+        cache.store(rip, bitness, before, r.insn, r.len, regs, sregs);
     }
     found
 }
@@ -391,9 +395,35 @@ struct Cached {
     before_len: u8,
     insn: Instruction,
     len: usize,
+    /// The instruction's check compiled, when it is a plain form.
+    plain: Option<Plain>,
 }
 
 impl RetiredCache {
+    /// The fast match: when the cached instruction is a plain form (see
+    /// `decode::fast`) and it performed `access`, what [`undo_retired`]
+    /// would find, without decoding; `None` sends the caller to
+    /// [`undo_retired`]. The same arguments as it.
+    pub(crate) fn fast_match(
+        &self,
+        before: &[u8],
+        at: &[u8],
+        regs: &kvm_regs,
+        sregs: &kvm_sregs,
+        access: Access,
+        gpa: Option<u64>,
+    ) -> Option<Hit> {
+        let c = self.last.as_ref()?;
+        let plain = c.plain?;
+        // undo_retired tries the string instruction at RIP first.
+        if rep_prefixed(at) {
+            return None;
+        }
+        let bitness = bitness(regs, sregs);
+        self.lookup(regs.rip, bitness, before)?;
+        plain.matches(c.len as u8, regs, sregs, bitness, access, gpa)
+    }
+
     fn lookup(&self, rip: u64, bitness: u32, before: &[u8]) -> Option<(Instruction, usize)> {
         let c = self.last.as_ref()?;
         (c.rip == rip
@@ -403,7 +433,20 @@ impl RetiredCache {
             .then_some((c.insn, c.len))
     }
 
-    fn store(&mut self, rip: u64, bitness: u32, before: &[u8], insn: Instruction, len: usize) {
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the key, the answer and its registers"
+    )]
+    fn store(
+        &mut self,
+        rip: u64,
+        bitness: u32,
+        before: &[u8],
+        insn: Instruction,
+        len: usize,
+        regs: &kvm_regs,
+        sregs: &kvm_sregs,
+    ) {
         let n = before.len().min(15);
         let mut bytes = [0u8; 15];
         bytes[..n].copy_from_slice(&before[..n]);
@@ -414,6 +457,7 @@ impl RetiredCache {
             before_len: n as u8,
             insn,
             len,
+            plain: Plain::compile(&insn, regs, sregs),
         });
     }
 }
@@ -539,7 +583,11 @@ fn string_before(
 }
 
 /// Registers before the PUSH or POP `i` that performed `access` (RIP
-/// untouched).
+/// untouched). RSP moves back within the stack-address size
+/// ([`stack_mask`]: SS.B's 16 or 32 bits outside 64-bit mode), its other
+/// bits kept — as KVM moved it, and as the processor does (SP = 0 before
+/// `push ax` in real mode is SP = 0xfffe after it, not RSP = 0x1_0000
+/// undone).
 fn stack_before(
     i: &Instruction,
     regs: &kvm_regs,
@@ -570,12 +618,12 @@ fn stack_before(
                 return None;
             }
             if let Some(gpa) = gpa {
-                let ss = value(Register::SS)?;
-                if ss.wrapping_add(regs.rsp) & 0xfff != gpa & 0xfff {
+                // The slot is SS:rSP after the push.
+                if stack_address(regs, sregs, regs.rsp)? & 0xfff != gpa & 0xfff {
                     return None;
                 }
             }
-            r.rsp = regs.rsp.wrapping_add(width);
+            r.rsp = stack_moved(regs.rsp, stack_mask(regs, sregs), width);
         }
         Mnemonic::Pop if i.op0_kind() == OpKind::Memory => {
             let width = i.stack_pointer_increment().unsigned_abs() as u64;
@@ -589,7 +637,7 @@ fn stack_before(
                     return None;
                 }
             }
-            r.rsp = regs.rsp.wrapping_sub(width);
+            r.rsp = stack_moved(regs.rsp, stack_mask(regs, sregs), width.wrapping_neg());
         }
         _ => return None,
     }
@@ -837,6 +885,73 @@ mod tests {
         )
         .unwrap();
         assert_eq!((r.len, r.regs.rsp, r.regs.rip), (2, regs.rsp, regs.rip - 2));
+    }
+
+    #[test]
+    fn pushes_onto_16_and_32_bit_stacks_are_undone_within_them() {
+        use crate::decode::testing::{protected32, real_mode};
+        // push ax (50) in real mode with SP = 0 (RSP's bits 16-31 set):
+        // KVM reports SP = 0xfffe after it; before it SP was 0, not 0x1_0000.
+        let (mut regs, sregs) = real_mode();
+        regs.rsp = 0x1234_fffe;
+        regs.rip = 0x101;
+        let access = Access::MemWrite {
+            size: 2,
+            data: 0x4321,
+        };
+        let r = undo_retired(
+            &mut RetiredCache::default(),
+            &window(&[0x50]),
+            &[0x90],
+            &regs,
+            &sregs,
+            access,
+            Some(0xfffe),
+        )
+        .unwrap();
+        assert_eq!((r.len, r.regs.rip, r.regs.rsp), (1, 0x100, 0x1234_0000));
+        assert_eq!(
+            crate::decode::written_address(&r.insn, &r.regs, &sregs),
+            Some(0xfffe)
+        );
+        // push eax (50) in flat 32-bit mode with ESP = 0.
+        let (mut regs, sregs) = protected32();
+        regs.rsp = 0xffff_fffc;
+        let access = Access::MemWrite {
+            size: 4,
+            data: 0x8765_4321,
+        };
+        let r = undo_retired(
+            &mut RetiredCache::default(),
+            &window(&[0x50]),
+            &[0x90],
+            &regs,
+            &sregs,
+            access,
+            Some(0xffff_fffc),
+        )
+        .unwrap();
+        assert_eq!(r.regs.rsp, 0);
+        assert_eq!(
+            crate::decode::written_address(&r.insn, &r.regs, &sregs),
+            Some(0xffff_fffc)
+        );
+        // pop dword [ebx] (8f 03) to MMIO with ESP = 0 after it: ESP was
+        // 0xffff_fffc.
+        regs.rsp = 0;
+        regs.rbx = 0x1000;
+        let access = Access::MemWrite { size: 4, data: 7 };
+        let r = undo_retired(
+            &mut RetiredCache::default(),
+            &window(&[0x8f, 0x03]),
+            &[0x90],
+            &regs,
+            &sregs,
+            access,
+            Some(0x1000),
+        )
+        .unwrap();
+        assert_eq!(r.regs.rsp, 0xffff_fffc);
     }
 
     #[test]

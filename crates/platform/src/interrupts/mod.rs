@@ -53,12 +53,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use kvm_bindings::kvm_msi;
 use kvm_ioctls::{VcpuFd, VmFd};
+
+use crate::vcpu::Vcpu;
 use winhv_defs::*;
 
 use crate::registers::RegisterState;
 use crate::vp::Vp;
 use crate::{Error, Result};
-use control::{Kind, Request};
+use control::Kind;
+pub(crate) use control::Request;
 use routing::{ApicIdentity, X2APIC_BROADCAST, XAPIC_BROADCAST};
 pub use state::STATE_SIZE;
 
@@ -99,11 +102,11 @@ impl<'a, F: Fn(u32) -> Option<&'a Vp>> Lapics<'a, F> {
         (0..self.processor_count).filter_map(|i| (self.vp)(i).map(|vp| (i, vp)))
     }
 
-    /// WHvRequestInterrupt (see the module documentation).
-    pub(crate) fn request(&self, interrupt: &WHV_INTERRUPT_CONTROL) -> Result<()> {
-        let req = Request::parse(interrupt)?;
+    /// WHvRequestInterrupt (see the module documentation) of a request
+    /// [`check_request`] accepted.
+    pub(crate) fn request(&self, req: &Request) -> Result<()> {
         if req.kind == Kind::LocalInt1 {
-            return self.local_int1(&req);
+            return self.local_int1(req);
         }
         let dest = routing::normalize(req.destination, self.x2apic_partition);
         // A physical broadcast reaches every VP whatever its mode: the x2APIC
@@ -147,26 +150,16 @@ impl<'a, F: Fn(u32) -> Option<&'a Vp>> Lapics<'a, F> {
     }
 
     /// WHvGetInterruptTargetVpSet: the indexes of the VPs `destination`
-    /// reaches, in `out`; returns how many. Microsoft: `out` must hold an
-    /// entry for every VP of the partition, and "an insufficient buffer
-    /// returns E_INVALIDARG rather than reporting the required size"; so
-    /// does an unknown mode.
+    /// (checked by [`check_target`]) reaches, in `out`; returns how many.
+    /// Microsoft: `out` must hold an entry for every VP of the partition,
+    /// and "an insufficient buffer returns E_INVALIDARG rather than
+    /// reporting the required size".
     pub(crate) fn target_vp_set(
         &self,
-        destination: u64,
-        mode: WHV_INTERRUPT_DESTINATION_MODE,
+        destination: u32,
+        logical: bool,
         out: &mut [u32],
     ) -> Result<u32> {
-        let logical = match mode {
-            WHvX64InterruptDestinationModePhysical => false,
-            WHvX64InterruptDestinationModeLogical => true,
-            m => {
-                return Err(Error::with(
-                    E_INVALIDARG,
-                    format!("unknown destination mode {}", m.0),
-                ));
-            }
-        };
         if out.len() < self.processor_count as usize {
             return Err(Error::with(
                 E_INVALIDARG,
@@ -177,12 +170,6 @@ impl<'a, F: Fn(u32) -> Option<&'a Vp>> Lapics<'a, F> {
                 ),
             ));
         }
-        let destination = u32::try_from(destination).map_err(|_| {
-            Error::with(
-                E_INVALIDARG,
-                format!("destination {destination:#x} has more than 32 bits"),
-            )
-        })?;
         let mut n = 0;
         self.targets(destination, logical, |index| {
             if let Some(slot) = out.get_mut(n) {
@@ -209,38 +196,21 @@ impl<'a, F: Fn(u32) -> Option<&'a Vp>> Lapics<'a, F> {
     }
 
     /// WHvGetVirtualProcessorInterruptControllerState(2): writes VP
-    /// `index`'s state ([`STATE_SIZE`] bytes) to `out` and returns the size;
-    /// a smaller `out` answers `WHV_E_INSUFFICIENT_BUFFER`.
+    /// `index`'s state ([`STATE_SIZE`] bytes, [`check_state_buffer`]) to
+    /// `out` and returns the size.
     pub(crate) fn get_state(&self, index: u32, out: &mut [u8]) -> Result<u32> {
+        check_state_buffer(out.len(), true)?;
         let vp = self.vp(index)?;
-        if out.len() < STATE_SIZE as usize {
-            return Err(Error::with(
-                WHV_E_INSUFFICIENT_BUFFER,
-                format!(
-                    "{} bytes: the interrupt controller state takes {STATE_SIZE}",
-                    out.len()
-                ),
-            ));
-        }
         let snapshot = vp.with_state(|vcpu, regs| regs.lapic_snapshot(vcpu))?;
         state::to_blob(&snapshot, index, out);
         Ok(STATE_SIZE)
     }
 
     /// WHvSetVirtualProcessorInterruptControllerState(2): VP `index`'s APIC
-    /// becomes `blob` (at least [`STATE_SIZE`] bytes, else `E_INVALIDARG`),
-    /// through its register cache.
+    /// becomes `blob` ([`check_state_buffer`]), through its register cache.
     pub(crate) fn set_state(&self, index: u32, blob: &[u8]) -> Result<()> {
+        check_state_buffer(blob.len(), false)?;
         let vp = self.vp(index)?;
-        if blob.len() < STATE_SIZE as usize {
-            return Err(Error::with(
-                E_INVALIDARG,
-                format!(
-                    "{} bytes: the interrupt controller state takes {STATE_SIZE}",
-                    blob.len()
-                ),
-            ));
-        }
         vp.with_state(|vcpu, regs| {
             let current = regs.lapic_snapshot(vcpu)?;
             let (page, nmi_pending) = state::from_blob(blob, &current, index)?;
@@ -249,8 +219,61 @@ impl<'a, F: Fn(u32) -> Option<&'a Vp>> Lapics<'a, F> {
     }
 }
 
+/// WHvRequestInterrupt's argument checks (`control`), which need no
+/// partition: all `E_INVALIDARG`.
+pub(crate) fn check_request(interrupt: &WHV_INTERRUPT_CONTROL) -> Result<Request> {
+    Request::parse(interrupt)
+}
+
+/// WHvGetInterruptTargetVpSet's argument checks: a known mode (Microsoft:
+/// `E_INVALIDARG` "if DestinationMode is not a valid value") and a
+/// destination of 32 bits at most (APIC destinations have no more; our
+/// reading). Returns the destination and whether it is logical.
+pub(crate) fn check_target(
+    destination: u64,
+    mode: WHV_INTERRUPT_DESTINATION_MODE,
+) -> Result<(u32, bool)> {
+    let logical = match mode {
+        WHvX64InterruptDestinationModePhysical => false,
+        WHvX64InterruptDestinationModeLogical => true,
+        m => {
+            return Err(Error::with(
+                E_INVALIDARG,
+                format!("unknown destination mode {}", m.0),
+            ));
+        }
+    };
+    let destination = u32::try_from(destination).map_err(|_| {
+        Error::with(
+            E_INVALIDARG,
+            format!("destination {destination:#x} has more than 32 bits"),
+        )
+    })?;
+    Ok((destination, logical))
+}
+
+/// The size check of an interrupt-controller state buffer of `len` bytes:
+/// fewer than [`STATE_SIZE`] answers `WHV_E_INSUFFICIENT_BUFFER` for a Get
+/// (Microsoft's documented answer, the caller learning the size needed)
+/// and `E_INVALIDARG` for a Set (our reading: openvmm's "the API requires a
+/// full page").
+pub(crate) fn check_state_buffer(len: usize, get: bool) -> Result<()> {
+    if len >= STATE_SIZE as usize {
+        return Ok(());
+    }
+    let hresult = if get {
+        WHV_E_INSUFFICIENT_BUFFER
+    } else {
+        E_INVALIDARG
+    };
+    Err(Error::with(
+        hresult,
+        format!("{len} bytes: the interrupt controller state takes {STATE_SIZE}"),
+    ))
+}
+
 /// Asserts LINT1 on a stopped VP: what its LVT LINT1 entry says.
-fn assert_lint1(vcpu: &mut VcpuFd, regs: &mut RegisterState) -> Result<()> {
+fn assert_lint1(vcpu: &mut Vcpu, regs: &mut RegisterState) -> Result<()> {
     let snapshot = regs.lapic_snapshot(vcpu)?;
     let lvt = routing::dword(&snapshot.page, LVT_LINT1);
     if lvt & LVT_MASKED != 0 {
@@ -278,7 +301,8 @@ fn assert_lint1(vcpu: &mut VcpuFd, regs: &mut RegisterState) -> Result<()> {
         // NMI: KVM's own recipe for LINT1.
         4 => {
             regs.count_interrupt();
-            vcpu.nmi()
+            vcpu.fd()
+                .nmi()
                 .map_err(|e| Error::from_errno("KVM_NMI", e.errno()))
         }
         // SMI, INIT, ExtINT (no PIC in a WHP partition): no effect here.

@@ -165,7 +165,8 @@ fn set_values_reach_the_typed_getters() {
 fn defaults_are_windows_defaults_on_the_host() {
     let p = props();
     let h = p.host;
-    assert_eq!(p.processor_count(), 1);
+    // Not set: WHvSetupPartition refuses the partition until it is.
+    assert_eq!(p.processor_count(), 0);
     assert_eq!(p.extended_vm_exits().AsUINT64, 0);
     assert_eq!(p.exception_exit_bitmap(), 0);
     assert_eq!(p.msr_exit_bitmap().AsUINT64, 0);
@@ -307,6 +308,37 @@ fn before_and_after_setup() {
         4
     );
     assert_eq!(u32::from_le_bytes(b), 2);
+}
+
+/// After setup a pre-setup-only property is refused for the partition's
+/// state only once its code, size and value pass: the arguments answer
+/// first, as for every WHv* function. Nothing changes either way.
+#[test]
+fn after_setup_the_arguments_are_checked_first() {
+    let mut p = props();
+    p.set(
+        WHvPartitionPropertyCodeProcessorCount,
+        &2u32.to_le_bytes(),
+        false,
+    )
+    .unwrap();
+    let count = WHvPartitionPropertyCodeProcessorCount;
+    assert_eq!(hr(p.set(count, &[3, 0], true)), WHV_E_INSUFFICIENT_BUFFER);
+    assert_eq!(hr(p.set(count, &0u32.to_le_bytes(), true)), E_INVALIDARG);
+    assert_eq!(
+        hr(p.set(
+            WHvPartitionPropertyCodeSeparateSecurityDomain,
+            &1u32.to_le_bytes(),
+            true
+        )),
+        WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG
+    );
+    assert_eq!(
+        hr(p.set(WHV_PARTITION_PROPERTY_CODE(0x7777), &[0; 8], true)),
+        WHV_E_UNKNOWN_PROPERTY
+    );
+    assert_eq!(hr(p.set(count, &3u32.to_le_bytes(), true)), E_INVALIDARG);
+    assert_eq!(p.processor_count(), 2, "nothing changed");
 }
 
 #[test]

@@ -2,7 +2,9 @@
 //! LAPIC: which register each name is, its value format, which writes
 //! Windows refuses, and [`LapicCache`], the register page of one VP
 //! (`kvm_lapic_state`, 1 KiB) fetched with one `KVM_GET_LAPIC` per batch and
-//! written back with at most one `KVM_SET_LAPIC` before the next run.
+//! written back with at most one `KVM_SET_LAPIC` before the next run. Also
+//! the VM settings that make a new VP's LAPIC start as Windows' does
+//! ([`configure_vm`]).
 //!
 //! # Value formats (all through `Reg64`)
 //! The names are `0x3000` plus the x2APIC register number (`0x800 + n` is
@@ -45,11 +47,65 @@
 //! the `KVM_GET_LAPIC` of the same batch: the time between the two is not
 //! counted.
 
-use kvm_bindings::kvm_lapic_state;
-use kvm_ioctls::VcpuFd;
+use kvm_bindings::{kvm_enable_cap, kvm_lapic_state};
+use kvm_ioctls::{VcpuFd, VmFd};
 use winhv_defs::*;
 
 use crate::{Error, Result};
+
+/// `KVM_X2APIC_DISABLE_SUPPRESS_EOI_BROADCAST`, a recent flag of
+/// `KVM_CAP_X2APIC_API` (not in kvm-bindings 0.14): the LAPIC neither
+/// offers EOI-broadcast suppression (version bit 24) nor honours it (SVR
+/// bit 12). Older kernels do not list it in the capability's answer.
+const KVM_X2APIC_DISABLE_SUPPRESS_EOI_BROADCAST: u64 = 1 << 3;
+
+/// Makes the VM's in-kernel LAPICs start as Windows' do. Call on a new VM
+/// with the split irqchip, before its first vCPU.
+///
+/// After VP creation a WHP local APIC (xAPIC or x2APIC emulation mode)
+/// holds the architectural reset state with every LVT masked: ID = the VP
+/// index, version 0x14 with 6 LVT entries (0x0005_0014), LDR 0, DFR all
+/// ones, SVR 0xff (software-disabled, so a fixed IPI sent before the guest
+/// enables it is not accepted), TPR 0, LVT timer, thermal, perfmon,
+/// LINT0, LINT1 and error 0x1_0000, in xAPIC mode (IA32_APIC_BASE
+/// 0xfee0_0900 on the BSP, 0xfee0_0800 on the others). Source: openvmm's
+/// reset state of the APIC, which its WHP backend sets
+/// (`vmm_core/virt/src/x86/vp.rs`, `Apic::at_reset`); Microsoft documents
+/// none. KVM's LAPIC reset state is the same but for two things fixed
+/// here:
+/// * the BSP's LINT0 is 0x700 (ExtINT, unmasked) under
+///   `KVM_X86_QUIRK_LINT0_REENABLED`, which is turned off, so it is masked;
+/// * with x2APIC in CPUID and no in-kernel IOAPIC, the version register
+///   offers EOI-broadcast suppression (bit 24): turned off where KVM can
+///   (`KVM_X2APIC_DISABLE_SUPPRESS_EOI_BROADCAST`), otherwise the version
+///   reads 0x0105_0014 in such partitions.
+pub(crate) fn configure_vm(vm: &VmFd) -> Result<()> {
+    let quirk = u64::from(kvm_bindings::KVM_X86_QUIRK_LINT0_REENABLED);
+    let mut cap = kvm_enable_cap {
+        cap: kvm_bindings::KVM_CAP_DISABLE_QUIRKS2,
+        ..Default::default()
+    };
+    if (vm.check_extension_raw(u64::from(kvm_bindings::KVM_CAP_DISABLE_QUIRKS2)) as u64) & quirk
+        == 0
+    {
+        // The first interface takes any quirk mask (Linux 4.2 on).
+        cap.cap = kvm_bindings::KVM_CAP_DISABLE_QUIRKS;
+    }
+    cap.args[0] = quirk;
+    vm.enable_cap(&cap)
+        .map_err(|e| Error::from_errno("KVM_CAP_DISABLE_QUIRKS (LINT0)", e.errno()))?;
+    let x2apic_api = vm.check_extension_raw(u64::from(kvm_bindings::KVM_CAP_X2APIC_API)) as u64;
+    if x2apic_api & KVM_X2APIC_DISABLE_SUPPRESS_EOI_BROADCAST != 0 {
+        let mut cap = kvm_enable_cap {
+            cap: kvm_bindings::KVM_CAP_X2APIC_API,
+            ..Default::default()
+        };
+        cap.args[0] = KVM_X2APIC_DISABLE_SUPPRESS_EOI_BROADCAST;
+        vm.enable_cap(&cap)
+            .map_err(|e| Error::from_errno("KVM_CAP_X2APIC_API", e.errno()))?;
+    }
+    Ok(())
+}
 
 /// IA32_APIC_BASE.EXTD: the APIC is in x2APIC mode.
 pub(crate) const APIC_BASE_EXTD: u64 = 1 << 10;
@@ -668,9 +724,10 @@ mod tests {
     #[test]
     fn the_register_cache_gets_once_and_sets_once_per_run() {
         use super::super::value::{from_u64, u64_of};
-        let Some((_vm, mut vcpu)) = vcpu(true) else {
+        let Some((_vm, vcpu)) = vcpu(true) else {
             return;
         };
+        let mut vcpu = crate::vcpu::Vcpu::for_test(vcpu);
         let mut regs = crate::registers::RegisterState::new();
         let names: Vec<_> = (0x3000..0x3040)
             .map(WHV_REGISTER_NAME)
@@ -701,7 +758,7 @@ mod tests {
         assert_eq!(regs.lapic_ioctls(), (1, 1), "one KVM_SET_LAPIC for both");
         regs.before_run(&mut vcpu).unwrap();
         assert_eq!(regs.lapic_ioctls(), (1, 1), "nothing left to write");
-        let page = vcpu.get_lapic().unwrap();
+        let page = vcpu.fd().get_lapic().unwrap();
         assert_eq!(read(&page, reg(WHvX64RegisterApicLvtError), XAPIC), 0xfe);
         assert_eq!(tpr(&page), 0x21);
     }

@@ -39,6 +39,9 @@ const XSTATE_BV: usize = 512;
 const XFEATURE_X87: u128 = 1;
 const XFEATURE_SSE: u128 = 2;
 
+/// The size of `kvm_xsave`: the standard-form XSAVE image KVM hands out.
+pub(crate) const XSAVE_IMAGE_SIZE: usize = 4096;
+
 /// A VP's XSAVE image as `KVM_GET_XSAVE` returns it: the FXSAVE legacy
 /// area, the XSAVE header, the extended components (kept as they are).
 #[derive(Clone, PartialEq, Eq)]
@@ -72,6 +75,24 @@ impl XsaveArea {
             region: *self.0,
             ..Default::default()
         }
+    }
+
+    /// The image as bytes (KVM's standard XSAVE layout, 4 KiB).
+    pub(crate) fn to_bytes(&self) -> [u8; XSAVE_IMAGE_SIZE] {
+        let mut out = [0u8; XSAVE_IMAGE_SIZE];
+        for (chunk, word) in out.chunks_exact_mut(4).zip(self.0.iter()) {
+            chunk.copy_from_slice(&word.to_le_bytes());
+        }
+        out
+    }
+
+    /// An image from bytes in KVM's standard XSAVE layout.
+    pub(crate) fn from_bytes(bytes: &[u8; XSAVE_IMAGE_SIZE]) -> Self {
+        let mut words = Box::new([0u32; 1024]);
+        for (word, chunk) in words.iter_mut().zip(bytes.chunks_exact(4)) {
+            *word = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+        }
+        Self(words)
     }
 
     /// `n` (≤ 16) bytes at `offset`, little-endian.

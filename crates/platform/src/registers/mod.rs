@@ -8,13 +8,13 @@
 //! | --- | --- |
 //! | `names` | which KVM state backs each name ([`names::Reg`], [`names::Class`]) |
 //! | `convert` | segment and descriptor-table registers ↔ `kvm_segment`/`kvm_dtable` |
-//! | `fpu` | x87/MMX/SSE registers ↔ the XSAVE image |
+//! | `fpu` | x87/MMX/SSE registers ↔ the XSAVE image (also the whole image, for `crate::xsave`) |
 //! | `events` | pending interruption, interrupt state, pending event ↔ `kvm_vcpu_events` |
 //! | `activity` | InternalActivityState ↔ `kvm_mp_state` |
 //! | `validate` | the writes Windows refuses, checked before anything is written |
 //! | `value` | reading and building `WHV_REGISTER_VALUE` |
 //! | `msrs` | the MSR values of the cache, one `KVM_GET/SET_MSRS` per batch |
-//! | `apic` | local APIC registers ↔ KVM's LAPIC page, one `KVM_GET/SET_LAPIC` per batch |
+//! | `apic` | local APIC registers ↔ KVM's LAPIC page, one `KVM_GET/SET_LAPIC` per batch; the LAPIC's state after VP creation |
 //! | `batch` | the registers of one call, resolved without allocating |
 //! | `counts` | the ioctl counter tests hold the cache to |
 //! | `cache` | [`cache::RegisterState`]; `cache/interrupts`: the LAPIC page in and out for `crate::interrupts` |
@@ -90,6 +90,7 @@ mod value;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use apic::configure_vm as configure_lapics;
 pub(crate) use cache::{LapicSnapshot, RegisterState};
 #[allow(
     unused_imports,
@@ -101,3 +102,4 @@ pub(crate) use convert::{segment_from_kvm, segment_to_kvm, table_from_kvm, table
     reason = "the debug counter is for tests and benchmarks"
 )]
 pub(crate) use counts::IoctlCounts;
+pub(crate) use fpu::{XSAVE_IMAGE_SIZE, XsaveArea, mxcsr_mask};

@@ -231,75 +231,165 @@ pub fn run_to_halt(
 }
 
 /// The VMM's own emulation of what winhv-emu does not emulate: a near
-/// CALL (relative, through a register or through memory) pushing onto an MMIO stack, in
-/// 64-bit mode. The exit must present it as Windows does — RIP at the
-/// call, its length, RSP before it, the slot's GPA —, or this fails.
-/// Returns false when the instruction is not such a call.
-fn emulate_call(
+/// CALL (relative, through a register or through memory) pushing onto an
+/// MMIO stack, in any mode: the code size from CR0.PE, RFLAGS.VM, EFER.LMA
+/// and CS; the return address and the stack slot as wide as the call
+/// pushes; the stack pointer moved within the stack-address size (64 bits
+/// in 64-bit mode, else SS.B's 32 or 16), its other bits kept. The exit
+/// must present the call as Windows does — RIP at the call, its length,
+/// RSP before it, the slot's GVA and GPA —, or this fails. Returns false
+/// when the instruction is not such a call.
+pub fn emulate_call(
     p: &Partition,
     dev: &mut RamDevice,
     exit: &WHV_RUN_VP_EXIT_CONTEXT,
     mem: &WHV_MEMORY_ACCESS_CONTEXT,
 ) -> Result<bool, String> {
-    use iced_x86::{Decoder, DecoderOptions, Mnemonic, OpKind};
+    use iced_x86::{Decoder, DecoderOptions, Mnemonic, OpKind, Register};
+    const CR0_PE: u64 = 1;
+    const EFER_LMA: u64 = 1 << 10;
+    const RFLAGS_VM: u64 = 1 << 17;
+    const ATTR_L: u16 = 1 << 13;
+    const ATTR_DB: u16 = 1 << 14;
+    let get = |name: WHV_REGISTER_NAME| {
+        let mut v = [WHV_REGISTER_VALUE::default()];
+        p.get_vp_registers(0, &[name], &mut v)
+            .map_err(|e| format!("get registers: {e}"))?;
+        Ok::<WHV_REGISTER_VALUE, String>(v[0])
+    };
+    // SAFETY: 64-bit registers come back through Reg64.
+    let get64 = |name| get(name).map(|v| unsafe { v.Reg64 });
+    // SAFETY: segment registers come back through Segment.
+    let segment = |name| get(name).map(|v| unsafe { v.Segment });
+    let (cr0, efer, rflags) = (
+        get64(WHvX64RegisterCr0)?,
+        get64(WHvX64RegisterEfer)?,
+        get64(WHvX64RegisterRflags)?,
+    );
+    let (cs, ss) = (segment(WHvX64RegisterCs)?, segment(WHvX64RegisterSs)?);
+    let long64 = efer & EFER_LMA != 0 && cs.Attributes & ATTR_L != 0;
+    let bitness = if cr0 & CR0_PE == 0 || rflags & RFLAGS_VM != 0 {
+        16
+    } else if long64 {
+        64
+    } else if cs.Attributes & ATTR_DB != 0 {
+        32
+    } else {
+        16
+    };
+    let stack_mask = if long64 {
+        u64::MAX
+    } else if ss.Attributes & ATTR_DB != 0 {
+        0xffff_ffff
+    } else {
+        0xffff
+    };
+    let linear = |a: u64| if long64 { a } else { a & 0xffff_ffff };
     let rip = exit.VpContext.Rip;
     let len = u64::from(exit.VpContext.instruction_length());
     let bytes = &mem.InstructionBytes[..usize::from(mem.InstructionByteCount)];
-    let i = Decoder::with_ip(64, bytes, rip, DecoderOptions::NONE).decode();
+    let i = Decoder::with_ip(bitness, bytes, rip, DecoderOptions::NONE).decode();
     if i.mnemonic() != Mnemonic::Call || mem.AccessInfo.access_type() != 1 {
         return Ok(false);
     }
     if i.len() as u64 != len {
         return Err(format!("CALL presented with length {len}, not {}", i.len()));
     }
-    let get = |name: WHV_REGISTER_NAME| {
-        let mut v = [WHV_REGISTER_VALUE::default()];
-        p.get_vp_registers(0, &[name], &mut v)
-            .map_err(|e| format!("get registers: {e}"))?;
-        // SAFETY: GPRs come back through Reg64.
-        Ok::<u64, String>(unsafe { v[0].Reg64 })
+    let width = u64::from(i.stack_pointer_increment().unsigned_abs());
+    if !matches!(width, 2 | 4 | 8) {
+        return Ok(false);
+    }
+    let wide = |v: u64| {
+        if width == 8 {
+            v
+        } else {
+            v & ((1 << (8 * width)) - 1)
+        }
+    };
+    // A register as an address or a target reads it: a general register
+    // at its size, a segment register as its base (0 for ES/CS/SS/DS in
+    // 64-bit mode).
+    let value = |r: Register| -> Option<u64> {
+        if r.is_segment_register() {
+            let name = match r {
+                Register::ES => WHvX64RegisterEs,
+                Register::CS => WHvX64RegisterCs,
+                Register::SS => WHvX64RegisterSs,
+                Register::DS => WHvX64RegisterDs,
+                Register::FS => WHvX64RegisterFs,
+                _ => WHvX64RegisterGs,
+            };
+            let flat = long64 && !matches!(r, Register::FS | Register::GS);
+            return Some(if flat { 0 } else { segment(name).ok()?.Base });
+        }
+        if !r.is_gpr() {
+            return None;
+        }
+        let full = get64(WHV_REGISTER_NAME(r.full_register().number() as _)).ok()?;
+        Some(match r.size() {
+            8 => full,
+            n => full & ((1u64 << (8 * n)) - 1),
+        })
+    };
+    let read = |gva: u64, buf: &mut [u8]| -> Result<(), String> {
+        let (r, gpa) = p
+            .translate_gva(0, gva, WHV_TRANSLATE_GVA_FLAGS(1))
+            .map_err(|e| format!("translate {gva:#x}: {e}"))?;
+        if r.ResultCode != WHvTranslateGvaResultSuccess {
+            return Err(format!("{gva:#x} does not translate"));
+        }
+        p.read_gpa_range(gpa, buf)
+            .map_err(|e| format!("read {gpa:#x}: {e}"))
     };
     let target = match i.op0_kind() {
-        OpKind::NearBranch64 => i.near_branch_target(),
-        OpKind::Register if i.op0_register().is_gpr64() => {
-            get(WHV_REGISTER_NAME(i.op0_register().number() as _))?
+        OpKind::NearBranch16 | OpKind::NearBranch32 | OpKind::NearBranch64 => {
+            i.near_branch_target()
+        }
+        OpKind::Register if i.op0_register().is_gpr() => {
+            wide(value(i.op0_register()).ok_or("CALL through an unreadable register")?)
         }
         OpKind::Memory => {
-            // call [reg+disp] or call [rip+disp]: the qword at the
-            // operand's address (RSP is as it was before the call).
-            let base = i.memory_base();
-            if i.memory_index() != iced_x86::Register::None || i.memory_size().size() != 8 {
-                return Ok(false);
-            }
-            let b = match base {
-                iced_x86::Register::RIP => 0,
-                iced_x86::Register::None => 0,
-                r if r.is_gpr64() => get(WHV_REGISTER_NAME(r.number() as _))?,
-                _ => return Ok(false),
-            };
-            let gva = b.wrapping_add(i.memory_displacement64());
-            let (r, gpa) = p
-                .translate_gva(0, gva, WHV_TRANSLATE_GVA_FLAGS(1))
-                .map_err(|e| format!("translate {gva:#x}: {e}"))?;
-            if r.ResultCode != WHvTranslateGvaResultSuccess {
-                return Err(format!("CALL operand {gva:#x} does not translate"));
-            }
+            // call [reg+disp] or call [rip+disp]: the operand at its
+            // address (RSP is as it was before the call).
+            let gva = i
+                .virtual_address(0, 0, |r, _, _| value(r))
+                .ok_or("CALL operand address")?;
             let mut q = [0u8; 8];
-            p.read_gpa_range(gpa, &mut q)
-                .map_err(|e| format!("read CALL operand: {e}"))?;
+            read(linear(gva), &mut q[..width as usize])
+                .map_err(|e| format!("CALL operand: {e}"))?;
             u64::from_le_bytes(q)
         }
         _ => return Ok(false),
     };
-    let ret = (rip + len).to_le_bytes();
-    let slot = dev
-        .slot(mem.Gpa, 8)
+    let ret = wide(rip + len);
+    let rsp = get64(WHvX64RegisterRsp)?;
+    let sp = rsp.wrapping_sub(width) & stack_mask;
+    let new_rsp = (rsp & !stack_mask) | sp;
+    let ss_base = if long64 { 0 } else { ss.Base };
+    let slot = linear(ss_base.wrapping_add(sp));
+    if mem.AccessInfo.gva_valid() == 0 || mem.Gva != slot {
+        return Err(format!(
+            "CALL exit: GVA {:#x} (valid {}), the slot is at {slot:#x}",
+            mem.Gva,
+            mem.AccessInfo.gva_valid()
+        ));
+    }
+    let (r, gpa) = p
+        .translate_gva(0, slot, WHV_TRANSLATE_GVA_FLAGS(1))
+        .map_err(|e| format!("translate {slot:#x}: {e}"))?;
+    if r.ResultCode != WHvTranslateGvaResultSuccess || gpa != mem.Gpa {
+        return Err(format!(
+            "CALL exit: GPA {:#x}, the slot {slot:#x} translates to {gpa:#x}",
+            mem.Gpa
+        ));
+    }
+    let range = dev
+        .slot(mem.Gpa, width as usize)
         .ok_or_else(|| format!("CALL slot {:#x} outside the device", mem.Gpa))?;
     dev.accesses += 1;
-    dev.bytes[slot].copy_from_slice(&ret);
-    let rsp = get(WHvX64RegisterRsp)?.wrapping_sub(8);
+    dev.bytes[range].copy_from_slice(&ret.to_le_bytes()[..width as usize]);
     let values = [
-        WHV_REGISTER_VALUE { Reg64: rsp },
+        WHV_REGISTER_VALUE { Reg64: new_rsp },
         WHV_REGISTER_VALUE { Reg64: target },
     ];
     p.set_vp_registers(0, &[WHvX64RegisterRsp, WHvX64RegisterRip], &values)

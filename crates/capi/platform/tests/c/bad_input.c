@@ -5,8 +5,10 @@
  * E_INVALIDARG; forged, NULL and deleted (stale) handles E_HANDLE; exit
  * buffers below the oldest SDK's size WHV_E_INSUFFICIENT_BUFFER, while the
  * old 144-byte size still runs; unsupported functions
- * HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED). Without /dev/kvm only the checks
- * that need no partition run.
+ * HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED). When several things are wrong,
+ * the arguments answer before the handle and the handle before the
+ * partition's state. Without /dev/kvm only the checks that need no
+ * partition run.
  */
 #include "guest.h"
 
@@ -25,6 +27,127 @@ static HRESULT CALLBACK nop_mem(VOID *c, WHV_EMULATOR_MEMORY_ACCESS_INFO *a) {
     return S_OK;
 }
 
+/* A page-aligned source that is never mapped: every call below is refused
+ * for its arguments before anything happens. */
+static alignas(4096) UINT8 src_page[2 * 4096];
+
+/* Bad arguments answer their own HRESULT whatever the handle -- forged,
+ * stale, a partition not yet set up, or one set up: arguments are checked
+ * before the handle, and the handle before the partition's state. */
+static void arguments_before_handle_and_state(WHV_PARTITION_HANDLE h) {
+    UINT8 *src = src_page;
+    const WHV_MAP_GPA_RANGE_FLAGS r = WHvMapGpaRangeFlagRead;
+    EXPECT_HR(WHvMapGpaRange(h, src + 1, 0, 0x1000, r), E_INVALIDARG); /* unaligned source */
+    EXPECT_HR(WHvMapGpaRange(h, NULL, 0, 0x1000, r), E_INVALIDARG);
+    EXPECT_HR(WHvMapGpaRange(h, src, 0x800, 0x1000, r), E_INVALIDARG);
+    EXPECT_HR(WHvMapGpaRange(h, src, 0, 0, r), E_INVALIDARG);
+    EXPECT_HR(WHvMapGpaRange(h, src, 0, 0x1800, r), E_INVALIDARG);
+    EXPECT_HR(WHvMapGpaRange(h, src, ~0xfffull, 0x2000, r), E_INVALIDARG); /* wraps */
+    EXPECT_HR(WHvMapGpaRange(h, src, 0, 0x1000, (WHV_MAP_GPA_RANGE_FLAGS)0x100), E_INVALIDARG);
+    EXPECT_HR(WHvMapGpaRange(h, src, 0, 0x1000, WHvMapGpaRangeFlagWrite), E_INVALIDARG);
+    EXPECT_HR(WHvMapGpaRange2(h, (HANDLE)(intptr_t)-1, src + 1, 0, 0x1000, r), E_INVALIDARG);
+    /* Before "another process is not supported", too. */
+    EXPECT_HR(WHvMapGpaRange2(h, (HANDLE)(intptr_t)1234, src + 1, 0, 0x1000, r), E_INVALIDARG);
+    EXPECT_HR(WHvUnmapGpaRange(h, 0x800, 0x1000), E_INVALIDARG);
+    EXPECT_HR(WHvUnmapGpaRange(h, 0, 0), E_INVALIDARG);
+
+    WHV_TRANSLATE_GVA_RESULT tr;
+    UINT64 gpa = 0;
+    EXPECT_HR(WHvTranslateGva(h, 0, 0, (WHV_TRANSLATE_GVA_FLAGS)(1 << 20), &tr, &gpa), E_INVALIDARG);
+    EXPECT_HR(WHvTranslateGva(h, 0, 0, WHvTranslateGvaFlagValidateRead, NULL, &gpa), E_INVALIDARG);
+    EXPECT_HR(WHvTranslateGva(h, 0, 0, WHvTranslateGvaFlagValidateRead, &tr, NULL), E_INVALIDARG);
+
+    UINT64 bits[2] = {0, 0};
+    EXPECT_HR(WHvQueryGpaRangeDirtyBitmap(h, 0x800, 0x1000, bits, 8), E_INVALIDARG);
+    EXPECT_HR(WHvQueryGpaRangeDirtyBitmap(h, 0, 0x1000, NULL, 8), E_INVALIDARG);
+    EXPECT_HR(WHvQueryGpaRangeDirtyBitmap(h, 0, 0x1000, bits, 4), E_INVALIDARG);
+    EXPECT_HR(WHvQueryGpaRangeDirtyBitmap(h, 0, 128 * 0x1000, bits, 8), E_INVALIDARG); /* small */
+
+    WHV_ACCESS_GPA_CONTROLS c;
+    c.AsUINT64 = 0;
+    EXPECT_HR(WHvReadGpaRange(h, 0, 0, c, NULL, 4), E_INVALIDARG);
+    EXPECT_HR(WHvWriteGpaRange(h, 0, 0, c, NULL, 4), E_INVALIDARG);
+
+    UINT8 buf[8] = {0};
+    UINT32 written = 0;
+    const WHV_PARTITION_PROPERTY_CODE count = WHvPartitionPropertyCodeProcessorCount;
+    EXPECT_HR(WHvGetPartitionProperty(h, count, NULL, 4, &written), E_INVALIDARG);
+    EXPECT_HR(WHvGetPartitionProperty(h, (WHV_PARTITION_PROPERTY_CODE)0x7777, buf, 8, &written),
+              WHV_E_UNKNOWN_PROPERTY);
+    EXPECT_HR(WHvGetPartitionProperty(h, count, buf, 2, &written), WHV_E_INSUFFICIENT_BUFFER);
+    EXPECT_HR(WHvGetPartitionProperty(h, WHvPartitionPropertyCodeCpuidExitList, buf, 8, &written),
+              NOT_SUPPORTED);
+    EXPECT_HR(WHvSetPartitionProperty(h, count, NULL, 4), E_INVALIDARG);
+    EXPECT_HR(WHvSetPartitionProperty(h, (WHV_PARTITION_PROPERTY_CODE)0x7777, buf, 8),
+              WHV_E_UNKNOWN_PROPERTY);
+    EXPECT_HR(WHvSetPartitionProperty(h, count, buf, 2), WHV_E_INSUFFICIENT_BUFFER);
+    EXPECT_HR(WHvSetPartitionProperty(h, WHvPartitionPropertyCodeMsrActionList, buf, 7),
+              E_INVALIDARG); /* not whole entries */
+
+    WHV_VIRTUAL_PROCESSOR_PROPERTY unknown;
+    memset(&unknown, 0, sizeof unknown);
+    unknown.PropertyCode = (WHV_VIRTUAL_PROCESSOR_PROPERTY_CODE)0x7777;
+    EXPECT_HR(WHvCreateVirtualProcessor(h, 0, 1), E_INVALIDARG);
+    EXPECT_HR(WHvCreateVirtualProcessor2(h, 0, NULL, 1), E_INVALIDARG);
+    EXPECT_HR(WHvCreateVirtualProcessor2(h, 0, &unknown, 1), E_INVALIDARG);
+    EXPECT_HR(WHvCancelRunVirtualProcessor(h, 0, 1), E_INVALIDARG);
+
+    WHV_RUN_VP_EXIT_CONTEXT ctx;
+    EXPECT_HR(WHvRunVirtualProcessor(h, 0, NULL, sizeof ctx), E_INVALIDARG);
+    EXPECT_HR(WHvRunVirtualProcessor(h, 0, &ctx, 0), E_INVALIDARG);
+    EXPECT_HR(WHvRunVirtualProcessor(h, 0, &ctx, 143), WHV_E_INSUFFICIENT_BUFFER);
+
+    WHV_REGISTER_NAME rip = WHvX64RegisterRip;
+    alignas(16) UINT8 raw[2 * sizeof(WHV_REGISTER_VALUE)];
+    WHV_REGISTER_VALUE *misaligned = (WHV_REGISTER_VALUE *)(void *)(raw + 8);
+    WHV_REGISTER_VALUE value;
+    EXPECT_HR(WHvGetVirtualProcessorRegisters(h, 0, NULL, 1, &value), E_INVALIDARG);
+    EXPECT_HR(WHvGetVirtualProcessorRegisters(h, 0, &rip, 1, NULL), E_INVALIDARG);
+    EXPECT_HR(WHvGetVirtualProcessorRegisters(h, 0, &rip, 1, misaligned), E_INVALIDARG);
+    EXPECT_HR(WHvSetVirtualProcessorRegisters(h, 0, NULL, 1, &value), E_INVALIDARG);
+    EXPECT_HR(WHvSetVirtualProcessorRegisters(h, 0, &rip, 1, misaligned), E_INVALIDARG);
+}
+
+/* A property's value is judged against the host behind the handle, but
+ * before the partition's state: a value refused here is refused for
+ * itself, set up or not. */
+static void property_values_before_state(WHV_PARTITION_HANDLE h) {
+    UINT32 yes = 1, zero = 0;
+    EXPECT_HR(WHvSetPartitionProperty(h, WHvPartitionPropertyCodeProcessorCount, &zero, 4),
+              E_INVALIDARG);
+    EXPECT_HR(WHvSetPartitionProperty(h, WHvPartitionPropertyCodeSeparateSecurityDomain, &yes, 4),
+              WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG);
+}
+
+/* Good arguments on a handle that names no partition: E_HANDLE. */
+static void good_arguments_bad_handle(WHV_PARTITION_HANDLE h) {
+    UINT8 *src = src_page;
+    UINT32 n = 1, written = 0;
+    UINT64 gpa = 0;
+    WHV_TRANSLATE_GVA_RESULT tr;
+    WHV_RUN_VP_EXIT_CONTEXT ctx;
+    WHV_REGISTER_NAME rip = WHvX64RegisterRip;
+    WHV_REGISTER_VALUE value;
+    WHV_ACCESS_GPA_CONTROLS c;
+    c.AsUINT64 = 0;
+    const WHV_PARTITION_PROPERTY_CODE count = WHvPartitionPropertyCodeProcessorCount;
+    EXPECT_HR(WHvMapGpaRange(h, src, 0, 0x1000, WHvMapGpaRangeFlagRead), E_HANDLE);
+    EXPECT_HR(WHvMapGpaRange2(h, (HANDLE)(intptr_t)1234, src, 0, 0x1000, WHvMapGpaRangeFlagRead),
+              E_HANDLE);
+    EXPECT_HR(WHvUnmapGpaRange(h, 0, 0x1000), E_HANDLE);
+    EXPECT_HR(WHvTranslateGva(h, 0, 0, WHvTranslateGvaFlagValidateRead, &tr, &gpa), E_HANDLE);
+    EXPECT_HR(WHvQueryGpaRangeDirtyBitmap(h, 0, 0x1000, NULL, 0), E_HANDLE);
+    EXPECT_HR(WHvReadGpaRange(h, 0, 0, c, &n, 4), E_HANDLE);
+    EXPECT_HR(WHvWriteGpaRange(h, 0, 0, c, &n, 4), E_HANDLE);
+    EXPECT_HR(WHvGetPartitionProperty(h, count, &n, 4, &written), E_HANDLE);
+    EXPECT_HR(WHvSetPartitionProperty(h, count, &n, 4), E_HANDLE);
+    EXPECT_HR(WHvCreateVirtualProcessor2(h, 0, NULL, 0), E_HANDLE);
+    EXPECT_HR(WHvDeleteVirtualProcessor(h, 0), E_HANDLE);
+    EXPECT_HR(WHvRunVirtualProcessor(h, 0, &ctx, sizeof ctx), E_HANDLE);
+    EXPECT_HR(WHvGetVirtualProcessorRegisters(h, 0, &rip, 1, &value), E_HANDLE);
+    EXPECT_HR(WHvSetVirtualProcessorRegisters(h, 0, &rip, 1, &value), E_HANDLE);
+}
+
 /* Checks that need no partition (and so no /dev/kvm). */
 static void without_partition(void) {
     const WHV_PARTITION_HANDLE forged[] = {0, (WHV_PARTITION_HANDLE)1,
@@ -38,7 +161,10 @@ static void without_partition(void) {
         EXPECT_HR(WHvCreateVirtualProcessor(h, 0, 0), E_HANDLE);
         EXPECT_HR(WHvCancelRunVirtualProcessor(h, 0, 0), E_HANDLE);
         EXPECT_HR(WHvSuspendPartitionTime(h), E_HANDLE);
-        EXPECT_HR(WHvRequestInterrupt(h, NULL, 0), E_HANDLE);
+        /* Interrupts: a NULL request is a bad argument first (below). */
+        EXPECT_HR(WHvRequestInterrupt(h, NULL, 0), E_INVALIDARG);
+        arguments_before_handle_and_state(h);
+        good_arguments_bad_handle(h);
     }
     EXPECT_HR(WHvCreatePartition(NULL), E_INVALIDARG);
 
@@ -88,11 +214,26 @@ static void without_partition(void) {
     io.InstructionByteCount = 17; /* malformed: more than 16 bytes */
     io.AccessInfo.AccessSize = 1;
     EXPECT_HR(WHvEmulatorTryIoEmulation(e, NULL, &vp, &io, &status), E_INVALIDARG);
-    CHECK(WHvEmulatorDestroyEmulator(e));
-    /* Stale and forged emulator handles. */
-    EXPECT_HR(WHvEmulatorDestroyEmulator(e), E_HANDLE);
     io.InstructionByteCount = 1;
+    io.AccessInfo.AccessSize = 3; /* malformed: no port access has 3 bytes */
+    EXPECT_HR(WHvEmulatorTryIoEmulation(e, NULL, &vp, &io, &status), E_INVALIDARG);
+    WHV_MEMORY_ACCESS_CONTEXT mmio;
+    memset(&mmio, 0, sizeof mmio);
+    mmio.InstructionByteCount = 17;
+    EXPECT_HR(WHvEmulatorTryMmioEmulation(e, NULL, &vp, &mmio, &status), E_INVALIDARG);
+    CHECK(WHvEmulatorDestroyEmulator(e));
+    /* Stale and forged emulator handles; arguments are checked first. */
+    EXPECT_HR(WHvEmulatorDestroyEmulator(e), E_HANDLE);
+    EXPECT_HR(WHvEmulatorTryIoEmulation(e, NULL, &vp, &io, &status), E_INVALIDARG);
+    EXPECT_HR(WHvEmulatorTryMmioEmulation(e, NULL, &vp, &mmio, &status), E_INVALIDARG);
+    EXPECT_HR(WHvEmulatorTryIoEmulation(e, NULL, &vp, &io, NULL), E_INVALIDARG);
+    /* A zeroed access info is well-formed: the stale handle answers. */
+    memset(&io, 0, sizeof io);
+    io.InstructionByteCount = 1;
+    io.InstructionBytes[0] = 0xEE; /* out dx, al */
     EXPECT_HR(WHvEmulatorTryIoEmulation(e, NULL, &vp, &io, &status), E_HANDLE);
+    mmio.InstructionByteCount = 0;
+    EXPECT_HR(WHvEmulatorTryMmioEmulation(e, NULL, &vp, &mmio, &status), E_HANDLE);
     EXPECT_HR(WHvEmulatorDestroyEmulator(NULL), E_HANDLE);
     EXPECT_HR(WHvEmulatorDestroyEmulator(&cbs), E_HANDLE);
     printf("ok: checks without a partition\n");
@@ -118,8 +259,6 @@ static void unsupported(WHV_PARTITION_HANDLE p) {
     EXPECT_HR(WHvSuspendPartitionTime(p), NOT_SUPPORTED);
     EXPECT_HR(WHvResumePartitionTime(p), NOT_SUPPORTED);
     EXPECT_HR(WHvAdviseGpaRange(p, NULL, 0, WHvAdviseGpaRangeCodePopulate, NULL, 0), NOT_SUPPORTED);
-    EXPECT_HR(WHvGetVirtualProcessorXsaveState(p, 0, buf, sizeof buf, &n), NOT_SUPPORTED);
-    EXPECT_HR(WHvSetVirtualProcessorXsaveState(p, 0, buf, sizeof buf), NOT_SUPPORTED);
     EXPECT_HR(WHvGetPartitionCounters(p, WHvPartitionCounterSetMemory, buf, sizeof buf, &n), NOT_SUPPORTED);
     EXPECT_HR(WHvGetVirtualProcessorCounters(p, 0, WHvProcessorCounterSetRuntime, buf, sizeof buf, &n), NOT_SUPPORTED);
     EXPECT_HR(WHvRegisterPartitionDoorbellEvent(p, NULL, NULL), NOT_SUPPORTED);
@@ -152,9 +291,37 @@ static void unsupported(WHV_PARTITION_HANDLE p) {
     EXPECT_HR(WHvSetNotificationPortProperty(p, port, WHvNotificationPortPropertyPreferredTargetVp, 0), NOT_SUPPORTED);
     EXPECT_HR(WHvDeleteNotificationPort(p, port), NOT_SUPPORTED);
     EXPECT_HR(WHvSignalVirtualProcessorSynicEvent(p, event, &newly), NOT_SUPPORTED);
-    /* Another process's memory. */
-    EXPECT_HR(WHvMapGpaRange2(p, (HANDLE)(intptr_t)1234, buf, 0x100000, 0x1000, WHvMapGpaRangeFlagRead), NOT_SUPPORTED);
+    /* Another process's memory (a page-aligned address: arguments first). */
+    EXPECT_HR(WHvMapGpaRange2(p, (HANDLE)(intptr_t)1234, src_page, 0x100000, 0x1000, WHvMapGpaRangeFlagRead), NOT_SUPPORTED);
     printf("ok: unsupported functions\n");
+}
+
+/* Windows has no default ProcessorCount: setting a partition up without
+ * one fails, and the property reads 0 until it is set. */
+static void setup_needs_a_processor_count(void) {
+    WHV_PARTITION_HANDLE q = 0;
+    UINT32 count = 0xffffffffu, written = 0;
+    CHECK(WHvCreatePartition(&q));
+    CHECK(WHvGetPartitionProperty(q, WHvPartitionPropertyCodeProcessorCount, &count,
+                                  sizeof count, &written));
+    REQUIRE(count == 0 && written == 4);
+    EXPECT_HR(WHvSetupPartition(q), WHV_E_INVALID_PARTITION_CONFIG);
+    EXPECT_HR(WHvCreateVirtualProcessor(q, 0, 0), WHV_E_INVALID_PARTITION_CONFIG);
+    /* Not set up: the arguments answer first, then the state. */
+    arguments_before_handle_and_state(q);
+    property_values_before_state(q);
+    EXPECT_HR(WHvMapGpaRange(q, src_page, 0, 0x1000, WHvMapGpaRangeFlagRead),
+              WHV_E_INVALID_PARTITION_CONFIG);
+    EXPECT_HR(WHvUnmapGpaRange(q, 0, 0x1000), WHV_E_INVALID_PARTITION_CONFIG);
+    WHV_PARTITION_PROPERTY prop;
+    memset(&prop, 0, sizeof prop);
+    prop.ProcessorCount = 1;
+    CHECK(WHvSetPartitionProperty(q, WHvPartitionPropertyCodeProcessorCount, &prop,
+                                  sizeof prop));
+    CHECK(WHvSetupPartition(q));
+    CHECK(WHvCreateVirtualProcessor(q, 0, 0));
+    CHECK(WHvDeletePartition(q));
+    printf("ok: setup needs a processor count\n");
 }
 
 /* The interrupt functions (crates/capi/platform/src/interrupts.rs): on the
@@ -169,6 +336,19 @@ static void interrupt_arguments(WHV_PARTITION_HANDLE p) {
     static UINT8 state[4096];
     const WHV_PARTITION_HANDLE forged = (WHV_PARTITION_HANDLE)0x1234;
     EXPECT_HR(WHvRequestInterrupt(forged, &ic, sizeof ic), E_HANDLE);
+    /* Arguments before the handle (lib.rs): a bad request, buffer or mode
+     * on a forged handle still answers as a bad argument. */
+    WHV_INTERRUPT_CONTROL smi = ic;
+    smi.Type = 2;
+    EXPECT_HR(WHvRequestInterrupt(forged, &smi, sizeof smi), E_INVALIDARG);
+    EXPECT_HR(WHvRequestInterrupt(forged, &ic, 8), E_INVALIDARG);
+    EXPECT_HR(WHvGetInterruptTargetVpSet(forged, 0, (WHV_INTERRUPT_DESTINATION_MODE)2, vps, 4, &n), E_INVALIDARG);
+    EXPECT_HR(WHvGetInterruptTargetVpSet(forged, 1ull << 32, WHvX64InterruptDestinationModePhysical, vps, 4, &n), E_INVALIDARG);
+    EXPECT_HR(WHvGetInterruptTargetVpSet(forged, 0, WHvX64InterruptDestinationModePhysical, vps, 4, NULL), E_INVALIDARG);
+    written = 0;
+    EXPECT_HR(WHvGetVirtualProcessorInterruptControllerState2(forged, 0, state, 100, &written), WHV_E_INSUFFICIENT_BUFFER);
+    REQUIRE(written == 4096);
+    EXPECT_HR(WHvSetVirtualProcessorInterruptControllerState2(forged, 0, state, 100), E_INVALIDARG);
     EXPECT_HR(WHvGetInterruptTargetVpSet(forged, 0, WHvX64InterruptDestinationModePhysical, vps, 4, &n), E_HANDLE);
     EXPECT_HR(WHvGetVirtualProcessorInterruptControllerState2(forged, 0, state, sizeof state, &written), E_HANDLE);
     EXPECT_HR(WHvSetVirtualProcessorInterruptControllerState2(forged, 0, state, sizeof state), E_HANDLE);
@@ -296,6 +476,8 @@ static void with_partition(void) {
     REQUIRE(((UINT8 *)&ctx)[144] == 0xAB && ((UINT8 *)&ctx)[sizeof ctx - 1] == 0xAB);
 
     unsupported(p);
+    arguments_before_handle_and_state(p);
+    property_values_before_state(p); /* set up: not "too late" first */
     interrupt_arguments(p);
 
     /* Delete: the handle goes stale, and stays refused after a new
@@ -307,6 +489,8 @@ static void with_partition(void) {
     EXPECT_HR(WHvRunVirtualProcessor(p, 0, &ctx, sizeof ctx), E_HANDLE);
     EXPECT_HR(WHvGetVirtualProcessorRegisters(p, 0, &rip, 1, &ok), E_HANDLE);
     EXPECT_HR(WHvGetPartitionCounters(p, WHvPartitionCounterSetMemory, &count, 4, &written), E_HANDLE);
+    arguments_before_handle_and_state(p);
+    good_arguments_bad_handle(p);
     WHV_PARTITION_HANDLE q = 0;
     CHECK(WHvCreatePartition(&q));
     REQUIRE(q != p);
@@ -319,6 +503,7 @@ static void with_partition(void) {
 int main(void) {
     without_partition();
     if (have_kvm()) {
+        setup_needs_a_processor_count();
         with_partition();
     }
     printf("PASS\n");

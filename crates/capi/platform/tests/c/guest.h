@@ -59,6 +59,10 @@ typedef struct TestVm {
     HRESULT (*io)(struct TestVm *vm, WHV_EMULATOR_IO_ACCESS_INFO *access);
     HRESULT (*mmio)(struct TestVm *vm, WHV_EMULATOR_MEMORY_ACCESS_INFO *access);
     void *device;
+    /* Hand the emulator I/O contexts with only the instruction bytes (the
+     * access info, port and registers zeroed), as a VMM that builds its
+     * own context does. */
+    int zero_io_access_info;
 } TestVm;
 
 static inline WHV_X64_SEGMENT_REGISTER segment(UINT16 selector, UINT16 attributes) {
@@ -212,10 +216,17 @@ static inline unsigned run_until_halt(TestVm *vm) {
         switch (ctx.ExitReason) {
         case WHvRunVpExitReasonX64Halt:
             return emulated;
-        case WHvRunVpExitReasonX64IoPortAccess:
-            CHECK(WHvEmulatorTryIoEmulation(vm->emulator, vm, &ctx.VpContext,
-                                            &ctx.IoPortAccess, &status));
+        case WHvRunVpExitReasonX64IoPortAccess: {
+            WHV_X64_IO_PORT_ACCESS_CONTEXT io = ctx.IoPortAccess;
+            if (vm->zero_io_access_info) {
+                memset(&io, 0, sizeof io);
+                io.InstructionByteCount = ctx.IoPortAccess.InstructionByteCount;
+                memcpy(io.InstructionBytes, ctx.IoPortAccess.InstructionBytes,
+                       sizeof io.InstructionBytes);
+            }
+            CHECK(WHvEmulatorTryIoEmulation(vm->emulator, vm, &ctx.VpContext, &io, &status));
             break;
+        }
         case WHvRunVpExitReasonMemoryAccess:
             CHECK(WHvEmulatorTryMmioEmulation(vm->emulator, vm, &ctx.VpContext,
                                               &ctx.MemoryAccess, &status));

@@ -31,6 +31,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use kvm_bindings::{KVM_SYNC_X86_EVENTS, kvm_lapic_state};
 use kvm_ioctls::VcpuFd;
 
+use crate::vcpu::Vcpu;
+
 use super::{RegisterState, kvm_error};
 use crate::registers::apic;
 use crate::registers::batch::class_bit;
@@ -177,10 +179,10 @@ impl RegisterState {
 
     /// Before a run writes the cache back: interrupts that arrived since a
     /// changed page or changed event state was fetched are merged into it.
-    pub(super) fn merge_interrupts(&mut self, vcpu: &mut VcpuFd) -> Result<()> {
+    pub(super) fn merge_interrupts(&mut self, vcpu: &mut Vcpu) -> Result<()> {
         let now = self.irq.now();
         if self.lapic.is_dirty() && self.irq.lapic != now {
-            self.merge_lapic(vcpu, now)?;
+            self.merge_lapic(vcpu.fd(), now)?;
         }
         if self.sync_changed & KVM_SYNC_X86_EVENTS != 0 && self.irq.events != now {
             self.merge_events(vcpu, now)?;
@@ -191,12 +193,13 @@ impl RegisterState {
 
     /// Adds KVM's pending NMI and latched INIT to the event state in
     /// kvm_run (changed by the VMM, not yet loaded by KVM).
-    fn merge_events(&mut self, vcpu: &mut VcpuFd, now: u64) -> Result<()> {
+    fn merge_events(&mut self, vcpu: &mut Vcpu, now: u64) -> Result<()> {
         self.counts.get_events += 1;
         let fresh = vcpu
+            .fd()
             .get_vcpu_events()
             .map_err(kvm_error("KVM_GET_VCPU_EVENTS"))?;
-        let e = &mut vcpu.sync_regs_mut().events;
+        let e = &mut vcpu.sync().events;
         e.nmi.pending |= fresh.nmi.pending;
         e.smi.latched_init |= fresh.smi.latched_init;
         self.irq.events = now;
@@ -206,7 +209,7 @@ impl RegisterState {
     /// The VP's local APIC, through the cache (one `KVM_GET_LAPIC` unless
     /// the page is cached). `WHV_E_INVALID_VP_REGISTER_NAME` without an
     /// in-kernel LAPIC.
-    pub(crate) fn lapic_snapshot(&mut self, vcpu: &mut VcpuFd) -> Result<LapicSnapshot> {
+    pub(crate) fn lapic_snapshot(&mut self, vcpu: &mut Vcpu) -> Result<LapicSnapshot> {
         let classes = class_bit(Class::Sregs) | class_bit(Class::Events) | class_bit(Class::Lapic);
         self.load(vcpu, classes, &[])?;
         let now = self.irq.now();
@@ -216,9 +219,10 @@ impl RegisterState {
             } else {
                 self.counts.get_events += 1;
                 let fresh = vcpu
+                    .fd()
                     .get_vcpu_events()
                     .map_err(kvm_error("KVM_GET_VCPU_EVENTS"))?;
-                vcpu.sync_regs_mut().events = fresh;
+                vcpu.sync().events = fresh;
                 self.irq.events = now;
             }
         }
@@ -226,7 +230,7 @@ impl RegisterState {
             .lapic
             .page()
             .ok_or_else(|| Error::new(winhv_defs::E_UNEXPECTED, "LAPIC page not loaded"))?;
-        let sync = vcpu.sync_regs_mut();
+        let sync = vcpu.sync();
         Ok(LapicSnapshot {
             page,
             apic_base: sync.sregs.apic_base,
@@ -241,14 +245,14 @@ impl RegisterState {
     /// [`Self::lapic_snapshot`] (which loaded the classes).
     pub(crate) fn set_lapic_snapshot(
         &mut self,
-        vcpu: &mut VcpuFd,
+        vcpu: &mut Vcpu,
         page: &kvm_lapic_state,
         nmi_pending: bool,
     ) -> Result<()> {
         let classes = class_bit(Class::Sregs) | class_bit(Class::Events) | class_bit(Class::Lapic);
         self.load(vcpu, classes, &[])?;
         self.lapic.update(*page);
-        let sync = vcpu.sync_regs_mut();
+        let sync = vcpu.sync();
         sync.sregs.cr8 = u64::from(apic::tpr(page) >> 4);
         let nmi = u8::from(nmi_pending);
         if sync.events.nmi.pending != nmi {
