@@ -381,6 +381,13 @@ fn key_tables(data: &[u8], objects: &[Object]) -> Result<BTreeMap<String, Value>
     let mut seen_tables = HashSet::new();
     for o in objects.iter().filter(|o| o.kind == object_type::KEY_TABLE) {
         let table = slice(data, o.offset, o.size, "key table")?;
+        let Some(head) = table.get(..KEY_TABLE_HEADER_SIZE) else {
+            return Err(Error::corrupt(format!(
+                "HyperVStorage: key table of {} bytes at {:#x}",
+                table.len(),
+                o.offset
+            )));
+        };
         let f = Fields::new(table, "key table header");
         if f.u16(0)? != KEY_TABLE_SIGNATURE {
             return Err(Error::corrupt(format!(
@@ -389,7 +396,6 @@ fn key_tables(data: &[u8], objects: &[Object]) -> Result<BTreeMap<String, Value>
             )));
         }
         let index = f.u16(2)?;
-        let head = &table[..KEY_TABLE_HEADER_SIZE];
         if f.u32(6)? != checksum(head, 6, &[]) {
             return Err(Error::corrupt(format!(
                 "HyperVStorage: bad key table checksum at {:#x}",

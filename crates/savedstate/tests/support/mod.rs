@@ -14,6 +14,9 @@
 
 #![allow(dead_code, reason = "each test binary uses a different part")]
 
+pub mod build;
+pub mod edit;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
