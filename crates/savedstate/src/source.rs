@@ -40,13 +40,30 @@ impl Source {
     /// file locked exclusively by another process (a replay log being
     /// applied) answers `ERROR_SHARING_VIOLATION`.
     pub fn open(path: &Path) -> Result<Self> {
+        let file = File::open(path).map_err(|e| Error::io(&path.display().to_string(), &e))?;
+        Self::lock_and_map(path, file, libc::LOCK_SH)
+    }
+
+    /// Opens `path` read-write and maps it, holding an exclusive advisory
+    /// lock (as Windows opens a file to apply its replay log: "read-write
+    /// exclusive mode"). A file another reader has loaded answers
+    /// `ERROR_SHARING_VIOLATION`; a read-only file `E_ACCESSDENIED`.
+    pub fn open_exclusive(path: &Path) -> Result<Self> {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(|e| Error::io(&path.display().to_string(), &e))?;
+        Self::lock_and_map(path, file, libc::LOCK_EX)
+    }
+
+    fn lock_and_map(path: &Path, file: File, lock: i32) -> Result<Self> {
         let what = path.display().to_string();
-        let file = File::open(path).map_err(|e| Error::io(&what, &e))?;
         // SAFETY: flock on a descriptor we own; it reads no memory.
-        let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) };
+        let locked = unsafe { libc::flock(file.as_raw_fd(), lock | libc::LOCK_NB) };
         if locked != 0 {
             return Err(Error::io(
-                &format!("{what}: shared lock"),
+                &format!("{what}: locking it"),
                 &std::io::Error::last_os_error(),
             ));
         }

@@ -46,6 +46,25 @@ pub const PARTITION_STATE_KEY: &str = "/savedstate/savedVM/partition_state";
 /// The key of the VM version.
 pub const VM_VERSION_KEY: &str = "/savedstate/VmVersion";
 
+/// `ApplyPendingSavedStateFileReplayLog`: opens `path` read-write and
+/// exclusively, checks it is a HyperVStorage file, and applies its pending
+/// replay log. A clean log needs nothing; applying pending entries is not
+/// implemented yet (`ERROR_NOT_SUPPORTED`), and the file is left as it was.
+pub fn apply_pending_replay_log(path: &std::path::Path) -> Result<()> {
+    let source = crate::Source::open_exclusive(path)?;
+    let data = source.bytes();
+    if !is_vmrs(data) {
+        return Err(Error::bad_format("not a HyperVStorage file"));
+    }
+    let c = hvs::open(data)?;
+    match c.pending_replay_entries {
+        0 => Ok(()),
+        n => Err(Error::not_supported(format!(
+            "the file has {n} pending replay log entries, and replaying them is not implemented"
+        ))),
+    }
+}
+
 /// Whether `data` looks like a HyperVStorage file.
 pub(crate) fn is_vmrs(data: &[u8]) -> bool {
     hvs::is_hvs(data)
