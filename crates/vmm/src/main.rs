@@ -8,6 +8,8 @@
 //!   same work done with raw KVM in the same run: runs the `winhv-bench`
 //!   program (crate `winhv-bench`), whose raw-KVM side stays out of this
 //!   command (`bench`).
+//! * `winhv dump FILE [--json]` — what a saved state (Hyper-V `.vmrs`,
+//!   QEMU ELF core) holds: VPs, registers, paging mode, memory map (`dump`).
 #![allow(unsafe_code, reason = "mmap of guest RAM and WHvMapGpaRange of it")]
 #![allow(
     non_upper_case_globals,
@@ -17,6 +19,7 @@
 mod bench;
 mod caps;
 mod demo;
+mod dump;
 mod guest_memory;
 
 use clap::{Parser, Subcommand};
@@ -54,6 +57,14 @@ enum Command {
         #[arg(long)]
         filter: Option<String>,
     },
+    /// Show a saved state (.vmrs or QEMU ELF core): VPs, registers, paging, memory.
+    Dump {
+        /// The saved-state file.
+        file: std::path::PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `winhv bench`: the options, passed on to the `winhv-bench` program.
@@ -87,6 +98,7 @@ fn main() -> std::process::ExitCode {
             batches,
             filter,
         } => bench(json, svg, batches, filter),
+        Command::Dump { file, json } => dump::print(&file, json),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
