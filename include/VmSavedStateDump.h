@@ -10,8 +10,8 @@
  * SysV C convention. On Linux:
  *  - LoadSavedStateFile takes a Hyper-V .vmrs file or a QEMU
  *    dump-guest-memory ELF core; paths are UTF-16 (u"..." literals).
- *  - Functions whose feature winhv lacks (symbols, call stacks, the DOS
- *    image scan, memory fixes, .bin/.vsv pairs, WMI lookup) return
+ *  - Functions whose feature winhv lacks (symbols, call stacks, memory
+ *    fixes, .bin/.vsv pairs, WMI lookup) return
  *    HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED); the README lists them.
  *  - Strings Windows returns for LocalFree are never returned (those
  *    functions are among the unsupported ones).

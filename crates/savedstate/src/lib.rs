@@ -2,7 +2,8 @@
 //! opens a VM's saved state and answers what a debugger or forensics tool
 //! asks of it: the virtual processors and their registers, the paging
 //! mode, guest-virtual to guest-physical translation (through the shared
-//! page walker, `winhv-paging`), guest-physical and raw saved memory.
+//! page walker, `winhv-paging`), guest-physical and raw saved memory, the
+//! PE images in a VP's address space.
 //! Pure code: no KVM; the only `unsafe` maps files (`source`).
 //!
 //! Inputs, told apart by their first bytes:
@@ -16,6 +17,7 @@
 //! | `vp` | [`Vp`], [`VtlState`]: a VP's registers per VTL, its paging state, mode, CPL, architecture |
 //! | `registers` | [`RegisterFile`]: registers by `REGISTER_ID` and by `WHV_REGISTER_NAME` |
 //! | `memory` | [`PhysMemory`]: saved GPA ranges, physical and raw reads, memory chunks, the walker's memory |
+//! | `images` | [`DosImage`]: PE images found in a VP's address space (`ScanMemoryForDosImages`) |
 //! | `elf` | the QEMU ELF core reader |
 //! | [`vmrs`] | the `.vmrs` reader ([`vmrs::hvs`] container, [`vmrs::partition`] state) and writer ([`vmrs::write`]) |
 //! | `source` | [`Source`]: the mapped file and bounds-checked field access |
@@ -38,6 +40,7 @@
 
 mod elf;
 mod error;
+mod images;
 mod memory;
 mod registers;
 #[allow(unsafe_code, reason = "mapping saved-state files (mmap, flock)")]
@@ -47,6 +50,7 @@ pub mod vmrs;
 mod vp;
 
 pub use error::{Error, Result};
+pub use images::DosImage;
 pub use memory::{
     Backing, PAGE_SIZE, PhysMemory, PhysMemoryBuilder, RawPiece, Region, SavedMemory,
 };

@@ -112,6 +112,7 @@ fn exercise(s: &SavedState) {
             let _ = s.translate(vp, gva);
             let _ = s.read_virtual(vp, gva.wrapping_sub(0x10), &mut buf);
         }
+        let _ = s.scan_dos_images(vp, 0x4_8000, 0x3_8000, &[0, IMAGE_VA], |_| false);
         let _ = s.force_paging_mode(vp, winhv_defs::Paging_Pae);
         let _ = s.translate(vp, DATA_VA);
     }

@@ -1,7 +1,8 @@
 //! `winhv dump FILE [--json]`: what a saved state (a Hyper-V `.vmrs` or a
 //! QEMU `dump-guest-memory` core) holds, read through `winhv-savedstate`:
 //! the format, each VP's architecture, paging mode, privilege and
-//! registers, and the saved memory map. Registers the file does not hold
+//! registers, the saved memory map, and with `--images` the PE images
+//! found in VP 0's address space (`ScanMemoryForDosImages`). Registers the file does not hold
 //! are listed as absent, never shown as 0. 64-bit values are hex strings
 //! in JSON (numbers past 2^53 lose bits in many JSON readers).
 
@@ -115,8 +116,21 @@ fn vp_json(s: &SavedState, vp: u32) -> Result<Value, Error> {
     }))
 }
 
+/// The PE images in VP 0's whole address space, highest first.
+fn images(s: &SavedState) -> Vec<Value> {
+    let mut found = Vec::new();
+    let _ = s.scan_dos_images(0, u64::MAX, 0, &[], |image| {
+        found.push(
+            json!({"base": hex(image.base), "size": hex(u64::from(image.size)),
+                          "timestamp": hex(u64::from(image.timestamp)), "pdb": image.pdb_name}),
+        );
+        false
+    });
+    found
+}
+
 /// The whole report as JSON.
-fn report(path: &Path, s: &SavedState) -> Result<Value, Error> {
+fn report(path: &Path, s: &SavedState, with_images: bool) -> Result<Value, Error> {
     let vps = (0..s.vp_count())
         .map(|vp| vp_json(s, vp))
         .collect::<Result<Vec<_>, _>>()?;
@@ -129,7 +143,7 @@ fn report(path: &Path, s: &SavedState) -> Result<Value, Error> {
                    "bytes": hex(c.PageCount * 4096)})
         })
         .collect();
-    Ok(json!({
+    let mut r = json!({
         "file": path.display().to_string(),
         "format": format_name(s.format()),
         "guest_os_id": hex(s.guest_os_info(0).unwrap_or(0)),
@@ -141,7 +155,11 @@ fn report(path: &Path, s: &SavedState) -> Result<Value, Error> {
             "chunks": chunks,
             "raw_size": hex(s.memory().raw_size()),
         },
-    }))
+    });
+    if with_images {
+        r["images"] = Value::Array(images(s));
+    }
+    Ok(r)
 }
 
 fn text(r: &Value) -> String {
@@ -245,13 +263,26 @@ fn text(r: &Value) -> String {
             size(bytes)
         );
     }
+    if let Some(images) = r["images"].as_array() {
+        out += &format!("\nimages in VP 0's address space: {}\n", images.len());
+        for i in images {
+            out += &format!(
+                "  {:>18}  size {:>10}  timestamp {}  {}\n",
+                s(&i["base"]),
+                s(&i["size"]),
+                s(&i["timestamp"]),
+                s(&i["pdb"])
+            );
+        }
+    }
     out
 }
 
-/// Prints the report for the saved state at `path`.
-pub fn print(path: &Path, json: bool) -> Result<(), Error> {
+/// Prints the report for the saved state at `path` (with the image scan
+/// when `with_images`).
+pub fn print(path: &Path, json: bool, with_images: bool) -> Result<(), Error> {
     let state = SavedState::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let r = report(path, &state)?;
+    let r = report(path, &state, with_images)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {

@@ -8,8 +8,9 @@
 //!   same work done with raw KVM in the same run: runs the `winhv-bench`
 //!   program (crate `winhv-bench`), whose raw-KVM side stays out of this
 //!   command (`bench`).
-//! * `winhv dump FILE [--json]` — what a saved state (Hyper-V `.vmrs`,
-//!   QEMU ELF core) holds: VPs, registers, paging mode, memory map (`dump`).
+//! * `winhv dump FILE [--json] [--images]` — what a saved state (Hyper-V
+//!   `.vmrs`, QEMU ELF core) holds: VPs, registers, paging mode, memory
+//!   map, and PE images found (`dump`).
 #![allow(unsafe_code, reason = "mmap of guest RAM and WHvMapGpaRange of it")]
 #![allow(
     non_upper_case_globals,
@@ -64,6 +65,9 @@ enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Also scan VP 0's address space for PE images.
+        #[arg(long)]
+        images: bool,
     },
 }
 
@@ -98,7 +102,7 @@ fn main() -> std::process::ExitCode {
             batches,
             filter,
         } => bench(json, svg, batches, filter),
-        Command::Dump { file, json } => dump::print(&file, json),
+        Command::Dump { file, json, images } => dump::print(&file, json, images),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

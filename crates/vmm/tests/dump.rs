@@ -77,6 +77,22 @@ fn dump_shows_a_vmrs() {
     assert_eq!(vp0["registers"]["xmm2"], "0x2");
     assert_eq!(v["memory"]["chunks"][0]["pages"], 512);
     assert_eq!(v["memory"]["raw_size"], "0x300000");
+    assert!(v.get("images").is_none());
+
+    let out = winhv(&["dump".as_ref(), "--images".as_ref(), path.as_os_str()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("images in VP 0's address space: 1"), "{text}");
+    assert!(text.contains(build::IMAGE_PDB), "{text}");
+    let out = winhv(&[
+        "dump".as_ref(),
+        "--json".as_ref(),
+        "--images".as_ref(),
+        path.as_os_str(),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["images"][0]["base"], "0x40000");
+    assert_eq!(v["images"][0]["size"], "0x20000");
 }
 
 #[test]

@@ -41,6 +41,27 @@ pub(crate) unsafe fn optional_output<'a, T>(ptr: *mut T) -> Result<Option<&'a mu
     unsafe { output(ptr) }.map(Some)
 }
 
+/// `count` elements at `ptr`; NULL is allowed only for zero elements.
+///
+/// # Safety
+/// A non-NULL `ptr` must point to `count` valid elements for `'a`.
+pub(crate) unsafe fn slice<'a, T>(ptr: *const T, count: usize) -> Result<&'a [T], HRESULT> {
+    if count == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null()
+        || !ptr.is_aligned()
+        || count
+            .checked_mul(size_of::<T>())
+            .is_none_or(|n| n > isize::MAX as usize)
+    {
+        return Err(E_INVALIDARG);
+    }
+    // SAFETY: non-NULL, aligned, size in range; validity is the caller's
+    // contract.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, count) })
+}
+
 /// `count` writable elements at `ptr`; NULL is allowed only for zero.
 ///
 /// # Safety

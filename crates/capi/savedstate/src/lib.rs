@@ -12,6 +12,7 @@
 //! | `files` | load, release, replay log |
 //! | `processor` | VPs: registers, architecture, paging mode, CPL, VTLs, nesting, guest OS |
 //! | `memory` | physical and raw reads, translation, memory chunks, cache limit |
+//! | `images` | `ScanMemoryForDosImages` with the caller's callback |
 //! | `unsupported` | exports whose feature the reader lacks: `ERROR_NOT_SUPPORTED` |
 //!
 //! HRESULT choices at the boundary: a NULL or misaligned required pointer
@@ -41,11 +42,13 @@ mod args;
 mod boundary;
 mod files;
 mod handles;
+mod images;
 mod memory;
 mod processor;
 mod unsupported;
 
 pub use files::{ApplyPendingSavedStateFileReplayLog, LoadSavedStateFile, ReleaseSavedStateFiles};
+pub use images::ScanMemoryForDosImages;
 pub use memory::{
     GetGuestPhysicalMemoryChunks, GetGuestRawSavedMemorySize, GetMemoryBlockCacheLimit,
     GuestPhysicalAddressToRawSavedMemoryOffset, GuestVirtualAddressToPhysicalAddress,

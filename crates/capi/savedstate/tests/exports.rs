@@ -123,6 +123,7 @@ const IMPLEMENTED: &[&str] = &[
     "ReadGuestRawSavedMemory",
     "GetMemoryBlockCacheLimit",
     "SetMemoryBlockCacheLimit",
+    "ScanMemoryForDosImages",
 ];
 
 #[test]

@@ -24,8 +24,43 @@ pub const LOW_SIZE: usize = 2 << 20;
 /// The GPA of the sample's high memory range (1 MiB).
 pub const HIGH_GPA: u64 = 0x1_0000_0000;
 
+/// Where the sample memory holds a PE image (identity-mapped).
+pub const IMAGE_VA: u64 = 0x4_0000;
+/// Its `SizeOfImage`.
+pub const IMAGE_SIZE: u32 = 0x2_0000;
+/// Its link timestamp.
+pub const IMAGE_TIMESTAMP: u32 = 0x5f00_0001;
+/// Its CodeView PDB path.
+pub const IMAGE_PDB: &str = "C:\\build\\winhv-test.pdb";
+
+/// Writes a minimal PE32+ image header at `at`: SizeOfImage `size`, link
+/// time `timestamp`, and an RSDS record naming `pdb` when given.
+pub fn pe(m: &mut [u8], at: usize, timestamp: u32, size: u32, pdb: Option<&str>) {
+    let mut put =
+        |off: usize, bytes: &[u8]| m[at + off..at + off + bytes.len()].copy_from_slice(bytes);
+    put(0, b"MZ");
+    put(0x3c, &0x80u32.to_le_bytes());
+    put(0x80, b"PE\0\0");
+    put(0x84, &0x8664u16.to_le_bytes());
+    put(0x88, &timestamp.to_le_bytes());
+    let opt = 0x98;
+    put(opt, &0x20bu16.to_le_bytes());
+    put(opt + 56, &size.to_le_bytes());
+    if let Some(pdb) = pdb {
+        let debug = opt + 112 + 6 * 8;
+        put(debug, &0x200u32.to_le_bytes());
+        put(debug + 4, &28u32.to_le_bytes());
+        put(0x200 + 12, &2u32.to_le_bytes());
+        put(0x200 + 16, &((24 + pdb.len() + 1) as u32).to_le_bytes());
+        put(0x200 + 20, &0x300u32.to_le_bytes());
+        put(0x300, b"RSDS");
+        put(0x300 + 24, pdb.as_bytes());
+    }
+}
+
 /// 2 MiB of guest memory with 4-level tables at `CR3`: 2 MiB identity
-/// page at 0, and `DATA_VA` -> `DATA_GPA` through a 4 KiB page.
+/// page at 0, and `DATA_VA` -> `DATA_GPA` through a 4 KiB page; a PE
+/// image at `IMAGE_VA`.
 pub fn low_memory() -> Vec<u8> {
     let mut m = vec![0u8; LOW_SIZE];
     let put = |m: &mut [u8], at: u64, v: u64| {
@@ -42,6 +77,13 @@ pub fn low_memory() -> Vec<u8> {
     put(&mut m, 0x5000, 0x6003);
     put(&mut m, 0x6000 + 8 * 3, DATA_GPA | 0x3);
     m[DATA_GPA as usize..DATA_GPA as usize + 16].copy_from_slice(DATA);
+    pe(
+        &mut m,
+        IMAGE_VA as usize,
+        IMAGE_TIMESTAMP,
+        IMAGE_SIZE,
+        Some(IMAGE_PDB),
+    );
     m
 }
 

@@ -49,6 +49,29 @@ static WCHAR *wide(const char *s) {
 
 static UINT64 tag(UINT32 vp, UINT8 vtl) { return ((UINT64)vp << 8 | vtl) << 48; }
 
+/* What the image scan found. */
+struct found {
+    int count;
+    UINT64 base[4];
+    UINT32 size, timestamp;
+    char pdb[64];
+    BOOL stop;
+};
+
+static BOOL CALLBACK on_image(PVOID context, const DOS_IMAGE_INFO *info) {
+    struct found *f = context;
+    if (f->count < 4) {
+        f->base[f->count] = info->ImageBaseAddress;
+    }
+    if (f->count == 0) {
+        f->size = info->ImageSize;
+        f->timestamp = info->Timestamp;
+        snprintf(f->pdb, sizeof f->pdb, "%s", (const char *)info->PdbName);
+    }
+    f->count++;
+    return f->stop;
+}
+
 static void check_vmrs(const char *path) {
     VM_SAVED_STATE_DUMP_HANDLE h = NULL;
     WCHAR *w = wide(path);
@@ -206,8 +229,21 @@ static void check_vmrs(const char *path) {
     /* Unsupported functions say so, after the handle. */
     CHECK_HR(LoadSavedStateSymbolProvider(h, NULL, FALSE), HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED));
     CHECK_HR(LoadSavedStateSymbolProvider(NULL, NULL, FALSE), E_HANDLE);
-    CHECK_HR(ScanMemoryForDosImages(h, 0, DATA_VA, 0, NULL, NULL, NULL, 0),
-             HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED));
+    /* The image scan: high to low, with the callback's context. */
+    struct found f;
+    memset(&f, 0, sizeof f);
+    CHECK_HR(ScanMemoryForDosImages(h, 0, 0x1ff000, 0, &f, on_image, NULL, 0), S_OK);
+    CHECK(f.count == 1 && f.base[0] == 0x40000);
+    CHECK(f.size == 0x20000 && f.timestamp == 0x5f000001);
+    CHECK(strcmp(f.pdb, "C:\\build\\winhv-test.pdb") == 0);
+    UINT64 standalone[2] = {0x40000, 0x40000};
+    memset(&f, 0, sizeof f);
+    f.stop = TRUE;
+    CHECK_HR(ScanMemoryForDosImages(h, 0, 0x1ff000, 0, &f, on_image, standalone, 2), S_OK);
+    CHECK(f.count == 1);
+    CHECK_HR(ScanMemoryForDosImages(h, 0, 0x1ff000, 0, &f, NULL, NULL, 0), E_INVALIDARG);
+    CHECK_HR(ScanMemoryForDosImages(h, 0, 0, 0x1000, &f, on_image, NULL, 0), E_INVALIDARG);
+    CHECK_HR(ScanMemoryForDosImages(h, 0, 0x1000, 0, &f, on_image, NULL, 1), E_INVALIDARG);
     CHECK(GetSavedStateSymbolProviderHandle(h) == NULL);
     LPWSTR bin = NULL, vsv = NULL, vmrs = NULL;
     CHECK_HR(LocateSavedStateFiles(u"vm", NULL, &bin, &vsv, &vmrs),
