@@ -160,6 +160,9 @@ hresults! {
     HRESULT_ERROR_CANCELLED = 0x8007_04C7;
     /// The file is corrupt (`HRESULT_FROM_WIN32(ERROR_FILE_CORRUPT)`).
     HRESULT_ERROR_FILE_CORRUPT = 0x8007_0570;
+    /// Insufficient system resources exist to complete the requested service
+    /// (`HRESULT_FROM_WIN32(ERROR_NO_SYSTEM_RESOURCES)`).
+    HRESULT_ERROR_NO_SYSTEM_RESOURCES = 0x8007_05AA;
     // Host Compute System (computecore.dll) codes; the HDV functions pass them through.
     /// HCS: terminated during start.
     HCS_E_TERMINATED_DURING_START = 0x8037_0100;

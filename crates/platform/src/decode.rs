@@ -22,6 +22,7 @@ use iced_x86::{Decoder, DecoderOptions, Instruction, Mnemonic, OpKind, Register}
 use kvm_bindings::{kvm_regs, kvm_sregs};
 
 mod call;
+mod fast;
 mod retired;
 
 pub(crate) use call::{call_returns, undo_call, written_address};

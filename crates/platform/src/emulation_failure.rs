@@ -11,12 +11,13 @@
 //! happens, and the instruction runs (and fails) again if RIP is left.
 
 use iced_x86::{Instruction, Mnemonic, OpKind};
-use kvm_bindings::{kvm_enable_cap, kvm_regs, kvm_run, kvm_sregs};
+use kvm_bindings::{kvm_enable_cap, kvm_regs, kvm_sregs};
 use kvm_ioctls::VmFd;
 
 use crate::cpuid_facts::PagingFacts;
 use crate::error::{Error, Result};
 use crate::memory::{FLAG_READ, FLAG_WRITE, GpaMap};
+use crate::vcpu::RunArea;
 
 /// `KVM_CAP_EXIT_ON_EMULATION_FAILURE`: without it KVM injects #UD into the
 /// guest for an instruction it cannot emulate (and, at CPL0, also exits),
@@ -36,13 +37,11 @@ pub(crate) fn enable(kvm: &kvm_ioctls::Kvm, fd: &VmFd) -> Result<()> {
         .map_err(|e| Error::from_errno("KVM_CAP_EXIT_ON_EMULATION_FAILURE", e.errno()))
 }
 
-/// Whether the `KVM_EXIT_INTERNAL_ERROR` exit in `run` is an emulation
-/// failure (the instruction did not execute).
-pub(crate) fn is_emulation_failure(run: &kvm_run) -> bool {
-    // SAFETY: the caller has just received KVM_EXIT_INTERNAL_ERROR, so
-    // `internal` is the union's live member; it is plain data.
-    let internal = unsafe { run.__bindgen_anon_1.internal };
-    internal.suberror == kvm_bindings::KVM_INTERNAL_ERROR_EMULATION
+/// Whether the last exit in `area` is a `KVM_EXIT_INTERNAL_ERROR` for an
+/// emulation failure (the instruction did not execute).
+pub(crate) fn is_emulation_failure(area: &RunArea) -> bool {
+    area.internal()
+        .is_some_and(|i| i.suberror == kvm_bindings::KVM_INTERNAL_ERROR_EMULATION)
 }
 
 /// The MMIO access of a failed instruction, as Windows reports it.

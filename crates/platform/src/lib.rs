@@ -26,13 +26,16 @@
 //!
 //! For contributors, the source files (one concept each): `partition.rs`
 //! (every WHv* call on a partition), `vp.rs` (one VP: vCPU, register cache,
-//! power-on state), `memory.rs` (the GPA map over KVM slots), `translate.rs`
+//! power-on state), `vcpu.rs` + `vcpu/run_area.rs` (one KVM vCPU: its fd
+//! and its `kvm_run`, one owner, union members checked by exit reason),
+//! `memory.rs` (the GPA map over KVM slots), `translate.rs`
 //! (WHvTranslateGva over winhv-paging), `run.rs` + `exit.rs` + `decode.rs`
 //! (the exit path: KVM_RUN, KVM's completions reconciled with the VMM, KVM
 //! exit → `WHV_RUN_VP_EXIT_CONTEXT`), `cancel.rs`, `msr.rs` (MSR exits),
-//! `xsave.rs` (WHvGet/SetVirtualProcessorXsaveState), `registers/`,
-//! `property.rs`, `capability.rs`, `kvm.rs` (the process-wide `/dev/kvm`
-//! and its start-up probes), `error.rs`.
+//! `xsave.rs` (WHvGet/SetVirtualProcessorXsaveState), `interrupts/`
+//! (WHvRequestInterrupt, target VP sets, interrupt-controller state),
+//! `registers/`, `property.rs`, `capability.rs`, `kvm.rs` (the process-wide
+//! `/dev/kvm` and its start-up probes), `error.rs`.
 
 #![allow(unsafe_code, reason = "KVM ioctls, mmap of guest memory and kvm_run")]
 
@@ -45,6 +48,7 @@ mod emulation_failure;
 mod error;
 mod exit;
 mod host_memory;
+mod interrupts;
 mod kvm;
 mod memory;
 mod msr;
@@ -53,11 +57,13 @@ mod property;
 mod registers;
 mod run;
 mod translate;
+mod vcpu;
 mod vp;
 mod xsave;
 
 pub use capability::{HostCapabilities, capability_size, get_capability, host_capabilities};
 pub use error::{Error, Result};
+pub use interrupts::STATE_SIZE as INTERRUPT_CONTROLLER_STATE_SIZE;
 pub use kvm::{InaccessibleMemory, KvmCaps, hypervisor_present, kvm_caps};
 pub use partition::Partition;
 pub use winhv_defs as defs;

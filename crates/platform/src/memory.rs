@@ -3,10 +3,37 @@
 //! (WHvMapGpaRange, WHvUnmapGpaRange, WHvReadGpaRange, WHvWriteGpaRange,
 //! WHvQueryGpaRangeDirtyBitmap).
 //!
-//! Every mapped range has a KVM slot of its own. Unmapping part of a range
-//! deletes its slot and re-creates slots for what remains on either side
-//! (KVM cannot shrink a slot): during that instant a running VP touching the
-//! remaining pages gets an MMIO exit, which KVM makes unavoidable.
+//! Every map and unmap is all or nothing: the change is worked out first
+//! (the ranges it removes, the pieces and the new range it adds), the KVM
+//! slots it needs are counted against KVM_CAP_NR_MEMSLOTS before anything
+//! is touched, and a KVM failure part way puts every slot back as it was.
+//! A new mapping replaces what it overlaps, as on Windows. KVM cannot
+//! shrink or grow a slot: changing part of a range deletes its slot and
+//! re-creates slots for what remains on either side (during that instant a
+//! running VP touching the remaining pages gets a memory-access exit,
+//! which KVM makes unavoidable).
+//!
+//! Slots are the limit (32,764 on x86 KVM). When a change needs more than
+//! are free, the new range first takes in the neighbours it can share a
+//! slot with, then runs of ranges that follow each other in guest and host
+//! addresses with the same access are coalesced into one slot each (at
+//! most [`COALESCE_MAX`] ranges per slot per step, to keep the instant
+//! their pages are absent short; [`COALESCE_HEADROOM`] more slots than
+//! needed, so that it happens once per couple of thousand new ranges), so
+//! a caller mapping page by page from one allocation is limited by
+//! fragmentation, not by its number of calls. Nothing is coalesced while
+//! slots are free: a map or unmap costs the slot changes it needs, no
+//! more.
+//! Ranges that track dirty pages are never coalesced: deleting their slot
+//! would lose a guest write that falls between fetching its log and the
+//! deletion (a change the caller makes to part of a tracked range has that
+//! instant too, on the pages around the change). With no slot to be had, the answer is
+//! `HRESULT_FROM_WIN32(ERROR_NO_SYSTEM_RESOURCES)`, Windows' answer when
+//! Hyper-V runs out of a host resource (the VM worker reports "Unable to
+//! allocate … RAM: Insufficient system resources exist to complete the
+//! requested service. (0x800705AA)",
+//! <https://learn.microsoft.com/archive/blogs/latam/erro-0x800705aa-ao-iniciar-uma-mquina-virtual-no-hyper-v>;
+//! WHP documents no code of its own for it).
 //!
 //! Access flags on KVM: Read|Write → a normal slot; Read without Write → a
 //! `KVM_MEM_READONLY` slot (guest writes exit as MMIO writes); no Read → no
@@ -30,10 +57,12 @@ use kvm_bindings::{
     KVM_MEM_LOG_DIRTY_PAGES, KVM_MEM_READONLY, kvm_dirty_log, kvm_dirty_log__bindgen_ty_1,
     kvm_userspace_memory_region,
 };
-use kvm_ioctls::VmFd;
+use kvm_ioctls::{Cap, VmFd};
 use vmm_sys_util::ioctl::ioctl_with_ref;
 use vmm_sys_util::ioctl_iow_nr;
-use winhv_defs::{E_INVALIDARG, WHV_E_GPA_RANGE_NOT_FOUND};
+use winhv_defs::{
+    E_INVALIDARG, E_UNEXPECTED, HRESULT_ERROR_NO_SYSTEM_RESOURCES, WHV_E_GPA_RANGE_NOT_FOUND,
+};
 
 use crate::error::{Error, Result};
 
@@ -43,7 +72,7 @@ mod try_copy;
 
 pub(crate) use try_cmpxchg::{compare_exchange_u32, compare_exchange_u64};
 use try_copy::install as install_direct_reads;
-pub(crate) use try_copy::{check as check_direct_reads, try_read};
+pub(crate) use try_copy::{check as check_direct_reads, direct, try_read, try_read_all};
 
 ioctl_iow_nr!(KVM_GET_DIRTY_LOG, kvm_bindings::KVMIO, 0x42, kvm_dirty_log);
 
@@ -60,7 +89,19 @@ pub(crate) const FLAG_EXECUTE: u32 = 4;
 pub(crate) const FLAG_TRACK_DIRTY: u32 = 8;
 const ALL_FLAGS: u32 = FLAG_READ | FLAG_WRITE | FLAG_EXECUTE | FLAG_TRACK_DIRTY;
 
+/// The most pages one KVM slot holds (`KVM_MEM_MAX_NR_PAGES`).
+const SLOT_MAX_PAGES: u64 = (1 << 31) - 1;
+/// The most ranges one coalescing step puts into one slot: while it runs,
+/// their pages are absent for a running VP, one slot deletion (≈50–80 µs on
+/// our machines) per range.
+const COALESCE_MAX: usize = 64;
+/// Coalescing frees, beyond what a change lacks, this fraction of all slots
+/// (1/16: about 2,000 of 32,764, ≈0.1–0.2 s of slot deletions with the map
+/// locked), so that it runs once per that many new ranges, not each time.
+const COALESCE_HEADROOM: usize = 16;
+
 /// One mapped range: `size` bytes at `gpa`, backed by host address `host`.
+/// It may hold several adjacent mappings of the caller, coalesced.
 #[derive(Debug)]
 struct Range {
     gpa: u64,
@@ -80,8 +121,104 @@ struct Range {
 }
 
 impl Range {
+    /// A range without a slot yet and with no dirty bits.
+    fn new(gpa: u64, size: u64, host: u64, flags: u32) -> Range {
+        Range {
+            gpa,
+            size,
+            host,
+            flags,
+            slot: None,
+            dirty: Vec::new(),
+            log: Vec::new(),
+            clean: false,
+        }
+    }
+
     fn end(&self) -> u64 {
         self.gpa + self.size
+    }
+
+    /// The part `gpa..end` of this range, as a new range (no slot, no bits).
+    fn piece(&self, gpa: u64, end: u64) -> Range {
+        Range::new(gpa, end - gpa, self.host + (gpa - self.gpa), self.flags)
+    }
+
+    /// Whether it needs a KVM slot (the guest may access it).
+    fn needs_slot(&self) -> bool {
+        self.flags & FLAG_READ != 0
+    }
+
+    /// Whether `next` can share this range's KVM slot: it follows in guest
+    /// and host addresses alike, with the same access, and neither tracks
+    /// dirty pages (a tracked slot is never deleted and re-created to
+    /// coalesce: a guest write between fetching its log and deleting it
+    /// would be lost).
+    fn coalesces_with(&self, next: &Range) -> bool {
+        self.end() == next.gpa
+            && self.host.checked_add(self.size) == Some(next.host)
+            && self.flags == next.flags
+            && self.flags & FLAG_TRACK_DIRTY == 0
+            && self.needs_slot()
+            && (self.size + next.size) / PAGE_SIZE <= SLOT_MAX_PAGES
+    }
+}
+
+/// A change of the map, worked out before anything is touched: the ranges
+/// it removes and those it puts in their place.
+#[derive(Debug, Default)]
+struct Change {
+    /// First GPAs of the ranges removed.
+    remove: Vec<u64>,
+    /// The ranges added, in GPA order, without slots; each with the index
+    /// (into `remove`) of the removed range whose dirty bits it keeps.
+    add: Vec<(Range, Option<usize>)>,
+}
+
+impl Change {
+    /// Sorts the added ranges and coalesces neighbours that can share a
+    /// slot (they are all new slots: coalescing them costs nothing).
+    fn coalesce_added(&mut self) {
+        self.add.sort_by_key(|(r, _)| r.gpa);
+        let mut out: Vec<(Range, Option<usize>)> = Vec::with_capacity(self.add.len());
+        for (r, from) in self.add.drain(..) {
+            match out.last_mut() {
+                Some((last, last_from)) if last.coalesces_with(&r) => {
+                    last.size += r.size;
+                    // Untracked: no dirty bits to keep.
+                    *last_from = None;
+                }
+                _ => out.push((r, from)),
+            }
+        }
+        self.add = out;
+    }
+
+    /// Takes in the untouched neighbours that the first and last added
+    /// ranges can share a slot with (two more slot deletions, one slot
+    /// fewer in use each): how filling a hole between two coalescable
+    /// ranges fits when no slot is free.
+    fn widen(&mut self, map: &GpaMap) {
+        let (Some((first, _)), Some((last, _))) = (self.add.first(), self.add.last()) else {
+            return;
+        };
+        let left = map
+            .ranges
+            .range(..first.gpa)
+            .next_back()
+            .map(|(_, r)| r)
+            .filter(|r| r.coalesces_with(first));
+        let right = map
+            .ranges
+            .get(&last.end())
+            .filter(|r| last.coalesces_with(r));
+        for r in [left, right].into_iter().flatten() {
+            if !self.remove.contains(&r.gpa) {
+                self.remove.push(r.gpa);
+                self.add.push((r.piece(r.gpa, r.end()), None));
+            }
+        }
+        self.coalesce_added();
     }
 }
 
@@ -92,6 +229,10 @@ pub(crate) struct GpaMap {
     ranges: BTreeMap<u64, Range>,
     free_slots: Vec<u32>,
     next_slot: u32,
+    /// Ranges that have a KVM slot.
+    used_slots: usize,
+    /// KVM_CAP_NR_MEMSLOTS, asked on the first change.
+    slot_limit: Option<usize>,
     /// Bumped by every change of the map, so that what was learnt from it
     /// (the exit path's remembered page walks) can tell it is stale.
     generation: u64,
@@ -111,7 +252,12 @@ fn check_aligned(gpa: u64, size: u64) -> Result<u64> {
 }
 
 impl GpaMap {
-    /// WHvMapGpaRange: maps `size` bytes of host memory at `host` to `gpa`.
+    /// WHvMapGpaRange: maps `size` bytes of host memory at `host` to `gpa`,
+    /// replacing whatever was mapped in `gpa..gpa+size` (Microsoft's
+    /// documentation of WHvMapGpaRange: "The operation replaces any
+    /// previous mappings for the specified GPA pages",
+    /// <https://learn.microsoft.com/virtualization/api/hypervisor-platform/funcs/whvmapgparange>).
+    /// All or nothing: on failure the map is as it was.
     ///
     /// # Safety
     /// `host..host+size` must stay a mapping of this process (of any
@@ -126,7 +272,7 @@ impl GpaMap {
     ) -> Result<()> {
         let end = check_aligned(gpa, size)?;
         install_direct_reads();
-        if host % PAGE_SIZE != 0 || host == 0 {
+        if host % PAGE_SIZE != 0 || host == 0 || host.checked_add(size).is_none() {
             return Err(Error::new(
                 E_INVALIDARG,
                 "source address must be page-aligned and not null",
@@ -141,81 +287,259 @@ impl GpaMap {
         if flags & FLAG_WRITE != 0 && flags & FLAG_READ == 0 {
             return Err(Error::new(E_INVALIDARG, "write access without read access"));
         }
-        if self.overlapping(gpa, end).next().is_some() {
+        if size / PAGE_SIZE > SLOT_MAX_PAGES {
             return Err(Error::new(
                 E_INVALIDARG,
-                "GPA range overlaps a mapped range",
+                "GPA range larger than a KVM memory slot can be (8 TiB)",
             ));
         }
-        let mut range = Range {
-            gpa,
-            size,
-            host,
-            flags,
-            slot: None,
-            dirty: Vec::new(),
-            log: Vec::new(),
-            clean: false,
+        let plan = |map: &GpaMap| {
+            let mut change = map.carve(gpa, end);
+            change.add.push((Range::new(gpa, size, host, flags), None));
+            change.coalesce_added();
+            change
         };
-        // SAFETY: forwarded from this function's contract.
-        unsafe { self.add_slot(vm, &mut range) }?;
-        self.ranges.insert(gpa, range);
-        self.generation += 1;
-        Ok(())
+        // SAFETY: the new range is under this function's contract, the
+        // pieces put back are parts of ranges mapped under it.
+        unsafe { self.change(vm, plan) }
     }
 
     /// WHvUnmapGpaRange: unmaps every mapped page in `gpa..gpa+size`,
-    /// splitting ranges that extend beyond it.
+    /// splitting ranges that extend beyond it. All or nothing: on failure
+    /// the map is as it was.
     pub(crate) fn unmap(&mut self, vm: &VmFd, gpa: u64, size: u64) -> Result<()> {
         let end = check_aligned(gpa, size)?;
-        let hit: Vec<u64> = self.overlapping(gpa, end).map(|r| r.gpa).collect();
-        if hit.is_empty() {
+        if self.overlapping(gpa, end).next().is_none() {
             return Err(Error::new(
                 WHV_E_GPA_RANGE_NOT_FOUND,
                 "no mapped range in the GPA range",
             ));
         }
-        self.generation += 1;
-        for start in hit {
-            let Some(mut range) = self.ranges.remove(&start) else {
-                continue;
-            };
-            self.remove_slot(vm, &mut range)?;
-            let (r_gpa, r_end) = (range.gpa, range.end());
-            if r_gpa < gpa {
-                self.remap_piece(vm, &range, r_gpa, gpa)?;
-            }
-            if r_end > end {
-                self.remap_piece(vm, &range, end, r_end)?;
-            }
-        }
-        Ok(())
+        // SAFETY: what is put back are parts of ranges the caller mapped
+        // under the contract of `map`, which still holds for them.
+        unsafe { self.change(vm, |map: &GpaMap| map.carve(gpa, end)) }
     }
 
-    fn remap_piece(&mut self, vm: &VmFd, from: &Range, gpa: u64, end: u64) -> Result<()> {
-        let first_page = ((gpa - from.gpa) / PAGE_SIZE) as usize;
-        let pages = ((end - gpa) / PAGE_SIZE) as usize;
-        let mut piece = Range {
-            gpa,
-            size: end - gpa,
-            host: from.host + (gpa - from.gpa),
-            flags: from.flags,
-            slot: None,
-            dirty: bits::copy(&from.dirty, first_page, pages),
-            log: Vec::new(),
-            clean: false,
+    /// The change that takes `gpa..end` out of the map: the ranges that
+    /// overlap it go, and their parts outside it come back.
+    fn carve(&self, gpa: u64, end: u64) -> Change {
+        let mut change = Change::default();
+        for r in self.overlapping(gpa, end) {
+            let i = change.remove.len();
+            change.remove.push(r.gpa);
+            if r.gpa < gpa {
+                change.add.push((r.piece(r.gpa, gpa), Some(i)));
+            }
+            if r.end() > end {
+                change.add.push((r.piece(end, r.end()), Some(i)));
+            }
+        }
+        change
+    }
+
+    /// The KVM slots in use after `change`.
+    fn slots_after(&self, change: &Change) -> usize {
+        let freed = change
+            .remove
+            .iter()
+            .filter(|k| self.ranges.get(k).is_some_and(|r| r.slot.is_some()))
+            .count();
+        let added = change.add.iter().filter(|(r, _)| r.needs_slot()).count();
+        self.used_slots - freed + added
+    }
+
+    fn slot_limit(&mut self, vm: &VmFd) -> usize {
+        *self.slot_limit.get_or_insert_with(|| {
+            // KVM's documentation: without the capability, 32 slots.
+            usize::try_from(vm.check_extension_int(Cap::NrMemslots))
+                .ok()
+                .filter(|&n| n > 0)
+                .unwrap_or(32)
+        })
+    }
+
+    /// Applies the change `plan` works out, when KVM's slots suffice for
+    /// it — after coalescing the map's ranges if they did not.
+    ///
+    /// # Safety
+    /// The ranges `plan` adds must be under the contract of [`GpaMap::map`].
+    unsafe fn change(&mut self, vm: &VmFd, plan: impl Fn(&GpaMap) -> Change) -> Result<()> {
+        let limit = self.slot_limit(vm);
+        let mut change = plan(self);
+        if self.slots_after(&change) > limit {
+            change.widen(self);
+        }
+        while self.slots_after(&change) > limit {
+            let short = self.slots_after(&change) - limit;
+            // Free what is missing and some more, so that the next changes
+            // find slots without coalescing again at once.
+            if self.coalesce(vm, short + limit / COALESCE_HEADROOM) == 0 {
+                return Err(Error::with(
+                    HRESULT_ERROR_NO_SYSTEM_RESOURCES,
+                    format!(
+                        "all {limit} KVM memory slots (KVM_CAP_NR_MEMSLOTS) are in use \
+                         and no more mapped ranges can share one"
+                    ),
+                ));
+            }
+            change = plan(self);
+            change.widen(self);
+        }
+        // SAFETY: forwarded from this function's contract.
+        unsafe { self.apply(vm, change) }
+    }
+
+    /// Coalesces runs of ranges that can share a KVM slot (adjacent in
+    /// guest and host addresses, same access, not tracking dirty pages),
+    /// at most [`COALESCE_MAX`] ranges into one, longest runs first, until
+    /// `goal` slots are freed or no run is left; returns the slots freed.
+    /// Done only when a change needs more slots than are free: each range
+    /// coalesced has its slot deleted (a running VP touching its pages in
+    /// that instant gets a memory-access exit; KVM cannot grow a slot in
+    /// place), and the map stays locked meanwhile. What the guest and the
+    /// caller see of the map does not change, even when KVM fails part way.
+    fn coalesce(&mut self, vm: &VmFd, goal: usize) -> usize {
+        let mut runs: Vec<Vec<u64>> = Vec::new();
+        let mut run: Vec<u64> = Vec::new();
+        let mut last: Option<&Range> = None;
+        let mut pages = 0;
+        for r in self.ranges.values() {
+            let joins = last.is_some_and(|l| l.coalesces_with(r))
+                && run.len() < COALESCE_MAX
+                && pages + r.size / PAGE_SIZE <= SLOT_MAX_PAGES;
+            if !joins {
+                if run.len() > 1 {
+                    runs.push(std::mem::take(&mut run));
+                }
+                run.clear();
+                pages = 0;
+            }
+            run.push(r.gpa);
+            pages += r.size / PAGE_SIZE;
+            last = Some(r);
+        }
+        if run.len() > 1 {
+            runs.push(run);
+        }
+        runs.sort_by_key(|run| std::cmp::Reverse(run.len()));
+        let before = self.used_slots;
+        for run in runs {
+            if before - self.used_slots >= goal {
+                break;
+            }
+            let mut merged: Option<Range> = None;
+            for k in &run {
+                let Some(r) = self.ranges.get(k) else {
+                    continue;
+                };
+                match &mut merged {
+                    Some(m) => m.size += r.size,
+                    None => merged = Some(r.piece(r.gpa, r.end())),
+                }
+            }
+            let Some(merged) = merged else {
+                continue;
+            };
+            let change = Change {
+                remove: run,
+                add: vec![(merged, None)],
+            };
+            // SAFETY: the merged range covers exactly the ranges it
+            // replaces, each mapped under the contract of `map`.
+            if unsafe { self.apply(vm, change) }.is_err() {
+                // KVM is short of memory: leave the rest as it is.
+                break;
+            }
+        }
+        before.saturating_sub(self.used_slots)
+    }
+
+    /// Carries out `change` on KVM and in the map: deletes the removed
+    /// ranges' slots (keeping their dirty bits), creates the added ranges'
+    /// slots, and on any failure puts everything back as it was.
+    ///
+    /// # Safety
+    /// The added ranges must be under the contract of [`GpaMap::map`].
+    unsafe fn apply(&mut self, vm: &VmFd, change: Change) -> Result<()> {
+        self.generation += 1;
+        let mut removed: Vec<Range> = Vec::with_capacity(change.remove.len());
+        for k in &change.remove {
+            if let Some(r) = self.ranges.remove(k) {
+                removed.push(r);
+            }
+        }
+        if removed.len() != change.remove.len() {
+            // Not reached: a change is worked out from the map as it is.
+            for r in removed {
+                self.ranges.insert(r.gpa, r);
+            }
+            return Err(Error::new(E_UNEXPECTED, "GPA map change out of date"));
+        }
+        let mut failure = None;
+        let mut deleted = 0;
+        for r in &mut removed {
+            if let Err(e) = self.remove_slot(vm, r) {
+                failure = Some(e);
+                break;
+            }
+            deleted += 1;
+        }
+        let mut added: Vec<Range> = Vec::with_capacity(change.add.len());
+        if failure.is_none() {
+            for (mut piece, from) in change.add {
+                if let Some(parent) = from.and_then(|i| removed.get(i)) {
+                    let first = ((piece.gpa - parent.gpa) / PAGE_SIZE) as usize;
+                    let pages = (piece.size / PAGE_SIZE) as usize;
+                    piece.dirty = bits::copy(&parent.dirty, first, pages);
+                }
+                // SAFETY: forwarded from this function's contract.
+                if let Err(e) = unsafe { self.add_slot(vm, &mut piece) } {
+                    failure = Some(e);
+                    break;
+                }
+                added.push(piece);
+            }
+        }
+        let Some(error) = failure else {
+            for r in added {
+                self.ranges.insert(r.gpa, r);
+            }
+            return Ok(());
         };
-        // SAFETY: the piece is part of a range the caller mapped under the
-        // contract of `map`, which still holds for it.
-        unsafe { self.add_slot(vm, &mut piece) }?;
-        self.ranges.insert(gpa, piece);
-        Ok(())
+        // Roll back: the new slots go, the old ones come back.
+        for mut r in added {
+            // Deleting a slot we just created does not fail; if it did, the
+            // slot would stay (and the re-creation below be refused).
+            let _ = self.remove_slot(vm, &mut r);
+        }
+        let mut lost = 0;
+        for (i, mut r) in removed.into_iter().enumerate() {
+            // SAFETY: the range was mapped under the contract of `map` a
+            // moment ago, with this very slot layout.
+            let back = i >= deleted || unsafe { self.add_slot(vm, &mut r) }.is_ok();
+            if back {
+                self.ranges.insert(r.gpa, r);
+            } else {
+                lost += 1;
+            }
+        }
+        if lost > 0 {
+            // Only when the kernel is out of memory: say what happened.
+            return Err(Error::with(
+                error.hresult,
+                format!(
+                    "{}; KVM could not re-create {lost} memory slot(s), whose ranges are now unmapped",
+                    error.context
+                ),
+            ));
+        }
+        Err(error)
     }
 
     /// # Safety
     /// As for [`GpaMap::map`], for `range`'s host memory.
     unsafe fn add_slot(&mut self, vm: &VmFd, range: &mut Range) -> Result<()> {
-        if range.flags & FLAG_READ == 0 {
+        if !range.needs_slot() {
             return Ok(());
         }
         let slot = self.free_slots.pop().unwrap_or_else(|| {
@@ -240,6 +564,7 @@ impl GpaMap {
         match unsafe { vm.set_user_memory_region(region) } {
             Ok(()) => {
                 range.slot = Some(slot);
+                self.used_slots += 1;
                 Ok(())
             }
             Err(e) => {
@@ -250,7 +575,7 @@ impl GpaMap {
     }
 
     fn remove_slot(&mut self, vm: &VmFd, range: &mut Range) -> Result<()> {
-        let Some(slot) = range.slot.take() else {
+        let Some(slot) = range.slot else {
             return Ok(());
         };
         // Keep the bits KVM gathered, for the pieces that survive.
@@ -265,6 +590,8 @@ impl GpaMap {
         // SAFETY: a zero-sized region deletes the slot; no memory is mapped.
         unsafe { vm.set_user_memory_region(region) }
             .map_err(|e| Error::from_errno("KVM_SET_USER_MEMORY_REGION", e.errno()))?;
+        range.slot = None;
+        self.used_slots -= 1;
         self.free_slots.push(slot);
         Ok(())
     }

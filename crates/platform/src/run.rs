@@ -118,12 +118,17 @@
 //!   before; another VP writing those bytes between the read and KVM's
 //!   store loses its write.
 
-use kvm_bindings::{kvm_regs, kvm_run, kvm_sregs};
-use kvm_ioctls::{VcpuExit, VcpuFd};
+use kvm_bindings::{
+    KVM_EXIT_DEBUG, KVM_EXIT_FAIL_ENTRY, KVM_EXIT_HLT, KVM_EXIT_INTERNAL_ERROR, KVM_EXIT_INTR,
+    KVM_EXIT_IO, KVM_EXIT_IO_IN, KVM_EXIT_IRQ_WINDOW_OPEN, KVM_EXIT_MMIO, KVM_EXIT_SHUTDOWN,
+    KVM_EXIT_X86_RDMSR, KVM_EXIT_X86_WRMSR, KVM_SYNC_X86_EVENTS, KVM_SYNC_X86_REGS, kvm_regs,
+    kvm_sregs,
+};
 
-use crate::cancel::CancelState;
+use crate::cancel::{self, CancelState};
 use crate::decode::gpr;
 use crate::error::{Error, Result};
+use crate::vcpu::{RunArea, Vcpu};
 
 /// The most `KVM_RUN`s one flush makes (an instruction's accesses: two
 /// fragments each for a read and a write crossing a page).
@@ -255,6 +260,9 @@ pub(crate) enum KvmExit {
     /// The host side of guest memory was inaccessible (`EFAULT`), at `gpa`
     /// when KVM said so.
     MemoryFault { gpa: Option<u64> },
+    /// `KVM_RUN` answered `ENOSPC`: PVM's answer for a VM with no memory
+    /// slot at all (the first instruction fetch has nowhere to go).
+    NoMemory,
     /// Any other KVM exit reason.
     Other { reason: u32 },
 }
@@ -263,11 +271,13 @@ pub(crate) enum KvmExit {
 /// completion of the previous exit, consumed here. `read` gives access to
 /// guest memory by linear address for a [`Completion::ReadToMemory`].
 pub(crate) fn run(
-    vcpu: &mut VcpuFd,
+    vcpu: &mut Vcpu,
     cancel: &CancelState,
     completion: &mut Completion,
     read: GuestReader<'_>,
 ) -> Result<KvmExit> {
+    // Whatever the thread blocks, a kick must end KVM_RUN (cancel.rs).
+    cancel::arm_kick(vcpu, false)?;
     let pending = std::mem::take(completion);
     // True when KVM still has the completion to do on its next KVM_RUN.
     let mut kvm_pending = prepare_completion(vcpu, cancel, pending, read)?;
@@ -282,122 +292,119 @@ pub(crate) fn run(
             return Ok(KvmExit::Canceled);
         }
         kvm_pending = false;
-        let result = vcpu.run().map(copy_exit);
+        let result = vcpu.run();
         cancel.leave();
         match result {
-            Ok(Some(exit)) => return Ok(refine(vcpu.get_kvm_run(), exit)),
-            Ok(None) => {
-                // The rest of a multi-part exit (an exit kind KVM expects us
-                // to finish silently): complete it.
-                continue;
-            }
-            Err(e) if e.errno() == libc::EINTR || e.errno() == libc::EAGAIN => {
+            Ok(()) => match exit_of(vcpu.area()) {
+                Some(exit) => return Ok(exit),
+                // The rest of a multi-part exit (an exit kind KVM expects
+                // us to finish silently): complete it.
+                None => continue,
+            },
+            Err(libc::EINTR | libc::EAGAIN) => {
+                // A kick the thread blocks is still pending.
+                cancel::drain_kicks();
                 if cancel.consume() {
                     return Ok(KvmExit::Canceled);
                 }
+                // Not a cancel: a signal of the program's, maybe one its
+                // thread has blocked since KVM's mask was made.
+                cancel::arm_kick(vcpu, true)?;
             }
-            Err(e) if e.errno() == libc::EFAULT => return Ok(KvmExit::MemoryFault { gpa: None }),
-            Err(e) if e.errno() == libc::EINVAL => return Ok(KvmExit::InvalidState),
-            Err(e) => return Err(Error::from_errno("KVM_RUN", e.errno())),
+            Err(libc::EFAULT | libc::EHWPOISON) => {
+                let gpa = vcpu.area().memory_fault().map(|f| f.gpa);
+                return Ok(KvmExit::MemoryFault { gpa });
+            }
+            Err(libc::EINVAL) => return Ok(KvmExit::InvalidState),
+            // KVM on PVM refuses to run a VM without any memory slot.
+            Err(libc::ENOSPC) => return Ok(KvmExit::NoMemory),
+            Err(errno) => return Err(Error::from_errno("KVM_RUN", errno)),
         }
     }
 }
 
-/// The owned form of a KVM exit; `None` for exits handled silently.
-fn copy_exit(exit: VcpuExit<'_>) -> Option<KvmExit> {
-    Some(match exit {
-        VcpuExit::IoIn(port, data) => KvmExit::IoIn {
-            port,
-            size: data.len().min(4) as u8,
-            count: 1,
-        },
-        VcpuExit::IoOut(port, data) => {
-            let mut first = [0u8; 4];
-            let n = data.len().min(4);
-            first[..n].copy_from_slice(&data[..n]);
-            KvmExit::IoOut {
-                port,
-                size: n as u8,
-                count: 1,
-                data: u32::from_le_bytes(first),
-            }
-        }
-        VcpuExit::MmioRead(gpa, data) => KvmExit::MmioRead {
-            gpa,
-            size: data.len() as u8,
-        },
-        VcpuExit::MmioWrite(gpa, data) => {
-            let mut v = [0u8; 8];
-            let n = data.len().min(8);
-            v[..n].copy_from_slice(&data[..n]);
-            KvmExit::MmioWrite {
-                gpa,
-                size: n as u8,
-                data: u64::from_le_bytes(v),
-            }
-        }
-        VcpuExit::Hlt => KvmExit::Hlt,
-        VcpuExit::Shutdown => KvmExit::Shutdown,
-        VcpuExit::FailEntry(..) => KvmExit::FailEntry,
-        VcpuExit::InternalError => KvmExit::InternalError,
-        VcpuExit::Debug(d) => KvmExit::Debug {
-            exception: d.exception,
-        },
-        VcpuExit::IrqWindowOpen => KvmExit::InterruptWindow,
-        VcpuExit::X86Rdmsr(m) => KvmExit::RdMsr {
-            index: m.index,
-            reason: m.reason.bits(),
-        },
-        VcpuExit::X86Wrmsr(m) => KvmExit::WrMsr {
-            index: m.index,
-            reason: m.reason.bits(),
-        },
-        VcpuExit::MemoryFault { gpa, .. } => KvmExit::MemoryFault { gpa: Some(gpa) },
-        VcpuExit::Intr => return None,
-        VcpuExit::Unsupported(reason) => KvmExit::Other { reason },
-        _ => KvmExit::Other { reason: 0 },
-    })
-}
-
-/// Fixes the counts of an I/O exit from `kvm_run` (kvm-ioctls gives the data
-/// of all elements as one slice).
-fn refine(run: &kvm_run, exit: KvmExit) -> KvmExit {
-    match exit {
-        KvmExit::IoIn { port, .. } | KvmExit::IoOut { port, .. } => {
-            // SAFETY: the exit reason is KVM_EXIT_IO, so `io` is the union's
-            // live member.
-            let io = unsafe { run.__bindgen_anon_1.io };
-            match exit {
-                KvmExit::IoIn { .. } => KvmExit::IoIn {
-                    port,
+/// The exit `KVM_RUN` just returned, copied out of `kvm_run`; `None` for
+/// exits handled silently (`KVM_EXIT_INTR`).
+fn exit_of(area: &mut RunArea) -> Option<KvmExit> {
+    Some(match area.exit_reason() {
+        KVM_EXIT_IO => {
+            let io = area.io()?;
+            if u32::from(io.direction) == KVM_EXIT_IO_IN {
+                KvmExit::IoIn {
+                    port: io.port,
                     size: io.size,
                     count: io.count,
-                },
-                KvmExit::IoOut { data, .. } => KvmExit::IoOut {
-                    port,
+                }
+            } else {
+                let mut first = [0u8; 4];
+                let data = area.io_data_mut().unwrap_or_default();
+                let n = data.len().min(usize::from(io.size)).min(4);
+                first[..n].copy_from_slice(&data[..n]);
+                KvmExit::IoOut {
+                    port: io.port,
                     size: io.size,
                     count: io.count,
-                    data,
-                },
-                other => other,
+                    data: u32::from_le_bytes(first),
+                }
             }
         }
-        KvmExit::InternalError if crate::emulation_failure::is_emulation_failure(run) => {
+        KVM_EXIT_MMIO => {
+            let m = area.mmio_mut()?;
+            let n = (m.len as usize).min(m.data.len());
+            if m.is_write != 0 {
+                let mut v = [0u8; 8];
+                v[..n].copy_from_slice(&m.data[..n]);
+                KvmExit::MmioWrite {
+                    gpa: m.phys_addr,
+                    size: n as u8,
+                    data: u64::from_le_bytes(v),
+                }
+            } else {
+                KvmExit::MmioRead {
+                    gpa: m.phys_addr,
+                    size: n as u8,
+                }
+            }
+        }
+        KVM_EXIT_HLT => KvmExit::Hlt,
+        KVM_EXIT_SHUTDOWN => KvmExit::Shutdown,
+        KVM_EXIT_FAIL_ENTRY => KvmExit::FailEntry,
+        KVM_EXIT_INTERNAL_ERROR if crate::emulation_failure::is_emulation_failure(area) => {
             KvmExit::EmulationFailure
         }
-        other => other,
-    }
+        KVM_EXIT_INTERNAL_ERROR => KvmExit::InternalError,
+        KVM_EXIT_DEBUG => KvmExit::Debug {
+            exception: area.debug()?.exception,
+        },
+        KVM_EXIT_IRQ_WINDOW_OPEN => KvmExit::InterruptWindow,
+        KVM_EXIT_X86_RDMSR | KVM_EXIT_X86_WRMSR => {
+            let read = area.exit_reason() == KVM_EXIT_X86_RDMSR;
+            let m = area.msr_mut()?;
+            let (index, reason) = (m.index, m.reason);
+            if read {
+                KvmExit::RdMsr { index, reason }
+            } else {
+                KvmExit::WrMsr { index, reason }
+            }
+        }
+        KVM_EXIT_INTR => return None,
+        reason => KvmExit::Other { reason },
+    })
 }
 
 /// Reconciles KVM's pending completion with the VMM's registers (see the
 /// module documentation). Registers are read from kvm_run's sync area,
 /// which the register cache has already brought up to date.
 fn prepare_completion(
-    vcpu: &mut VcpuFd,
+    vcpu: &mut Vcpu,
     cancel: &CancelState,
     completion: Completion,
     read: GuestReader<'_>,
 ) -> Result<bool> {
+    if let Completion::None = completion {
+        // The usual case after a retired write or a HLT: nothing to read.
+        return Ok(false);
+    }
     if let Completion::ReadToMemory {
         mmio,
         dest,
@@ -418,7 +425,7 @@ fn prepare_completion(
         return flush_with(vcpu, cancel, false, Some(replay), refill).map(|()| false);
     }
     // kvm_regs only (sync_regs() would copy the whole 2 KiB sync area).
-    let regs = vcpu.sync_regs_mut().regs;
+    let regs = vcpu.sync().regs;
     // A read into an XMM register: KVM's completion writes the XMM
     // register, which the flush must restore.
     let xmm = matches!(completion, Completion::Read { fpu: true, .. });
@@ -462,25 +469,15 @@ fn prepare_completion(
             let value = gpr(&regs, index) >> shift;
             let bytes = value.to_le_bytes();
             let n = usize::from(size).min(8);
-            let run = vcpu.get_kvm_run();
+            let area = vcpu.area();
             if mmio {
-                // SAFETY: the last exit was KVM_EXIT_MMIO, so `mmio` is the
-                // union's live member until the next KVM_RUN.
-                let m = unsafe { &mut run.__bindgen_anon_1.mmio };
-                m.data[..n].copy_from_slice(&bytes[..n]);
-            } else {
-                // SAFETY: the last exit was KVM_EXIT_IO, so `io` is the
-                // union's live member.
-                let io = unsafe { run.__bindgen_anon_1.io };
-                let base = (run as *mut kvm_run)
-                    .cast::<u8>()
-                    .wrapping_add(io.data_offset as usize);
-                // SAFETY: KVM keeps room for count * size bytes of data at
-                // `data_offset` inside the kvm_run mapping; we write at most
-                // one element.
-                unsafe {
-                    std::ptr::copy_nonoverlapping(bytes.as_ptr(), base, n.min(usize::from(io.size)))
-                };
+                if let Some(m) = area.mmio_mut() {
+                    m.data[..n].copy_from_slice(&bytes[..n]);
+                }
+            } else if let Some(data) = area.io_data_mut() {
+                // The first element: the one a plain IN loads.
+                let n = n.min(data.len());
+                data[..n].copy_from_slice(&bytes[..n]);
             }
             Ok(true)
         }
@@ -488,12 +485,9 @@ fn prepare_completion(
         | Completion::Msr { .. }
         | Completion::Flush
         | Completion::ReadToMemory { .. } => {
-            if let Completion::Msr { .. } = completion {
-                let run = vcpu.get_kvm_run();
-                // SAFETY: the last exit was an MSR exit, so `msr` is live.
-                let msr = unsafe { &mut run.__bindgen_anon_1.msr };
+            if let (Completion::Msr { read }, Some(msr)) = (completion, vcpu.area().msr_mut()) {
                 msr.error = 0;
-                if let Completion::Msr { read: true, .. } = completion {
+                if read {
                     msr.data = (regs.rdx << 32) | (regs.rax & 0xffff_ffff);
                 }
             }
@@ -512,25 +506,27 @@ fn prepare_completion(
 /// at once from `dest` up, with DF set one per iteration at `dest`,
 /// `dest - size`, … (measured: `tests/differential_kvm.rs`).
 fn neutralize_store(
-    vcpu: &mut VcpuFd,
+    vcpu: &mut Vcpu,
     mmio: bool,
     dest: u64,
     down: bool,
     read: GuestReader<'_>,
 ) -> u64 {
-    let sync = vcpu.sync_regs_mut();
+    let sync = vcpu.sync();
     let (regs, sregs) = (sync.regs, sync.sregs);
-    let run = vcpu.get_kvm_run();
+    let area = vcpu.area();
+    // The exit path made this completion for an MMIO read or an IN: the
+    // matching member is live (or, were it not, there is nothing to fill).
     let (size, count) = if mmio {
-        // SAFETY: the last exit was KVM_EXIT_MMIO (the exit path made this
-        // completion for an MMIO read), so `mmio` is the union's live member.
-        let m = unsafe { run.__bindgen_anon_1.mmio };
-        ((m.len as usize).min(m.data.len()), 1)
+        match area.mmio_mut() {
+            Some(m) => ((m.len as usize).min(m.data.len()), 1),
+            None => return 1,
+        }
     } else {
-        // SAFETY: the last exit was KVM_EXIT_IO (the exit path made this
-        // completion for an IN), so `io` is the union's live member.
-        let io = unsafe { run.__bindgen_anon_1.io };
-        (usize::from(io.size), io.count as usize)
+        match area.io() {
+            Some(io) => (usize::from(io.size), io.count as usize),
+            None => return 1,
+        }
     };
     let mut buf = [0u8; STORE_MAX];
     let n = size * count;
@@ -555,18 +551,11 @@ fn neutralize_store(
         buf = ordered;
     }
     if mmio {
-        // SAFETY: as above, `mmio` is live.
-        let m = unsafe { &mut run.__bindgen_anon_1.mmio };
-        m.data[..n].copy_from_slice(&buf[..n]);
-    } else {
-        // SAFETY: as above, `io` is live.
-        let io = unsafe { run.__bindgen_anon_1.io };
-        let base = (run as *mut kvm_run)
-            .cast::<u8>()
-            .wrapping_add(io.data_offset as usize);
-        // SAFETY: KVM keeps room for count * size bytes of data at
-        // `data_offset` inside the kvm_run mapping; `n` is exactly that.
-        unsafe { std::ptr::copy_nonoverlapping(buf.as_ptr(), base, n) };
+        if let Some(m) = area.mmio_mut() {
+            m.data[..n].copy_from_slice(&buf[..n]);
+        }
+    } else if let Some(data) = area.io_data_mut().filter(|d| d.len() == n) {
+        data.copy_from_slice(&buf[..n]);
     }
     count as u64
 }
@@ -628,7 +617,7 @@ impl Replay {
 /// With `xmm`, the FPU/SSE state is kept too (KVM_GET_FPU before,
 /// KVM_SET_FPU after): a completed SSE load writes an XMM register. With
 /// `replay`, KVM completes a string read with those registers.
-fn flush(vcpu: &mut VcpuFd, cancel: &CancelState, xmm: bool, replay: Option<Replay>) -> Result<()> {
+fn flush(vcpu: &mut Vcpu, cancel: &CancelState, xmm: bool, replay: Option<Replay>) -> Result<()> {
     flush_with(vcpu, cancel, xmm, replay, None)
 }
 
@@ -642,27 +631,27 @@ struct Refill<'a> {
 
 /// [`flush`], filling further MMIO reads from `refill`.
 fn flush_with(
-    vcpu: &mut VcpuFd,
+    vcpu: &mut Vcpu,
     cancel: &CancelState,
     xmm: bool,
     replay: Option<Replay>,
     refill: Option<Refill<'_>>,
 ) -> Result<()> {
-    let mut consumed = refill.as_ref().map_or(0, |_| {
-        // SAFETY: the last exit was KVM_EXIT_MMIO when a refill is asked
-        // for (a ReadToMemory of an MMIO read); `len` is plain data.
-        let m = unsafe { vcpu.get_kvm_run().__bindgen_anon_1.mmio };
-        u64::from(m.len)
-    });
-    let saved = vcpu.sync_regs_mut().regs;
+    // The first read's bytes (a ReadToMemory of an MMIO read: the last
+    // exit was KVM_EXIT_MMIO).
+    let mut consumed = match refill {
+        Some(_) => vcpu.area().mmio_mut().map_or(0, |m| u64::from(m.len)),
+        None => 0,
+    };
+    let saved = vcpu.sync().regs;
     // The VMM's event state wins over KVM's completion, which drops an
     // event the VMM injected (an emulator's fault, with RIP left at the
     // instruction) and may queue one of its own (its emulator faulting on
     // registers the VMM changed): put back in the sync area, which KVM
     // loads at the next entry (no ioctl).
-    let events = vcpu.sync_regs_mut().events;
+    let events = vcpu.sync().events;
     if let Some(r) = replay {
-        let regs = &mut vcpu.sync_regs_mut().regs;
+        let regs = &mut vcpu.sync().regs;
         if let Some(all) = r.regs {
             *regs = all;
         }
@@ -672,11 +661,12 @@ fn flush_with(
         if let Some(rdi) = r.rdi {
             regs.rdi = rdi;
         }
-        vcpu.set_sync_dirty_reg(kvm_ioctls::SyncReg::Register);
+        vcpu.mark_dirty(KVM_SYNC_X86_REGS);
     }
     let fpu = if xmm {
         Some(
-            vcpu.get_fpu()
+            vcpu.fd()
+                .get_fpu()
                 .map_err(|e| Error::from_errno("KVM_GET_FPU", e.errno()))?,
         )
     } else {
@@ -691,28 +681,30 @@ fn flush_with(
     let mut result = Ok(());
     for _ in 0..FLUSH_ROUNDS {
         match vcpu.run() {
-            Ok(VcpuExit::MmioRead(..)) => {
+            Ok(()) if vcpu.area().exit_reason() == KVM_EXIT_MMIO => {
                 if let Some(r) = refill.as_ref() {
-                    let sync = vcpu.sync_regs_mut();
+                    let sync = vcpu.sync();
                     let (regs, sregs) = (sync.regs, sync.sregs);
-                    let run = vcpu.get_kvm_run();
-                    // SAFETY: this exit is KVM_EXIT_MMIO: `mmio` is live.
-                    let m = unsafe { &mut run.__bindgen_anon_1.mmio };
-                    let n = (m.len as usize).min(m.data.len());
-                    let mut buf = [0u8; 8];
-                    if (r.read)(&regs, &sregs, r.dest.wrapping_add(consumed), &mut buf[..n]) {
-                        m.data[..n].copy_from_slice(&buf[..n]);
+                    if let Some(m) = vcpu.area().mmio_mut() {
+                        let n = (m.len as usize).min(m.data.len());
+                        let mut buf = [0u8; 8];
+                        if m.is_write == 0
+                            && (r.read)(&regs, &sregs, r.dest.wrapping_add(consumed), &mut buf[..n])
+                        {
+                            m.data[..n].copy_from_slice(&buf[..n]);
+                        }
+                        if m.is_write == 0 {
+                            consumed += n as u64;
+                        }
                     }
-                    consumed += n as u64;
                 }
                 continue;
             }
-            Ok(VcpuExit::IoIn(..)) => continue,
-            Ok(VcpuExit::MmioWrite(..) | VcpuExit::IoOut(..)) => continue,
-            Ok(_) => break,
-            Err(e) if e.errno() == libc::EINTR => break,
-            Err(e) => {
-                result = Err(e.errno());
+            Ok(()) if vcpu.area().exit_reason() == KVM_EXIT_IO => continue,
+            Ok(()) => break,
+            Err(libc::EINTR) => break,
+            Err(errno) => {
+                result = Err(errno);
                 break;
             }
         }
@@ -724,12 +716,12 @@ fn flush_with(
             errno,
         ));
     }
-    vcpu.sync_regs_mut().regs = saved;
-    vcpu.set_sync_dirty_reg(kvm_ioctls::SyncReg::Register);
-    vcpu.sync_regs_mut().events = events;
-    vcpu.set_sync_dirty_reg(kvm_ioctls::SyncReg::VcpuEvents);
+    vcpu.sync().regs = saved;
+    vcpu.sync().events = events;
+    vcpu.mark_dirty(KVM_SYNC_X86_REGS | KVM_SYNC_X86_EVENTS);
     if let Some(fpu) = fpu {
-        vcpu.set_fpu(&fpu)
+        vcpu.fd()
+            .set_fpu(&fpu)
             .map_err(|e| Error::from_errno("KVM_SET_FPU", e.errno()))?;
     }
     Ok(())

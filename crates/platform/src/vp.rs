@@ -9,10 +9,11 @@
 use std::sync::{Arc, Mutex, OnceLock, TryLockError};
 
 use kvm_bindings::{
-    CpuId, KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_USE_SW_BP, kvm_debugregs, kvm_fpu, kvm_guest_debug,
-    kvm_mp_state, kvm_regs, kvm_sregs, kvm_vcpu_events, kvm_xcrs,
+    CpuId, KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_USE_SW_BP, KVM_SYNC_X86_EVENTS, KVM_SYNC_X86_REGS,
+    KVM_SYNC_X86_SREGS, kvm_debugregs, kvm_fpu, kvm_guest_debug, kvm_mp_state, kvm_regs, kvm_sregs,
+    kvm_vcpu_events, kvm_xcrs,
 };
-use kvm_ioctls::{SyncReg, VcpuFd, VmFd};
+use kvm_ioctls::{VcpuFd, VmFd};
 use winhv_defs::*;
 
 use crate::cancel::CancelState;
@@ -27,6 +28,7 @@ use crate::property::PartitionProperties;
 use crate::registers::RegisterState;
 use crate::run::{Completion, KvmExit, read_linear, run};
 use crate::translate::CodeCache;
+use crate::vcpu::Vcpu;
 use crate::xsave::XsaveLayout;
 
 /// The state KVM gives a new vCPU, restored by a partition reset.
@@ -73,7 +75,7 @@ fn shared_power_on(vcpu: &VcpuFd) -> Result<SharedPowerOn> {
 
 /// What only the running thread touches.
 struct VpState {
-    vcpu: VcpuFd,
+    vcpu: Vcpu,
     regs: RegisterState,
     completion: Completion,
     power_on: PowerOn,
@@ -111,7 +113,7 @@ impl Vp {
         supported: &CpuId,
         caps: &KvmCaps,
     ) -> Result<Arc<Vp>> {
-        let mut vcpu = vm
+        let vcpu = vm
             .create_vcpu(u64::from(index))
             .map_err(|e| Error::from_errno("KVM_CREATE_VCPU", e.errno()))?;
         let cpuid = props.kvm_cpuid_vp(supported, index)?;
@@ -137,24 +139,29 @@ impl Vp {
         // The exit path reads guest code directly while our fault handler
         // is in place: make sure it (still) is.
         crate::memory::check_direct_reads();
-        vcpu.set_sync_valid_reg(SyncReg::Register);
-        vcpu.set_sync_valid_reg(SyncReg::SystemRegister);
-        vcpu.set_sync_valid_reg(SyncReg::VcpuEvents);
-        let shared = shared_power_on(&vcpu)?;
+        let mmap_size = crate::kvm::kvm()?
+            .get_vcpu_mmap_size()
+            .map_err(|e| Error::from_errno("KVM_GET_VCPU_MMAP_SIZE", e.errno()))?;
+        let mut vcpu = Vcpu::new(vcpu, mmap_size);
+        vcpu.area().set_valid_regs(u64::from(
+            KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS,
+        ));
+        let vcpu_fd = vcpu.fd();
+        let shared = shared_power_on(vcpu_fd)?;
         let power_on = PowerOn {
-            regs: vcpu.get_regs()?,
-            sregs: vcpu.get_sregs()?,
+            regs: vcpu_fd.get_regs()?,
+            sregs: vcpu_fd.get_sregs()?,
             fpu: shared.fpu,
-            events: vcpu.get_vcpu_events()?,
-            mp_state: vcpu.get_mp_state()?,
+            events: vcpu_fd.get_vcpu_events()?,
+            mp_state: vcpu_fd.get_mp_state()?,
             xcrs: shared.xcrs,
             debugregs: shared.debugregs,
         };
-        let immediate_exit: *mut u8 = &mut vcpu.get_kvm_run().immediate_exit;
         // SAFETY: `immediate_exit` points into this vCPU's kvm_run mapping,
         // owned by `vcpu`, which lives in the same `Vp` as the CancelState
-        // and is dropped with it.
-        let cancel = unsafe { CancelState::new(immediate_exit) };
+        // and is dropped with it; `Vcpu` itself only ever reaches that byte
+        // atomically.
+        let cancel = unsafe { CancelState::new(vcpu.immediate_exit()) };
         // The snapshot's general, system and event state is also the
         // register cache's first load: no second fetch.
         let mut regs = RegisterState::new();
@@ -208,6 +215,18 @@ impl Vp {
         s.regs.set(&mut s.vcpu, names, values)
     }
 
+    /// Runs `f` on the VP's vCPU and register cache while no other thread
+    /// uses the VP; `WHV_E_INVALID_VP_STATE` while one does (a run, a
+    /// register call). For `crate::interrupts`.
+    pub(crate) fn with_state<T>(
+        &self,
+        f: impl FnOnce(&mut Vcpu, &mut RegisterState) -> Result<T>,
+    ) -> Result<T> {
+        let mut g = self.lock()?;
+        let s = &mut *g;
+        f(&mut s.vcpu, &mut s.regs)
+    }
+
     /// The size of the VP's XSAVE state (WHvGetVirtualProcessorXsaveState).
     pub(crate) fn xsave_state_size(&self) -> u32 {
         self.xsave.size() as u32
@@ -241,13 +260,15 @@ impl Vp {
         Ok(())
     }
 
-    /// WHvRunVirtualProcessor: runs until an exit the VMM must see.
+    /// WHvRunVirtualProcessor: runs until an exit the VMM must see, whose
+    /// context is written into `out` (left as it was on an error).
     pub(crate) fn run(
         &self,
         map: &std::sync::RwLock<GpaMap>,
         caps: &KvmCaps,
         msrs: &std::sync::RwLock<MsrPolicy>,
-    ) -> Result<WHV_RUN_VP_EXIT_CONTEXT> {
+        out: &mut WHV_RUN_VP_EXIT_CONTEXT,
+    ) -> Result<()> {
         let mut g = self.lock()?;
         let s = &mut *g;
         let inputs_map = || map.read().unwrap_or_else(|p| p.into_inner());
@@ -267,6 +288,7 @@ impl Vp {
                 inputs,
                 KvmExit::InterruptWindow,
                 &mut s.completion,
+                out,
             );
         }
         loop {
@@ -289,10 +311,11 @@ impl Vp {
                     inputs,
                     KvmExit::InvalidState,
                     &mut s.completion,
+                    out,
                 );
             }
-            s.vcpu.get_kvm_run().request_interrupt_window =
-                u8::from(s.regs.interrupt_notification());
+            let window = s.regs.interrupt_notification();
+            s.vcpu.area().set_request_interrupt_window(window);
             let facts = s.code.facts();
             let exit = run(
                 &mut s.vcpu,
@@ -325,18 +348,26 @@ impl Vp {
                 // The guest halted with interrupts deliverable and the VMM
                 // waiting for that: report the window, at the HLT (Windows
                 // exits before it; it runs again if nothing is injected).
-                let regs = &mut s.vcpu.sync_regs_mut().regs;
+                let regs = &mut s.vcpu.sync().regs;
                 regs.rip = regs.rip.wrapping_sub(1);
-                s.vcpu.set_sync_dirty_reg(SyncReg::Register);
+                s.vcpu.mark_dirty(KVM_SYNC_X86_REGS);
                 return translate_exit(
                     &mut s.vcpu,
                     &mut s.regs,
                     inputs,
                     KvmExit::InterruptWindow,
                     &mut s.completion,
+                    out,
                 );
             }
-            return translate_exit(&mut s.vcpu, &mut s.regs, inputs, exit, &mut s.completion);
+            return translate_exit(
+                &mut s.vcpu,
+                &mut s.regs,
+                inputs,
+                exit,
+                &mut s.completion,
+                out,
+            );
         }
     }
 
@@ -353,16 +384,17 @@ impl Vp {
             self.cancel.clear_immediate_exit();
             s.completion = Completion::None;
         }
-        s.vcpu.get_kvm_run().kvm_dirty_regs = 0;
-        s.vcpu.set_regs(&p.regs)?;
-        s.vcpu.set_sregs(&p.sregs)?;
-        s.vcpu.set_fpu(&p.fpu)?;
-        s.vcpu.set_vcpu_events(&p.events)?;
-        s.vcpu.set_mp_state(p.mp_state)?;
+        s.vcpu.area().clear_dirty();
+        let fd = s.vcpu.fd();
+        fd.set_regs(&p.regs)?;
+        fd.set_sregs(&p.sregs)?;
+        fd.set_fpu(&p.fpu)?;
+        fd.set_vcpu_events(&p.events)?;
+        fd.set_mp_state(p.mp_state)?;
         if let Some(x) = &p.xcrs {
-            s.vcpu.set_xcrs(x)?;
+            fd.set_xcrs(x)?;
         }
-        s.vcpu.set_debug_regs(&p.debugregs)?;
+        fd.set_debug_regs(&p.debugregs)?;
         s.regs.reset();
         // KVM now holds exactly the snapshot: seed the cache with it.
         s.regs.seed(&mut s.vcpu, &p.regs, &p.sregs, &p.events);
@@ -423,7 +455,7 @@ impl Vp {
             return Ok(());
         }
         let g = self.lock()?;
-        apply_guest_debug(&g.vcpu, props, caps)
+        apply_guest_debug(g.vcpu.fd(), props, caps)
     }
 }
 
@@ -467,13 +499,12 @@ fn apply_guest_debug(vcpu: &VcpuFd, props: &PartitionProperties, caps: &KvmCaps)
 
 /// Completes an MSR exit without the VMM: IgnoreWriteReadZero reads 0 and
 /// drops the write; Fault lets KVM inject #GP.
-fn complete_msr_here(vcpu: &mut VcpuFd, action: MsrAction) {
-    let run = vcpu.get_kvm_run();
-    // SAFETY: the last exit was KVM_EXIT_X86_RDMSR/WRMSR, so `msr` is the
-    // union's live member until the next KVM_RUN.
-    let msr = unsafe { &mut run.__bindgen_anon_1.msr };
-    msr.data = 0;
-    msr.error = u8::from(action == MsrAction::Fault);
+fn complete_msr_here(vcpu: &mut Vcpu, action: MsrAction) {
+    // The exit was an MSR exit (the caller's KvmExit says so).
+    if let Some(msr) = vcpu.area().msr_mut() {
+        msr.data = 0;
+        msr.error = u8::from(action == MsrAction::Fault);
+    }
 }
 
 #[cfg(test)]

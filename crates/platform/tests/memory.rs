@@ -1,6 +1,7 @@
-//! The GPA map: map/unmap (partial unmaps split ranges), refused requests,
-//! read-only ranges, dirty-page tracking, memory reserved without access
-//! and made accessible later, WHvRead/WriteGpaRange.
+//! The GPA map: map/unmap (partial unmaps split ranges, new mappings
+//! replace what they overlap), refused requests, read-only ranges,
+//! dirty-page tracking, memory reserved without access and made accessible
+//! later, WHvRead/WriteGpaRange. The slot limit: `memory_slots.rs`.
 #![allow(unsafe_code, reason = "test guests live in mmap'd memory")]
 
 mod common;
@@ -53,22 +54,8 @@ fn map_requests_refused_as_windows_does() {
         "write without read"
     );
     map(host, 0x10000, 0x4000, rwx()).unwrap();
-    assert_eq!(
-        hresult(map(host, 0x12000, 0x1000, rwx())),
-        E_INVALIDARG,
-        "overlap inside"
-    );
-    assert_eq!(
-        hresult(map(host, 0xf000, 0x2000, rwx())),
-        E_INVALIDARG,
-        "overlap at the start"
-    );
-    assert_eq!(
-        hresult(map(host, 0x13000, 0x2000, rwx())),
-        E_INVALIDARG,
-        "overlap at the end"
-    );
-    // Adjacent is fine.
+    // Adjacent is fine (an overlapping mapping replaces what it overlaps:
+    // `a_new_mapping_replaces_what_it_overlaps`).
     map(host, 0x14000, 0x1000, rwx()).unwrap();
     assert_eq!(
         hresult(p.unmap_gpa_range(0x20000, 0x1000)),
@@ -388,4 +375,158 @@ fn prot_none_code_page() {
     extra.write(0, &[0x90, 0xf4]);
     let x = vm.run();
     assert_eq!(x.ExitReason, WHvRunVpExitReasonX64Halt);
+}
+
+/// `pages` pages whose first bytes are `first`, `first + 1`, …
+fn marked_memory(pages: usize, first: u8) -> HostMem {
+    let m = HostMem::rw(pages * 0x1000);
+    for i in 0..pages {
+        m.write(i * 0x1000, &[first + i as u8]);
+    }
+    m
+}
+
+/// WHvMapGpaRange "replaces any previous mappings for the specified GPA
+/// pages" (Microsoft's documentation): inside a range, over the end of one,
+/// across several, and with other access flags. The guest and
+/// WHvReadGpaRange see the new mappings and nothing of the old.
+#[test]
+fn a_new_mapping_replaces_what_it_overlaps() {
+    if !kvm_available() {
+        return;
+    }
+    let (g, regs) = reader();
+    let a = extra_memory(); // a0 a1 a2 a3
+    let b = marked_memory(1, 0xb0);
+    let c = marked_memory(4, 0xc0);
+    let e = marked_memory(1, 0xe0);
+    let vm = TestVm::new(&g, &regs);
+    let page = |i: u64| EXTRA + i * 0x1000;
+    let map = |mem: &HostMem, at: usize, gpa: u64, pages: u64, flags| {
+        let src = mem.ptr.wrapping_add(at * 0x1000);
+        // SAFETY: every buffer is declared before `vm`, so it outlives the
+        // partition.
+        unsafe { vm.p.map_gpa_range(src.cast(), gpa, pages * 0x1000, flags) }
+    };
+    let firsts = || {
+        (0..4)
+            .map(|i| {
+                let mut byte = [0u8];
+                vm.p.read_gpa_range(page(i), &mut byte).expect("mapped");
+                byte[0]
+            })
+            .collect::<Vec<_>>()
+    };
+    map(&a, 0, page(0), 4, rwx()).unwrap();
+    map(&b, 0, page(1), 1, rwx()).expect("inside a range");
+    assert_eq!(firsts(), [0xa0, 0xb0, 0xa2, 0xa3]);
+    map(&c, 0, page(2), 2, rwx()).expect("the end of a range");
+    assert_eq!(firsts(), [0xa0, 0xb0, 0xc0, 0xc1]);
+    map(&c, 2, page(1), 2, rwx()).expect("across two ranges");
+    assert_eq!(firsts(), [0xa0, 0xc2, 0xc3, 0xc1]);
+    let ro = WHvMapGpaRangeFlagRead | WHvMapGpaRangeFlagExecute;
+    map(&e, 0, page(0), 1, ro).expect("with other access");
+    assert_eq!(firsts(), [0xe0, 0xc2, 0xc3, 0xc1]);
+    // The guest reads the four pages, then stores to page 0, now read-only.
+    let x = vm.run();
+    assert_eq!(x.ExitReason, WHvRunVpExitReasonMemoryAccess, "the store");
+    // SAFETY: MemoryAccess is live.
+    let m = unsafe { x.Anonymous.MemoryAccess };
+    assert_eq!(m.Gpa, EXTRA + 0x10);
+    assert_eq!(m.AccessInfo.access_type(), 1, "a write");
+    assert_eq!(m.AccessInfo.gpa_unmapped(), 0, "mapped, read-only");
+    assert_eq!(vm.reg(WHvX64RegisterRbx) & 0xff, 0xe0);
+    assert_eq!(vm.reg(WHvX64RegisterRcx) & 0xff, 0xc2);
+    assert_eq!(vm.reg(WHvX64RegisterRdx) & 0xff, 0xc3);
+    assert_eq!(vm.reg(WHvX64RegisterRsi) & 0xff, 0xc1);
+    vm.skip(&x);
+    assert_eq!(vm.run().ExitReason, WHvRunVpExitReasonX64Halt);
+    assert_eq!(e.bytes()[0x10], 0, "the read-only page is unchanged");
+    assert_eq!(a.bytes()[0x10], 0, "the replaced page is not reached");
+    // One unmap takes everything, whichever mapping it came from.
+    vm.p.unmap_gpa_range(page(0), 0x4000).unwrap();
+    let mut byte = [0u8];
+    for i in 0..4 {
+        assert_eq!(
+            hresult(vm.p.read_gpa_range(page(i), &mut byte)),
+            WHV_E_GPA_RANGE_NOT_FOUND
+        );
+    }
+}
+
+/// Replacing part of a range that tracks dirty pages keeps the bits of the
+/// rest; the new mapping starts clean.
+#[test]
+fn replacing_part_of_a_tracked_range_keeps_the_other_pages_bits() {
+    if !kvm_available() {
+        return;
+    }
+    let mut g = Guest::new(0, 1 << 21).unwrap();
+    let entry = g.layout().code;
+    g.assemble_at(64, entry, |a| {
+        a.mov(rdi, EXTRA)?;
+        a.mov(byte_ptr(rdi + 0x1008), 1)?;
+        a.mov(byte_ptr(rdi + 0x3000), 1)?;
+        a.hlt()
+    })
+    .unwrap();
+    let regs = g.long64(entry).unwrap();
+    let extra = HostMem::rw(0x4000);
+    let other = HostMem::rw(0x1000);
+    let vm = TestVm::new(&g, &regs);
+    let tracked = rwx() | WHvMapGpaRangeFlagTrackDirtyPages;
+    // SAFETY: `extra` and `other` are declared before `vm`, so they outlive
+    // the partition.
+    unsafe {
+        vm.p.map_gpa_range(extra.ptr.cast(), EXTRA, 0x4000, tracked)
+            .unwrap()
+    };
+    assert_eq!(vm.run().ExitReason, WHvRunVpExitReasonX64Halt);
+    // SAFETY: as above.
+    unsafe {
+        vm.p.map_gpa_range(other.ptr.cast(), EXTRA + 0x1000, 0x1000, tracked)
+            .unwrap()
+    };
+    let mut bits = [0u64; 1];
+    vm.p.query_gpa_range_dirty_bitmap(EXTRA, 0x4000, Some(&mut bits))
+        .unwrap();
+    assert_eq!(
+        bits[0], 0b1000,
+        "page 3 was written; page 1 is a new mapping"
+    );
+}
+
+/// A mapping KVM refuses part way through (the middle of a range replaced
+/// by a source address KVM rejects, after the piece before it was already
+/// re-created) answers the error and leaves the map as it was: the guest
+/// still reads all four pages.
+#[test]
+fn a_mapping_kvm_refuses_part_way_changes_nothing() {
+    if !kvm_available() {
+        return;
+    }
+    let (g, regs) = reader();
+    let extra = extra_memory();
+    let vm = TestVm::new(&g, &regs);
+    // SAFETY: `extra` is declared before `vm`, so it outlives the partition.
+    unsafe {
+        vm.p.map_gpa_range(extra.ptr.cast(), EXTRA, 0x4000, rwx())
+            .unwrap()
+    };
+    // A kernel address: page-aligned and not null, so only KVM refuses it.
+    let kernel = 0xffff_8000_0000_0000u64 as *mut std::ffi::c_void;
+    // SAFETY: KVM refuses the address before anything could access it.
+    let refused = unsafe { vm.p.map_gpa_range(kernel, EXTRA + 0x1000, 0x1000, rwx()) };
+    assert_eq!(hresult(refused), E_INVALIDARG);
+    let mut b = [0u8];
+    for i in 0..4u64 {
+        vm.p.read_gpa_range(EXTRA + i * 0x1000, &mut b).unwrap();
+        assert_eq!(b[0], 0xa0 + i as u8, "page {i}");
+    }
+    assert_eq!(vm.run().ExitReason, WHvRunVpExitReasonX64Halt);
+    assert_eq!(vm.reg(WHvX64RegisterRbx) & 0xff, 0xa0);
+    assert_eq!(vm.reg(WHvX64RegisterRcx) & 0xff, 0xa1);
+    assert_eq!(vm.reg(WHvX64RegisterRdx) & 0xff, 0xa2);
+    assert_eq!(vm.reg(WHvX64RegisterRsi) & 0xff, 0xa3);
+    assert_eq!(extra.bytes()[0x10], 0x99, "the store reached page 0");
 }

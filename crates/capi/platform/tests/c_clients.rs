@@ -2,8 +2,9 @@
 //! libWinHvPlatform.so and libWinHvEmulation.so, run as real clients would:
 //! a long-mode guest printing through emulated port I/O, an MMIO device
 //! completed by the emulator (also from I/O contexts with only the
-//! instruction bytes), a cancel from a second thread, and the
-//! HRESULT of every kind of bad argument.
+//! instruction bytes), a cancel from a second thread (also of a thread
+//! that blocks every signal, and with the kick signal ignored or handled by
+//! the program), and the HRESULT of every kind of bad argument.
 
 mod support;
 
@@ -28,8 +29,18 @@ fn cancel_from_a_second_thread() {
 }
 
 #[test]
+fn cancel_whatever_the_program_does_with_signals() {
+    support::build_and_run("cancel_signals", true);
+}
+
+#[test]
 fn bad_input_gets_windows_hresults() {
     // Runs without /dev/kvm too: the handle, pointer and emulator checks
     // need no partition; the program skips the rest itself.
     support::build_and_run("bad_input", false);
+}
+
+#[test]
+fn interrupts_reach_the_guest_and_survive_a_state_restore() {
+    support::build_and_run("interrupt_guest", true);
 }

@@ -156,6 +156,12 @@ const IMPLEMENTED: &[&str] = &[
     "WHvSetVirtualProcessorRegisters",
     "WHvGetVirtualProcessorXsaveState",
     "WHvSetVirtualProcessorXsaveState",
+    "WHvRequestInterrupt",
+    "WHvGetInterruptTargetVpSet",
+    "WHvGetVirtualProcessorInterruptControllerState",
+    "WHvSetVirtualProcessorInterruptControllerState",
+    "WHvGetVirtualProcessorInterruptControllerState2",
+    "WHvSetVirtualProcessorInterruptControllerState2",
 ];
 
 #[test]

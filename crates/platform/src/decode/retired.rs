@@ -7,6 +7,7 @@
 use iced_x86::{Instruction, Mnemonic, OpKind, Register};
 use kvm_bindings::{kvm_regs, kvm_sregs};
 
+use super::fast::{Hit, Plain};
 use super::{
     Access, address_mask, bitness, decode, low, memory_address, register_value, stack_address,
     stack_mask, stack_moved,
@@ -298,7 +299,7 @@ pub(crate) fn undo_retired(
     let s = Suffixes::decode(before, bitness, rip);
     let found = find_ending(&s, regs, sregs, bitness, access, gpa);
     if let Some(r) = &found {
-        cache.store(rip, bitness, before, r.insn, r.len);
+        cache.store(rip, bitness, before, r.insn, r.len, regs, sregs);
     }
     found
 }
@@ -402,9 +403,35 @@ struct Cached {
     before_len: u8,
     insn: Instruction,
     len: usize,
+    /// The instruction's check compiled, when it is a plain form.
+    plain: Option<Plain>,
 }
 
 impl RetiredCache {
+    /// The fast match: when the cached instruction is a plain form (see
+    /// `decode::fast`) and it performed `access`, what [`undo_retired`]
+    /// would find, without decoding; `None` sends the caller to
+    /// [`undo_retired`]. The same arguments as it.
+    pub(crate) fn fast_match(
+        &self,
+        before: &[u8],
+        at: &[u8],
+        regs: &kvm_regs,
+        sregs: &kvm_sregs,
+        access: Access,
+        gpa: Option<u64>,
+    ) -> Option<Hit> {
+        let c = self.last.as_ref()?;
+        let plain = c.plain?;
+        // undo_retired tries the string instruction at RIP first.
+        if rep_prefixed(at) {
+            return None;
+        }
+        let bitness = bitness(regs, sregs);
+        self.lookup(regs.rip, bitness, before)?;
+        plain.matches(c.len as u8, regs, sregs, bitness, access, gpa)
+    }
+
     fn lookup(&self, rip: u64, bitness: u32, before: &[u8]) -> Option<(Instruction, usize)> {
         let c = self.last.as_ref()?;
         (c.rip == rip
@@ -414,7 +441,20 @@ impl RetiredCache {
             .then_some((c.insn, c.len))
     }
 
-    fn store(&mut self, rip: u64, bitness: u32, before: &[u8], insn: Instruction, len: usize) {
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the key, the answer and its registers"
+    )]
+    fn store(
+        &mut self,
+        rip: u64,
+        bitness: u32,
+        before: &[u8],
+        insn: Instruction,
+        len: usize,
+        regs: &kvm_regs,
+        sregs: &kvm_sregs,
+    ) {
         let n = before.len().min(15);
         let mut bytes = [0u8; 15];
         bytes[..n].copy_from_slice(&before[..n]);
@@ -425,6 +465,7 @@ impl RetiredCache {
             before_len: n as u8,
             insn,
             len,
+            plain: Plain::compile(&insn, regs, sregs),
         });
     }
 }

@@ -123,7 +123,7 @@ pub(crate) struct Format {
 
 impl Format {
     /// The format for a VP whose IA32_APIC_BASE is `apic_base` on a VM
-    /// without `KVM_CAP_X2APIC_API` (the platform does not enable it).
+    /// without `KVM_CAP_X2APIC_API` ([`LapicCache::format`] knows the VM).
     pub(crate) fn for_apic_base(apic_base: u64) -> Self {
         Self {
             x2apic: apic_base & APIC_BASE_EXTD != 0,
@@ -327,6 +327,9 @@ pub(crate) struct LapicCache {
     pub(crate) gets: u32,
     /// `KVM_SET_LAPIC` calls made.
     pub(crate) sets: u32,
+    /// The VM enabled `KVM_CAP_X2APIC_API` (32-bit IDs): partitions with
+    /// LAPIC emulation do where KVM has it (`crate::interrupts`).
+    pub(crate) x2apic_api: bool,
 }
 
 impl std::fmt::Debug for LapicCache {
@@ -347,6 +350,14 @@ fn no_lapic() -> Error {
 }
 
 impl LapicCache {
+    /// The page format for a VP whose IA32_APIC_BASE is `apic_base`.
+    pub(crate) fn format(&self, apic_base: u64) -> Format {
+        Format {
+            x2apic_api: self.x2apic_api,
+            ..Format::for_apic_base(apic_base)
+        }
+    }
+
     /// Whether KVM said the VP has no in-kernel LAPIC.
     pub(crate) fn is_absent(&self) -> bool {
         self.absent
@@ -713,9 +724,10 @@ mod tests {
     #[test]
     fn the_register_cache_gets_once_and_sets_once_per_run() {
         use super::super::value::{from_u64, u64_of};
-        let Some((_vm, mut vcpu)) = vcpu(true) else {
+        let Some((_vm, vcpu)) = vcpu(true) else {
             return;
         };
+        let mut vcpu = crate::vcpu::Vcpu::for_test(vcpu);
         let mut regs = crate::registers::RegisterState::new();
         let names: Vec<_> = (0x3000..0x3040)
             .map(WHV_REGISTER_NAME)
@@ -746,7 +758,7 @@ mod tests {
         assert_eq!(regs.lapic_ioctls(), (1, 1), "one KVM_SET_LAPIC for both");
         regs.before_run(&mut vcpu).unwrap();
         assert_eq!(regs.lapic_ioctls(), (1, 1), "nothing left to write");
-        let page = vcpu.get_lapic().unwrap();
+        let page = vcpu.fd().get_lapic().unwrap();
         assert_eq!(read(&page, reg(WHvX64RegisterApicLvtError), XAPIC), 0xfe);
         assert_eq!(tpr(&page), 0x21);
     }

@@ -9,7 +9,7 @@
 //!   and what the VMM changed is written with the `KVM_SET_*` ioctls (a VP
 //!   waiting for INIT/SIPI ignores dirty bits).
 //!   The exit path may read and write the area directly (with
-//!   `set_sync_dirty_reg`); there is no second copy to go stale.
+//!   `Vcpu::mark_dirty`); there is no second copy to go stale.
 //! * FPU, XCRs, debug registers and MSRs are fetched with one ioctl per
 //!   class on first use after an exit, kept until the next run, and written
 //!   back with one ioctl per class in [`RegisterState::before_run`] when a
@@ -18,6 +18,9 @@
 //!   (`crate::xsave`), never beside the cache.
 //! * Deliverability notifications are ours alone: the run loop turns the
 //!   interrupt bit into `kvm_run.request_interrupt_window`.
+//! * The LAPIC page and the event state follow interrupts that other
+//!   threads send meanwhile (`cache/interrupts`: refetched, or merged into
+//!   what the VMM changed, when the partition's interrupt count moved).
 //!
 //! A batch is checked whole before anything is written: an unknown or
 //! unbacked name, or an invalid value, fails the batch and leaves every
@@ -27,10 +30,9 @@ use kvm_bindings::{
     KVM_SYNC_X86_EVENTS, KVM_SYNC_X86_REGS, KVM_SYNC_X86_SREGS, kvm_debugregs, kvm_mp_state,
     kvm_regs, kvm_segment, kvm_sregs, kvm_sync_regs, kvm_vcpu_events, kvm_xcrs,
 };
-use kvm_ioctls::{SyncReg, VcpuFd};
 use winhv_defs::{
     E_INVALIDARG, WHV_E_INVALID_VP_REGISTER_NAME, WHV_REGISTER_NAME, WHV_REGISTER_VALUE,
-    WHvX64RegisterRax, WHvX64RegisterRflags, WHvX64RegisterRip,
+    WHvX64RegisterRax, WHvX64RegisterRflags,
 };
 
 use super::apic::{self, LapicCache};
@@ -39,7 +41,11 @@ use super::counts::IoctlCounts;
 use super::msrs::MsrCache;
 use super::names::{Class, Reg, Seg, lookup};
 use super::{activity, convert, events, fpu, validate, value};
+use crate::vcpu::Vcpu;
 use crate::{Error, Result};
+
+mod interrupts;
+pub(crate) use interrupts::LapicSnapshot;
 
 const SYNC_ALL: u32 = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
 /// IA32_MTRRCAP: read-only.
@@ -98,6 +104,8 @@ pub(crate) struct RegisterState {
     mp_state: Cached<u32>,
     msrs: MsrCache,
     lapic: LapicCache,
+    /// The interrupt counts the LAPIC and event state are current for.
+    irq: interrupts::Epochs,
     deliverability: u64,
     counts: IoctlCounts,
 }
@@ -151,21 +159,28 @@ fn gpr_value(r: &kvm_regs, i: u8) -> u64 {
 /// Whether a non-empty batch names only general registers, RIP and
 /// RFLAGS (WHP names 0x00–0x11, in the `Class::Regs` class).
 fn regs_class_only(names: &[WHV_REGISTER_NAME]) -> bool {
+    // Rax is 0: one unsigned compare per name (a negative name is
+    // out of range too), no early exit to predict.
+    const _: () = assert!(WHvX64RegisterRax.0 == 0);
     !names.is_empty()
-        && names
-            .iter()
-            .all(|n| (WHvX64RegisterRax.0..=WHvX64RegisterRflags.0).contains(&n.0))
+        && names.iter().fold(true, |ok, n| {
+            ok & ((n.0 as u32) <= WHvX64RegisterRflags.0 as u32)
+        })
 }
 
-/// The `kvm_regs` field of `name`, one [`regs_class_only`] accepts.
-fn regs_slot(r: &mut kvm_regs, name: WHV_REGISTER_NAME) -> &mut u64 {
-    if name == WHvX64RegisterRip {
-        &mut r.rip
-    } else if name == WHvX64RegisterRflags {
-        &mut r.rflags
-    } else {
-        gpr(r, (name.0 - WHvX64RegisterRax.0) as u8)
-    }
+/// `kvm_regs`' fields in order (rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp,
+/// r8–r15, rip, rflags) by WHP name 0x00–0x11 (Rax, Rcx, Rdx, Rbx, Rsp,
+/// Rbp, Rsi, Rdi, R8–R15, Rip, Rflags).
+const REGS_FIELD: [usize; 18] = [0, 2, 3, 1, 6, 7, 4, 5, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
+
+const _: () = assert!(size_of::<kvm_regs>() == 18 * size_of::<u64>());
+
+/// `kvm_regs` as its 18 fields, to index by [`REGS_FIELD`].
+fn regs_fields(r: &mut kvm_regs) -> &mut [u64; 18] {
+    // SAFETY: kvm_regs is #[repr(C)] with exactly 18 u64 fields (size
+    // asserted above, so no padding) and u64 alignment: the same layout
+    // as [u64; 18]; the borrow is `r`'s.
+    unsafe { &mut *(r as *mut kvm_regs).cast::<[u64; 18]>() }
 }
 
 fn segment_ref(s: &kvm_sregs, seg: Seg) -> &kvm_segment {
@@ -228,7 +243,7 @@ impl RegisterState {
     /// register `names[i]`, in Windows' format.
     pub(crate) fn get(
         &mut self,
-        vcpu: &mut VcpuFd,
+        vcpu: &mut Vcpu,
         names: &[WHV_REGISTER_NAME],
         values: &mut [WHV_REGISTER_VALUE],
     ) -> Result<()> {
@@ -241,15 +256,11 @@ impl RegisterState {
         if regs_class_only(names) {
             // The common case (a VMM reading RIP or a few GPRs): no batch.
             self.load_regs(vcpu)?;
-            let area = &mut vcpu.sync_regs_mut().regs;
-            if let ([name], [v]) = (names, &mut *values) {
-                // One register, no loop: the compiler would otherwise
-                // compute every field's address up front.
-                *v = value::from_u64(*regs_slot(area, *name));
-                return Ok(());
-            }
+            let area = regs_fields(&mut vcpu.sync().regs);
             for (name, v) in names.iter().zip(values.iter_mut()) {
-                *v = value::from_u64(*regs_slot(area, *name));
+                // In range (regs_class_only): the checks cannot fail.
+                let field = REGS_FIELD.get(name.0 as usize).copied().unwrap_or(0);
+                *v = value::from_u64(area.get(field).copied().unwrap_or(0));
             }
             return Ok(());
         }
@@ -261,14 +272,14 @@ impl RegisterState {
     #[inline(never)]
     fn get_batch(
         &mut self,
-        vcpu: &mut VcpuFd,
+        vcpu: &mut Vcpu,
         names: &[WHV_REGISTER_NAME],
         values: &mut [WHV_REGISTER_VALUE],
     ) -> Result<()> {
         let batch = self.resolve(names)?;
         let regs = batch.regs();
         self.load(vcpu, batch.classes(), regs)?;
-        let sync: &kvm_sync_regs = vcpu.sync_regs_mut();
+        let sync: &kvm_sync_regs = vcpu.sync();
         if batch.only(REGS_ONLY) {
             for (reg, v) in regs.iter().zip(values.iter_mut()) {
                 *v = value::from_u64(match *reg {
@@ -300,7 +311,7 @@ impl RegisterState {
     /// then records the new values (written to KVM by [`Self::before_run`]).
     pub(crate) fn set(
         &mut self,
-        vcpu: &mut VcpuFd,
+        vcpu: &mut Vcpu,
         names: &[WHV_REGISTER_NAME],
         values: &[WHV_REGISTER_VALUE],
     ) -> Result<()> {
@@ -314,18 +325,12 @@ impl RegisterState {
             // General registers, RIP, RFLAGS (a VMM advancing RIP): any
             // value is valid, so write the sync area in place, no batch.
             self.load_regs(vcpu)?;
-            let area = &mut vcpu.sync_regs_mut().regs;
+            let area = regs_fields(&mut vcpu.sync().regs);
             let mut changed = false;
-            if let ([name], [v]) = (names, values) {
-                // One register (RIP), no loop: the compiler would otherwise
-                // compute every field's address up front.
-                let slot = regs_slot(area, *name);
-                let x = value::u64_of(v);
-                changed = *slot != x;
-                *slot = x;
-            } else {
-                for (name, v) in names.iter().zip(values) {
-                    let slot = regs_slot(area, *name);
+            for (name, v) in names.iter().zip(values) {
+                // In range (regs_class_only): the checks cannot fail.
+                let field = REGS_FIELD.get(name.0 as usize).copied().unwrap_or(0);
+                if let Some(slot) = area.get_mut(field) {
                     let x = value::u64_of(v);
                     changed |= *slot != x;
                     *slot = x;
@@ -345,7 +350,7 @@ impl RegisterState {
     #[inline(never)]
     fn set_batch(
         &mut self,
-        vcpu: &mut VcpuFd,
+        vcpu: &mut Vcpu,
         names: &[WHV_REGISTER_NAME],
         values: &[WHV_REGISTER_VALUE],
     ) -> Result<()> {
@@ -356,7 +361,7 @@ impl RegisterState {
         if batch.only(REGS_ONLY) {
             // General registers, RIP, RFLAGS: any value is valid, so write
             // the sync area in place.
-            let area = &mut vcpu.sync_regs_mut().regs;
+            let area = &mut vcpu.sync().regs;
             let mut changed = false;
             for (reg, v) in regs.iter().zip(values) {
                 let slot = match *reg {
@@ -375,7 +380,7 @@ impl RegisterState {
         }
 
         // Apply the batch to copies; commit only if every value is valid.
-        let current = *vcpu.sync_regs_mut();
+        let current = *vcpu.sync();
         let mut sync = current;
         let mut fpu_state = self.fpu.value.clone();
         let mut xcrs = self.xcrs.value;
@@ -420,7 +425,7 @@ impl RegisterState {
                 }
                 Reg::Apic(r) => {
                     let page = lapic_page.as_mut().ok_or_else(not_loaded)?;
-                    let format = apic::Format::for_apic_base(sync.sregs.apic_base);
+                    let format = self.lapic.format(sync.sregs.apic_base);
                     apic::write(page, r, value::u64_of(v), format)?;
                     if r == apic::ApicReg::TPR {
                         cr8_from_tpr = Some(u64::from(apic::tpr(page) >> 4));
@@ -517,7 +522,7 @@ impl RegisterState {
         }
 
         // Commit.
-        let area = vcpu.sync_regs_mut();
+        let area = vcpu.sync();
         if classes & class_bit(Class::Regs) != 0 && sync.regs != current.regs {
             area.regs = sync.regs;
             self.sync_changed |= KVM_SYNC_X86_REGS;
@@ -555,7 +560,7 @@ impl RegisterState {
         if let Some(cr8) = cr8_from_tpr {
             // KVM derives CR8 from the TPR written by KVM_SET_LAPIC; the
             // sync area shows it now without a write of its own.
-            vcpu.sync_regs_mut().sregs.cr8 = cr8;
+            vcpu.sync().sregs.cr8 = cr8;
         }
         self.deliverability = deliverability;
         Ok(())
@@ -567,7 +572,7 @@ impl RegisterState {
     /// entry), and writes back changed FPU, XCR, debug-register and MSR
     /// state with one ioctl per class. On an error the failed class's cache
     /// is dropped (the VP keeps its previous value).
-    pub(crate) fn before_run(&mut self, vcpu: &mut VcpuFd) -> Result<()> {
+    pub(crate) fn before_run(&mut self, vcpu: &mut Vcpu) -> Result<()> {
         // The sync area must hold the VP's state even if this run never
         // reaches KVM_RUN (a cancel first): fetch what was never fetched
         // (only before the first run and after a reset).
@@ -576,27 +581,28 @@ impl RegisterState {
                 class_bit(Class::Regs) | class_bit(Class::Sregs) | class_bit(Class::Events);
             self.load(vcpu, classes, &[])?;
         }
-        vcpu.set_sync_valid_reg(SyncReg::Register);
-        vcpu.set_sync_valid_reg(SyncReg::SystemRegister);
-        vcpu.set_sync_valid_reg(SyncReg::VcpuEvents);
+        // Interrupts sent since the LAPIC page or events were fetched go
+        // into what is written back (`cache/interrupts`).
+        self.merge_interrupts(vcpu)?;
+        vcpu.area().set_valid_regs(u64::from(SYNC_ALL));
         if self.entered {
             if self.sync_changed & KVM_SYNC_X86_REGS != 0 {
-                vcpu.set_sync_dirty_reg(SyncReg::Register);
+                vcpu.mark_dirty(KVM_SYNC_X86_REGS);
             }
             if self.sync_changed & KVM_SYNC_X86_SREGS != 0 && self.lapic.is_dirty() {
                 // KVM_RUN would load CR8 into the TPR after the
                 // KVM_SET_LAPIC below, clearing TPR[3:0]: write the system
                 // registers (APIC base, CR8) first, by ioctl.
                 self.counts.set_sregs += 1;
-                let s = vcpu.sync_regs_mut().sregs;
-                let r = vcpu.set_sregs(&s).map_err(kvm_error("KVM_SET_SREGS"));
+                let s = vcpu.sync().sregs;
+                let r = vcpu.fd().set_sregs(&s).map_err(kvm_error("KVM_SET_SREGS"));
                 self.settle(KVM_SYNC_X86_SREGS, r.is_ok());
                 r?;
             } else if self.sync_changed & KVM_SYNC_X86_SREGS != 0 {
-                vcpu.set_sync_dirty_reg(SyncReg::SystemRegister);
+                vcpu.mark_dirty(KVM_SYNC_X86_SREGS);
             }
             if self.sync_changed & KVM_SYNC_X86_EVENTS != 0 {
-                vcpu.set_sync_dirty_reg(SyncReg::VcpuEvents);
+                vcpu.mark_dirty(KVM_SYNC_X86_EVENTS);
             }
         } else {
             self.write_sync_by_ioctl(vcpu)?;
@@ -605,12 +611,12 @@ impl RegisterState {
         if self.sync_loaded & KVM_SYNC_X86_SREGS != 0 {
             // Without an in-kernel LAPIC, KVM_RUN loads CR8 from kvm_run.cr8
             // after the sync area: keep the two equal.
-            let cr8 = vcpu.sync_regs_mut().sregs.cr8;
-            vcpu.get_kvm_run().cr8 = cr8;
+            let cr8 = vcpu.sync().sregs.cr8;
+            vcpu.area().set_cr8(cr8);
         }
         // After the system registers: the APIC mode is set and CR8 cannot
         // overwrite the TPR.
-        self.lapic.write_back(vcpu)?;
+        self.lapic.write_back(vcpu.fd())?;
 
         if let (true, Some(f)) = (self.fpu.dirty, self.fpu.value.as_ref()) {
             self.counts.set_xsave += 1;
@@ -618,7 +624,7 @@ impl RegisterState {
             // SAFETY: this process never enables dynamic XSAVE features
             // (arch_prctl ARCH_REQ_XCOMP_GUEST_PERM), so KVM_SET_XSAVE reads
             // only the 4096 bytes of `kvm_xsave`.
-            let r = unsafe { vcpu.set_xsave(&image) }.map_err(kvm_error("KVM_SET_XSAVE"));
+            let r = unsafe { vcpu.fd().set_xsave(&image) }.map_err(kvm_error("KVM_SET_XSAVE"));
             self.fpu.dirty = false;
             if r.is_err() {
                 self.fpu.drop_value();
@@ -627,7 +633,7 @@ impl RegisterState {
         }
         if let (true, Some(x)) = (self.xcrs.dirty, self.xcrs.value) {
             self.counts.set_xcrs += 1;
-            let r = vcpu.set_xcrs(&x).map_err(kvm_error("KVM_SET_XCRS"));
+            let r = vcpu.fd().set_xcrs(&x).map_err(kvm_error("KVM_SET_XCRS"));
             self.xcrs.dirty = false;
             if r.is_err() {
                 self.xcrs.drop_value();
@@ -637,6 +643,7 @@ impl RegisterState {
         if let (true, Some(d)) = (self.debugregs.dirty, self.debugregs.value) {
             self.counts.set_debugregs += 1;
             let r = vcpu
+                .fd()
                 .set_debug_regs(&d)
                 .map_err(kvm_error("KVM_SET_DEBUGREGS"));
             self.debugregs.dirty = false;
@@ -645,10 +652,11 @@ impl RegisterState {
             }
             r?;
         }
-        self.msrs.write_back(vcpu, &mut self.counts)?;
+        self.msrs.write_back(vcpu.fd(), &mut self.counts)?;
         if let (true, Some(state)) = (self.mp_state.dirty, self.mp_state.value) {
             self.counts.set_mp_state += 1;
             let r = vcpu
+                .fd()
                 .set_mp_state(kvm_mp_state { mp_state: state })
                 .map_err(kvm_error("KVM_SET_MP_STATE"));
             self.mp_state.dirty = false;
@@ -662,8 +670,9 @@ impl RegisterState {
 
     /// After KVM_RUN: kvm_run's sync area holds the VP's current general,
     /// system and event state; every other cached class is stale.
-    pub(crate) fn after_run(&mut self, vcpu: &mut VcpuFd) {
-        self.sync_loaded = (vcpu.get_kvm_run().kvm_valid_regs as u32) & SYNC_ALL;
+    pub(crate) fn after_run(&mut self, vcpu: &mut Vcpu) {
+        self.sync_loaded = (vcpu.area().valid_regs() as u32) & SYNC_ALL;
+        self.irq.events = self.irq.run;
         self.entered = true;
         self.sync_changed = 0;
         self.fpu.drop_value();
@@ -681,11 +690,15 @@ impl RegisterState {
         let mut msrs = std::mem::take(&mut self.msrs);
         msrs.drop_values();
         let counts = self.counts;
+        let x2apic_api = self.lapic.x2apic_api;
+        let irq = self.irq.source_only();
         *self = Self {
             msrs,
             counts,
+            irq,
             ..Self::default()
         };
+        self.lapic.x2apic_api = x2apic_api;
     }
 
     /// Fills the sync area with state just fetched by the caller (the VP's
@@ -694,7 +707,7 @@ impl RegisterState {
     /// nothing changed in the cache.
     pub(crate) fn seed(
         &mut self,
-        vcpu: &mut VcpuFd,
+        vcpu: &mut Vcpu,
         regs: &kvm_regs,
         sregs: &kvm_sregs,
         events: &kvm_vcpu_events,
@@ -702,7 +715,7 @@ impl RegisterState {
         if self.entered || self.sync_changed != 0 {
             return;
         }
-        let area = vcpu.sync_regs_mut();
+        let area = vcpu.sync();
         area.regs = *regs;
         area.sregs = *sregs;
         area.events = *events;
@@ -712,7 +725,7 @@ impl RegisterState {
     /// The VP's whole XSAVE image (KVM's standard form), fetched with
     /// `KVM_GET_XSAVE` unless cached: the same copy the x87/SSE registers
     /// are read from, so a state read sees register writes not yet loaded.
-    pub(crate) fn xsave_image(&mut self, vcpu: &mut VcpuFd) -> Result<&fpu::XsaveArea> {
+    pub(crate) fn xsave_image(&mut self, vcpu: &mut Vcpu) -> Result<&fpu::XsaveArea> {
         self.load(vcpu, class_bit(Class::Fpu), &[])?;
         self.fpu.value.as_ref().ok_or_else(not_loaded)
     }
@@ -770,11 +783,11 @@ impl RegisterState {
     }
 
     /// Fetches the general registers, RIP and RFLAGS unless cached.
-    fn load_regs(&mut self, vcpu: &mut VcpuFd) -> Result<()> {
+    fn load_regs(&mut self, vcpu: &mut Vcpu) -> Result<()> {
         if self.sync_loaded & KVM_SYNC_X86_REGS == 0 {
             self.counts.get_regs += 1;
-            let r = vcpu.get_regs().map_err(kvm_error("KVM_GET_REGS"))?;
-            vcpu.sync_regs_mut().regs = r;
+            let r = vcpu.fd().get_regs().map_err(kvm_error("KVM_GET_REGS"))?;
+            vcpu.sync().regs = r;
             self.sync_loaded |= KVM_SYNC_X86_REGS;
         }
         Ok(())
@@ -782,7 +795,7 @@ impl RegisterState {
 
     /// Fetches every class in `wanted` (as [`class_bit`]s) that is not
     /// cached, one ioctl each; `regs` names the MSRs wanted.
-    fn load(&mut self, vcpu: &mut VcpuFd, wanted: u32, regs: &[Reg]) -> Result<()> {
+    fn load(&mut self, vcpu: &mut Vcpu, wanted: u32, regs: &[Reg]) -> Result<()> {
         if wanted & class_bit(Class::Regs) != 0 {
             self.load_regs(vcpu)?;
         }
@@ -794,38 +807,42 @@ impl RegisterState {
         let classes = |c: Class| wanted & class_bit(c) != 0;
         if classes(Class::Sregs) && self.sync_loaded & KVM_SYNC_X86_SREGS == 0 {
             self.counts.get_sregs += 1;
-            let s = vcpu.get_sregs().map_err(kvm_error("KVM_GET_SREGS"))?;
-            vcpu.sync_regs_mut().sregs = s;
+            let s = vcpu.fd().get_sregs().map_err(kvm_error("KVM_GET_SREGS"))?;
+            vcpu.sync().sregs = s;
             self.sync_loaded |= KVM_SYNC_X86_SREGS;
         }
         if classes(Class::Events) && self.sync_loaded & KVM_SYNC_X86_EVENTS == 0 {
+            self.irq.events = self.irq.now();
             self.counts.get_events += 1;
             let e = vcpu
+                .fd()
                 .get_vcpu_events()
                 .map_err(kvm_error("KVM_GET_VCPU_EVENTS"))?;
-            vcpu.sync_regs_mut().events = e;
+            vcpu.sync().events = e;
             self.sync_loaded |= KVM_SYNC_X86_EVENTS;
         }
         if classes(Class::Fpu) && self.fpu.value.is_none() {
             self.counts.get_xsave += 1;
-            let image = vcpu.get_xsave().map_err(kvm_error("KVM_GET_XSAVE"))?;
+            let image = vcpu.fd().get_xsave().map_err(kvm_error("KVM_GET_XSAVE"))?;
             self.fpu.value = Some(fpu::XsaveArea::from_kvm(&image));
         }
         if classes(Class::Xcrs) && self.xcrs.value.is_none() {
             self.counts.get_xcrs += 1;
-            self.xcrs.value = Some(vcpu.get_xcrs().map_err(kvm_error("KVM_GET_XCRS"))?);
+            self.xcrs.value = Some(vcpu.fd().get_xcrs().map_err(kvm_error("KVM_GET_XCRS"))?);
         }
         if classes(Class::DebugRegs) && self.debugregs.value.is_none() {
             self.counts.get_debugregs += 1;
             self.debugregs.value = Some(
-                vcpu.get_debug_regs()
+                vcpu.fd()
+                    .get_debug_regs()
                     .map_err(kvm_error("KVM_GET_DEBUGREGS"))?,
             );
         }
         if classes(Class::MpState) && self.mp_state.value.is_none() {
             self.counts.get_mp_state += 1;
             self.mp_state.value = Some(
-                vcpu.get_mp_state()
+                vcpu.fd()
+                    .get_mp_state()
                     .map_err(kvm_error("KVM_GET_MP_STATE"))?
                     .mp_state,
             );
@@ -835,13 +852,13 @@ impl RegisterState {
                 Reg::Msr(index) => Some(index),
                 _ => None,
             });
-            self.msrs.load(vcpu, wanted, &mut self.counts)?;
+            self.msrs.load(vcpu.fd(), wanted, &mut self.counts)?;
         }
         if classes(Class::Lapic) {
             // A CR8 written since the page was last current is its TPR.
             let cr8_pending = self.sync_changed & KVM_SYNC_X86_SREGS != 0;
-            let cr8 = vcpu.sync_regs_mut().sregs.cr8;
-            let page = self.lapic.load(vcpu)?;
+            let cr8 = vcpu.sync().sregs.cr8;
+            let page = self.load_lapic(vcpu.fd())?;
             if cr8_pending && u64::from(apic::tpr(page) >> 4) != cr8 {
                 apic::set_tpr(page, (cr8 as u8 & 0xf) << 4);
             }
@@ -854,18 +871,22 @@ impl RegisterState {
     /// still waiting for INIT/SIPI (an AP with the in-kernel LAPIC) and then
     /// overwrites the area, so the initial state a VMM sets would be lost.
     /// On an error the class is dropped from the cache (KVM keeps its value).
-    fn write_sync_by_ioctl(&mut self, vcpu: &mut VcpuFd) -> Result<()> {
-        let area = *vcpu.sync_regs_mut();
+    fn write_sync_by_ioctl(&mut self, vcpu: &mut Vcpu) -> Result<()> {
+        let area = *vcpu.sync();
         let changed = self.sync_changed;
         let mut result = Ok(());
         if changed & KVM_SYNC_X86_REGS != 0 {
             self.counts.set_regs += 1;
-            result = vcpu.set_regs(&area.regs).map_err(kvm_error("KVM_SET_REGS"));
+            result = vcpu
+                .fd()
+                .set_regs(&area.regs)
+                .map_err(kvm_error("KVM_SET_REGS"));
             self.settle(KVM_SYNC_X86_REGS, result.is_ok());
         }
         if result.is_ok() && changed & KVM_SYNC_X86_SREGS != 0 {
             self.counts.set_sregs += 1;
             result = vcpu
+                .fd()
                 .set_sregs(&area.sregs)
                 .map_err(kvm_error("KVM_SET_SREGS"));
             self.settle(KVM_SYNC_X86_SREGS, result.is_ok());
@@ -873,6 +894,7 @@ impl RegisterState {
         if result.is_ok() && changed & KVM_SYNC_X86_EVENTS != 0 {
             self.counts.set_events += 1;
             result = vcpu
+                .fd()
                 .set_vcpu_events(&area.events)
                 .map_err(kvm_error("KVM_SET_VCPU_EVENTS"));
             self.settle(KVM_SYNC_X86_EVENTS, result.is_ok());
@@ -931,7 +953,7 @@ impl RegisterState {
             Reg::Apic(r) => value::from_u64(apic::read(
                 self.lapic.page().ok_or_else(not_loaded)?,
                 r,
-                apic::Format::for_apic_base(s.sregs.apic_base),
+                self.lapic.format(s.sregs.apic_base),
             )),
         })
     }

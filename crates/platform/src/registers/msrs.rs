@@ -45,7 +45,7 @@ impl MsrCache {
     /// `WHV_E_INVALID_VP_REGISTER_NAME` for the first one KVM lacks.
     pub(crate) fn load(
         &mut self,
-        vcpu: &mut VcpuFd,
+        vcpu: &VcpuFd,
         wanted: impl Iterator<Item = u32>,
         counts: &mut IoctlCounts,
     ) -> Result<()> {
@@ -101,7 +101,7 @@ impl MsrCache {
 
     /// One `KVM_SET_MSRS` for every changed MSR. An MSR KVM refuses keeps
     /// its old value in the VP and is forgotten here.
-    pub(crate) fn write_back(&mut self, vcpu: &mut VcpuFd, counts: &mut IoctlCounts) -> Result<()> {
+    pub(crate) fn write_back(&mut self, vcpu: &VcpuFd, counts: &mut IoctlCounts) -> Result<()> {
         if !self.values.iter().any(|m| m.dirty) {
             // The usual run: nothing to write, no allocation.
             return Ok(());

@@ -13,7 +13,9 @@ use kvm_bindings::{
     KVM_CAP_EXCEPTION_PAYLOAD, KVM_CAP_SPLIT_IRQCHIP, KVM_MAX_CPUID_ENTRIES, kvm_enable_cap,
     kvm_userspace_memory_region,
 };
-use kvm_ioctls::{Kvm, VcpuExit, VcpuFd, VmFd};
+use kvm_ioctls::{Kvm, VmFd};
+
+use crate::vcpu::Vcpu;
 use winhv_defs::*;
 
 use super::cache::RegisterState;
@@ -89,7 +91,7 @@ impl Drop for Memory {
 
 /// A VM with one vCPU and 64 KiB of memory at GPA 0.
 struct Guest {
-    vcpu: VcpuFd,
+    vcpu: Vcpu,
     vm: VmFd,
     mem: Memory,
     regs: RegisterState,
@@ -132,7 +134,7 @@ fn guest_with(lapic: bool) -> Option<Guest> {
         .expect("KVM_GET_SUPPORTED_CPUID");
     vcpu.set_cpuid2(&cpuid).expect("KVM_SET_CPUID2");
     Some(Guest {
-        vcpu,
+        vcpu: Vcpu::for_test(vcpu),
         vm,
         mem,
         regs: RegisterState::new(),
@@ -160,9 +162,9 @@ impl Guest {
     fn run_to_hlt(&mut self) {
         self.regs.before_run(&mut self.vcpu).expect("before_run");
         let exit = match self.vcpu.run() {
-            Ok(VcpuExit::Hlt) => Ok(()),
-            Ok(other) => Err(format!("{other:?}")),
-            Err(e) => Err(format!("KVM_RUN: {e}")),
+            Ok(()) if self.vcpu.area().exit_reason() == kvm_bindings::KVM_EXIT_HLT => Ok(()),
+            Ok(()) => Err(format!("exit reason {}", self.vcpu.area().exit_reason())),
+            Err(errno) => Err(format!("KVM_RUN: errno {errno}")),
         };
         self.regs.after_run(&mut self.vcpu);
         if let Err(e) = exit {
@@ -899,8 +901,8 @@ fn initial_state_of_a_vp_waiting_for_sipi_is_not_lost() {
     // then ignores kvm_run's dirty bits and overwrites the sync area: the
     // state set before the first run goes by ioctl.
     let Some(g) = guest_with(true) else { return };
-    let mut ap = g.vm.create_vcpu(1).expect("KVM_CREATE_VCPU 1");
-    if ap.get_mp_state().unwrap().mp_state != kvm_bindings::KVM_MP_STATE_UNINITIALIZED {
+    let mut ap = Vcpu::for_test(g.vm.create_vcpu(1).expect("KVM_CREATE_VCPU 1"));
+    if ap.fd().get_mp_state().unwrap().mp_state != kvm_bindings::KVM_MP_STATE_UNINITIALIZED {
         println!("this KVM starts APs runnable: nothing to check");
         return;
     }
@@ -915,9 +917,12 @@ fn initial_state_of_a_vp_waiting_for_sipi_is_not_lost() {
         (1, 1),
         "written by ioctl before the first run"
     );
-    ap.set_kvm_immediate_exit(1);
-    let r = ap.run().map(|_| ());
-    ap.set_kvm_immediate_exit(0);
+    let ie = ap.immediate_exit();
+    // SAFETY: the byte lives as long as `ap`; accessed only atomically.
+    unsafe { (*ie).store(1, std::sync::atomic::Ordering::SeqCst) };
+    let r = ap.run();
+    // SAFETY: as above.
+    unsafe { (*ie).store(0, std::sync::atomic::Ordering::SeqCst) };
     regs.after_run(&mut ap);
     assert!(r.is_err(), "a VP waiting for SIPI does not run");
     let mut got = [WHV_REGISTER_VALUE::default(); 3];
