@@ -1,11 +1,11 @@
 //! The dump handle table: `VM_SAVED_STATE_DUMP_HANDLE` values are 64-bit
-//! numbers from `winhv_capi_handles`, never pointers and never reissued,
+//! numbers from `winhv_capi_support`, never pointers and never reissued,
 //! so a handle used after `ReleaseSavedStateFiles` is refused with
 //! `E_HANDLE` — it can never name a saved state loaded later.
 
 use std::sync::Arc;
 
-use winhv_capi_handles::Table;
+use winhv_capi_support::handles::Table;
 use winhv_defs::{HRESULT, VM_SAVED_STATE_DUMP_HANDLE};
 use winhv_savedstate::SavedState;
 
