@@ -26,6 +26,10 @@ fn rows_from_json(path: &str) -> Result<Vec<Row>, String> {
             ratio: r["ratio"].as_f64(),
             added_ns: r["added_ns"].as_f64(),
             note: r["note"].as_str().unwrap_or_default().to_string(),
+            instructions: match (r["winhv_instr"].as_f64(), r["kvm_instr"].as_f64()) {
+                (Some(winhv), Some(kvm)) => Some(winhv_bench::count::Instructions { winhv, kvm }),
+                _ => None,
+            },
         })
         .collect())
 }

@@ -11,6 +11,7 @@
 //! | [`row`] | [`Row`]: one result line (or a loud skip) |
 //! | [`render`] | [`render_table`], [`render_json`] |
 //! | [`svg`] | [`render_svg`]: the ratio chart |
+//! | [`count`] | user-space instructions per operation (callgrind), `--count` |
 //! | [`raw`] | the raw-KVM side (VM, vCPU, register loading) |
 //! | [`whp`] | the winhv side (partition, mapping, register loading) |
 //! | [`host_memory`] | anonymous host memory backing guest RAM |
@@ -29,6 +30,7 @@
     reason = "guest memory mmap, a raw KVM ioctl, the kick signal, reading an exit context's union"
 )]
 
+pub mod count;
 pub mod emu_callbacks;
 pub mod error;
 pub mod host_memory;

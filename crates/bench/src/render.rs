@@ -5,21 +5,33 @@ use crate::row::Row;
 
 /// The rows as an aligned text table (a Markdown table as well).
 pub fn render_table(rows: &[Row]) -> String {
-    let header = ["row", "winhv ns", "KVM ns", "ratio", "added ns", "note"];
-    let cells: Vec<[String; 6]> = rows
+    // The instruction columns only when some row was counted (`--count`).
+    let counted = rows.iter().any(|r| r.instructions.is_some());
+    let mut header = vec!["row", "winhv ns", "KVM ns", "ratio", "added ns"];
+    if counted {
+        header.extend(["winhv instr/op", "KVM instr/op"]);
+    }
+    header.push("note");
+    let numeric = header.len() - 2;
+    let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            [
+            let mut cells = vec![
                 r.name.clone(),
                 number(r.winhv_ns, 0),
                 number(r.kvm_ns, 0),
                 r.ratio.map_or("-".into(), |x| format!("{x:.3}x")),
                 number(r.added_ns, 0),
-                r.note.clone(),
-            ]
+            ];
+            if counted {
+                cells.push(number(r.instructions.map(|i| i.winhv), 0));
+                cells.push(number(r.instructions.map(|i| i.kvm), 0));
+            }
+            cells.push(r.note.clone());
+            cells
         })
         .collect();
-    let mut widths = header.map(str::len);
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for row in &cells {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
@@ -27,10 +39,10 @@ pub fn render_table(rows: &[Row]) -> String {
     }
     let line = |cells: &[String]| {
         let mut out = String::from("|");
-        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
             let pad = w - cell.chars().count();
             // Numbers right-aligned, text left-aligned.
-            if (1..=4).contains(&i) {
+            if (1..=numeric).contains(&i) {
                 out.push_str(&format!(" {}{cell} |", " ".repeat(pad)));
             } else {
                 out.push_str(&format!(" {cell}{} |", " ".repeat(pad)));
@@ -39,12 +51,13 @@ pub fn render_table(rows: &[Row]) -> String {
         out.push('\n');
         out
     };
-    let mut out = line(&header.map(String::from));
+    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+    let mut out = line(&header);
     let rule: Vec<String> = widths
         .iter()
         .enumerate()
         .map(|(i, w)| {
-            if (1..=4).contains(&i) {
+            if (1..=numeric).contains(&i) {
                 format!("{}:", "-".repeat(w.saturating_sub(1).max(1)))
             } else {
                 "-".repeat(*w)
@@ -63,7 +76,8 @@ fn number(x: Option<f64>, decimals: usize) -> String {
 }
 
 /// The rows as a JSON array of objects with `name`, `winhv_ns`, `kvm_ns`,
-/// `ratio`, `added_ns` (numbers, `null` for a skipped row) and `note`.
+/// `ratio`, `added_ns` (numbers, `null` for a skipped row) and `note`;
+/// a counted row (`--count`) also has `winhv_instr` and `kvm_instr`.
 pub fn render_json(rows: &[Row]) -> String {
     let mut out = String::from("[\n");
     for (i, r) in rows.iter().enumerate() {
@@ -76,6 +90,15 @@ pub fn render_json(rows: &[Row]) -> String {
             json_number(r.added_ns),
             json_string(&r.note),
         ));
+        if let Some(i) = r.instructions {
+            // Inside the object: before its closing brace.
+            out.pop();
+            out.push_str(&format!(
+                ", \"winhv_instr\": {}, \"kvm_instr\": {}}}",
+                json_number(Some(i.winhv)),
+                json_number(Some(i.kvm))
+            ));
+        }
         out.push_str(if i + 1 < rows.len() { ",\n" } else { "\n" });
     }
     out.push_str("]\n");

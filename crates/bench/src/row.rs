@@ -21,6 +21,9 @@ pub struct Row {
     pub added_ns: Option<f64>,
     /// What the row measures, a missed goal, or the reason for a skip.
     pub note: String,
+    /// User-space instructions per operation of both sides, when counted
+    /// (`--count`, [`crate::count`]).
+    pub instructions: Option<crate::count::Instructions>,
 }
 
 impl Row {
@@ -44,6 +47,7 @@ impl Row {
             ratio: ratio.is_finite().then_some(ratio),
             added_ns: Some(added),
             note,
+            instructions: None,
         }
     }
 
@@ -56,6 +60,7 @@ impl Row {
             ratio: None,
             added_ns: None,
             note: format!("SKIPPED: {why}"),
+            instructions: None,
         }
     }
 

@@ -590,8 +590,9 @@ pub struct MODULE_INFO {
     pub Image: DOS_IMAGE_INFO,
 }
 
-/// Called by `ScanMemoryForDosImages` for each image found; return `TRUE`
-/// to go on scanning, `FALSE` to stop.
+/// Called by `ScanMemoryForDosImages` for each image found; `TRUE` ends
+/// the scan ("If the callback returns true, then this function returns",
+/// Microsoft's header), `FALSE` goes on.
 pub type FOUND_IMAGE_CALLBACK =
     Option<unsafe extern "C" fn(Context: *mut c_void, ImageInfo: *const DOS_IMAGE_INFO) -> BOOL>;
 

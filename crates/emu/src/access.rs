@@ -15,12 +15,16 @@ use winhv_defs::*;
 pub(crate) const PAGE: u64 = 4096;
 
 /// A resolved access: up to two guest-physical pieces (an access of at most
-/// 32 bytes crosses at most one page boundary).
+/// [`MAX_ACCESS`] bytes crosses at most one page boundary).
 #[derive(Copy, Clone, Debug, Default)]
 pub(crate) struct Span {
     pieces: [(u64, usize); 2],
     count: usize,
 }
+
+/// The largest access one span holds (an IRET frame of five 8-byte
+/// slots, an FXSAVE-sized x87 environment piece, a 16-byte SSE operand).
+pub(crate) const MAX_ACCESS: usize = 64;
 
 impl Span {
     /// The total length.
@@ -43,7 +47,7 @@ impl<C: Callbacks + ?Sized> Cpu<'_, C> {
             let covered = match access {
                 Access::Read => true,
                 Access::Write | Access::ReadWrite => written,
-                Access::Fetch => false,
+                Access::Fetch | Access::SysRead | Access::SysWrite => false,
             };
             if gva == page && covered {
                 return Ok(gpa);
@@ -54,6 +58,14 @@ impl<C: Callbacks + ?Sized> Cpu<'_, C> {
             Access::Write => WHvTranslateGvaFlagValidateWrite,
             Access::ReadWrite => WHvTranslateGvaFlagValidateRead | WHvTranslateGvaFlagValidateWrite,
             Access::Fetch => WHvTranslateGvaFlagValidateExecute,
+            // Descriptor tables and the TSS: supervisor accesses whatever
+            // the CPL.
+            Access::SysRead => WHvTranslateGvaFlagValidateRead | WHvTranslateGvaFlagPrivilegeExempt,
+            Access::SysWrite => {
+                WHvTranslateGvaFlagValidateRead
+                    | WHvTranslateGvaFlagValidateWrite
+                    | WHvTranslateGvaFlagPrivilegeExempt
+            }
         };
         let mut result = WHvTranslateGvaResultSuccess;
         let mut gpa = 0;
@@ -82,10 +94,10 @@ impl<C: Callbacks + ?Sized> Cpu<'_, C> {
         if access.writes() {
             code |= 2;
         }
-        if self.cpl == 3 {
+        if self.cpl == 3 && !matches!(access, Access::SysRead | Access::SysWrite) {
             code |= 4;
         }
-        if access == Access::Fetch && self.efer & (1 << 11) != 0 {
+        if access == Access::Fetch && self.efer()? & (1 << 11) != 0 {
             code |= 16;
         }
         Err(Stop::Fault(Exception {
@@ -113,18 +125,19 @@ impl<C: Callbacks + ?Sized> Cpu<'_, C> {
         Ok(())
     }
 
-    /// Resolves `size` (1..=32) bytes at `seg:offset` for `access`.
+    /// Resolves `size` (1..=[`MAX_ACCESS`]) bytes at `seg:offset` for
+    /// `access`.
     pub fn resolve(&mut self, seg: usize, offset: u64, size: usize, access: Access) -> Step<Span> {
         let la = self.linear(seg, offset, size, access)?;
-        if access != Access::Fetch {
+        if matches!(access, Access::Read | Access::Write | Access::ReadWrite) {
             self.alignment_check(la, size)?;
         }
         self.resolve_linear(la, size, access)
     }
 
-    /// Resolves `size` (1..=32) bytes at linear address `la`.
+    /// Resolves `size` (1..=[`MAX_ACCESS`]) bytes at linear address `la`.
     pub fn resolve_linear(&mut self, la: u64, size: usize, access: Access) -> Step<Span> {
-        if size == 0 || size > 32 {
+        if size == 0 || size > MAX_ACCESS {
             return Err(Stop::UNSUPPORTED);
         }
         let wrap = if self.long64() { u64::MAX } else { 0xffff_ffff };
@@ -146,18 +159,6 @@ impl<C: Callbacks + ?Sized> Cpu<'_, C> {
 
     /// Reads the span into `buf` (of the span's length).
     pub fn read_span(&mut self, span: &Span, buf: &mut [u8]) -> Step<()> {
-        self.move_span(span, buf, false)
-    }
-
-    /// Writes `buf` (of the span's length) to the span.
-    pub fn write_span(&mut self, span: &Span, buf: &[u8]) -> Step<()> {
-        let mut copy = [0u8; 32];
-        let n = buf.len().min(32);
-        copy[..n].copy_from_slice(&buf[..n]);
-        self.move_span(span, &mut copy[..n], true)
-    }
-
-    fn move_span(&mut self, span: &Span, buf: &mut [u8], write: bool) -> Step<()> {
         if buf.len() != span.len() {
             return Err(Stop::UNSUPPORTED);
         }
@@ -165,25 +166,46 @@ impl<C: Callbacks + ?Sized> Cpu<'_, C> {
         for &(gpa, len) in &span.pieces[..span.count] {
             let mut done = 0;
             while done < len {
-                let left = len - done;
                 // As Windows does: one callback per page piece, split only
                 // where the piece exceeds the 8 bytes `Data` holds (an
                 // 8-byte store at 0xffe is a 2-byte and a 6-byte access).
-                let chunk = left.min(8);
+                let chunk = (len - done).min(8);
                 let mut info = WHV_EMULATOR_MEMORY_ACCESS_INFO {
                     GpaAddress: gpa.wrapping_add(done as u64),
-                    Direction: u8::from(write),
+                    Direction: 0,
                     AccessSize: chunk as u8,
                     Data: [0; 8],
                 };
-                if write {
-                    info.Data[..chunk].copy_from_slice(&buf[at..at + chunk]);
-                }
                 if self.cb.memory(&mut info).is_err() {
                     return Err(Stop::Status(bits::MEMORY_FAILED));
                 }
-                if !write {
-                    buf[at..at + chunk].copy_from_slice(&info.Data[..chunk]);
+                buf[at..at + chunk].copy_from_slice(&info.Data[..chunk]);
+                at += chunk;
+                done += chunk;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `buf` (of the span's length) to the span.
+    pub fn write_span(&mut self, span: &Span, buf: &[u8]) -> Step<()> {
+        if buf.len() != span.len() {
+            return Err(Stop::UNSUPPORTED);
+        }
+        let mut at = 0;
+        for &(gpa, len) in &span.pieces[..span.count] {
+            let mut done = 0;
+            while done < len {
+                let chunk = (len - done).min(8);
+                let mut info = WHV_EMULATOR_MEMORY_ACCESS_INFO {
+                    GpaAddress: gpa.wrapping_add(done as u64),
+                    Direction: 1,
+                    AccessSize: chunk as u8,
+                    Data: [0; 8],
+                };
+                info.Data[..chunk].copy_from_slice(&buf[at..at + chunk]);
+                if self.cb.memory(&mut info).is_err() {
+                    return Err(Stop::Status(bits::MEMORY_FAILED));
                 }
                 at += chunk;
                 done += chunk;

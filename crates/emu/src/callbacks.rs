@@ -18,13 +18,26 @@ use winhv_defs::{
 /// to `WHvTranslateGva`.
 ///
 /// The registers the emulator asks for:
-/// * `get_registers`: once per emulation, `Rax`..`R15`, `Es`, `Ss`, `Ds`,
-///   `Fs`, `Gs` and `Efer` (not for a non-string I/O exit, whose registers
-///   the exit context carries); `Xmm0`..`Xmm15` one at a time when an SSE
-///   move needs one; `Dr6` when RFLAGS.TF is set. RIP, RFLAGS, CS, CPL
-///   and the mode come from the exit's `WHV_VP_EXIT_CONTEXT`.
-/// * `set_registers`: at most once, the GPRs and XMMs the instruction
-///   changed, `Rip` and `Rflags`; when the instruction faults, also
+/// * `get_registers`: once per emulation, after the instruction bytes are
+///   known (fetched through `translate_gva_page` and `memory` when the
+///   exit gave too few), with exactly the registers the instruction reads:
+///   the GPRs of its operands and addresses and those it uses implicitly
+///   (RSP for the stack, RCX for REP, RAX:RDX for MUL/DIV, …), the XMM
+///   registers it reads, and — outside 64-bit mode — the segment
+///   registers it addresses through (in 64-bit mode FS or GS for their
+///   base). A register the instruction reads only on some path (a
+///   descriptor table, CR0/CR4, the x87 state, EFER for a fetch fault's
+///   error code, DR6 for a single-step trap) comes in a further call when
+///   that path is taken. RIP, RFLAGS, CS, CPL and the mode come from the
+///   exit's `WHV_VP_EXIT_CONTEXT`; a non-string I/O exit reads nothing
+///   (the exit context carries RAX). Our choice: Windows' call pattern is
+///   not documented, and one batch of what the instruction needs costs a
+///   VMM the least.
+/// * `set_registers`: at most once, with what the instruction changed: the
+///   GPRs, XMMs and segment registers it wrote, any other state it changed
+///   (descriptor-table registers, the x87 registers,
+///   `WHvRegisterInterruptState` after a load of SS), `Rip`, and `Rflags`
+///   when it changed; when the instruction faults, also
 ///   `WHvRegisterPendingInterruption` (an exception with its vector and
 ///   error code) and, for `#PF`, `Cr2`; for the single-step `#DB` after
 ///   an instruction run with RFLAGS.TF, `Dr6` (BS set).

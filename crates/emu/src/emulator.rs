@@ -4,7 +4,7 @@
 
 use crate::callbacks::Callbacks;
 use crate::cpu::Cpu;
-use crate::exec::{self, IoExit, described, fast_io, simple_io};
+use crate::exec::{self, Flow, IoExit, described, fast_io, simple_io};
 use crate::status::{Step, Stop, bits, status};
 use winhv_defs::{
     E_INVALIDARG, HRESULT, WHV_EMULATOR_STATUS, WHV_MEMORY_ACCESS_CONTEXT, WHV_VP_EXIT_CONTEXT,
@@ -66,21 +66,39 @@ pub const MAX_REP_ITERATIONS: u64 = 65536;
 ///
 /// # Instructions
 ///
+/// In real, virtual-8086, 16/32-bit protected, compatibility and 64-bit
+/// mode, every general-purpose instruction with a memory operand:
 /// IN/OUT; INS/OUTS/MOVS/STOS/LODS/CMPS/SCAS with REP/REPE/REPNE, DF,
 /// address-size and segment prefixes; MOV (r/m←r|imm|sreg, r←r/m, moffs),
-/// MOVZX, MOVSX, MOVSXD, MOVBE, MOVNTI, CMOVcc; ADD OR ADC SBB AND SUB XOR CMP TEST
-/// NOT NEG INC DEC; XCHG, CMPXCHG, CMPXCHG8B, CMPXCHG16B, XADD; BT BTS BTR
-/// BTC; SHL SAL SHR SAR ROL ROR RCL RCR; SETcc; PUSH/POP; MOVD MOVQ MOVSS
-/// MOVSD MOVDQA MOVDQU MOVAPS MOVUPS MOVAPD MOVUPD MOVNTDQ MOVNTPS MOVNTPD
-/// MOVNTDQA (and their VEX.128 stores, e.g. VMOVDQU m128, xmm). In real,
-/// virtual-8086, 16/32-bit protected, compatibility and 64-bit mode.
+/// MOVZX, MOVSX, MOVSXD, MOVBE, MOVNTI, CMOVcc; ADD OR ADC SBB AND SUB XOR
+/// CMP TEST NOT NEG INC DEC; MUL IMUL DIV IDIV (`#DE` as the CPU);
+/// XCHG, CMPXCHG, CMPXCHG8B, CMPXCHG16B, XADD; BT BTS BTR BTC; SHL SAL
+/// SHR SAR ROL ROR RCL RCR SHLD SHRD; BSF BSR TZCNT LZCNT POPCNT; SETcc;
+/// ANDN BEXTR BLSI BLSMSK BLSR BZHI MULX PDEP PEXT RORX SARX SHLX SHRX
+/// ADCX ADOX CRC32 (as the host processor has them: `host.rs`); PUSH/POP
+/// (of registers, segment registers, immediates, memory); CALL, JMP, RET,
+/// RETF, IRET, ENTER, LEAVE (near and far, memory targets and MMIO
+/// stacks); MOV Sreg, POP Sreg, LDS LES LFS LGS LSS (descriptors read
+/// through the callbacks, with the CPU's checks and #GP/#SS/#NP error
+/// codes); LGDT LIDT SGDT SIDT LLDT LTR SLDT STR SMSW LMSW. SSE moves
+/// (MOVD MOVQ MOVSS MOVSD MOVDQA MOVDQU MOVAPS MOVUPS MOVAPD MOVUPD
+/// MOVNTDQ MOVNTPS MOVNTPD MOVNTDQA MOVHPS MOVLPS MOVHPD MOVLPD LDDQU, and
+/// the VEX.128 stores), SSE..SSE4.2 and AES-NI arithmetic, logic,
+/// conversions, compares, shuffles, inserts and extracts with a memory
+/// operand (run on the host processor under the guest's MXCSR: `#XM`,
+/// `#NM`, `#UD` and alignment as the CPU), LDMXCSR/STMXCSR; x87 FLD FST
+/// FSTP FILD FIST FISTP FISTTP FBLD FBSTP, the memory-source arithmetic
+/// and compares, FLDCW FNSTCW FNSTSW FLDENV FNSTENV.
 ///
-/// Not emulated (`InternalEmulationFailure`, nothing touched): other
-/// instructions (MUL/DIV, SHLD/SHRD, BSF/BSR, x87, MMX, …), loading a
-/// segment register from memory, VEX loads into a register and VEX.256
-/// forms (the callbacks' register set has no upper YMM halves), and an
-/// instruction that cannot have caused the exit (no memory operand on a
-/// memory exit; not IN/OUT/INS/OUTS on an I/O exit).
+/// Not emulated (`InternalEmulationFailure`, nothing touched): VEX and
+/// EVEX forms but the VEX.128 stores (a VEX.128 load or operation zeroes
+/// bits 128.. of its YMM destination, and the callbacks' register set has
+/// no upper YMM halves to write), MMX forms, DPPS/DPPD, MPSADBW,
+/// PCLMULQDQ, AESKEYGENASSIST, PCMPxSTRx, MASKMOVDQU, FXSAVE/XSAVE and
+/// the like; far transfers through call gates, task gates or TSS
+/// descriptors, IRET with NT (task return) or to virtual-8086 mode; and
+/// an instruction that cannot have caused the exit (no memory operand on
+/// a memory exit; not IN/OUT/INS/OUTS on an I/O exit).
 #[derive(Debug, Default)]
 pub struct Emulator {
     _private: (),
@@ -135,7 +153,7 @@ impl Emulator {
             return Ok(run_with(cb, vp, |cpu| {
                 cpu.seed_from_io(io);
                 simple_io(cpu, io)?;
-                Ok(Some(len))
+                Ok((Flow::Next, len))
             }));
         }
         let bytes = &io.InstructionBytes[..usize::from(io.InstructionByteCount)];
@@ -146,9 +164,6 @@ impl Emulator {
         Ok(run(cb, vp, bytes, Some(&exit), |cpu| {
             if fast_io(io) {
                 cpu.seed_from_io(io);
-                Ok(())
-            } else {
-                cpu.load()
             }
         }))
     }
@@ -168,48 +183,49 @@ impl Emulator {
                 let written = mmio.AccessInfo.access_type() == WHvMemoryAccessWrite.0 as u32;
                 cpu.known_page = Some((mmio.Gva & !0xfff, mmio.Gpa & !0xfff, written));
             }
-            cpu.load()
         }))
     }
 }
 
-/// Loads, decodes, executes and commits; maps the outcome to a status.
+/// Seeds, decodes, executes (reading the registers the instruction needs)
+/// and commits; maps the outcome to a status.
 fn run<C: Callbacks + ?Sized>(
     cb: &mut C,
     vp: &WHV_VP_EXIT_CONTEXT,
     bytes: &[u8],
     io: Option<&IoExit>,
-    load: impl FnOnce(&mut Cpu<'_, C>) -> Step<()>,
+    seed: impl FnOnce(&mut Cpu<'_, C>),
 ) -> WHV_EMULATOR_STATUS {
     run_with(cb, vp, |cpu| {
-        load(cpu)?;
-        let instr = cpu.decode(bytes)?;
-        let advance = exec::execute(cpu, &instr, io)?;
-        Ok(advance.then_some(instr.len() as u64))
+        seed(cpu);
+        let mut instr = iced_x86::Instruction::default();
+        cpu.decode(bytes, &mut instr)?;
+        let flow = exec::execute(cpu, &instr, io)?;
+        Ok((flow, instr.len() as u64))
     })
 }
 
-/// Runs `body` (which returns the instruction length to advance RIP by, or
-/// `None` to leave RIP), commits, injects a fault, and maps the outcome to
-/// a status.
+/// Runs `body` (which returns where RIP goes and the instruction's
+/// length), commits, injects a fault, and maps the outcome to a status.
 fn run_with<C: Callbacks + ?Sized>(
     cb: &mut C,
     vp: &WHV_VP_EXIT_CONTEXT,
-    body: impl FnOnce(&mut Cpu<'_, C>) -> Step<Option<u64>>,
+    body: impl FnOnce(&mut Cpu<'_, C>) -> Step<(Flow, u64)>,
 ) -> WHV_EMULATOR_STATUS {
     if vp.ExecutionState.interruption_pending() != 0 {
         return status(bits::INTERRUPT_CAUSED_INTERCEPT);
     }
     let mut cpu = Cpu::from_exit(cb, vp);
-    let outcome = body(&mut cpu).and_then(|advance| {
+    let outcome = body(&mut cpu).and_then(|(flow, len)| {
         let ip_mask = match cpu.bitness {
             64 => u64::MAX,
             32 => 0xffff_ffff,
             _ => 0xffff,
         };
-        let next = match advance {
-            Some(len) => cpu.rip.wrapping_add(len) & ip_mask,
-            None => cpu.rip,
+        let next = match flow {
+            Flow::Next => cpu.rip.wrapping_add(len) & ip_mask,
+            Flow::Stay => cpu.rip,
+            Flow::Jump(rip) => rip,
         };
         cpu.commit(next)
     });

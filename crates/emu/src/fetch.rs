@@ -13,17 +13,20 @@ use iced_x86::{Decoder, DecoderError, DecoderOptions, Instruction};
 const MAX_LEN: usize = 15;
 
 impl<C: Callbacks + ?Sized> Cpu<'_, C> {
-    /// Decodes the instruction at CS:RIP, starting from the exit's bytes.
-    pub fn decode(&mut self, given: &[u8]) -> Step<Instruction> {
+    /// Decodes the instruction at CS:RIP into `out`, starting from the
+    /// exit's bytes.
+    pub fn decode(&mut self, given: &[u8], out: &mut Instruction) -> Step<()> {
         let mut bytes = [0u8; MAX_LEN];
         let mut len = given.len().min(MAX_LEN);
         bytes[..len].copy_from_slice(&given[..len]);
         loop {
             let mut decoder =
                 Decoder::with_ip(self.bitness, &bytes[..len], self.rip, DecoderOptions::NONE);
-            let instr = decoder.decode();
-            if !instr.is_invalid() {
-                return Ok(instr);
+            decoder.decode_out(out);
+            if !out.is_invalid() {
+                self.code = bytes;
+                self.code_len = out.len().min(MAX_LEN);
+                return Ok(());
             }
             if decoder.last_error() != DecoderError::NoMoreBytes || len >= MAX_LEN {
                 return Err(Stop::UNSUPPORTED);
@@ -43,7 +46,7 @@ impl<C: Callbacks + ?Sized> Cpu<'_, C> {
         let offset = self.rip.wrapping_add(have as u64) & ip_mask;
         let mut want = MAX_LEN - have;
         if self.mode != Mode::Long64 {
-            let limit = u64::from(self.seg[CS].Limit);
+            let limit = u64::from(self.cached_segment(CS).Limit);
             if offset > limit {
                 return Err(Stop::gp0());
             }

@@ -35,16 +35,18 @@
 //! | `flags` / `undefined` | flag arithmetic; which flags are undefined |
 #![allow(
     unsafe_code,
-    reason = "the C callback adapter (raw.rs) calls caller-supplied function pointers, and register values are a C union (regval.rs)"
+    reason = "the C callback adapter (raw.rs) calls caller-supplied function pointers, register values are a C union (regval.rs), and SSE arithmetic runs on the host processor through inline assembly (exec/host_sse.rs)"
 )]
 
 mod access;
 mod callbacks;
 mod cpu;
+mod descriptor;
 mod emulator;
 mod exec;
 mod fetch;
 mod flags;
+mod host;
 mod raw;
 mod regval;
 mod segment;

@@ -5,6 +5,7 @@
 use crate::callbacks::Callbacks;
 use crate::cpu::{Cpu, FS, GS, Mode, SS};
 use crate::status::{Step, Stop};
+use winhv_defs::WHV_X64_SEGMENT_REGISTER;
 
 /// What an access does with the bytes.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -17,12 +18,17 @@ pub(crate) enum Access {
     ReadWrite,
     /// An instruction fetch.
     Fetch,
+    /// A read of a descriptor table or the TSS: a supervisor access
+    /// whatever the CPL, through no segment.
+    SysRead,
+    /// Setting a descriptor's accessed or busy bit.
+    SysWrite,
 }
 
 impl Access {
     /// Whether the access writes.
     pub fn writes(self) -> bool {
-        matches!(self, Access::Write | Access::ReadWrite)
+        matches!(self, Access::Write | Access::ReadWrite | Access::SysWrite)
     }
 }
 
@@ -34,10 +40,15 @@ pub(crate) fn is_canonical(la: u64) -> bool {
 impl<C: Callbacks + ?Sized> Cpu<'_, C> {
     /// The linear address of `size` bytes at `seg:offset`, or the fault.
     /// `offset` is already truncated to the address size.
-    pub fn linear(&self, seg: usize, offset: u64, size: usize, access: Access) -> Step<u64> {
+    pub fn linear(&mut self, seg: usize, offset: u64, size: usize, access: Access) -> Step<u64> {
         let fault = || if seg == SS { Stop::ss0() } else { Stop::gp0() };
-        let s = self.seg.get(seg).copied().unwrap_or_default();
         let last = (size.max(1) - 1) as u64;
+        // 64-bit mode ignores every segment but FS's and GS's base.
+        let s = if self.mode != Mode::Long64 || seg == FS || seg == GS {
+            self.segment(seg)?
+        } else {
+            WHV_X64_SEGMENT_REGISTER::default()
+        };
         match self.mode {
             Mode::Long64 => {
                 let base = if seg == FS || seg == GS { s.Base } else { 0 };
@@ -63,8 +74,8 @@ impl<C: Callbacks + ?Sized> Cpu<'_, C> {
                 let code = ty & 8 != 0;
                 let ok_type = match access {
                     Access::Fetch => code,
-                    Access::Read => !code || ty & 2 != 0,
-                    Access::Write | Access::ReadWrite => !code && ty & 2 != 0,
+                    Access::Read | Access::SysRead => !code || ty & 2 != 0,
+                    Access::Write | Access::ReadWrite | Access::SysWrite => !code && ty & 2 != 0,
                 };
                 if !ok_type {
                     return Err(fault());

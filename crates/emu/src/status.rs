@@ -29,6 +29,18 @@ pub(crate) mod bits {
 
 /// Exception vectors the emulator can raise.
 pub(crate) mod vector {
+    /// `#DE`.
+    pub const DE: u8 = 0;
+    /// `#UD`.
+    pub const UD: u8 = 6;
+    /// `#NM`.
+    pub const NM: u8 = 7;
+    /// `#NP`.
+    pub const NP: u8 = 11;
+    /// `#MF`.
+    pub const MF: u8 = 16;
+    /// `#XM`.
+    pub const XM: u8 = 19;
     /// `#DB`.
     pub const DB: u8 = 1;
     /// `#SS`.
@@ -81,6 +93,31 @@ impl Stop {
             error_code: Some(0),
             cr2: None,
         })
+    }
+
+    /// An exception without an error code (`#DE`, `#UD`, `#NM`, `#MF`,
+    /// `#XM`).
+    pub fn fault(vector: u8) -> Stop {
+        Stop::Fault(Exception {
+            vector,
+            error_code: None,
+            cr2: None,
+        })
+    }
+
+    /// An exception with an error code (`#GP`, `#SS`, `#NP`, `#TS`: a
+    /// selector's index, TI and EXT bits).
+    pub fn fault_code(vector: u8, code: u32) -> Stop {
+        Stop::Fault(Exception {
+            vector,
+            error_code: Some(code),
+            cr2: None,
+        })
+    }
+
+    /// `#UD`.
+    pub fn ud() -> Stop {
+        Stop::fault(vector::UD)
     }
 }
 

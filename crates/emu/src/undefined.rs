@@ -3,12 +3,14 @@
 //! flags definite values (see the `exec` modules), which a CPU may not
 //! share.
 
-use crate::flags::{AF, CF, OF, PF, SF};
+use crate::flags::{AF, ARITH, CF, OF, PF, SF, ZF};
+use crate::host::{Feature, has};
 use iced_x86::{Instruction, Mnemonic, OpKind};
 
 /// The RFLAGS bits `instr` leaves undefined. `count` is the shift/rotate
-/// count as executed (CL or the immediate, before masking); other
-/// instructions ignore it.
+/// count as executed (CL or the immediate, before masking; SHLD/SHRD's
+/// too); other instructions ignore it. A 16-bit SHLD/SHRD by more than 16
+/// leaves its result undefined as well as every flag.
 ///
 /// ```
 /// use iced_x86::{Decoder, DecoderOptions};
@@ -36,6 +38,24 @@ pub fn undefined_flags(instr: &Instruction, count: u32) -> u64 {
             f
         }
         Rol | Ror | Rcl | Rcr if masked > 1 => OF,
+        Shld | Shrd if masked != 0 => {
+            if width == 16 && masked > 16 {
+                // The result too is undefined.
+                ARITH
+            } else if masked > 1 {
+                AF | OF
+            } else {
+                AF
+            }
+        }
+        Mul | Imul => SF | ZF | AF | PF,
+        Div | Idiv => ARITH,
+        Bsf | Bsr => CF | OF | SF | AF | PF,
+        Tzcnt if !has(Feature::Bmi1) => CF | OF | SF | AF | PF,
+        Lzcnt if !has(Feature::Lzcnt) => CF | OF | SF | AF | PF,
+        Tzcnt | Lzcnt => OF | SF | AF | PF,
+        Andn | Blsi | Blsmsk | Blsr | Bzhi => AF | PF,
+        Bextr => AF | SF | PF,
         _ => 0,
     }
 }
@@ -65,5 +85,10 @@ mod tests {
         assert_eq!(of(&[0xd3, 0x03], 2), OF); // rol
         assert_eq!(of(&[0xd3, 0x03], 32), 0); // masked to 0
         assert_eq!(of(&[0x85, 0x03], 0) & ZF, 0); // test defines ZF
+        assert_eq!(of(&[0xf7, 0x23], 0), SF | ZF | AF | PF); // mul
+        assert_eq!(of(&[0xf7, 0x33], 0), CF | PF | AF | ZF | SF | OF); // div
+        assert_eq!(of(&[0x0f, 0xa5, 0x03], 1), AF); // shld [rbx], eax, cl
+        assert_eq!(of(&[0x0f, 0xa5, 0x03], 3), AF | OF);
+        assert_eq!(of(&[0x0f, 0xbc, 0x03], 0), CF | OF | SF | AF | PF); // bsf
     }
 }

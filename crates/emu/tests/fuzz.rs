@@ -5,7 +5,11 @@
 //! set failed). The mock itself asserts that every memory access is 1 to 8
 //! bytes inside one page and that translations are page-aligned.
 //!
-//! `EMU_FUZZ_CASES` and `EMU_FUZZ_SEED` override the bounded defaults.
+//! `EMU_FUZZ_CASES` and `EMU_FUZZ_SEED` override the bounded defaults;
+//! `EMU_FUZZ_TRACE=1` prints each case before it runs (to find one that
+//! kills the process, as a host FPU exception would). The VP's x87 and
+//! SSE control state, CR0/CR4 and GDTR are random too: the emulator runs
+//! SSE and x87 arithmetic on the host processor under them.
 
 #![allow(
     clippy::field_reassign_with_default,
@@ -79,6 +83,60 @@ fn bytes(rng: &mut Rng) -> Vec<u8> {
         &[0x65],
         &[0x2e],
         &[0x36],
+        // MUL/DIV, IMUL, SHLD/SHRD, bit scans, BMI (VEX), ADX, CRC32.
+        &[0xf6],
+        &[0x0f, 0xaf],
+        &[0x69],
+        &[0x0f, 0xa5],
+        &[0x0f, 0xac],
+        &[0x0f, 0xbc],
+        &[0xf3, 0x0f, 0xbd],
+        &[0xf3, 0x0f, 0xb8],
+        &[0xc4, 0xe2, 0x78],
+        &[0xc4, 0xe2, 0xf8],
+        &[0xc4, 0xe3, 0x7b, 0xf0],
+        &[0x66, 0x0f, 0x38, 0xf6],
+        &[0xf2, 0x0f, 0x38, 0xf1],
+        // Segment loads, control transfers, system tables.
+        &[0x8e],
+        &[0x0f, 0xb2],
+        &[0xc5],
+        &[0x1f],
+        &[0x0f, 0xa9],
+        &[0xc8],
+        &[0xc9],
+        &[0xc3],
+        &[0xc2],
+        &[0xcb],
+        &[0xcf],
+        &[0x48, 0xcf],
+        &[0x9a],
+        &[0xff, 0x18],
+        &[0xff, 0x28],
+        &[0x0f, 0x01],
+        &[0x0f, 0x00],
+        // SSE arithmetic, shuffles, compares, conversions, MXCSR.
+        &[0x0f, 0x58],
+        &[0x66, 0x0f, 0xfe],
+        &[0xf3, 0x0f, 0x5e],
+        &[0x66, 0x0f, 0x38, 0x00],
+        &[0x66, 0x0f, 0x3a, 0x08],
+        &[0x0f, 0xc2],
+        &[0x0f, 0xc6],
+        &[0x66, 0x0f, 0x70],
+        &[0x0f, 0x2f],
+        &[0xf2, 0x48, 0x0f, 0x2d],
+        &[0x66, 0x0f, 0xc4],
+        &[0x66, 0x0f, 0x3a, 0x16],
+        &[0x0f, 0xae, 0x13],
+        &[0x66, 0x0f, 0x38, 0x10],
+        // x87 with memory operands.
+        &[0xd9],
+        &[0xdd],
+        &[0xdb],
+        &[0xdf],
+        &[0xd8],
+        &[0xde],
     ];
     let mut v = Vec::new();
     if rng.below(3) != 0 {
@@ -125,6 +183,20 @@ fn vp_for(rng: &mut Rng) -> Vp {
     };
     for x in vp.xmm.iter_mut() {
         *x = u128::from(rng.next()) << 64 | u128::from(rng.next());
+    }
+    // Any x87 and SSE control state a VMM could hand over (the host runs
+    // SSE and x87 arithmetic under it), and any CR0/CR4/GDTR.
+    if rng.below(3) == 0 {
+        for f in vp.fp.iter_mut() {
+            *f = u128::from(rng.next()) << 64 | u128::from(rng.next());
+        }
+        vp.fpcs = u128::from(rng.next()) << 64 | u128::from(rng.next());
+        vp.xmmcs = u128::from(rng.next()) << 64 | u128::from(rng.next());
+    }
+    if rng.below(3) == 0 {
+        vp.cr4 = rng.next() & 0x3f_ffff;
+        vp.cr0 ^= rng.next() & 0x2e;
+        vp.gdtr = (reg(rng), rng.next() as u16);
     }
     if rng.below(4) == 0 {
         vp.bad_pages.insert(
@@ -176,6 +248,12 @@ const FAILURES: [u32; 9] = [
 fn one_case(rng: &mut Rng, code: &[u8], label: &str) -> bool {
     let mut vp = vp_for(rng);
     let given = rng.below(code.len() as u64 + 1) as usize;
+    if std::env::var_os("EMU_FUZZ_TRACE").is_some() {
+        eprintln!(
+            "{label} code {code:02x?} fpcs {:#x} xmmcs {:#x}",
+            vp.fpcs, vp.xmmcs
+        );
+    }
     // The code lies in guest memory too (where CS:RIP is in range).
     let at = vp.seg[1].Base.wrapping_add(vp.rip) & 0xffff_ffff;
     if at + 16 < MEM as u64 {
@@ -214,6 +292,9 @@ fn one_case(rng: &mut Rng, code: &[u8], label: &str) -> bool {
         winhv_emu::Emulator::new().try_mmio_emulation(&mut vp, &vpc, &ctx)
     };
     let st = st.expect("well-formed contexts are accepted").AsUINT32;
+    if std::env::var_os("EMU_FUZZ_TRACE").is_some() {
+        eprintln!("{label} ok");
+    }
     let ctx = format!("{label} code {code:02x?} given {given} status {st:#x}");
     if st == OK {
         assert_eq!(vp.set_calls, 1, "{ctx}");

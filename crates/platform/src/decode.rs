@@ -22,6 +22,7 @@ use iced_x86::{Decoder, DecoderOptions, Instruction, Mnemonic, OpKind, Register}
 use kvm_bindings::{kvm_regs, kvm_sregs};
 
 mod call;
+mod fast;
 mod retired;
 
 pub(crate) use call::{call_returns, undo_call, written_address};
@@ -254,11 +255,11 @@ fn address_mask(i: &Instruction, bitness: u32) -> u64 {
 }
 
 /// For the reads whose destination is memory — MOVS and INS, and POP to
-/// memory from an MMIO stack —: the linear address the element is stored
-/// at (`Completion::ReadToMemory`), from the registers before the
-/// instruction: ES:RDI for a string instruction; for POP the memory
-/// operand, addressed with RSP already incremented, as the processor (and
-/// KVM's emulator) addresses it.
+/// memory from an MMIO stack, PUSH from MMIO —: the linear address the
+/// element is stored at (`Completion::ReadToMemory`), from the registers
+/// before the instruction: ES:RDI for a string instruction; for POP the
+/// memory operand, addressed with RSP already incremented, as the
+/// processor (and KVM's emulator) addresses it; for PUSH the stack slot.
 pub(crate) fn string_store_target(
     i: &Instruction,
     regs: &kvm_regs,
@@ -279,6 +280,63 @@ pub(crate) fn string_store_target(
             let mut after = *regs;
             after.rsp = stack_moved(regs.rsp, stack_mask(regs, sregs), width);
             memory_address(i, &after, sregs)
+        }
+        // PUSH [mmio]: the slot below RSP.
+        Push if i.op0_kind() == OpKind::Memory => {
+            let width = u64::from(i.stack_pointer_increment().unsigned_abs());
+            stack_address(
+                regs,
+                sregs,
+                stack_moved(regs.rsp, stack_mask(regs, sregs), width.wrapping_neg()),
+            )
+        }
+        _ => None,
+    }
+}
+
+/// The first stack access of an instruction without an explicit memory
+/// operand that KVM's emulator may fail on (ENTER, IRET, RET, LEAVE, PUSHF,
+/// POPF, PUSH/POP of a register): (linear address, bytes, whether it
+/// writes), from the registers before it — a pop reads at SS:RSP (LEAVE
+/// at SS:RBP), a push writes the slot below SS:RSP.
+pub(crate) fn stack_access(
+    i: &Instruction,
+    regs: &kvm_regs,
+    sregs: &kvm_sregs,
+) -> Option<(u64, u64, bool)> {
+    use Mnemonic::*;
+    if (0..i.op_count()).any(|n| i.op_kind(n) == OpKind::Memory) {
+        return None;
+    }
+    let spi = i.stack_pointer_increment();
+    let mask = stack_mask(regs, sregs);
+    match i.mnemonic() {
+        Iret | Iretd | Iretq | Ret | Retf | Pop | Popf | Popfd | Popfq => {
+            let release = if matches!(i.mnemonic(), Ret | Retf) && i.op_count() > 0 {
+                i64::from(i.immediate16())
+            } else {
+                0
+            };
+            let bytes = (i64::from(spi) - release).max(1) as u64;
+            Some((stack_address(regs, sregs, regs.rsp & mask)?, bytes, false))
+        }
+        Leave => {
+            let width = match i.code() {
+                iced_x86::Code::Leavew => 2,
+                iced_x86::Code::Leaved => 4,
+                _ => 8,
+            };
+            Some((stack_address(regs, sregs, regs.rbp & mask)?, width, false))
+        }
+        Enter | Push | Pushf | Pushfd | Pushfq => {
+            let width = match i.code() {
+                iced_x86::Code::Enterw_imm16_imm8 => 2,
+                iced_x86::Code::Enterd_imm16_imm8 => 4,
+                iced_x86::Code::Enterq_imm16_imm8 => 8,
+                _ => u64::from(spi.unsigned_abs()),
+            };
+            let slot = stack_moved(regs.rsp, mask, width.wrapping_neg());
+            Some((stack_address(regs, sregs, slot)?, width, true))
         }
         _ => None,
     }

@@ -1,5 +1,7 @@
 //! MMIO accesses KVM's own instruction emulator cannot perform (MOVD/MOVQ,
-//! VEX moves on this kernel): `KVM_RUN` ends with `KVM_EXIT_INTERNAL_ERROR`
+//! VEX moves, SSE arithmetic, x87 loads and stores, ENTER with a nesting
+//! level, IRET on this kernel; for the stack instructions the stack is the
+//! memory, `decode::stack_access`): `KVM_RUN` ends with `KVM_EXIT_INTERNAL_ERROR`
 //! (suberror `KVM_INTERNAL_ERROR_EMULATION`) before the instruction did
 //! anything. Windows intercepts such an access like any other MMIO access
 //! and lets the VMM emulate it; this module finds, from the instruction at
@@ -70,14 +72,20 @@ pub(crate) fn mmio_access(
     sregs: &kvm_sregs,
     facts: PagingFacts,
 ) -> Option<MmioAccess> {
-    let write = i.op_count() > 0
-        && i.op0_kind() == OpKind::Memory
-        && !matches!(
-            i.mnemonic(),
-            Mnemonic::Cmp | Mnemonic::Test | Mnemonic::Ptest | Mnemonic::Vptest
-        );
-    let start = crate::decode::memory_address(i, regs, sregs)?;
-    let bytes = i.memory_size().size().max(1) as u64;
+    let (start, bytes, write) = match crate::decode::stack_access(i, regs, sregs) {
+        // ENTER, IRET, …: the stack is the memory.
+        Some(stack) => stack,
+        None => {
+            let write = i.op_count() > 0
+                && i.op0_kind() == OpKind::Memory
+                && !matches!(
+                    i.mnemonic(),
+                    Mnemonic::Cmp | Mnemonic::Test | Mnemonic::Ptest | Mnemonic::Vptest
+                );
+            let start = crate::decode::memory_address(i, regs, sregs)?;
+            (start, i.memory_size().size().max(1) as u64, write)
+        }
+    };
     let last = start.wrapping_add(bytes - 1);
     let second = last & !0xfff;
     let parts = if second != start & !0xfff {

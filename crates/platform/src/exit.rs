@@ -32,7 +32,7 @@
 //! through the VP's remembered page walks (`translate::code`), with a
 //! fault-tolerant direct copy: no system call in the usual case.
 
-use kvm_bindings::{KVM_SYNC_X86_REGS, kvm_regs, kvm_sregs, kvm_vcpu_events};
+use kvm_bindings::{KVM_SYNC_X86_REGS, kvm_regs, kvm_sregs, kvm_sync_regs, kvm_vcpu_events};
 use winhv_defs::*;
 
 use crate::decode::{self, Access};
@@ -176,21 +176,53 @@ pub(crate) struct ExitInputs<'a> {
 }
 
 /// Fills `ctx` for `exit`; may move RIP back to a retired instruction and
-/// records in `completion` what the next run must reconcile.
+/// records in `completion` what the next run must reconcile. On an error
+/// `ctx` is left as it was.
 pub(crate) fn translate_exit(
     vcpu: &mut Vcpu,
     regstate: &mut RegisterState,
+    inputs: ExitInputs<'_>,
+    exit: KvmExit,
+    completion: &mut Completion,
+    ctx: &mut WHV_RUN_VP_EXIT_CONTEXT,
+) -> Result<()> {
+    *completion = Completion::None;
+    if let KvmExit::InterruptWindow = exit {
+        // Windows reports the notification once and clears its bit.
+        let v = regstate.deliverability_notifications();
+        regstate.set_deliverability_notifications(v & !2);
+        vcpu.area().set_request_interrupt_window(false);
+    }
+    // The registers are read in place in kvm_run's sync area (no copy);
+    // an undone retired write changes them there.
+    let moved = translate_in_place(vcpu.sync(), inputs, exit, completion, ctx)?;
+    if moved {
+        vcpu.mark_dirty(KVM_SYNC_X86_REGS);
+    }
+    Ok(())
+}
+
+/// [`translate_exit`] on the sync area; true when it changed the general
+/// registers (a retired write undone), which KVM must then load.
+fn translate_in_place(
+    sync: &mut kvm_sync_regs,
     mut inputs: ExitInputs<'_>,
     exit: KvmExit,
     completion: &mut Completion,
-) -> Result<WHV_RUN_VP_EXIT_CONTEXT> {
-    let sync = vcpu.sync();
-    let mut regs = sync.regs;
-    let sregs = sync.sregs;
-    let events = sync.events;
-    let mut ctx = WHV_RUN_VP_EXIT_CONTEXT::default();
-    *completion = Completion::None;
-
+    ctx: &mut WHV_RUN_VP_EXIT_CONTEXT,
+) -> Result<bool> {
+    let sregs = &sync.sregs;
+    let events = &sync.events;
+    let mut regs = &sync.regs;
+    let mut moved = false;
+    // The context starts zeroed; the exits that can still fail zero it
+    // once they cannot (so that an error leaves it as it was).
+    if !matches!(
+        exit,
+        KvmExit::MemoryFault { .. } | KvmExit::NoMemory | KvmExit::Other { .. }
+    ) {
+        *ctx = WHV_RUN_VP_EXIT_CONTEXT::default();
+    }
     match exit {
         KvmExit::Canceled => {
             ctx.ExitReason = WHvRunVpExitReasonCanceled;
@@ -199,10 +231,10 @@ pub(crate) fn translate_exit(
             };
         }
         KvmExit::IoIn { port, size, count } => {
-            let (bytes, n) = instruction_bytes(&mut inputs, None, &regs, &sregs);
+            let (bytes, n) = instruction_bytes(&mut inputs, None, regs, sregs);
             let insn = decode::decode(
                 &bytes[..usize::from(n)],
-                decode::bitness(&regs, &sregs),
+                decode::bitness(regs, sregs),
                 regs.rip,
             );
             let len = insn.map_or(0, |i| i.len() as u8);
@@ -219,17 +251,17 @@ pub(crate) fn translate_exit(
                     .and_then(|i| decode::load_destination(&i)),
                 split: false,
                 fpu: false,
+                regs: None,
             };
-            if let Some(c) = insn.and_then(|i| Completion::read_to_memory(&i, &regs, &sregs, false))
-            {
+            if let Some(c) = insn.and_then(|i| Completion::read_to_memory(&i, regs, sregs, false)) {
                 *completion = c;
             }
             ctx.ExitReason = WHvRunVpExitReasonX64IoPortAccess;
             ctx.Anonymous.IoPortAccess =
-                io_context(&regs, &sregs, port, size, false, string, rep, bytes, n);
-            ctx.VpContext = vp_context(&regs, &sregs, &events);
+                io_context(regs, sregs, port, size, false, string, rep, bytes, n);
+            ctx.VpContext = vp_context(regs, sregs, events);
             ctx.VpContext.set_instruction_length(len);
-            return Ok(ctx);
+            return Ok(moved);
         }
         KvmExit::IoOut {
             port,
@@ -242,34 +274,40 @@ pub(crate) fn translate_exit(
             let mut rep = false;
             let mut code = None;
             if inputs.caps.pio_out_retired {
-                let c = code.insert(Code::read(&mut inputs, &regs, &sregs, true));
+                let c = code.insert(Code::read(&mut inputs, regs, sregs, true));
                 let (before, avail) = c.before();
                 let access = Access::PortOut { port, size, data };
-                let (at, n) = instruction_bytes(&mut inputs, code.as_ref(), &regs, &sregs);
-                if let Some(r) = decode::undo_retired(
-                    inputs.retired,
-                    &before[15 - avail..],
-                    &at[..usize::from(n)],
-                    &regs,
-                    &sregs,
-                    access,
-                    None,
-                ) {
+                let (at, n) = instruction_bytes(&mut inputs, code.as_ref(), regs, sregs);
+                let (before, at) = (&before[15 - avail..], &at[..usize::from(n)]);
+                if let Some(h) = inputs
+                    .retired
+                    .fast_match(before, at, regs, sregs, access, None)
+                {
+                    // A plain OUT: only RIP moves back.
+                    len = h.len;
+                    string = false;
+                    rep = h.rep;
+                    sync.regs.rip = regs.rip.wrapping_sub(u64::from(len));
+                    regs = &sync.regs;
+                    moved = true;
+                } else if let Some(r) =
+                    decode::undo_retired(inputs.retired, before, at, regs, sregs, access, None)
+                {
                     len = r.len as u8;
                     string = r.insn.is_string_instruction();
                     rep = r.insn.has_rep_prefix();
-                    regs = r.regs;
-                    vcpu.sync().regs = regs;
-                    vcpu.mark_dirty(KVM_SYNC_X86_REGS);
+                    sync.regs = r.regs;
+                    regs = &sync.regs;
+                    moved = true;
                 }
             } else {
                 *completion = Completion::Flush;
             }
-            let (bytes, n) = instruction_bytes(&mut inputs, code.as_ref(), &regs, &sregs);
+            let (bytes, n) = instruction_bytes(&mut inputs, code.as_ref(), regs, sregs);
             if len == 0 {
                 if let Some(i) = decode::decode(
                     &bytes[..usize::from(n)],
-                    decode::bitness(&regs, &sregs),
+                    decode::bitness(regs, sregs),
                     regs.rip,
                 ) {
                     if !inputs.caps.pio_out_retired {
@@ -281,22 +319,22 @@ pub(crate) fn translate_exit(
             }
             ctx.ExitReason = WHvRunVpExitReasonX64IoPortAccess;
             ctx.Anonymous.IoPortAccess =
-                io_context(&regs, &sregs, port, size, true, string, rep, bytes, n);
-            ctx.VpContext = vp_context(&regs, &sregs, &events);
+                io_context(regs, sregs, port, size, true, string, rep, bytes, n);
+            ctx.VpContext = vp_context(regs, sregs, events);
             ctx.VpContext.set_instruction_length(len);
-            return Ok(ctx);
+            return Ok(moved);
         }
         KvmExit::MmioRead { gpa, size } => {
-            let (bytes, n) = instruction_bytes(&mut inputs, None, &regs, &sregs);
+            let (bytes, n) = instruction_bytes(&mut inputs, None, regs, sregs);
             let insn = decode::decode(
                 &bytes[..usize::from(n)],
-                decode::bitness(&regs, &sregs),
+                decode::bitness(regs, sregs),
                 regs.rip,
             );
             let len = insn.map_or(0, |i| i.len() as u8);
-            let gva = insn.and_then(|i| decode::read_address(&i, &regs, &sregs));
+            let gva = insn.and_then(|i| decode::read_address(&i, regs, sregs));
             let dest = insn.and_then(|i| decode::load_destination(&i));
-            let operand = insn.and_then(|i| decode::operand(&i, &regs, &sregs));
+            let operand = insn.and_then(|i| decode::operand(&i, regs, sregs));
             *completion = Completion::Read {
                 rip: regs.rip,
                 len,
@@ -305,17 +343,19 @@ pub(crate) fn translate_exit(
                 dest,
                 split: first_fragment(gpa, size, operand, dest.is_some()),
                 fpu: insn.is_none_or(|i| decode::writes_fpu(&i)),
+                regs: insn
+                    .filter(|i| dest.is_none() && !i.is_string_instruction())
+                    .map(|_| *regs),
             };
-            if let Some(c) = insn.and_then(|i| Completion::read_to_memory(&i, &regs, &sregs, true))
-            {
+            if let Some(c) = insn.and_then(|i| Completion::read_to_memory(&i, regs, sregs, true)) {
                 *completion = c;
             }
             ctx.ExitReason = WHvRunVpExitReasonMemoryAccess;
             ctx.Anonymous.MemoryAccess =
                 memory_context(inputs.map, gpa, gva, WHvMemoryAccessRead, bytes, n);
-            ctx.VpContext = vp_context(&regs, &sregs, &events);
+            ctx.VpContext = vp_context(regs, sregs, events);
             ctx.VpContext.set_instruction_length(len);
-            return Ok(ctx);
+            return Ok(moved);
         }
         KvmExit::MmioWrite { gpa, size, data } => {
             let mut len = 0;
@@ -323,38 +363,52 @@ pub(crate) fn translate_exit(
             let mut code = None;
             let mut operand = None;
             if inputs.caps.mmio_write_retired {
-                let c = code.insert(Code::read(&mut inputs, &regs, &sregs, true));
+                let c = code.insert(Code::read(&mut inputs, regs, sregs, true));
                 let (before, avail) = c.before();
                 let access = Access::MemWrite { size, data };
-                let (at, n) = instruction_bytes(&mut inputs, code.as_ref(), &regs, &sregs);
-                let mut found = decode::undo_retired(
-                    inputs.retired,
-                    &before[15 - avail..],
-                    &at[..usize::from(n)],
-                    &regs,
-                    &sregs,
-                    access,
-                    Some(gpa),
-                );
-                if found.is_none() {
+                let (at, n) = instruction_bytes(&mut inputs, code.as_ref(), regs, sregs);
+                let (before, at) = (&before[15 - avail..], &at[..usize::from(n)]);
+                let fast = inputs
+                    .retired
+                    .fast_match(before, at, regs, sregs, access, Some(gpa));
+                let mut found = None;
+                if let Some(h) = fast {
+                    // A plain store: only RIP moves back.
+                    len = h.len;
+                    sync.regs.rip = regs.rip.wrapping_sub(u64::from(len));
+                    regs = &sync.regs;
+                    moved = true;
+                    gva = h.operand.map(|(a, _)| a);
+                    operand = h.operand;
+                } else {
+                    found = decode::undo_retired(
+                        inputs.retired,
+                        before,
+                        at,
+                        regs,
+                        sregs,
+                        access,
+                        Some(gpa),
+                    );
+                }
+                if fast.is_none() && found.is_none() {
                     // A CALL onto an MMIO stack: it ends at the return
                     // address it pushed, RIP is already at its target.
                     for ret in decode::call_returns(regs.rip, size, data)
                         .into_iter()
                         .flatten()
                     {
-                        let mut at_ret = regs;
+                        let mut at_ret = *regs;
                         at_ret.rip = ret;
-                        let c = Code::read(&mut inputs, &at_ret, &sregs, true);
+                        let c = Code::read(&mut inputs, &at_ret, sregs, true);
                         let (before, avail) = c.before();
                         let before = &before[15 - avail..];
                         // A CALL through memory reads its target again.
                         let (map, cache) = (inputs.map, &mut *inputs.code);
                         let mut read = |lin: u64, buf: &mut [u8]| {
-                            read_code(map, cache, &regs, &sregs, lin, buf) == (0, buf.len())
+                            read_code(map, cache, regs, sregs, lin, buf) == (0, buf.len())
                         };
-                        found =
-                            decode::undo_call(before, &regs, &sregs, access, gpa, ret, &mut read);
+                        found = decode::undo_call(before, regs, sregs, access, gpa, ret, &mut read);
                         if found.is_some() {
                             code = Some(c);
                             break;
@@ -363,10 +417,10 @@ pub(crate) fn translate_exit(
                 }
                 if let Some(r) = found {
                     len = r.len as u8;
-                    regs = r.regs;
-                    vcpu.sync().regs = regs;
-                    vcpu.mark_dirty(KVM_SYNC_X86_REGS);
-                    gva = decode::written_address(&r.insn, &regs, &sregs);
+                    sync.regs = r.regs;
+                    regs = &sync.regs;
+                    moved = true;
+                    gva = decode::written_address(&r.insn, regs, sregs);
                     let bytes = r.insn.memory_size().size();
                     operand = gva.filter(|_| bytes > 0).map(|a| (a, bytes));
                 }
@@ -377,36 +431,36 @@ pub(crate) fn translate_exit(
             } else {
                 *completion = Completion::Flush;
             }
-            let (bytes, n) = instruction_bytes(&mut inputs, code.as_ref(), &regs, &sregs);
+            let (bytes, n) = instruction_bytes(&mut inputs, code.as_ref(), regs, sregs);
             if !inputs.caps.mmio_write_retired {
                 let insn = decode::decode(
                     &bytes[..usize::from(n)],
-                    decode::bitness(&regs, &sregs),
+                    decode::bitness(regs, sregs),
                     regs.rip,
                 );
                 len = insn.map_or(0, |i| i.len() as u8);
-                gva = insn.and_then(|i| decode::written_address(&i, &regs, &sregs));
+                gva = insn.and_then(|i| decode::written_address(&i, regs, sregs));
             }
             ctx.ExitReason = WHvRunVpExitReasonMemoryAccess;
             ctx.Anonymous.MemoryAccess =
                 memory_context(inputs.map, gpa, gva, WHvMemoryAccessWrite, bytes, n);
-            ctx.VpContext = vp_context(&regs, &sregs, &events);
+            ctx.VpContext = vp_context(regs, sregs, events);
             ctx.VpContext.set_instruction_length(len);
-            return Ok(ctx);
+            return Ok(moved);
         }
         KvmExit::MemoryFault { gpa } => {
-            let (bytes, n) = instruction_bytes(&mut inputs, None, &regs, &sregs);
+            let (bytes, n) = instruction_bytes(&mut inputs, None, regs, sregs);
             let insn = decode::decode(
                 &bytes[..usize::from(n)],
-                decode::bitness(&regs, &sregs),
+                decode::bitness(regs, sregs),
                 regs.rip,
             );
             let facts = inputs.code.facts();
             let translate = |va| {
                 crate::translate::translate(
                     inputs.map,
-                    &regs,
-                    &sregs,
+                    regs,
+                    sregs,
                     facts,
                     va,
                     winhv_paging::TranslateFlags::PRIVILEGE_EXEMPT,
@@ -417,10 +471,10 @@ pub(crate) fn translate_exit(
             let (gva, kind) = match insn {
                 // The instruction itself cannot be fetched: an execute access.
                 None => (
-                    Some(code_address(&sregs, regs.rip).wrapping_add(u64::from(n))),
+                    Some(code_address(sregs, regs.rip).wrapping_add(u64::from(n))),
                     WHvMemoryAccessExecute,
                 ),
-                Some(i) => match decode::fault_access(&i, &regs, &sregs) {
+                Some(i) => match decode::fault_access(&i, regs, sregs) {
                     (gva, true) => (gva, WHvMemoryAccessWrite),
                     (gva, false) => (gva, WHvMemoryAccessRead),
                 },
@@ -429,23 +483,24 @@ pub(crate) fn translate_exit(
                 E_FAIL,
                 "KVM_RUN: EFAULT at an address that does not translate",
             ))?;
+            *ctx = WHV_RUN_VP_EXIT_CONTEXT::default();
             ctx.ExitReason = WHvRunVpExitReasonMemoryAccess;
             ctx.Anonymous.MemoryAccess = memory_context(inputs.map, gpa, gva, kind, bytes, n);
-            ctx.VpContext = vp_context(&regs, &sregs, &events);
+            ctx.VpContext = vp_context(regs, sregs, events);
             ctx.VpContext
                 .set_instruction_length(insn.map_or(0, |i| i.len() as u8));
-            return Ok(ctx);
+            return Ok(moved);
         }
         KvmExit::EmulationFailure => {
-            let (bytes, n) = instruction_bytes(&mut inputs, None, &regs, &sregs);
+            let (bytes, n) = instruction_bytes(&mut inputs, None, regs, sregs);
             let insn = decode::decode(
                 &bytes[..usize::from(n)],
-                decode::bitness(&regs, &sregs),
+                decode::bitness(regs, sregs),
                 regs.rip,
             );
             let facts = inputs.code.facts();
             let access = insn.and_then(|i| {
-                crate::emulation_failure::mmio_access(&i, inputs.map, &regs, &sregs, facts)
+                crate::emulation_failure::mmio_access(&i, inputs.map, regs, sregs, facts)
                     .map(|a| (i, a))
             });
             match access {
@@ -459,16 +514,16 @@ pub(crate) fn translate_exit(
                     ctx.ExitReason = WHvRunVpExitReasonMemoryAccess;
                     ctx.Anonymous.MemoryAccess =
                         memory_context(inputs.map, a.gpa, Some(a.gva), kind, bytes, n);
-                    ctx.VpContext = vp_context(&regs, &sregs, &events);
+                    ctx.VpContext = vp_context(regs, sregs, events);
                     ctx.VpContext.set_instruction_length(i.len() as u8);
-                    return Ok(ctx);
+                    return Ok(moved);
                 }
                 None if insn.is_none() => {
                     // The instruction itself cannot be fetched: KVM's
                     // emulator found no memory at RIP (in every mode and at
                     // every CPL: KVM treats a GPA without a slot as MMIO
                     // and cannot execute from it).
-                    let fetch = fetch_access(inputs.map, facts, &regs, &sregs, n);
+                    let fetch = fetch_access(inputs.map, facts, regs, sregs, n);
                     match fetch {
                         Some((gpa, gva)) => {
                             ctx.ExitReason = WHvRunVpExitReasonMemoryAccess;
@@ -491,14 +546,15 @@ pub(crate) fn translate_exit(
             // PVM refuses KVM_RUN for a VM with no memory slot at all; on
             // Windows the VP runs and its first fetch is a MemoryAccess
             // exit, which is what the caller gets here too.
-            let (bytes, n) = instruction_bytes(&mut inputs, None, &regs, &sregs);
+            let (bytes, n) = instruction_bytes(&mut inputs, None, regs, sregs);
             let facts = inputs.code.facts();
-            let Some((gpa, gva)) = fetch_access(inputs.map, facts, &regs, &sregs, n) else {
+            let Some((gpa, gva)) = fetch_access(inputs.map, facts, regs, sregs, n) else {
                 return Err(Error::new(
                     E_FAIL,
                     "KVM_RUN: no space left on device (ENOSPC)",
                 ));
             };
+            *ctx = WHV_RUN_VP_EXIT_CONTEXT::default();
             ctx.ExitReason = WHvRunVpExitReasonMemoryAccess;
             ctx.Anonymous.MemoryAccess =
                 memory_context(inputs.map, gpa, Some(gva), WHvMemoryAccessExecute, bytes, n);
@@ -511,7 +567,7 @@ pub(crate) fn translate_exit(
             ctx.ExitReason = WHvRunVpExitReasonInvalidVpRegisterValue;
         }
         KvmExit::Debug { exception } => {
-            let (bytes, n) = instruction_bytes(&mut inputs, None, &regs, &sregs);
+            let (bytes, n) = instruction_bytes(&mut inputs, None, regs, sregs);
             let mut info = WHV_VP_EXCEPTION_INFO::default();
             info.set_software_exception(u32::from(exception == 3));
             ctx.ExitReason = WHvRunVpExitReasonException;
@@ -524,10 +580,6 @@ pub(crate) fn translate_exit(
             };
         }
         KvmExit::InterruptWindow => {
-            // Windows reports the notification once and clears its bit.
-            let v = regstate.deliverability_notifications();
-            regstate.set_deliverability_notifications(v & !2);
-            vcpu.area().set_request_interrupt_window(false);
             ctx.ExitReason = WHvRunVpExitReasonX64InterruptWindow;
             ctx.Anonymous.InterruptWindow = WHV_X64_INTERRUPTION_DELIVERABLE_CONTEXT {
                 DeliverableType: WHvX64PendingInterrupt,
@@ -545,9 +597,9 @@ pub(crate) fn translate_exit(
                 Rax: regs.rax,
                 Rdx: regs.rdx,
             };
-            ctx.VpContext = vp_context(&regs, &sregs, &events);
+            ctx.VpContext = vp_context(regs, sregs, events);
             ctx.VpContext.set_instruction_length(2);
-            return Ok(ctx);
+            return Ok(moved);
         }
         KvmExit::Other { reason } => {
             return Err(Error::with(
@@ -556,8 +608,8 @@ pub(crate) fn translate_exit(
             ));
         }
     }
-    ctx.VpContext = vp_context(&regs, &sregs, &events);
-    Ok(ctx)
+    ctx.VpContext = vp_context(regs, sregs, events);
+    Ok(moved)
 }
 
 #[allow(clippy::too_many_arguments, reason = "one field each of the payload")]

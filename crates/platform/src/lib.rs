@@ -32,10 +32,11 @@
 //! (WHvTranslateGva over winhv-paging), `run.rs` + `exit.rs` + `decode.rs`
 //! (the exit path: KVM_RUN, KVM's completions reconciled with the VMM, KVM
 //! exit → `WHV_RUN_VP_EXIT_CONTEXT`), `cancel.rs`, `msr.rs` (MSR exits),
-//! `xsave.rs` (WHvGet/SetVirtualProcessorXsaveState), `state/` (what a
-//! reset restores, partition time), `registers/`,
-//! `property.rs`, `capability.rs`, `kvm.rs` (the process-wide `/dev/kvm`
-//! and its start-up probes), `error.rs`.
+//! `xsave.rs` (WHvGet/SetVirtualProcessorXsaveState), `interrupts/`
+//! (WHvRequestInterrupt, target VP sets, interrupt-controller state),
+//! `state/` (what a reset restores, partition time, counters),
+//! `registers/`, `property.rs`, `capability.rs`, `kvm.rs` (the process-wide
+//! `/dev/kvm` and its start-up probes), `error.rs`.
 
 #![allow(unsafe_code, reason = "KVM ioctls, mmap of guest memory and kvm_run")]
 
@@ -48,6 +49,7 @@ mod emulation_failure;
 mod error;
 mod exit;
 mod host_memory;
+mod interrupts;
 mod kvm;
 mod memory;
 mod msr;
@@ -63,6 +65,7 @@ mod xsave;
 
 pub use capability::{HostCapabilities, capability_size, get_capability, host_capabilities};
 pub use error::{Error, Result};
+pub use interrupts::STATE_SIZE as INTERRUPT_CONTROLLER_STATE_SIZE;
 pub use kvm::{InaccessibleMemory, KvmCaps, hypervisor_present, kvm_caps};
 pub use partition::Partition;
 pub use winhv_defs as defs;

@@ -72,7 +72,7 @@ mod try_copy;
 
 pub(crate) use try_cmpxchg::{compare_exchange_u32, compare_exchange_u64};
 use try_copy::install as install_direct_reads;
-pub(crate) use try_copy::{check as check_direct_reads, try_read, try_read_all};
+pub(crate) use try_copy::{check as check_direct_reads, direct, try_read, try_read_all};
 
 ioctl_iow_nr!(KVM_GET_DIRTY_LOG, kvm_bindings::KVMIO, 0x42, kvm_dirty_log);
 

@@ -11,7 +11,7 @@
 //! Every method checks its arguments before the partition's state
 //! (`args.rs` has the checks and the order, shared with the C exports).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use kvm_bindings::{CpuId, kvm_enable_cap};
@@ -40,6 +40,12 @@ struct Vm {
     /// `KVM_GET_SUPPORTED_CPUID`, the base of every VP's CPUID table.
     supported_cpuid: CpuId,
     caps: &'static KvmCaps,
+    /// `KVM_CAP_X2APIC_API` is on (32-bit APIC IDs, no broadcast quirk):
+    /// see `crate::interrupts`.
+    x2apic_api: bool,
+    /// Interrupts requested so far, which every VP's register cache follows
+    /// (`registers/cache/interrupts`).
+    interrupts: Arc<AtomicU64>,
     /// The VM's KVM statistics, opened by the first counter read.
     stats: OnceLock<KvmStats>,
 }
@@ -132,6 +138,15 @@ fn not_set_up() -> Error {
     Error::new(
         WHV_E_INVALID_PARTITION_CONFIG,
         "the partition has not been set up (WHvSetupPartition)",
+    )
+}
+
+/// What Microsoft documents for WHvGetInterruptTargetVpSet on a partition
+/// without LAPIC emulation; the state functions answer it too.
+fn operation_denied() -> Error {
+    Error::new(
+        ERROR_HV_OPERATION_DENIED,
+        "the partition does not emulate local APICs (LocalApicEmulationMode None)",
     )
 }
 
@@ -290,6 +305,7 @@ impl Partition {
             let _ = fd.set_tss_address(0xfffb_d000);
             let _ = fd.set_identity_map_address(0xfffb_c000);
         }
+        let mut x2apic_api = false;
         if props.local_apic_emulation_mode() != WHvX64LocalApicEmulationModeNone {
             if !caps.split_irqchip {
                 return Err(Error::new(
@@ -305,6 +321,9 @@ impl Partition {
                 .map_err(|e| Error::from_errno("KVM_CAP_SPLIT_IRQCHIP", e.errno()))?;
             // The LAPICs' state after VP creation, as Windows sets it.
             crate::registers::configure_lapics(&fd)?;
+            // 32-bit APIC IDs, no broadcast quirk (KVM_CAP_X2APIC_API's
+            // flags add up: this keeps the flag set just above).
+            x2apic_api = crate::interrupts::enable_x2apic_api(&fd)?;
         }
         if let Some(ns) = props.apic_bus_cycle_ns() {
             let mut cap = kvm_enable_cap {
@@ -344,6 +363,8 @@ impl Partition {
             fd,
             supported_cpuid,
             caps,
+            x2apic_api,
+            interrupts: Arc::default(),
             stats: OnceLock::new(),
         });
         Ok(())
@@ -546,6 +567,15 @@ impl Partition {
             }
             None => {
                 let vp = Vp::create(&vm.fd, index, &props, &vm.supported_cpuid, vm.caps)?;
+                let lapic = props.local_apic_emulation_mode() != WHvX64LocalApicEmulationModeNone;
+                vp.with_state(|vcpu, regs| {
+                    regs.set_x2apic_api(vm.x2apic_api);
+                    regs.set_interrupt_counter(vm.interrupts.clone());
+                    if lapic {
+                        crate::interrupts::route_new_vp(vcpu.fd())?;
+                    }
+                    Ok(())
+                })?;
                 // Cannot be taken: set only here, under `vp_change`.
                 let _ = slot.vp.set(vp);
             }
@@ -595,17 +625,14 @@ impl Partition {
     /// # Ok::<(), winhv::Error>(())
     /// ```
     pub fn run_vp(&self, index: u32) -> Result<WHV_RUN_VP_EXIT_CONTEXT> {
-        let vm = self.vm()?;
-        let vp = self.vp(index)?;
-        if self.time.is_suspended() {
-            self.resume_time()?;
-        }
-        vp.run(&self.memory, vm.caps, &self.msrs)
+        let mut exit = WHV_RUN_VP_EXIT_CONTEXT::default();
+        self.run_vp_into(index, &mut exit)?;
+        Ok(exit)
     }
 
-    /// [`Self::run_vp`] writing the exit context into `exit` (one copy
-    /// fewer than returning it by value through a caller's `?`: what
-    /// `WHvRunVirtualProcessor` does with the caller's buffer). On an error
+    /// [`Self::run_vp`] writing the exit context into `exit` (built in
+    /// place, no copy: what `WHvRunVirtualProcessor` does with the
+    /// caller's buffer). On an error
     /// `exit` is left as it was.
     ///
     /// ```no_run
@@ -622,13 +649,8 @@ impl Partition {
         if self.time.is_suspended() {
             self.resume_time()?;
         }
-        // Copied once, from the result in place (a `?` would move it out
-        // to a temporary first).
-        let result = vp.run(&self.memory, vm.caps, &self.msrs);
-        if let Ok(ctx) = &result {
-            *exit = *ctx;
-        }
-        result.map(|_| ())
+        // Built in place: no copy of the context.
+        vp.run(&self.memory, vm.caps, &self.msrs, exit)
     }
 
     /// WHvCancelRunVirtualProcessor: makes VP `index`'s current run (or its
@@ -838,6 +860,143 @@ impl Partition {
         Self::check_query_gpa_range_dirty_bitmap(gpa, size, bitmap.as_ref().map(|b| b.len()))?;
         let vm = self.vm()?;
         write(&self.memory).query_dirty(&vm.fd, gpa, size, bitmap)
+    }
+
+    /// The partition's local APICs for an interrupt call; `without` is the
+    /// answer when the partition has no LAPIC emulation.
+    fn lapics<'a>(
+        &'a self,
+        without: Error,
+    ) -> Result<crate::interrupts::Lapics<'a, impl Fn(u32) -> Option<&'a Vp> + 'a>> {
+        let vm = self.vm()?;
+        let mode = read(&self.props).local_apic_emulation_mode();
+        if mode == WHvX64LocalApicEmulationModeNone {
+            return Err(without);
+        }
+        Ok(crate::interrupts::Lapics {
+            vm: &vm.fd,
+            vp: |i| vm.live_vp(i),
+            processor_count: vm.vps.len() as u32,
+            x2apic_partition: mode == WHvX64LocalApicEmulationModeX2Apic,
+            x2apic_api: vm.x2apic_api,
+            counter: &vm.interrupts,
+        })
+    }
+
+    /// WHvRequestInterrupt: delivers `interrupt` (any type, physical or
+    /// logical destination, edge or level) to the VPs it names, from any
+    /// thread, running or not. Needs LocalApicEmulationMode xApic or x2Apic;
+    /// without it `HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)` (not yet on KVM).
+    ///
+    /// ```no_run
+    /// use winhv::defs::*;
+    /// # let p = winhv::Partition::create()?;
+    /// let mut ic = WHV_INTERRUPT_CONTROL { Destination: 0, Vector: 0x30, ..Default::default() };
+    /// ic.set_type(WHvX64InterruptTypeFixed.0 as u64);
+    /// p.request_interrupt(&ic)?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn request_interrupt(&self, interrupt: &WHV_INTERRUPT_CONTROL) -> Result<()> {
+        let request = crate::interrupts::check_request(interrupt)?;
+        let without = Error::new(
+            HRESULT_ERROR_NOT_SUPPORTED,
+            "WHvRequestInterrupt without LAPIC emulation is not available on KVM yet",
+        );
+        self.lapics(without)?.request(&request)
+    }
+
+    /// WHvRequestInterrupt's argument checks, which need no partition: a
+    /// known type, destination mode and trigger mode, no reserved bit, a
+    /// vector of 16–255 for Fixed and LowestPriority (0–255 otherwise);
+    /// `E_INVALIDARG` otherwise. [`Self::request_interrupt`] runs them
+    /// first.
+    pub fn check_request_interrupt(interrupt: &WHV_INTERRUPT_CONTROL) -> Result<()> {
+        crate::interrupts::check_request(interrupt).map(drop)
+    }
+
+    /// WHvGetInterruptTargetVpSet's argument checks: a known mode and a
+    /// destination of at most 32 bits (`E_INVALIDARG`).
+    pub fn check_interrupt_target_vp_set(
+        destination: u64,
+        mode: WHV_INTERRUPT_DESTINATION_MODE,
+    ) -> Result<()> {
+        crate::interrupts::check_target(destination, mode).map(drop)
+    }
+
+    /// The buffer check of the interrupt-controller state functions: at
+    /// least [`INTERRUPT_CONTROLLER_STATE_SIZE`](crate::INTERRUPT_CONTROLLER_STATE_SIZE)
+    /// bytes, else `WHV_E_INSUFFICIENT_BUFFER` for a Get (`get`) and
+    /// `E_INVALIDARG` for a Set.
+    pub fn check_interrupt_controller_state(buffer_size: usize, get: bool) -> Result<()> {
+        crate::interrupts::check_state_buffer(buffer_size, get)
+    }
+
+    /// WHvGetInterruptTargetVpSet: the indexes of the VPs that `destination`
+    /// in `mode` reaches, by the APIC routing rules, written to
+    /// `target_vps` (room for ProcessorCount entries, else `E_INVALIDARG`);
+    /// returns how many. The VPs must not be running.
+    ///
+    /// ```no_run
+    /// use winhv::defs::*;
+    /// # let p = winhv::Partition::create()?;
+    /// let mut vps = [0u32; 4];
+    /// let n = p.get_interrupt_target_vp_set(0xff, WHvX64InterruptDestinationModePhysical, &mut vps)?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn get_interrupt_target_vp_set(
+        &self,
+        destination: u64,
+        mode: WHV_INTERRUPT_DESTINATION_MODE,
+        target_vps: &mut [u32],
+    ) -> Result<u32> {
+        let (destination, logical) = crate::interrupts::check_target(destination, mode)?;
+        self.lapics(operation_denied())?
+            .target_vp_set(destination, logical, target_vps)
+    }
+
+    /// WHvGetVirtualProcessorInterruptControllerState2: VP `index`'s local
+    /// APIC as the 4 KiB xAPIC register page ([`INTERRUPT_CONTROLLER_STATE_SIZE`](crate::INTERRUPT_CONTROLLER_STATE_SIZE)
+    /// bytes, else `WHV_E_INSUFFICIENT_BUFFER`); returns the bytes written.
+    ///
+    /// ```no_run
+    /// # let p = winhv::Partition::create()?;
+    /// let mut state = vec![0u8; winhv::INTERRUPT_CONTROLLER_STATE_SIZE as usize];
+    /// p.get_interrupt_controller_state2(0, &mut state)?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn get_interrupt_controller_state2(&self, index: u32, state: &mut [u8]) -> Result<u32> {
+        Self::check_interrupt_controller_state(state.len(), true)?;
+        self.lapics(operation_denied())?.get_state(index, state)
+    }
+
+    /// WHvSetVirtualProcessorInterruptControllerState2: VP `index`'s local
+    /// APIC becomes `state` (a buffer from
+    /// [`Self::get_interrupt_controller_state2`], of this or another
+    /// partition); set `WHvX64RegisterApicBase` first. The VP must not be
+    /// running.
+    ///
+    /// ```no_run
+    /// # let (a, b) = (winhv::Partition::create()?, winhv::Partition::create()?);
+    /// let mut state = vec![0u8; winhv::INTERRUPT_CONTROLLER_STATE_SIZE as usize];
+    /// a.get_interrupt_controller_state2(0, &mut state)?;
+    /// b.set_interrupt_controller_state2(0, &state)?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn set_interrupt_controller_state2(&self, index: u32, state: &[u8]) -> Result<()> {
+        Self::check_interrupt_controller_state(state.len(), false)?;
+        self.lapics(operation_denied())?.set_state(index, state)
+    }
+
+    /// WHvGetVirtualProcessorInterruptControllerState (deprecated on
+    /// Windows): the same buffer as [`Self::get_interrupt_controller_state2`].
+    pub fn get_interrupt_controller_state(&self, index: u32, state: &mut [u8]) -> Result<u32> {
+        self.get_interrupt_controller_state2(index, state)
+    }
+
+    /// WHvSetVirtualProcessorInterruptControllerState (deprecated on
+    /// Windows): the same buffer as [`Self::set_interrupt_controller_state2`].
+    pub fn set_interrupt_controller_state(&self, index: u32, state: &[u8]) -> Result<()> {
+        self.set_interrupt_controller_state2(index, state)
     }
 
     /// WHvTranslateGva: walks VP `index`'s page tables for `gva` with

@@ -19,15 +19,21 @@
 //!   running the guest (the second part of a split access, the write half
 //!   of a read-modify-write); it keeps the FPU/SSE state when completing
 //!   the instruction can write it (an SSE load writes an XMM register;
-//!   `decode::writes_fpu`, or an instruction not known); and it completes
-//!   an MMIO read that is not a plain load (REP LODS/SCAS/CMPS among them)
-//!   as a last iteration (RCX = 1).
-//! * a read whose destination is memory (INS, MOVS from MMIO;
-//!   [`Completion::ReadToMemory`]): the data KVM holds is first replaced by
-//!   what guest memory holds at the places KVM will store it, and the flush
-//!   runs with RCX = the elements KVM holds and RDI = the exit's RDI, so
-//!   KVM stores every element it holds (or it would exit again for them)
-//!   and changes nothing.
+//!   `decode::writes_fpu`, or an instruction not known); it completes
+//!   an MMIO read that is not a plain load with the registers as they were
+//!   at the exit, so that KVM does what the instruction did (a CALL
+//!   [mmio] pushes its return address where the VMM's emulator pushed it;
+//!   a LEAVE pops through its own RBP, not a faulting one) — a REP
+//!   LODS/SCAS/CMPS as a last iteration (RCX = 1) —; and it puts the
+//!   VMM's event state back, dropping an exception KVM's completion
+//!   queued and keeping one the VMM injected.
+//! * a read whose destination is memory (INS, MOVS from MMIO, PUSH
+//!   [mmio]; [`Completion::ReadToMemory`]): the data KVM holds is first
+//!   replaced by what guest memory holds at the places KVM will store it
+//!   (a second fragment of an element crossing a page too), and the flush
+//!   runs with the exit's registers, RCX = the elements KVM holds and RDI
+//!   = the exit's RDI, so KVM stores every element it holds (or it would
+//!   exit again for them) and changes nothing.
 //! * An MMIO exit that is the first part of an access KVM splits (an
 //!   operand crossing a page, a 16-byte SSE access: [`first_fragment`],
 //!   decided by the exit path from the instruction) is flushed whatever
@@ -87,24 +93,21 @@
 //! again from guest memory and must equal KVM's RIP) — also when the
 //! stack slot crosses a page (`decode::undo_retired` and
 //! `decode::undo_call` put RIP and RSP back). A CALL through memory whose
-//! operand cannot be read again (itself in MMIO, or unmapped) is not
-//! recognised: presented at the target with InstructionLength 0.
+//! operand is itself in MMIO exits first for that read, at the call (its
+//! completion then pushes what the VMM pushed). Also: JMP through MMIO,
+//! RET and RET imm16, RETF and IRET from an MMIO stack, LEAVE, ENTER
+//! (level 0 as a retired write undone by `decode::undo_retired`, other
+//! levels — and IRET — as emulation failures, `emulation_failure`),
+//! PUSH/POP of a segment register, FNSTCW/FNSTSW to MMIO, SSE arithmetic
+//! and x87 loads and stores from or to MMIO (emulation failures).
 //!
 //! Not exactly-once:
-//! * A far CALL onto an MMIO stack, or a CALL through memory whose
-//!   operand is itself in MMIO: presented at the target with
-//!   InstructionLength 0 and RSP already decremented. (A VMM that
-//!   emulates PUSH/CALL needs the exit at the call; winhv-emu, like the
-//!   issue's instruction list, has no CALL: the differential suite's VMM
-//!   emulates near CALLs itself.)
-//! * ENTER with an MMIO stack: not recognised (InstructionLength 0,
-//!   RIP after it). KVM's emulator performs only ENTER with nesting level
-//!   0 (others are unhandleable), as push RBP; RBP = RSP; RSP -= imm16,
-//!   so the push should arrive as a retired write with RIP after ENTER
-//!   and RBP, RSP already changed (not observed here: no test yet). Recognising it means undoing two
-//!   registers in `decode::undo_retired` (RBP = the pushed data, RSP =
-//!   the new RBP + the slot width), which that function's `Retired`
-//!   result can carry but does not yet match; not done.
+//! * A far CALL onto an MMIO stack: KVM reports the CS push (its first
+//!   fragment) with RIP and CS already at the target and the return
+//!   address still in the second fragment, so the call cannot be found
+//!   from the exit; presented at the target with InstructionLength 0.
+//!   (Finding it would take a second `KVM_RUN` to fetch the fragment
+//!   holding the return address before presenting the exit.)
 //! * MOVBE stores to MMIO: KVM's own emulator injects #UD into the guest
 //!   on this kernel (PVM), before user space hears of it. (MOVD/MOVQ and
 //!   VEX moves, which KVM cannot emulate either, end `KVM_RUN` with an
@@ -118,7 +121,8 @@
 use kvm_bindings::{
     KVM_EXIT_DEBUG, KVM_EXIT_FAIL_ENTRY, KVM_EXIT_HLT, KVM_EXIT_INTERNAL_ERROR, KVM_EXIT_INTR,
     KVM_EXIT_IO, KVM_EXIT_IO_IN, KVM_EXIT_IRQ_WINDOW_OPEN, KVM_EXIT_MMIO, KVM_EXIT_SHUTDOWN,
-    KVM_EXIT_X86_RDMSR, KVM_EXIT_X86_WRMSR, KVM_SYNC_X86_REGS, kvm_regs, kvm_sregs,
+    KVM_EXIT_X86_RDMSR, KVM_EXIT_X86_WRMSR, KVM_SYNC_X86_EVENTS, KVM_SYNC_X86_REGS, kvm_regs,
+    kvm_sregs,
 };
 
 use crate::cancel::{self, CancelState};
@@ -150,6 +154,13 @@ pub(crate) enum Completion {
         dest: Option<(usize, u32)>,
         split: bool,
         fpu: bool,
+        /// The registers at the exit (before the instruction), for an MMIO
+        /// read that is neither a plain load nor a string instruction:
+        /// KVM's completion runs with them, so it does what the
+        /// instruction did — a CALL [mmio] pushes its return address
+        /// where the VMM's emulator pushed it, a LEAVE pops through the
+        /// RBP it had — not something new from the VMM's registers.
+        regs: Option<kvm_regs>,
     },
     /// An RDMSR (`read`) or WRMSR: KVM will write EDX:EAX from `kvm_run`
     /// and skip the instruction.
@@ -171,6 +182,10 @@ pub(crate) enum Completion {
         dest: u64,
         rdi: u64,
         down: bool,
+        /// The registers at the exit, which the flush completes with
+        /// (RCX and RDI as above): a PUSH [mmio] then stores at the slot
+        /// the instruction pushed to.
+        regs: kvm_regs,
     },
 }
 
@@ -192,6 +207,7 @@ impl Completion {
             dest,
             rdi: regs.rdi,
             down: regs.rflags & DF != 0,
+            regs: *regs,
         })
     }
 }
@@ -385,19 +401,28 @@ fn prepare_completion(
     completion: Completion,
     read: GuestReader<'_>,
 ) -> Result<bool> {
+    if let Completion::None = completion {
+        // The usual case after a retired write or a HLT: nothing to read.
+        return Ok(false);
+    }
     if let Completion::ReadToMemory {
         mmio,
         dest,
         rdi,
         down,
+        regs,
     } = completion
     {
         let count = neutralize_store(vcpu, mmio, dest, down, read);
         let replay = Replay {
-            rcx: count,
+            rcx: Some(count),
             rdi: Some(rdi),
+            regs: Some(regs),
         };
-        return flush(vcpu, cancel, false, Some(replay)).map(|()| false);
+        // An MMIO element that crosses a page comes in two reads: the
+        // second, during the flush, is filled from memory as well.
+        let refill = (mmio && !down).then_some(Refill { dest, read });
+        return flush_with(vcpu, cancel, false, Some(replay), refill).map(|()| false);
     }
     // kvm_regs only (sync_regs() would copy the whole 2 KiB sync area).
     let regs = vcpu.sync().regs;
@@ -408,15 +433,24 @@ fn prepare_completion(
     // them) completes as a last iteration: with the VMM's RCX = 0, KVM's
     // emulator would restart it on the next entry and deliver a bogus
     // exception.
-    let replay = matches!(
-        completion,
+    let replay = match completion {
+        Completion::Read {
+            mmio: true,
+            dest: None,
+            regs: Some(regs),
+            ..
+        } => Some(Replay {
+            rcx: None,
+            rdi: None,
+            regs: Some(regs),
+        }),
         Completion::Read {
             mmio: true,
             dest: None,
             ..
-        }
-    )
-    .then_some(Replay::LAST);
+        } => Some(Replay::LAST),
+        _ => None,
+    };
     if let Completion::Read { split: true, .. } = completion {
         // The first part of an access KVM splits in two: KVM has the
         // second part to do, whatever the VMM did.
@@ -558,15 +592,22 @@ struct Replay {
     /// RCX: the iterations KVM still holds. With the VMM's RCX (0 once
     /// its emulator did them all) KVM's emulator would skip the
     /// instruction without consuming its data and exit again for it.
-    rcx: u64,
+    rcx: Option<u64>,
     /// RDI: where KVM's next iteration stores (the first uses the address
     /// it decoded at the exit, the following ones RDI).
     rdi: Option<u64>,
+    /// All general registers, RIP and RFLAGS (before RCX and RDI are
+    /// applied): the exit's.
+    regs: Option<kvm_regs>,
 }
 
 impl Replay {
     /// One last iteration.
-    const LAST: Replay = Replay { rcx: 1, rdi: None };
+    const LAST: Replay = Replay {
+        rcx: Some(1),
+        rdi: None,
+        regs: None,
+    };
 }
 
 /// Lets KVM finish its pending completion without running the guest, then
@@ -577,10 +618,46 @@ impl Replay {
 /// KVM_SET_FPU after): a completed SSE load writes an XMM register. With
 /// `replay`, KVM completes a string read with those registers.
 fn flush(vcpu: &mut Vcpu, cancel: &CancelState, xmm: bool, replay: Option<Replay>) -> Result<()> {
+    flush_with(vcpu, cancel, xmm, replay, None)
+}
+
+/// Where the data of further MMIO reads during a flush comes from: guest
+/// memory at `dest` on, past the first read's bytes (the rest of an
+/// element [`neutralize_store`] filled), so KVM stores what is there.
+struct Refill<'a> {
+    dest: u64,
+    read: GuestReader<'a>,
+}
+
+/// [`flush`], filling further MMIO reads from `refill`.
+fn flush_with(
+    vcpu: &mut Vcpu,
+    cancel: &CancelState,
+    xmm: bool,
+    replay: Option<Replay>,
+    refill: Option<Refill<'_>>,
+) -> Result<()> {
+    // The first read's bytes (a ReadToMemory of an MMIO read: the last
+    // exit was KVM_EXIT_MMIO).
+    let mut consumed = match refill {
+        Some(_) => vcpu.area().mmio_mut().map_or(0, |m| u64::from(m.len)),
+        None => 0,
+    };
     let saved = vcpu.sync().regs;
+    // The VMM's event state wins over KVM's completion, which drops an
+    // event the VMM injected (an emulator's fault, with RIP left at the
+    // instruction) and may queue one of its own (its emulator faulting on
+    // registers the VMM changed): put back in the sync area, which KVM
+    // loads at the next entry (no ioctl).
+    let events = vcpu.sync().events;
     if let Some(r) = replay {
         let regs = &mut vcpu.sync().regs;
-        regs.rcx = r.rcx;
+        if let Some(all) = r.regs {
+            *regs = all;
+        }
+        if let Some(rcx) = r.rcx {
+            regs.rcx = rcx;
+        }
         if let Some(rdi) = r.rdi {
             regs.rdi = rdi;
         }
@@ -604,7 +681,26 @@ fn flush(vcpu: &mut Vcpu, cancel: &CancelState, xmm: bool, replay: Option<Replay
     let mut result = Ok(());
     for _ in 0..FLUSH_ROUNDS {
         match vcpu.run() {
-            Ok(()) if matches!(vcpu.area().exit_reason(), KVM_EXIT_MMIO | KVM_EXIT_IO) => continue,
+            Ok(()) if vcpu.area().exit_reason() == KVM_EXIT_MMIO => {
+                if let Some(r) = refill.as_ref() {
+                    let sync = vcpu.sync();
+                    let (regs, sregs) = (sync.regs, sync.sregs);
+                    if let Some(m) = vcpu.area().mmio_mut() {
+                        let n = (m.len as usize).min(m.data.len());
+                        let mut buf = [0u8; 8];
+                        if m.is_write == 0
+                            && (r.read)(&regs, &sregs, r.dest.wrapping_add(consumed), &mut buf[..n])
+                        {
+                            m.data[..n].copy_from_slice(&buf[..n]);
+                        }
+                        if m.is_write == 0 {
+                            consumed += n as u64;
+                        }
+                    }
+                }
+                continue;
+            }
+            Ok(()) if vcpu.area().exit_reason() == KVM_EXIT_IO => continue,
             Ok(()) => break,
             Err(libc::EINTR) => break,
             Err(errno) => {
@@ -621,7 +717,8 @@ fn flush(vcpu: &mut Vcpu, cancel: &CancelState, xmm: bool, replay: Option<Replay
         ));
     }
     vcpu.sync().regs = saved;
-    vcpu.mark_dirty(KVM_SYNC_X86_REGS);
+    vcpu.sync().events = events;
+    vcpu.mark_dirty(KVM_SYNC_X86_REGS | KVM_SYNC_X86_EVENTS);
     if let Some(fpu) = fpu {
         vcpu.fd()
             .set_fpu(&fpu)

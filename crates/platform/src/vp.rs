@@ -177,6 +177,18 @@ impl Vp {
         s.regs.set(&mut s.vcpu, names, values)
     }
 
+    /// Runs `f` on the VP's vCPU and register cache while no other thread
+    /// uses the VP; `WHV_E_INVALID_VP_STATE` while one does (a run, a
+    /// register call). For `crate::interrupts`.
+    pub(crate) fn with_state<T>(
+        &self,
+        f: impl FnOnce(&mut Vcpu, &mut RegisterState) -> Result<T>,
+    ) -> Result<T> {
+        let mut g = self.lock()?;
+        let s = &mut *g;
+        f(&mut s.vcpu, &mut s.regs)
+    }
+
     /// The size of the VP's XSAVE state (WHvGetVirtualProcessorXsaveState).
     pub(crate) fn xsave_state_size(&self) -> u32 {
         self.xsave.size() as u32
@@ -222,7 +234,8 @@ impl Vp {
         crate::state::counters::vp_counters(set, &self.exits, self.stats.as_ref(), lapic, buffer)
     }
 
-    /// WHvRunVirtualProcessor: runs until an exit the VMM must see, and
+    /// WHvRunVirtualProcessor: runs until an exit the VMM must see, whose
+    /// context is written into `out` (left as it was on an error), and
     /// counts it (`state/counters.rs`).
     #[inline]
     pub(crate) fn run(
@@ -230,12 +243,13 @@ impl Vp {
         map: &std::sync::RwLock<GpaMap>,
         caps: &KvmCaps,
         msrs: &std::sync::RwLock<MsrPolicy>,
-    ) -> Result<WHV_RUN_VP_EXIT_CONTEXT> {
-        let exit = self.run_to_exit(map, caps, msrs);
-        if let Ok(x) = &exit {
-            self.exits.exit(x.ExitReason);
+        out: &mut WHV_RUN_VP_EXIT_CONTEXT,
+    ) -> Result<()> {
+        let r = self.run_to_exit(map, caps, msrs, out);
+        if r.is_ok() {
+            self.exits.exit(out.ExitReason);
         }
-        exit
+        r
     }
 
     fn run_to_exit(
@@ -243,7 +257,8 @@ impl Vp {
         map: &std::sync::RwLock<GpaMap>,
         caps: &KvmCaps,
         msrs: &std::sync::RwLock<MsrPolicy>,
-    ) -> Result<WHV_RUN_VP_EXIT_CONTEXT> {
+        out: &mut WHV_RUN_VP_EXIT_CONTEXT,
+    ) -> Result<()> {
         let mut g = self.lock()?;
         let s = &mut *g;
         let inputs_map = || map.read().unwrap_or_else(|p| p.into_inner());
@@ -263,6 +278,7 @@ impl Vp {
                 inputs,
                 KvmExit::InterruptWindow,
                 &mut s.completion,
+                out,
             );
         }
         loop {
@@ -285,6 +301,7 @@ impl Vp {
                     inputs,
                     KvmExit::InvalidState,
                     &mut s.completion,
+                    out,
                 );
             }
             let window = s.regs.interrupt_notification();
@@ -333,9 +350,17 @@ impl Vp {
                     inputs,
                     KvmExit::InterruptWindow,
                     &mut s.completion,
+                    out,
                 );
             }
-            return translate_exit(&mut s.vcpu, &mut s.regs, inputs, exit, &mut s.completion);
+            return translate_exit(
+                &mut s.vcpu,
+                &mut s.regs,
+                inputs,
+                exit,
+                &mut s.completion,
+                out,
+            );
         }
     }
 

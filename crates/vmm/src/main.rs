@@ -8,6 +8,9 @@
 //!   same work done with raw KVM in the same run: runs the `winhv-bench`
 //!   program (crate `winhv-bench`), whose raw-KVM side stays out of this
 //!   command (`bench`).
+//! * `winhv dump FILE [--json] [--images]` — what a saved state (Hyper-V
+//!   `.vmrs`, QEMU ELF core) holds: VPs, registers, paging mode, memory
+//!   map, and PE images found (`dump`).
 #![allow(unsafe_code, reason = "mmap of guest RAM and WHvMapGpaRange of it")]
 #![allow(
     non_upper_case_globals,
@@ -17,6 +20,7 @@
 mod bench;
 mod caps;
 mod demo;
+mod dump;
 mod guest_memory;
 
 use clap::{Parser, Subcommand};
@@ -54,6 +58,17 @@ enum Command {
         #[arg(long)]
         filter: Option<String>,
     },
+    /// Show a saved state (.vmrs or QEMU ELF core): VPs, registers, paging, memory.
+    Dump {
+        /// The saved-state file.
+        file: std::path::PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Also scan VP 0's address space for PE images.
+        #[arg(long)]
+        images: bool,
+    },
 }
 
 /// `winhv bench`: the options, passed on to the `winhv-bench` program.
@@ -87,6 +102,7 @@ fn main() -> std::process::ExitCode {
             batches,
             filter,
         } => bench(json, svg, batches, filter),
+        Command::Dump { file, json, images } => dump::print(&file, json, images),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

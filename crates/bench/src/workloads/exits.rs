@@ -57,9 +57,11 @@ fn whp_side(
 ) -> crate::pair::Side {
     Box::new(move |ops| {
         let p = vm.partition();
+        // The caller's buffer, as WHvRunVirtualProcessor fills it.
+        let mut exit = WHV_RUN_VP_EXIT_CONTEXT::default();
         let start = Instant::now();
         for _ in 0..ops {
-            let exit = p.run_vp(0)?;
+            p.run_vp_into(0, &mut exit)?;
             if exit.ExitReason != reason {
                 return Err(whp::unexpected(what, &exit));
             }

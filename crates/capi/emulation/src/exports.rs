@@ -22,7 +22,7 @@ use winhv_defs::{
 use winhv_emu::{Emulator, RawCallbacks, ValidatedCallbacks};
 
 use crate::boundary::{Outcome, guard};
-use winhv_capi_handles::Table;
+use winhv_capi_support::handles::Table;
 
 /// What a `WHV_EMULATOR_HANDLE` names.
 struct Instance {

@@ -4,7 +4,7 @@
 //! | module | owns |
 //! | --- | --- |
 //! | `boundary` | export bodies → HRESULT; no panic crosses into C |
-//! | (`winhv-capi-handles`) | the emulator handle table (numbers, never reissued; shared with libWinHvPlatform) |
+//! | (`winhv-capi-support`) | the emulator handle table (numbers, never reissued; shared with libWinHvPlatform) |
 //! | `exports` | the four functions |
 //!
 //! HRESULTs at the boundary: NULL or misaligned required pointers and

@@ -1,43 +1,13 @@
-//! The C boundary of every export: the HRESULT an export returns, built
-//! from a Rust result, with no panic crossing into C.
-//!
-//! Each export body runs inside [`guard`]: `Ok(())` becomes `S_OK`, an
-//! `Err(hresult)` is returned as is, and a panic (a bug in this library or
-//! in the core) is caught and answered `E_UNEXPECTED`, Windows' code for a
-//! catastrophic internal failure. Built with `panic = "abort"` the process
-//! would abort instead; the default profile unwinds.
+//! The C boundary of every export: [`guard`] (from `winhv-capi-support`:
+//! `Ok(())` → `S_OK`, `Err(hr)` → `hr`, a panic → `E_UNEXPECTED`, never
+//! unwound into C) and the HRESULT of a failed core call.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use winhv_defs::HRESULT;
 
-use winhv_defs::{E_UNEXPECTED, HRESULT, S_OK};
-
-/// What an export body returns: success, or the HRESULT to hand back.
-pub(crate) type Outcome = Result<(), HRESULT>;
-
-/// Runs `body`, turning its outcome (or a panic) into the export's HRESULT.
-pub(crate) fn guard(body: impl FnOnce() -> Outcome) -> HRESULT {
-    match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(Ok(())) => S_OK,
-        Ok(Err(hr)) => hr,
-        Err(_) => E_UNEXPECTED,
-    }
-}
+pub(crate) use winhv_capi_support::boundary::{Outcome, guard};
 
 /// The HRESULT of a failed core call (the core already chose the one
 /// Windows returns).
 pub(crate) fn hr(e: winhv::Error) -> HRESULT {
     e.hresult
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use winhv_defs::E_INVALIDARG;
-
-    #[test]
-    fn ok_err_and_panic() {
-        assert_eq!(guard(|| Ok(())), S_OK);
-        assert_eq!(guard(|| Err(E_INVALIDARG)), E_INVALIDARG);
-        assert_eq!(guard(|| panic!("bug")), E_UNEXPECTED);
-    }
 }

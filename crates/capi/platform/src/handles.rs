@@ -1,12 +1,12 @@
 //! The partition handle table: `WHV_PARTITION_HANDLE` values are 64-bit
-//! numbers from `winhv_capi_handles`, never pointers and never reissued, so
+//! numbers from `winhv_capi_support`, never pointers and never reissued, so
 //! a handle used after `WHvDeletePartition` is refused with `E_HANDLE` —
 //! it can never name a partition created later.
 
 use std::sync::Arc;
 
 use winhv::Partition;
-use winhv_capi_handles::Table;
+use winhv_capi_support::handles::Table;
 use winhv_defs::{HRESULT, WHV_PARTITION_HANDLE};
 
 /// The process's partitions (tag "WH").

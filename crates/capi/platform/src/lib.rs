@@ -12,6 +12,7 @@
 //! | `partition` | create/setup/reset/delete, partition properties |
 //! | `memory` | GPA mapping, translation, dirty bitmap, GPA reads/writes |
 //! | `processor` | VP create/delete/run/cancel, registers, XSAVE state |
+//! | `interrupts` | interrupt requests, target VP sets, interrupt-controller state |
 //! | `state` | partition time, counters |
 //! | `unsupported` | exports whose feature the core lacks: `ERROR_NOT_SUPPORTED` |
 //!
@@ -52,6 +53,7 @@ mod args;
 mod boundary;
 mod capability;
 mod handles;
+mod interrupts;
 mod memory;
 mod partition;
 mod processor;
@@ -59,6 +61,12 @@ mod state;
 mod unsupported;
 
 pub use capability::WHvGetCapability;
+pub use interrupts::{
+    WHvGetInterruptTargetVpSet, WHvGetVirtualProcessorInterruptControllerState,
+    WHvGetVirtualProcessorInterruptControllerState2, WHvRequestInterrupt,
+    WHvSetVirtualProcessorInterruptControllerState,
+    WHvSetVirtualProcessorInterruptControllerState2,
+};
 pub use memory::{
     WHvMapGpaRange, WHvMapGpaRange2, WHvQueryGpaRangeDirtyBitmap, WHvReadGpaRange, WHvTranslateGva,
     WHvUnmapGpaRange, WHvWriteGpaRange,

@@ -77,42 +77,6 @@ unsupported! {
         AdviceBuffer: *const c_void,
         AdviceBufferSizeInBytes: u32,
     );
-    /// `WHvGetVirtualProcessorInterruptControllerState`: the VP's LAPIC state.
-    fn WHvGetVirtualProcessorInterruptControllerState(
-        Partition: WHV_PARTITION_HANDLE,
-        VpIndex: u32,
-        State: *mut c_void,
-        StateSize: u32,
-        WrittenSize: *mut u32,
-    );
-    /// `WHvSetVirtualProcessorInterruptControllerState`.
-    fn WHvSetVirtualProcessorInterruptControllerState(
-        Partition: WHV_PARTITION_HANDLE,
-        VpIndex: u32,
-        State: *const c_void,
-        StateSize: u32,
-    );
-    /// `WHvGetVirtualProcessorInterruptControllerState2`.
-    fn WHvGetVirtualProcessorInterruptControllerState2(
-        Partition: WHV_PARTITION_HANDLE,
-        VpIndex: u32,
-        State: *mut c_void,
-        StateSize: u32,
-        WrittenSize: *mut u32,
-    );
-    /// `WHvSetVirtualProcessorInterruptControllerState2`.
-    fn WHvSetVirtualProcessorInterruptControllerState2(
-        Partition: WHV_PARTITION_HANDLE,
-        VpIndex: u32,
-        State: *const c_void,
-        StateSize: u32,
-    );
-    /// `WHvRequestInterrupt`: injects an interrupt through the emulated LAPIC.
-    fn WHvRequestInterrupt(
-        Partition: WHV_PARTITION_HANDLE,
-        Interrupt: *const WHV_INTERRUPT_CONTROL,
-        InterruptControlSize: u32,
-    );
     /// `WHvRegisterPartitionDoorbellEvent`.
     fn WHvRegisterPartitionDoorbellEvent(
         Partition: WHV_PARTITION_HANDLE,
@@ -153,15 +117,6 @@ unsupported! {
         Eax: u32,
         Ecx: u32,
         CpuidOutput: *mut WHV_CPUID_OUTPUT,
-    );
-    /// `WHvGetInterruptTargetVpSet`.
-    fn WHvGetInterruptTargetVpSet(
-        Partition: WHV_PARTITION_HANDLE,
-        Destination: u64,
-        DestinationMode: WHV_INTERRUPT_DESTINATION_MODE,
-        TargetVps: *mut u32,
-        VpCount: u32,
-        TargetVpCount: *mut u32,
     );
     /// `WHvStartPartitionMigration`.
     fn WHvStartPartitionMigration(Partition: WHV_PARTITION_HANDLE, MigrationHandle: *mut HANDLE);

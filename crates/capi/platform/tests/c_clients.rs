@@ -39,3 +39,8 @@ fn bad_input_gets_windows_hresults() {
     // need no partition; the program skips the rest itself.
     support::build_and_run("bad_input", false);
 }
+
+#[test]
+fn interrupts_reach_the_guest_and_survive_a_state_restore() {
+    support::build_and_run("interrupt_guest", true);
+}

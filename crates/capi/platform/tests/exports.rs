@@ -160,6 +160,12 @@ const IMPLEMENTED: &[&str] = &[
     "WHvSetVirtualProcessorRegisters",
     "WHvGetVirtualProcessorXsaveState",
     "WHvSetVirtualProcessorXsaveState",
+    "WHvRequestInterrupt",
+    "WHvGetInterruptTargetVpSet",
+    "WHvGetVirtualProcessorInterruptControllerState",
+    "WHvSetVirtualProcessorInterruptControllerState",
+    "WHvGetVirtualProcessorInterruptControllerState2",
+    "WHvSetVirtualProcessorInterruptControllerState2",
 ];
 
 #[test]

@@ -98,7 +98,7 @@ pub(crate) fn atomic<C: Callbacks + ?Sized>(cpu: &mut Cpu<'_, C>, instr: &Instru
             Ok(())
         }
         Cmpxchg => {
-            let acc = cpu.gpr[RAX] & mask(size);
+            let acc = cpu.gpr(RAX)? & mask(size);
             let (_, f) = flags::sub(acc, old, false, size);
             cpu.rflags = flags::merge(cpu.rflags, f, ARITH);
             if acc == old {
@@ -108,8 +108,7 @@ pub(crate) fn atomic<C: Callbacks + ?Sized>(cpu: &mut Cpu<'_, C>, instr: &Instru
                 // locked read is always paired with a write; SDM CMPXCHG):
                 // a device sees that write.
                 cpu.write_place(&dst, size, old)?;
-                cpu.write_gpr_sized(RAX, size, old);
-                Ok(())
+                cpu.write_gpr_sized(RAX, size, old)
             }
         }
         _ => Err(Stop::UNSUPPORTED),
@@ -144,9 +143,9 @@ fn cmpxchg_wide<C: Callbacks + ?Sized>(cpu: &mut Cpu<'_, C>, instr: &Instruction
     } else {
         (lo & m, lo >> 32)
     };
-    let (eax, edx) = (cpu.gpr[RAX] & m, cpu.gpr[RDX] & m);
+    let (eax, edx) = (cpu.gpr(RAX)? & m, cpu.gpr(RDX)? & m);
     if mem_lo == eax && mem_hi == edx {
-        let (ebx, ecx) = (cpu.gpr[RBX] & m, cpu.gpr[RCX] & m);
+        let (ebx, ecx) = (cpu.gpr(RBX)? & m, cpu.gpr(RCX)? & m);
         let mut out = [0u8; 16];
         if half == 8 {
             out[..8].copy_from_slice(&ebx.to_le_bytes());
@@ -159,8 +158,8 @@ fn cmpxchg_wide<C: Callbacks + ?Sized>(cpu: &mut Cpu<'_, C>, instr: &Instruction
     } else {
         // Written back unchanged, as the processor does (SDM CMPXCHG8B/16B).
         cpu.write_span(&span, &buf[..half * 2])?;
-        cpu.write_gpr_sized(RAX, half, mem_lo);
-        cpu.write_gpr_sized(RDX, half, mem_hi);
+        cpu.write_gpr_sized(RAX, half, mem_lo)?;
+        cpu.write_gpr_sized(RDX, half, mem_hi)?;
         cpu.rflags &= !ZF;
     }
     Ok(())

@@ -196,3 +196,72 @@ pub(crate) fn setcc<C: Callbacks + ?Sized>(cpu: &mut Cpu<'_, C>, instr: &Instruc
     let place = cpu.place(instr, 0, 1, Access::Write)?;
     cpu.write_place(&place, 1, v)
 }
+
+/// SHLD/SHRD of `dst` with bits from `src` by the masked `count` (1..):
+/// the result and the new RFLAGS. A 16-bit operand shifted by more than
+/// 16 is undefined; here it shifts through `dst:src:dst`, as Intel
+/// processors (and QEMU) do.
+pub(crate) fn double_shift_value(
+    left: bool,
+    dst: u64,
+    src: u64,
+    count: u32,
+    size: usize,
+    rflags: u64,
+) -> (u64, u64) {
+    let w = (size * 8) as u32;
+    let msk = mask(size);
+    let (d, s) = (u128::from(dst & msk), u128::from(src & msk));
+    // The bits the shift moves through, `len` of them, `dst` at the top
+    // for SHLD and at the bottom for SHRD.
+    let (v, len) = if size == 2 {
+        ((d << 32) | (s << 16) | d, 48)
+    } else if left {
+        ((d << w) | s, 2 * w)
+    } else {
+        ((s << w) | d, 2 * w)
+    };
+    let (res, cf) = if left {
+        let shifted = v << count;
+        let res = (shifted >> (len - w)) as u64 & msk;
+        (res, (v >> (len - count)) & 1 != 0)
+    } else {
+        ((v >> count) as u64 & msk, (v >> (count - 1)) & 1 != 0)
+    };
+    let mut f = flags::szp(res, size);
+    if cf {
+        f |= CF;
+    }
+    // Defined for a count of 1: the sign changed.
+    if (res ^ dst) & sign_bit(size) != 0 {
+        f |= OF;
+    }
+    (res, flags::merge(rflags, f, ARITH) & !AF)
+}
+
+/// SHLD/SHRD r/m, r, imm8|CL.
+pub(crate) fn double_shift<C: Callbacks + ?Sized>(
+    cpu: &mut Cpu<'_, C>,
+    instr: &Instruction,
+) -> Step<()> {
+    if instr.op_count() != 3 || instr.op_kind(1) != OpKind::Register {
+        return Err(Stop::UNSUPPORTED);
+    }
+    let size = cpu.op_size(instr, 0);
+    if !matches!(size, 2 | 4 | 8) {
+        return Err(Stop::UNSUPPORTED);
+    }
+    let src = cpu.read_reg(instr.op_register(1))?;
+    let raw = cpu.src(instr, 2, 1)?;
+    let count = (raw & if size == 8 { 0x3f } else { 0x1f }) as u32;
+    let place = cpu.place(instr, 0, size, Access::ReadWrite)?;
+    let dst = cpu.read_place(&place, size)?;
+    if count == 0 {
+        return Ok(());
+    }
+    let left = instr.mnemonic() == Mnemonic::Shld;
+    let (res, rflags) = double_shift_value(left, dst, src, count, size, cpu.rflags);
+    cpu.write_place(&place, size, res)?;
+    cpu.rflags = rflags;
+    Ok(())
+}

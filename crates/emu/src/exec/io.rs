@@ -75,7 +75,7 @@ pub(crate) fn in_out<C: Callbacks + ?Sized>(
         // not load RDX), else DX itself.
         _ => match io.and_then(|e| e.port) {
             Some(port) => port,
-            None => cpu.gpr[RDX] as u16,
+            None => cpu.gpr(RDX)? as u16,
         },
     };
     let size = acc.size();
@@ -96,11 +96,11 @@ pub(crate) fn simple_io<C: Callbacks + ?Sized>(
 ) -> Step<()> {
     let size = io.AccessInfo.access_size() as usize;
     if io.AccessInfo.is_write() != 0 {
-        let v = cpu.gpr[RAX] as u32;
+        let v = cpu.gpr(RAX)? as u32;
         cpu.port_io(io.PortNumber, size, true, v)?;
     } else {
         let v = cpu.port_io(io.PortNumber, size, false, 0)?;
-        cpu.write_gpr_sized(RAX, size, u64::from(v));
+        cpu.write_gpr_sized(RAX, size, u64::from(v))?;
     }
     Ok(())
 }

@@ -47,7 +47,7 @@ pub(crate) fn execute<C: Callbacks + ?Sized>(
         let value =
             if instr.op_kind(1) == OpKind::Register && instr.op_register(1).is_segment_register() {
                 let i = seg_index(instr.op_register(1))?;
-                u64::from(cpu.seg[i].Selector)
+                u64::from(cpu.segment(i)?.Selector)
             } else {
                 cpu.src(instr, 1, size)?
             };
@@ -64,8 +64,10 @@ pub(crate) fn execute<C: Callbacks + ?Sized>(
         return Err(Stop::UNSUPPORTED);
     }
     let dst = instr.op_register(0);
+    if dst.is_segment_register() {
+        return crate::exec::segload::mov(cpu, instr);
+    }
     if !dst.is_gpr() {
-        // Loading a segment register needs a descriptor-table walk.
         return Err(Stop::UNSUPPORTED);
     }
     let src_size = instr.memory_size().size();

@@ -11,7 +11,7 @@
 use crate::callbacks::Callbacks;
 use crate::cpu::{Cpu, ES, RAX, RCX, RDI, RDX, RSI};
 use crate::exec::io::IoExit;
-use crate::exec::{addr_mask, seg_index};
+use crate::exec::{Flow, addr_mask, seg_index};
 use crate::flags::{self, ARITH, DF, ZF};
 use crate::segment::Access;
 use crate::status::{Step, Stop};
@@ -35,12 +35,8 @@ pub(crate) fn execute<C: Callbacks + ?Sized>(
     cpu: &mut Cpu<'_, C>,
     instr: &Instruction,
     _io: Option<&IoExit>,
-) -> Step<bool> {
+) -> Step<Flow> {
     use Mnemonic::*;
-    if !cpu.loaded {
-        // An I/O exit that said "not a string op" while RIP now holds one.
-        cpu.load()?;
-    }
     let m = instr.mnemonic();
     let asize = string_address_size(instr)?;
     let amask = addr_mask(asize);
@@ -61,7 +57,7 @@ pub(crate) fn execute<C: Callbacks + ?Sized>(
     };
     let mut done: u64 = 0;
     loop {
-        if rep && cpu.gpr[RCX] & amask == 0 {
+        if rep && cpu.gpr(RCX)? & amask == 0 {
             break;
         }
         // Single-stepping traps after every iteration.
@@ -71,10 +67,10 @@ pub(crate) fn execute<C: Callbacks + ?Sized>(
             crate::MAX_REP_ITERATIONS
         };
         if done >= cap {
-            return Ok(false);
+            return Ok(Flow::Stay);
         }
-        let si = cpu.gpr[RSI] & amask;
-        let di = cpu.gpr[RDI] & amask;
+        let si = cpu.gpr(RSI)? & amask;
+        let di = cpu.gpr(RDI)? & amask;
         let (mut step_si, mut step_di) = (false, false);
         match m {
             Movsb | Movsw | Movsd | Movsq => {
@@ -85,13 +81,13 @@ pub(crate) fn execute<C: Callbacks + ?Sized>(
                 (step_si, step_di) = (true, true);
             }
             Stosb | Stosw | Stosd | Stosq => {
-                let v = cpu.gpr[RAX];
+                let v = cpu.gpr(RAX)?;
                 cpu.write_mem(ES, di, size, v)?;
                 step_di = true;
             }
             Lodsb | Lodsw | Lodsd | Lodsq => {
                 let v = cpu.read_mem(src_seg, si, size)?;
-                cpu.write_gpr_sized(RAX, size, v);
+                cpu.write_gpr_sized(RAX, size, v)?;
                 step_si = true;
             }
             Cmpsb | Cmpsw | Cmpsd | Cmpsq => {
@@ -105,38 +101,38 @@ pub(crate) fn execute<C: Callbacks + ?Sized>(
             }
             Scasb | Scasw | Scasd | Scasq => {
                 let b = cpu.read_mem(ES, di, size)?;
-                let (_, f) = flags::sub(cpu.gpr[RAX], b, false, size);
+                let (_, f) = flags::sub(cpu.gpr(RAX)?, b, false, size);
                 cpu.rflags = flags::merge(cpu.rflags, f, ARITH);
                 step_di = true;
             }
             Insb | Insw | Insd => {
                 let dst = cpu.resolve(ES, di, size, Access::Write)?;
-                let port = cpu.gpr[RDX] as u16;
+                let port = cpu.gpr(RDX)? as u16;
                 let v = cpu.port_io(port, size, false, 0)?;
                 cpu.write_value(&dst, size, u64::from(v))?;
                 step_di = true;
             }
             Outsb | Outsw | Outsd => {
                 let v = cpu.read_mem(src_seg, si, size)?;
-                let port = cpu.gpr[RDX] as u16;
+                let port = cpu.gpr(RDX)? as u16;
                 cpu.port_io(port, size, true, v as u32)?;
                 step_si = true;
             }
             _ => return Err(Stop::UNSUPPORTED),
         }
         if step_si {
-            cpu.write_gpr_sized(RSI, asize, si.wrapping_add(delta) & amask);
+            cpu.write_gpr_sized(RSI, asize, si.wrapping_add(delta) & amask)?;
         }
         if step_di {
-            cpu.write_gpr_sized(RDI, asize, di.wrapping_add(delta) & amask);
+            cpu.write_gpr_sized(RDI, asize, di.wrapping_add(delta) & amask)?;
         }
         done += 1;
         if !rep {
             cpu.checkpoint();
             break;
         }
-        let count = cpu.gpr[RCX].wrapping_sub(1) & amask;
-        cpu.write_gpr_sized(RCX, asize, count);
+        let count = cpu.gpr(RCX)?.wrapping_sub(1) & amask;
+        cpu.write_gpr_sized(RCX, asize, count)?;
         cpu.checkpoint();
         if compares {
             let zf = cpu.rflags & ZF != 0;
@@ -145,5 +141,5 @@ pub(crate) fn execute<C: Callbacks + ?Sized>(
             }
         }
     }
-    Ok(true)
+    Ok(Flow::Next)
 }

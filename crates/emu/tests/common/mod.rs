@@ -36,7 +36,19 @@ pub struct Vp {
     /// ES CS SS DS FS GS.
     pub seg: [WHV_X64_SEGMENT_REGISTER; 6],
     pub cr0: u64,
+    pub cr4: u64,
     pub efer: u64,
+    /// GDTR and IDTR: (base, limit).
+    pub gdtr: (u64, u16),
+    pub idtr: (u64, u16),
+    pub ldtr: WHV_X64_SEGMENT_REGISTER,
+    pub tr: WHV_X64_SEGMENT_REGISTER,
+    /// FpMmx0..7 (ST0..ST7 in stack order), FpControlStatus,
+    /// XmmControlStatus, as raw 128-bit values.
+    pub fp: [u128; 8],
+    pub fpcs: u128,
+    pub xmmcs: u128,
+    pub interrupt_state: u64,
     pub cpl: u8,
     pub xmm: [u128; 16],
     pub cr2: u64,
@@ -62,6 +74,9 @@ pub struct Vp {
     pub fail_mem_at: Option<usize>,
     pub get_calls: usize,
     pub set_calls: usize,
+    /// The names of every get-registers and set-registers call, in order.
+    pub get_log: Vec<Vec<i32>>,
+    pub set_log: Vec<Vec<i32>>,
     pub translate_calls: usize,
     pub interruption_pending: bool,
 }
@@ -151,7 +166,17 @@ impl Vp {
             rflags: 2,
             seg: [WHV_X64_SEGMENT_REGISTER::default(); 6],
             cr0: 0,
+            cr4: 0,
             efer: 0,
+            gdtr: (0, 0),
+            idtr: (0, 0),
+            ldtr: WHV_X64_SEGMENT_REGISTER::default(),
+            tr: WHV_X64_SEGMENT_REGISTER::default(),
+            fp: [0; 8],
+            // FCW 0x37f (all masked), MXCSR 0x1f80, MXCSR_MASK 0xffff.
+            fpcs: 0x37f,
+            xmmcs: (0x1f80u128 << 64) | (0xffffu128 << 96),
+            interrupt_state: 0,
             cpl: 0,
             xmm: [0; 16],
             cr2: 0,
@@ -173,6 +198,8 @@ impl Vp {
             fail_mem_at: None,
             get_calls: 0,
             set_calls: 0,
+            get_log: Vec::new(),
+            set_log: Vec::new(),
             translate_calls: 0,
             interruption_pending: false,
         }
@@ -290,6 +317,7 @@ impl Callbacks for Vp {
         values: &mut [WHV_REGISTER_VALUE],
     ) -> HRESULT {
         self.get_calls += 1;
+        self.get_log.push(names.iter().map(|n| n.0).collect());
         if self.fail_get {
             return E_FAIL;
         }
@@ -301,9 +329,34 @@ impl Callbacks for Vp {
                 0x10 => v.Reg64 = self.rip,
                 0x11 => v.Reg64 = self.rflags,
                 0x12..=0x17 => v.Segment = self.seg[(x - 0x12) as usize],
+                0x18 => v.Segment = self.ldtr,
+                0x19 => v.Segment = self.tr,
+                0x1a | 0x1b => {
+                    let (base, limit) = if x == 0x1a { self.idtr } else { self.gdtr };
+                    v.Table = WHV_X64_TABLE_REGISTER {
+                        Pad: [0; 3],
+                        Limit: limit,
+                        Base: base,
+                    };
+                }
                 0x1c => v.Reg64 = self.cr0,
+                0x1f => v.Reg64 = self.cr4,
                 0x25 => v.Reg64 = self.dr6,
                 0x2001 => v.Reg64 = self.efer,
+                0x1010..=0x1019 => {
+                    let q = match x {
+                        0x1018 => self.fpcs,
+                        0x1019 => self.xmmcs,
+                        _ => self.fp[(x - 0x1010) as usize],
+                    };
+                    v.Reg128 = WHV_UINT128 {
+                        Anonymous: WHV_UINT128_0 {
+                            Low64: q as u64,
+                            High64: (q >> 64) as u64,
+                        },
+                    };
+                }
+                x if x == WHvRegisterInterruptState.0 => v.Reg64 = self.interrupt_state,
                 0x1000..=0x100f => {
                     let q = self.xmm[(x - 0x1000) as usize];
                     v.Reg128 = WHV_UINT128 {
@@ -325,6 +378,7 @@ impl Callbacks for Vp {
         values: &[WHV_REGISTER_VALUE],
     ) -> HRESULT {
         self.set_calls += 1;
+        self.set_log.push(names.iter().map(|n| n.0).collect());
         if self.fail_set {
             return E_FAIL;
         }
@@ -335,8 +389,23 @@ impl Callbacks for Vp {
                 0..=15 => self.gpr[x as usize] = raw[0],
                 0x10 => self.rip = raw[0],
                 0x11 => self.rflags = raw[0],
+                0x12..=0x17 => self.seg[(x - 0x12) as usize] = segment_of(raw),
+                0x18 => self.ldtr = segment_of(raw),
+                0x19 => self.tr = segment_of(raw),
+                0x1a => self.idtr = (raw[1], (raw[0] >> 48) as u16),
+                0x1b => self.gdtr = (raw[1], (raw[0] >> 48) as u16),
+                0x1c => self.cr0 = raw[0],
                 0x1d => self.cr2 = raw[0],
                 0x25 => self.dr6 = raw[0],
+                0x1010..=0x1019 => {
+                    let q = u128::from(raw[0]) | (u128::from(raw[1]) << 64);
+                    match x {
+                        0x1018 => self.fpcs = q,
+                        0x1019 => self.xmmcs = q,
+                        _ => self.fp[(x - 0x1010) as usize] = q,
+                    }
+                }
+                x if x == WHvRegisterInterruptState.0 => self.interrupt_state = raw[0],
                 0x1000..=0x100f => {
                     self.xmm[(x - 0x1000) as usize] =
                         u128::from(raw[0]) | (u128::from(raw[1]) << 64)
@@ -386,6 +455,17 @@ fn bits128(v: &WHV_REGISTER_VALUE) -> [u64; 2] {
     // `u64`s, valid for any bit pattern.
     let h = unsafe { v.Reg128.Anonymous };
     [h.Low64, h.High64]
+}
+
+/// A segment register from its raw 128 bits (Base, Limit, Selector,
+/// Attributes).
+fn segment_of(raw: [u64; 2]) -> WHV_X64_SEGMENT_REGISTER {
+    WHV_X64_SEGMENT_REGISTER {
+        Base: raw[0],
+        Limit: raw[1] as u32,
+        Selector: (raw[1] >> 32) as u16,
+        Attributes: (raw[1] >> 48) as u16,
+    }
 }
 
 /// Status bits, as the header names them.

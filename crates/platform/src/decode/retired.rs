@@ -7,6 +7,7 @@
 use iced_x86::{Instruction, Mnemonic, OpKind, Register};
 use kvm_bindings::{kvm_regs, kvm_sregs};
 
+use super::fast::{Hit, Plain};
 use super::{
     Access, address_mask, bitness, decode, low, memory_address, register_value, stack_address,
     stack_mask, stack_moved,
@@ -197,6 +198,12 @@ fn performs(
                     check(swapped)
                 }
                 m if setcc(m) => operand == 1 && size == 1 && data & 0xff <= 1,
+                // x87 control and status word stores (KVM's emulator
+                // performs them): the FPU state is not in kvm_regs; the
+                // size and (by the caller) the address decide.
+                Mnemonic::Fnstcw | Mnemonic::Fnstsw | Mnemonic::Fstcw | Mnemonic::Fstsw => {
+                    operand == 2
+                }
                 // SSE/AVX stores: the XMM source is not in kvm_regs; the
                 // size and (by the caller) the address decide.
                 Mnemonic::Movd
@@ -253,8 +260,10 @@ pub(crate) struct Retired {
 /// `None` for a port write.
 ///
 /// CALL onto an MMIO stack is found by [`undo_call`] (RIP is then the
-/// call's target; its bytes end at the pushed return address). Not
-/// handled: ENTER.
+/// call's target; its bytes end at the pushed return address). ENTER
+/// with nesting level 0 is undone here (rBP and rSP back); KVM's emulator
+/// cannot perform other levels, which end in an emulation failure
+/// (`emulation_failure`).
 pub(crate) fn undo_retired(
     cache: &mut RetiredCache,
     before: &[u8],
@@ -290,7 +299,7 @@ pub(crate) fn undo_retired(
     let s = Suffixes::decode(before, bitness, rip);
     let found = find_ending(&s, regs, sregs, bitness, access, gpa);
     if let Some(r) = &found {
-        cache.store(rip, bitness, before, r.insn, r.len);
+        cache.store(rip, bitness, before, r.insn, r.len, regs, sregs);
     }
     found
 }
@@ -394,9 +403,35 @@ struct Cached {
     before_len: u8,
     insn: Instruction,
     len: usize,
+    /// The instruction's check compiled, when it is a plain form.
+    plain: Option<Plain>,
 }
 
 impl RetiredCache {
+    /// The fast match: when the cached instruction is a plain form (see
+    /// `decode::fast`) and it performed `access`, what [`undo_retired`]
+    /// would find, without decoding; `None` sends the caller to
+    /// [`undo_retired`]. The same arguments as it.
+    pub(crate) fn fast_match(
+        &self,
+        before: &[u8],
+        at: &[u8],
+        regs: &kvm_regs,
+        sregs: &kvm_sregs,
+        access: Access,
+        gpa: Option<u64>,
+    ) -> Option<Hit> {
+        let c = self.last.as_ref()?;
+        let plain = c.plain?;
+        // undo_retired tries the string instruction at RIP first.
+        if rep_prefixed(at) {
+            return None;
+        }
+        let bitness = bitness(regs, sregs);
+        self.lookup(regs.rip, bitness, before)?;
+        plain.matches(c.len as u8, regs, sregs, bitness, access, gpa)
+    }
+
     fn lookup(&self, rip: u64, bitness: u32, before: &[u8]) -> Option<(Instruction, usize)> {
         let c = self.last.as_ref()?;
         (c.rip == rip
@@ -406,7 +441,20 @@ impl RetiredCache {
             .then_some((c.insn, c.len))
     }
 
-    fn store(&mut self, rip: u64, bitness: u32, before: &[u8], insn: Instruction, len: usize) {
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the key, the answer and its registers"
+    )]
+    fn store(
+        &mut self,
+        rip: u64,
+        bitness: u32,
+        before: &[u8],
+        insn: Instruction,
+        len: usize,
+        regs: &kvm_regs,
+        sregs: &kvm_sregs,
+    ) {
         let n = before.len().min(15);
         let mut bytes = [0u8; 15];
         bytes[..n].copy_from_slice(&before[..n]);
@@ -417,6 +465,7 @@ impl RetiredCache {
             before_len: n as u8,
             insn,
             len,
+            plain: Plain::compile(&insn, regs, sregs),
         });
     }
 }
@@ -567,6 +616,10 @@ fn stack_before(
                 return None;
             }
             let pushed = match i.op0_kind() {
+                // A segment register pushes its selector (zero-extended).
+                OpKind::Register if i.op0_register().is_segment_register() => {
+                    selector(sregs, i.op0_register())
+                }
                 OpKind::Register => value(i.op0_register()),
                 OpKind::Memory => None,
                 _ => Some(i.immediate(0)),
@@ -583,6 +636,37 @@ fn stack_before(
                 }
             }
             r.rsp = stack_moved(regs.rsp, stack_mask(regs, sregs), width);
+        }
+        // ENTER with nesting level 0, the only one KVM's emulator performs:
+        // push rBP, rBP = the slot, rSP = rBP - imm16. The push is the
+        // write; the registers before: rBP = the pushed value, rSP = the
+        // slot + its width.
+        Mnemonic::Enter if i.immediate(1) & 31 == 0 => {
+            let width: u64 = match i.code() {
+                iced_x86::Code::Enterw_imm16_imm8 => 2,
+                iced_x86::Code::Enterd_imm16_imm8 => 4,
+                _ => 8,
+            };
+            if u64::from(size) != width {
+                return None;
+            }
+            let mask = stack_mask(regs, sregs);
+            let alloc = i.immediate(0) & 0xffff;
+            if stack_moved(regs.rbp, mask, alloc.wrapping_neg()) & mask != regs.rsp & mask {
+                return None;
+            }
+            if let Some(gpa) = gpa {
+                // The slot is SS:rBP after the instruction.
+                if stack_address(regs, sregs, regs.rbp & mask)? & 0xfff != gpa & 0xfff {
+                    return None;
+                }
+            }
+            r.rbp = match width {
+                2 => (regs.rbp & !0xffff) | (data & 0xffff),
+                4 => data & 0xffff_ffff,
+                _ => data,
+            };
+            r.rsp = stack_moved(regs.rbp, mask, width);
         }
         Mnemonic::Pop if i.op0_kind() == OpKind::Memory => {
             let width = i.stack_pointer_increment().unsigned_abs() as u64;
@@ -601,6 +685,20 @@ fn stack_before(
         _ => return None,
     }
     Some(r)
+}
+
+/// The selector of segment register `r`.
+fn selector(sregs: &kvm_sregs, r: Register) -> Option<u64> {
+    let s = match r {
+        Register::ES => sregs.es,
+        Register::CS => sregs.cs,
+        Register::SS => sregs.ss,
+        Register::DS => sregs.ds,
+        Register::FS => sregs.fs,
+        Register::GS => sregs.gs,
+        _ => return None,
+    };
+    Some(u64::from(s.selector))
 }
 
 /// The SETcc mnemonics.

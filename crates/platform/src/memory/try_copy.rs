@@ -30,7 +30,9 @@
 //!
 //! Direct access is used only while our handler is the one installed: every
 //! use asks the kernel first (two `rt_sigaction` queries, ≈0.2 µs each on
-//! our machines, once per batch of reads), and falls back to
+//! our machines, once per batch of reads: [`direct`] hands out the batch's
+//! reads after the check, a one-`mov` load for page-table entries among
+//! them), and falls back to
 //! `process_vm_readv` when a program replaced the handler without chaining
 //! or our handler had to step aside for a default action. Known limit: a
 //! replacement by another thread between that query and the copy (a few
@@ -64,10 +66,37 @@ std::arch::global_asm!(
     ".popsection",
 );
 
+// `load(src, dst) -> 0` with the 8 bytes at `src` stored at `dst`, or 1
+// when reading `src` faulted: one `mov` (a page-table entry is read with
+// one instruction, not a `rep movsb` of 8 iterations). The only
+// instruction that touches `src` is the load at `insn`.
+std::arch::global_asm!(
+    ".pushsection .text.winhv_platform_try_load_v1,\"ax\",@progbits",
+    ".globl winhv_platform_try_load_v1",
+    ".hidden winhv_platform_try_load_v1",
+    ".globl winhv_platform_try_load_v1_insn",
+    ".hidden winhv_platform_try_load_v1_insn",
+    ".globl winhv_platform_try_load_v1_fault",
+    ".hidden winhv_platform_try_load_v1_fault",
+    "winhv_platform_try_load_v1:",
+    "winhv_platform_try_load_v1_insn:",
+    "    mov rax, qword ptr [rdi]",
+    "    mov qword ptr [rsi], rax",
+    "    xor eax, eax",
+    "    ret",
+    "winhv_platform_try_load_v1_fault:",
+    "    mov eax, 1",
+    "    ret",
+    ".popsection",
+);
+
 unsafe extern "C" {
     fn winhv_platform_try_copy_v1(dst: *mut u8, src: *const u8, len: usize) -> u32;
     static winhv_platform_try_copy_v1_insn: u8;
     static winhv_platform_try_copy_v1_fault: u8;
+    fn winhv_platform_try_load_v1(src: *const u64, dst: *mut u64) -> u32;
+    static winhv_platform_try_load_v1_insn: u8;
+    static winhv_platform_try_load_v1_fault: u8;
 }
 
 /// Whether the handler was installed (once per process).
@@ -91,6 +120,14 @@ fn fault_address() -> usize {
     (&raw const winhv_platform_try_copy_v1_fault) as usize
 }
 
+fn load_insn_address() -> usize {
+    (&raw const winhv_platform_try_load_v1_insn) as usize
+}
+
+fn load_fault_address() -> usize {
+    (&raw const winhv_platform_try_load_v1_fault) as usize
+}
+
 fn handler_address() -> libc::sighandler_t {
     on_fault as extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void)
         as libc::sighandler_t
@@ -111,6 +148,11 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut l
         if *rip as usize == insn_address() {
             // A fault in the copy: resume at its error return.
             *rip = fault_address() as libc::greg_t;
+            return;
+        }
+        if *rip as usize == load_insn_address() {
+            // A fault in the load: likewise.
+            *rip = load_fault_address() as libc::greg_t;
             return;
         }
         if let Some(resume) = super::try_cmpxchg::recovery(*rip as usize) {
@@ -258,21 +300,78 @@ pub(crate) fn install() {
     });
 }
 
+/// The kernel's `struct sigaction` on x86_64 (what `rt_sigaction` fills;
+/// glibc's `sigaction` converts from it, which the exit path skips).
+#[repr(C)]
+#[derive(Default)]
+struct KernelSigaction {
+    handler: usize,
+    flags: u64,
+    restorer: usize,
+    mask: u64,
+}
+
+/// The handler the kernel has for `sig`, asked with one `rt_sigaction`
+/// system call; `None` when the query fails.
+fn current_handler(sig: libc::c_int) -> Option<usize> {
+    let mut cur = KernelSigaction::default();
+    // SAFETY: rt_sigaction with no new action only writes the current one
+    // into `cur`, a valid kernel sigaction of the size the 8-byte mask
+    // argument describes.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigaction,
+            sig,
+            std::ptr::null::<KernelSigaction>(),
+            &mut cur,
+            size_of::<u64>(),
+        )
+    };
+    (r == 0).then_some(cur.handler)
+}
+
 /// Whether direct access may be used now: our handler is installed and
-/// still the action of both SIGSEGV and SIGBUS (two system calls; a batch
-/// of reads asks once). `try_cmpxchg` relies on it too.
+/// still the action of both SIGSEGV and SIGBUS (two `rt_sigaction`
+/// system calls; a batch of reads asks once). `try_cmpxchg` relies on it
+/// too.
 pub(crate) fn enabled() -> bool {
     if !INSTALLED.load(Ordering::Relaxed) {
         return false;
     }
     let ours = handler_address();
-    SIGNALS.iter().all(|&sig| {
-        // SAFETY: sigaction is plain data; all zeroes is a valid value.
-        let mut cur: libc::sigaction = unsafe { std::mem::zeroed() };
-        // SAFETY: queries the current action into a valid struct.
-        let r = unsafe { libc::sigaction(sig, std::ptr::null(), &mut cur) };
-        r == 0 && cur.sa_sigaction == ours
-    })
+    SIGNALS
+        .iter()
+        .all(|&sig| current_handler(sig) == Some(ours))
+}
+
+/// Proof that [`enabled`] answered true just now: the direct reads of one
+/// batch, made right after the check (see the module comment). Not to be
+/// kept: each batch asks again.
+pub(crate) struct Direct(std::marker::PhantomData<*const ()>);
+
+/// The direct reads of one batch, when they may be used now.
+pub(crate) fn direct() -> Option<Direct> {
+    enabled().then_some(Direct(std::marker::PhantomData))
+}
+
+impl Direct {
+    /// [`try_read`] without asking again.
+    pub(crate) fn read(&self, host: u64, buf: &mut [u8]) -> bool {
+        copy(host, buf)
+    }
+
+    /// The 8 bytes at `host` (any alignment), or `None` when they are not
+    /// accessible.
+    pub(crate) fn read_u64(&self, host: u64) -> Option<u64> {
+        let mut v = 0u64;
+        // SAFETY: `v` is valid for an 8-byte write; the routine reads
+        // `host..host+8` with one `mov`, whose faults the installed
+        // handler (checked by `direct`) turns into the return value 1.
+        // The source is guest memory that may change concurrently: no Rust
+        // reference to it exists.
+        let r = unsafe { winhv_platform_try_load_v1(host as *const u64, &mut v) };
+        (r == 0).then_some(v)
+    }
 }
 
 /// The copy itself, for a caller that checked [`enabled`].
@@ -333,6 +432,15 @@ mod tests {
         assert!(!try_read(mem.as_ptr() as u64 + 0xff8, &mut buf));
         // And the handler still lets the next direct read through.
         assert!(try_read(mem.as_ptr() as u64 + 0xff0, &mut buf[..16]));
+        assert!(enabled(), "still ours");
+        // The one-instruction load, in reach and out of it.
+        let d = direct().expect("handler installed");
+        assert_eq!(
+            d.read_u64(mem.as_ptr() as u64 + 0xff8),
+            Some(u64::from_le_bytes([1, 2, 3, 4, 5, 6, 7, 8]))
+        );
+        assert_eq!(d.read_u64(none.as_ptr() as u64), None);
+        assert_eq!(d.read_u64(mem.as_ptr() as u64 + 0xffc), None, "straddles");
         assert!(enabled(), "still ours");
     }
 }

@@ -123,7 +123,7 @@ pub(crate) struct Format {
 
 impl Format {
     /// The format for a VP whose IA32_APIC_BASE is `apic_base` on a VM
-    /// without `KVM_CAP_X2APIC_API` (the platform does not enable it).
+    /// without `KVM_CAP_X2APIC_API` ([`LapicCache::format`] knows the VM).
     pub(crate) fn for_apic_base(apic_base: u64) -> Self {
         Self {
             x2apic: apic_base & APIC_BASE_EXTD != 0,
@@ -327,6 +327,9 @@ pub(crate) struct LapicCache {
     pub(crate) gets: u32,
     /// `KVM_SET_LAPIC` calls made.
     pub(crate) sets: u32,
+    /// The VM enabled `KVM_CAP_X2APIC_API` (32-bit IDs): partitions with
+    /// LAPIC emulation do where KVM has it (`crate::interrupts`).
+    pub(crate) x2apic_api: bool,
 }
 
 impl std::fmt::Debug for LapicCache {
@@ -347,6 +350,14 @@ fn no_lapic() -> Error {
 }
 
 impl LapicCache {
+    /// The page format for a VP whose IA32_APIC_BASE is `apic_base`.
+    pub(crate) fn format(&self, apic_base: u64) -> Format {
+        Format {
+            x2apic_api: self.x2apic_api,
+            ..Format::for_apic_base(apic_base)
+        }
+    }
+
     /// Whether KVM said the VP has no in-kernel LAPIC.
     pub(crate) fn is_absent(&self) -> bool {
         self.absent
@@ -395,12 +406,27 @@ impl LapicCache {
         }
     }
 
-    /// One `KVM_SET_LAPIC` if the page changed. If KVM refuses it the page
-    /// is dropped (the VP keeps its previous state).
-    pub(crate) fn write_back(&mut self, vcpu: &VcpuFd) -> Result<()> {
-        let (true, Some(page)) = (self.dirty, self.page.as_ref()) else {
+    /// One `KVM_SET_LAPIC` if the page changed, for a VP whose
+    /// IA32_APIC_BASE is now `apic_base`. If KVM refuses it the page is
+    /// dropped (the VP keeps its previous state).
+    pub(crate) fn write_back(&mut self, vcpu: &VcpuFd, apic_base: u64) -> Result<()> {
+        let x2apic_api = self.x2apic_api;
+        let (true, Some(page)) = (self.dirty, self.page.as_mut()) else {
             return Ok(());
         };
+        if x2apic_api {
+            // The page may have been fetched in the other mode (the VMM
+            // switched IA32_APIC_BASE.EXTD since): KVM takes the ID as the
+            // 32-bit x2APIC ID in x2APIC mode, `ID << 24` in xAPIC mode.
+            // A small ID tells the forms apart (no VP index reaches 2^24).
+            let id = dword(page, ID);
+            if apic_base & APIC_BASE_EXTD != 0 && id & 0x00ff_ffff == 0 {
+                set_dword(page, ID, id >> 24);
+            } else if apic_base & APIC_BASE_EXTD == 0 && id & 0x00ff_ffff != 0 {
+                set_dword(page, ID, id << 24);
+            }
+        }
+        let page = &*page;
         self.sets += 1;
         self.dirty = false;
         let r = vcpu
@@ -691,7 +717,7 @@ mod tests {
         let version = read(&page, reg(WHvX64RegisterApicVersion), XAPIC);
         assert_eq!(version & 0xff, 0x14, "{version:#x}");
         assert!((version >> 16) & 0xff >= 5, "{version:#x}");
-        c.write_back(&vcpu).unwrap();
+        c.write_back(&vcpu, 0xfee0_0900).unwrap();
         assert_eq!(c.sets, 0, "nothing changed, nothing written");
 
         let mut new = page;
@@ -699,7 +725,7 @@ mod tests {
         write(&mut new, reg(WHvX64RegisterApicTpr), 0x25, XAPIC).unwrap();
         c.update(new);
         assert!(c.is_dirty());
-        c.write_back(&vcpu).unwrap();
+        c.write_back(&vcpu, 0xfee0_0900).unwrap();
         assert_eq!(c.sets, 1);
         c.drop_value();
         let back = *c.load(&vcpu).unwrap();

@@ -18,6 +18,9 @@
 //!   (`crate::xsave`), never beside the cache.
 //! * Deliverability notifications are ours alone: the run loop turns the
 //!   interrupt bit into `kvm_run.request_interrupt_window`.
+//! * The LAPIC page and the event state follow interrupts that other
+//!   threads send meanwhile (`cache/interrupts`: refetched, or merged into
+//!   what the VMM changed, when the partition's interrupt count moved).
 //!
 //! A batch is checked whole before anything is written: an unknown or
 //! unbacked name, or an invalid value, fails the batch and leaves every
@@ -29,7 +32,7 @@ use kvm_bindings::{
 };
 use winhv_defs::{
     E_INVALIDARG, WHV_E_INVALID_VP_REGISTER_NAME, WHV_REGISTER_NAME, WHV_REGISTER_VALUE,
-    WHvX64RegisterRax, WHvX64RegisterRflags, WHvX64RegisterRip,
+    WHvX64RegisterRax, WHvX64RegisterRflags,
 };
 
 use super::apic::{self, LapicCache};
@@ -40,6 +43,9 @@ use super::names::{Class, Reg, Seg, lookup};
 use super::{activity, convert, events, fpu, validate, value};
 use crate::vcpu::Vcpu;
 use crate::{Error, Result};
+
+mod interrupts;
+pub(crate) use interrupts::LapicSnapshot;
 
 const SYNC_ALL: u32 = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
 /// IA32_MTRRCAP: read-only.
@@ -98,6 +104,8 @@ pub(crate) struct RegisterState {
     mp_state: Cached<u32>,
     msrs: MsrCache,
     lapic: LapicCache,
+    /// The interrupt counts the LAPIC and event state are current for.
+    irq: interrupts::Epochs,
     deliverability: u64,
     counts: IoctlCounts,
 }
@@ -151,21 +159,28 @@ fn gpr_value(r: &kvm_regs, i: u8) -> u64 {
 /// Whether a non-empty batch names only general registers, RIP and
 /// RFLAGS (WHP names 0x00–0x11, in the `Class::Regs` class).
 fn regs_class_only(names: &[WHV_REGISTER_NAME]) -> bool {
+    // Rax is 0: one unsigned compare per name (a negative name is
+    // out of range too), no early exit to predict.
+    const _: () = assert!(WHvX64RegisterRax.0 == 0);
     !names.is_empty()
-        && names
-            .iter()
-            .all(|n| (WHvX64RegisterRax.0..=WHvX64RegisterRflags.0).contains(&n.0))
+        && names.iter().fold(true, |ok, n| {
+            ok & ((n.0 as u32) <= WHvX64RegisterRflags.0 as u32)
+        })
 }
 
-/// The `kvm_regs` field of `name`, one [`regs_class_only`] accepts.
-fn regs_slot(r: &mut kvm_regs, name: WHV_REGISTER_NAME) -> &mut u64 {
-    if name == WHvX64RegisterRip {
-        &mut r.rip
-    } else if name == WHvX64RegisterRflags {
-        &mut r.rflags
-    } else {
-        gpr(r, (name.0 - WHvX64RegisterRax.0) as u8)
-    }
+/// `kvm_regs`' fields in order (rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp,
+/// r8–r15, rip, rflags) by WHP name 0x00–0x11 (Rax, Rcx, Rdx, Rbx, Rsp,
+/// Rbp, Rsi, Rdi, R8–R15, Rip, Rflags).
+const REGS_FIELD: [usize; 18] = [0, 2, 3, 1, 6, 7, 4, 5, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
+
+const _: () = assert!(size_of::<kvm_regs>() == 18 * size_of::<u64>());
+
+/// `kvm_regs` as its 18 fields, to index by [`REGS_FIELD`].
+fn regs_fields(r: &mut kvm_regs) -> &mut [u64; 18] {
+    // SAFETY: kvm_regs is #[repr(C)] with exactly 18 u64 fields (size
+    // asserted above, so no padding) and u64 alignment: the same layout
+    // as [u64; 18]; the borrow is `r`'s.
+    unsafe { &mut *(r as *mut kvm_regs).cast::<[u64; 18]>() }
 }
 
 fn segment_ref(s: &kvm_sregs, seg: Seg) -> &kvm_segment {
@@ -241,15 +256,11 @@ impl RegisterState {
         if regs_class_only(names) {
             // The common case (a VMM reading RIP or a few GPRs): no batch.
             self.load_regs(vcpu)?;
-            let area = &mut vcpu.sync().regs;
-            if let ([name], [v]) = (names, &mut *values) {
-                // One register, no loop: the compiler would otherwise
-                // compute every field's address up front.
-                *v = value::from_u64(*regs_slot(area, *name));
-                return Ok(());
-            }
+            let area = regs_fields(&mut vcpu.sync().regs);
             for (name, v) in names.iter().zip(values.iter_mut()) {
-                *v = value::from_u64(*regs_slot(area, *name));
+                // In range (regs_class_only): the checks cannot fail.
+                let field = REGS_FIELD.get(name.0 as usize).copied().unwrap_or(0);
+                *v = value::from_u64(area.get(field).copied().unwrap_or(0));
             }
             return Ok(());
         }
@@ -314,18 +325,12 @@ impl RegisterState {
             // General registers, RIP, RFLAGS (a VMM advancing RIP): any
             // value is valid, so write the sync area in place, no batch.
             self.load_regs(vcpu)?;
-            let area = &mut vcpu.sync().regs;
+            let area = regs_fields(&mut vcpu.sync().regs);
             let mut changed = false;
-            if let ([name], [v]) = (names, values) {
-                // One register (RIP), no loop: the compiler would otherwise
-                // compute every field's address up front.
-                let slot = regs_slot(area, *name);
-                let x = value::u64_of(v);
-                changed = *slot != x;
-                *slot = x;
-            } else {
-                for (name, v) in names.iter().zip(values) {
-                    let slot = regs_slot(area, *name);
+            for (name, v) in names.iter().zip(values) {
+                // In range (regs_class_only): the checks cannot fail.
+                let field = REGS_FIELD.get(name.0 as usize).copied().unwrap_or(0);
+                if let Some(slot) = area.get_mut(field) {
                     let x = value::u64_of(v);
                     changed |= *slot != x;
                     *slot = x;
@@ -420,7 +425,7 @@ impl RegisterState {
                 }
                 Reg::Apic(r) => {
                     let page = lapic_page.as_mut().ok_or_else(not_loaded)?;
-                    let format = apic::Format::for_apic_base(sync.sregs.apic_base);
+                    let format = self.lapic.format(sync.sregs.apic_base);
                     apic::write(page, r, value::u64_of(v), format)?;
                     if r == apic::ApicReg::TPR {
                         cr8_from_tpr = Some(u64::from(apic::tpr(page) >> 4));
@@ -576,6 +581,9 @@ impl RegisterState {
                 class_bit(Class::Regs) | class_bit(Class::Sregs) | class_bit(Class::Events);
             self.load(vcpu, classes, &[])?;
         }
+        // Interrupts sent since the LAPIC page or events were fetched go
+        // into what is written back (`cache/interrupts`).
+        self.merge_interrupts(vcpu)?;
         vcpu.area().set_valid_regs(u64::from(SYNC_ALL));
         if self.entered {
             if self.sync_changed & KVM_SYNC_X86_REGS != 0 {
@@ -608,7 +616,8 @@ impl RegisterState {
         }
         // After the system registers: the APIC mode is set and CR8 cannot
         // overwrite the TPR.
-        self.lapic.write_back(vcpu.fd())?;
+        let apic_base = vcpu.sync().sregs.apic_base;
+        self.lapic.write_back(vcpu.fd(), apic_base)?;
 
         if let (true, Some(f)) = (self.fpu.dirty, self.fpu.value.as_ref()) {
             self.counts.set_xsave += 1;
@@ -664,6 +673,7 @@ impl RegisterState {
     /// system and event state; every other cached class is stale.
     pub(crate) fn after_run(&mut self, vcpu: &mut Vcpu) {
         self.sync_loaded = (vcpu.area().valid_regs() as u32) & SYNC_ALL;
+        self.irq.events = self.irq.run;
         self.entered = true;
         self.sync_changed = 0;
         self.fpu.drop_value();
@@ -681,11 +691,15 @@ impl RegisterState {
         let mut msrs = std::mem::take(&mut self.msrs);
         msrs.drop_values();
         let counts = self.counts;
+        let x2apic_api = self.lapic.x2apic_api;
+        let irq = self.irq.source_only();
         *self = Self {
             msrs,
             counts,
+            irq,
             ..Self::default()
         };
+        self.lapic.x2apic_api = x2apic_api;
     }
 
     /// Makes reads of MSR `index` answer `value` until the next run or
@@ -811,6 +825,7 @@ impl RegisterState {
             self.sync_loaded |= KVM_SYNC_X86_SREGS;
         }
         if classes(Class::Events) && self.sync_loaded & KVM_SYNC_X86_EVENTS == 0 {
+            self.irq.events = self.irq.now();
             self.counts.get_events += 1;
             let e = vcpu
                 .fd()
@@ -856,7 +871,7 @@ impl RegisterState {
             // A CR8 written since the page was last current is its TPR.
             let cr8_pending = self.sync_changed & KVM_SYNC_X86_SREGS != 0;
             let cr8 = vcpu.sync().sregs.cr8;
-            let page = self.lapic.load(vcpu.fd())?;
+            let page = self.load_lapic(vcpu.fd())?;
             if cr8_pending && u64::from(apic::tpr(page) >> 4) != cr8 {
                 apic::set_tpr(page, (cr8 as u8 & 0xf) << 4);
             }
@@ -951,7 +966,7 @@ impl RegisterState {
             Reg::Apic(r) => value::from_u64(apic::read(
                 self.lapic.page().ok_or_else(not_loaded)?,
                 r,
-                apic::Format::for_apic_base(s.sregs.apic_base),
+                self.lapic.format(s.sregs.apic_base),
             )),
         })
     }

@@ -17,7 +17,7 @@
 //! | `apic` | local APIC registers ↔ KVM's LAPIC page, one `KVM_GET/SET_LAPIC` per batch; the LAPIC's state after VP creation |
 //! | `batch` | the registers of one call, resolved without allocating |
 //! | `counts` | the ioctl counter tests hold the cache to |
-//! | `cache` | [`cache::RegisterState`] |
+//! | `cache` | [`cache::RegisterState`]; `cache/interrupts`: the LAPIC page in and out for `crate::interrupts` |
 //!
 //! # Names backed
 //! RAX–R15, RIP, RFLAGS; ES, CS, SS, DS, FS, GS, LDTR, TR (with
@@ -91,7 +91,7 @@ mod value;
 mod tests;
 
 pub(crate) use apic::configure_vm as configure_lapics;
-pub(crate) use cache::RegisterState;
+pub(crate) use cache::{LapicSnapshot, RegisterState};
 #[allow(
     unused_imports,
     reason = "the contract with the exit path; not every form is used yet"

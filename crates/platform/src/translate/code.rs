@@ -17,7 +17,9 @@
 //! `memory::try_copy` (the caller may make it inaccessible at any moment),
 //! one check that its fault handler is still installed per read (two
 //! `rt_sigaction` queries), and with `process_vm_readv` when that is
-//! unavailable or faults.
+//! unavailable or faults. A read inside one page whose walk is remembered
+//! (the exit path's usual case) re-reads the entries with one-instruction
+//! loads and copies the bytes, nothing else ([`reuse_page`]).
 
 use std::cell::Cell;
 
@@ -94,7 +96,11 @@ impl CodeCache {
     }
 
     fn find(&self, key: &Key) -> Option<Walk> {
-        self.walks.iter().flatten().find(|w| w.key == *key).copied()
+        self.find_ref(key).copied()
+    }
+
+    fn find_ref(&self, key: &Key) -> Option<&Walk> {
+        self.walks.iter().flatten().find(|w| w.key == *key)
     }
 
     fn store(&mut self, walk: Walk) {
@@ -253,6 +259,15 @@ pub(crate) fn read_code(
         generation: map.generation(),
         page,
     };
+    let offset = gva & (PAGE - 1);
+    if offset + buf.len() as u64 <= PAGE {
+        // The usual case: one page whose walk is remembered.
+        if let Some(w) = cache.find_ref(&key_of(gva & !(PAGE - 1))) {
+            if let Some(span) = reuse_page(w, offset, buf) {
+                return span;
+            }
+        }
+    }
     let (all, n) = parts(gva, buf.len());
     let parts = &all[..n];
     let mut walks = [None; 2];
@@ -278,6 +293,30 @@ pub(crate) fn read_code(
             .is_some_and(|h| host_read(h + p.offset, &mut buf[p.from..p.to]).is_ok());
     }
     span(parts, &readable[..n])
+}
+
+/// [`reuse`] for a read inside one page whose walk reached a mapped page:
+/// its entries re-read and compared, then the bytes copied, in one batch
+/// of direct reads (no copy of the walk, no piece lists); `None` sends
+/// the caller to the general path (an entry changed, direct reads are
+/// off, or something faulted).
+fn reuse_page(w: &Walk, offset: u64, buf: &mut [u8]) -> Option<(usize, usize)> {
+    let host = w.host?;
+    let direct = crate::memory::direct()?;
+    for e in &w.entries[..w.count] {
+        let value = if e.size == 8 {
+            direct.read_u64(e.host)?
+        } else {
+            let mut v = [0u8; 4];
+            direct
+                .read(e.host, &mut v)
+                .then(|| u64::from(u32::from_le_bytes(v)))?
+        };
+        if value != e.value {
+            return None;
+        }
+    }
+    direct.read(host + offset, buf).then_some((0, buf.len()))
 }
 
 /// Re-reads the remembered walks' entries together with the code bytes in

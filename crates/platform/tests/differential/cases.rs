@@ -131,7 +131,32 @@ pub const FAMILIES: &[&str] = &[
     "sse",
     "string",
     "stack",
+    "muldiv",
+    "shiftd",
+    "scan",
+    "bmi",
+    "branch",
+    "segment",
+    "simd",
+    "x87",
 ];
+
+/// The "branch" forms generated (indexes into its names): ret, ret imm16,
+/// leave, enter (levels 0..3), call [mmio] onto an MMIO stack and onto a
+/// RAM stack, jmp [mmio], iretq, retfq, retfd. Not yet: a far call onto an
+/// MMIO stack (10): KVM reports its CS push with RIP already at the
+/// target and the return address still in its second fragment, so the
+/// exit path cannot find the call (see README).
+pub const BRANCH_FORMS: &[u64] = &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+
+/// The "segment" forms generated: MOV Sreg, POP Sreg, PUSH Sreg onto an
+/// MMIO stack, LFS/LGS.
+pub const SEGMENT_FORMS: &[u64] = &[0, 1, 2, 3];
+
+/// The "x87" forms generated: 0..40 (FNSTCW to MMIO, 39, is a store
+/// KVM's own emulator performs, presented at the instruction by
+/// `decode::undo_retired`).
+pub const X87_FORMS: u64 = 40;
 
 /// What the generator chose for the memory operand.
 struct Mem {
@@ -269,8 +294,8 @@ pub fn generate(family: &str, seed: u64, entry: u64) -> Option<Case> {
         }
     }
     let xmm = [(); 4].map(|_| u128::from(rng.next()) << 64 | u128::from(rng.next()));
-    let data: Vec<u8> = (0..DATA_LEN).map(|_| rng.next() as u8).collect();
-    let scratch: Vec<u8> = (0..SCRATCH_LEN).map(|_| rng.next() as u8).collect();
+    let mut data: Vec<u8> = (0..DATA_LEN).map(|_| rng.next() as u8).collect();
+    let mut scratch: Vec<u8> = (0..SCRATCH_LEN).map(|_| rng.next() as u8).collect();
     let mut a = CodeAssembler::new(64).ok()?;
     let mut text = String::new();
     let size = rng.pick(&[1u64, 2, 4, 8]);
@@ -573,6 +598,535 @@ pub fn generate(family: &str, seed: u64, entry: u64) -> Option<Case> {
             }
         }
         "string" => return string_case(rng, seed, gpr, rflags, xmm, data, scratch, entry),
+        "muldiv" => {
+            // mul, imul, div, idiv r/m; imul r, r/m; imul r, r/m, imm.
+            let k = rng.below(6);
+            let size = if k >= 4 {
+                rng.pick(&[2u64, 4, 8])
+            } else {
+                size
+            };
+            let off = offset(&mut rng, size, false);
+            let m = mem(&mut rng, off, &mut text);
+            regs.extend(m.regs.iter().copied());
+            let r = data_reg(&mut rng, &regs);
+            let free = |x: usize| !regs.iter().any(|(u, _)| *u == x);
+            // Dividends whose quotients mostly fit: a small or
+            // sign-extending high half.
+            if (k == 2 || k == 3) && free(2) && free(0) && rng.chance(70) {
+                let hi = if k == 3 && gpr[0] >> (size * 8 - 1) & 1 == 1 {
+                    u64::MAX
+                } else {
+                    0
+                };
+                if size == 1 {
+                    gpr[0] = (gpr[0] & !0xff00) | (hi & 0xff00);
+                } else {
+                    regs.push((2, hi));
+                }
+            }
+            let imm = rng.value() as i32;
+            text.insert_str(0, &format!("muldiv{k}.{size} "));
+            let op = m.op;
+            match k {
+                0 => sized_m!(a, mul, op, size),
+                1 => sized_m!(a, imul, op, size),
+                2 => sized_m!(a, div, op, size),
+                3 => sized_m!(a, idiv, op, size),
+                4 => match size {
+                    2 => a.imul_2(R16[r], word_ptr(op)),
+                    4 => a.imul_2(R32[r], dword_ptr(op)),
+                    _ => a.imul_2(R64[r], qword_ptr(op)),
+                },
+                _ => match size {
+                    2 => a.imul_3(R16[r], word_ptr(op), imm as i16 as i32),
+                    4 => a.imul_3(R32[r], dword_ptr(op), imm),
+                    _ => a.imul_3(R64[r], qword_ptr(op), imm),
+                },
+            }
+        }
+        "shiftd" => {
+            let size = rng.pick(&[2u64, 4, 8]);
+            let off = offset(&mut rng, size, false);
+            let m = mem(&mut rng, off, &mut text);
+            regs.extend(m.regs.iter().copied());
+            let r = data_reg(&mut rng, &regs);
+            let left = rng.chance(50);
+            let by_cl = rng.chance(50);
+            // A 16-bit operand shifted by more than 16 is undefined
+            // (result too): not generated.
+            let max = if size == 2 { 17 } else { 64 };
+            count = rng.below(max) as u32;
+            if by_cl {
+                if regs.iter().any(|(u, _)| *u == 1) || r == 1 {
+                    return None;
+                }
+                // CL's bits above the count mask are ignored.
+                let ignored = if size == 8 { 0 } else { rng.below(8) << 5 };
+                let c = u64::from(count) | ignored;
+                count = c as u32;
+                regs.push((1, (gpr[1] & !0xff) | c));
+            }
+            text.insert_str(
+                0,
+                &format!(
+                    "shiftd{}.{size} n={count} cl={by_cl} ",
+                    if left { "l" } else { "r" }
+                ),
+            );
+            let op = m.op;
+            macro_rules! sd {
+                ($op:ident) => {
+                    match (size, by_cl) {
+                        (2, true) => a.$op(word_ptr(op), R16[r], cl),
+                        (4, true) => a.$op(dword_ptr(op), R32[r], cl),
+                        (_, true) => a.$op(qword_ptr(op), R64[r], cl),
+                        (2, false) => a.$op(word_ptr(op), R16[r], count),
+                        (4, false) => a.$op(dword_ptr(op), R32[r], count),
+                        (_, false) => a.$op(qword_ptr(op), R64[r], count),
+                    }
+                };
+            }
+            if left { sd!(shld) } else { sd!(shrd) }
+        }
+        "scan" => {
+            let size = rng.pick(&[2u64, 4, 8]);
+            let off = offset(&mut rng, size, false);
+            let m = mem(&mut rng, off, &mut text);
+            regs.extend(m.regs.iter().copied());
+            let r = data_reg(&mut rng, &regs);
+            // A zero source a quarter of the time; else few bits.
+            let o = m.offset as usize;
+            if rng.chance(25) {
+                data[o..o + size as usize].fill(0);
+            } else if rng.chance(30) {
+                let bit = rng.below(size * 8);
+                let v = (1u64 << bit).to_le_bytes();
+                data[o..o + size as usize].copy_from_slice(&v[..size as usize]);
+            }
+            let k = rng.below(5);
+            text.insert_str(0, &format!("scan{k}.{size} "));
+            let op = m.op;
+            macro_rules! sc {
+                ($op:ident) => {
+                    match size {
+                        2 => a.$op(R16[r], word_ptr(op)),
+                        4 => a.$op(R32[r], dword_ptr(op)),
+                        _ => a.$op(R64[r], qword_ptr(op)),
+                    }
+                };
+            }
+            match k {
+                0 => sc!(bsf),
+                1 => sc!(bsr),
+                2 => sc!(tzcnt),
+                3 => sc!(lzcnt),
+                _ => sc!(popcnt),
+            }
+        }
+        "bmi" => {
+            let k = rng.below(16);
+            let size: u64 = match k {
+                15 => rng.pick(&[1, 2, 4, 8]),
+                _ => rng.pick(&[4, 8]),
+            };
+            let off = offset(&mut rng, size, false);
+            let m = mem(&mut rng, off, &mut text);
+            regs.extend(m.regs.iter().copied());
+            let d = data_reg(&mut rng, &regs);
+            regs.push((d, gpr[d]));
+            let s2 = data_reg(&mut rng, &regs);
+            // BEXTR/BZHI controls in range half the time.
+            if matches!(k, 1 | 5) && rng.chance(50) {
+                gpr[s2] = rng.below(0x4848);
+            }
+            regs.pop();
+            let imm = rng.below(256) as u32;
+            text.insert_str(0, &format!("bmi{k}.{size} "));
+            let op = m.op;
+            let q = size == 8;
+            macro_rules! last {
+                ($op:ident) => {
+                    if q {
+                        a.$op(R64[d], R64[s2], qword_ptr(op))
+                    } else {
+                        a.$op(R32[d], R32[s2], dword_ptr(op))
+                    }
+                };
+            }
+            macro_rules! mid {
+                ($op:ident) => {
+                    if q {
+                        a.$op(R64[d], qword_ptr(op), R64[s2])
+                    } else {
+                        a.$op(R32[d], dword_ptr(op), R32[s2])
+                    }
+                };
+            }
+            macro_rules! two {
+                ($op:ident) => {
+                    if q {
+                        a.$op(R64[d], qword_ptr(op))
+                    } else {
+                        a.$op(R32[d], dword_ptr(op))
+                    }
+                };
+            }
+            match k {
+                0 => last!(andn),
+                1 => mid!(bextr),
+                2 => two!(blsi),
+                3 => two!(blsmsk),
+                4 => two!(blsr),
+                5 => mid!(bzhi),
+                6 => last!(pdep),
+                7 => last!(pext),
+                8 => mid!(sarx),
+                9 => mid!(shlx),
+                10 => mid!(shrx),
+                11 => {
+                    if q {
+                        a.rorx(R64[d], qword_ptr(op), imm)
+                    } else {
+                        a.rorx(R32[d], dword_ptr(op), imm)
+                    }
+                }
+                12 => {
+                    if regs.iter().any(|(u, _)| *u == 2) {
+                        return None;
+                    }
+                    last!(mulx)
+                }
+                13 => two!(adcx),
+                14 => two!(adox),
+                _ => match size {
+                    1 if q => a.crc32(R64[d], byte_ptr(op)),
+                    1 => a.crc32(R32[d], byte_ptr(op)),
+                    2 => a.crc32(R32[d], word_ptr(op)),
+                    4 => a.crc32(R32[d], dword_ptr(op)),
+                    _ => a.crc32(R64[d], qword_ptr(op)),
+                },
+            }
+        }
+        "branch" => {
+            // RSP (or RBP, or the operand) in the data window for one
+            // control transfer that lands on `next`: R13 keeps the real
+            // stack, R14 gets RSP after the instruction.
+            let k = rng.pick(BRANCH_FORMS);
+            let names = [
+                "ret",
+                "ret-imm",
+                "leave",
+                "enter",
+                "call-mmio",
+                "call-mmio-ram-stack",
+                "jmp-mmio",
+                "iretq",
+                "retfq",
+                "retfd",
+                "call-far-d",
+            ];
+            let slot = match rng.below(4) {
+                0 => 0x1000 - 8 * rng.below(3), // frames across the page start
+                _ => (0x400 + rng.below(0x1800)) & !7,
+            };
+            // A second place in the window (an operand, an old frame), in
+            // the other half.
+            let other = if slot < 0x1000 { 0x1400 } else { 0x400 } + (rng.below(0x400) & !7);
+            let level = rng.below(4);
+            let alloc = rng.below(0x40) as u32 * 8;
+            let ram_stack = SCRATCH + 0x1000;
+            text = format!(
+                "branch {} rsp=data+{slot:#x} other=data+{other:#x} level={level} alloc={alloc:#x}",
+                names[k as usize]
+            );
+            let stack_at = if k == 5 { ram_stack } else { DATA + slot };
+            let emit = |a: &mut CodeAssembler| -> Result<(), IcedError> {
+                if k == 2 || k == 3 {
+                    a.mov(rbp, DATA + other)?;
+                }
+                a.mov(r13, rsp)?;
+                a.mov(rsp, stack_at)?;
+                match k {
+                    0 => a.ret(),
+                    1 => a.ret_1(0x18),
+                    2 => a.leave(),
+                    3 => a.enter(alloc, level as u32),
+                    4 | 5 => a.call(qword_ptr(DATA + other)),
+                    6 => a.jmp(qword_ptr(DATA + other)),
+                    7 => a.iretq(),
+                    8 => a.db(&[0x48, 0xcb]),
+                    9 => a.retf(),
+                    _ => a.call(fword_ptr(SCRATCH + 0x800)),
+                }
+            };
+            let next = (|| -> Result<u64, IcedError> {
+                let mut head = CodeAssembler::new(64)?;
+                emit(&mut head)?;
+                Ok(entry + head.assemble(entry)?.len() as u64)
+            })()
+            .ok()?;
+            let put = |data: &mut Vec<u8>, at: u64, bytes: &[u8]| {
+                let at = at as usize;
+                data[at..at + bytes.len()].copy_from_slice(bytes);
+            };
+            let mut flags = 0x202u64;
+            for bit in [0u64, 2, 4, 6, 7, 10, 11] {
+                if rng.chance(50) {
+                    flags |= 1 << bit;
+                }
+            }
+            match k {
+                0 | 1 => put(&mut data, slot, &next.to_le_bytes()),
+                2 => {}
+                4..=6 => put(&mut data, other, &next.to_le_bytes()),
+                7 => {
+                    let rsp_after = DATA + slot + 40;
+                    for (i, v) in [next, 0x33, flags, rsp_after, 0x2b].iter().enumerate() {
+                        put(&mut data, slot + 8 * i as u64, &v.to_le_bytes());
+                    }
+                }
+                8 => {
+                    put(&mut data, slot, &next.to_le_bytes());
+                    put(&mut data, slot + 8, &0x33u64.to_le_bytes());
+                }
+                9 => {
+                    put(&mut data, slot, &(next as u32).to_le_bytes());
+                    put(&mut data, slot + 4, &0x33u32.to_le_bytes());
+                }
+                10 => {
+                    let mut p = (next as u32).to_le_bytes().to_vec();
+                    p.extend_from_slice(&0x33u16.to_le_bytes());
+                    let at = 0x800usize;
+                    scratch[at..at + 6].copy_from_slice(&p);
+                }
+                _ => {}
+            }
+            (|| {
+                emit(&mut a)?;
+                a.mov(r14, rsp)?;
+                a.mov(rsp, r13)?;
+                Ok(())
+            })()
+        }
+        "segment" => {
+            // A selector into FS/GS/DS/ES from MMIO (MOV, POP, LFS/LGS),
+            // or PUSH of FS/GS onto an MMIO stack; R12W reads the register
+            // back. Selectors both the guest's GDT and the host's (PVM runs
+            // CPL3 loads natively) hold alike.
+            let k = rng.pick(SEGMENT_FORMS);
+            let sel: u16 = rng.pick(&[
+                0, 1, 2, 3, 0x2b, 0x28, 0x29, 0x2a, 0x18, 0x1b, 0x10, 0x13, 0x33, 0x23, 0x08, 0x40,
+                0x04, 0x07, 0x2f,
+            ]);
+            let which = rng.below(4) as usize;
+            let sregs = [fs, gs, ds, es];
+            let sreg = sregs[if k >= 1 { which % 2 } else { which }];
+            let off = (0x400 + rng.below(0x1800)) & !7;
+            text = format!("segment k={k} sel={sel:#x} reg={which} off={off:#x}");
+            let put = |data: &mut Vec<u8>, at: u64, bytes: &[u8]| {
+                let at = at as usize;
+                data[at..at + bytes.len()].copy_from_slice(bytes);
+            };
+            match k {
+                0 => put(&mut data, off, &sel.to_le_bytes()),
+                1 => put(&mut data, off, &u64::from(sel).to_le_bytes()),
+                3 => {
+                    put(&mut data, off, &0x1234_5678u32.to_le_bytes());
+                    put(&mut data, off + 4, &sel.to_le_bytes());
+                }
+                _ => {}
+            }
+            let r = rng.pick(&[0usize, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11]);
+            (|| {
+                a.mov(r13, rsp)?;
+                match k {
+                    0 => a.mov(sreg, word_ptr(DATA + off))?,
+                    1 => {
+                        a.mov(rsp, DATA + off)?;
+                        if which % 2 == 0 {
+                            a.pop(fs)?
+                        } else {
+                            a.pop(gs)?
+                        }
+                    }
+                    2 => {
+                        // The register as the VMM set it (PVM does not
+                        // report selectors CPL3 code loads natively).
+                        let _ = r;
+                        a.mov(rsp, DATA + off + 8)?;
+                        if which % 2 == 0 {
+                            a.push(fs)?
+                        } else {
+                            a.push(gs)?
+                        }
+                    }
+                    _ => {
+                        if which % 2 == 0 {
+                            a.lfs(R32[r], fword_ptr(DATA + off))?
+                        } else {
+                            a.lgs(R32[r], fword_ptr(DATA + off))?
+                        }
+                    }
+                }
+                a.mov(r14, rsp)?;
+                a.mov(rsp, r13)?;
+                a.mov(r12w, sreg)?;
+                Ok(())
+            })()
+        }
+        "simd" => {
+            // An SSE..SSE4.2/AES instruction with its source in MMIO; the
+            // tail stores MXCSR (its flags) into the scratch area.
+            let k = rng.below(44);
+            let x = XMM[rng.below(4) as usize];
+            let size: u64 = match k {
+                1 | 3 | 39 | 40 | 41 => 8,
+                2 | 38 | 42 | 43 => 4,
+                33 | 34 => 2,
+                24 => 8,
+                _ => 16,
+            };
+            let off = offset(&mut rng, size, size == 16);
+            let m = mem(&mut rng, off, &mut text);
+            regs.extend(m.regs.iter().copied());
+            let r = data_reg(&mut rng, &regs);
+            let imm = rng.below(256) as u32;
+            let op = m.op;
+            text.insert_str(0, &format!("simd{k} imm={imm} "));
+            let x128 = xmmword_ptr(op);
+            let done = match k {
+                0 => a.addps(x, x128),
+                1 => a.addsd(x, qword_ptr(op)),
+                2 => a.divss(x, dword_ptr(op)),
+                3 => a.mulsd(x, qword_ptr(op)),
+                4 => a.mulpd(x, x128),
+                5 => a.sqrtps(x, x128),
+                6 => a.minps(x, x128),
+                7 => a.maxpd(x, x128),
+                8 => a.andnps(x, x128),
+                9 => a.cvtps2dq(x, x128),
+                10 => a.cvttpd2dq(x, x128),
+                11 => a.cvtdq2ps(x, x128),
+                12 => a.paddb(x, x128),
+                13 => a.psubsw(x, x128),
+                14 => a.pmaddwd(x, x128),
+                15 => a.pcmpgtd(x, x128),
+                16 => a.packuswb(x, x128),
+                17 => a.punpckhbw(x, x128),
+                18 => a.psllw(x, x128),
+                19 => a.pshufb(x, x128),
+                20 => a.phaddw(x, x128),
+                21 => a.pmulld(x, x128),
+                22 => a.pminud(x, x128),
+                23 => a.pcmpgtq(x, x128),
+                24 => a.pmovzxbw(x, qword_ptr(op)),
+                25 => a.haddps(x, x128),
+                26 => a.cmpps(x, x128, imm & 7),
+                27 => a.roundps(x, x128, imm & 15),
+                28 => a.shufps(x, x128, imm),
+                29 => a.pshufd(x, x128, imm),
+                30 => a.palignr(x, x128, imm & 31),
+                31 => a.blendps(x, x128, imm & 15),
+                32 => a.aesenc(x, x128),
+                33 => a.pinsrw(x, word_ptr(op), imm & 7),
+                34 => a.pextrw(word_ptr(op), x, imm & 7),
+                35 => a.ptest(x, x128),
+                36 => a.pavgb(x, x128),
+                37 => a.pmuludq(x, x128),
+                38 => a.comiss(x, dword_ptr(op)),
+                39 => a.cvtsd2si(R64[r], qword_ptr(op)),
+                40 => a.movhps(x, qword_ptr(op)),
+                41 => a.movlpd(qword_ptr(op), x),
+                42 => a.cvtsi2sd(x, dword_ptr(op)),
+                _ => a.ucomiss(x, dword_ptr(op)),
+            };
+            done.and_then(|()| a.stmxcsr(dword_ptr(SCRATCH + 0x1ff0)))
+        }
+        "x87" => {
+            // FNINIT, a control word and two values from the scratch area
+            // (RAM in both runs), the instruction under test with its
+            // operand in MMIO, then FSW, FCW and the whole stack stored to
+            // the scratch area (FSTP of every register; a pending unmasked
+            // exception makes the first FSTP take #MF in both runs).
+            let k = rng.below(X87_FORMS);
+            let size: u64 = match k {
+                0 | 3 | 5 | 9 | 12 | 14 | 17 | 21..=26 | 31 | 33 | 35 | 37 => 4,
+                1 | 4 | 6 | 10 | 15 | 18 | 27..=30 | 32 | 34 => 8,
+                2 | 7 | 19 | 20 => 10,
+                _ => 2,
+            };
+            let off = offset(&mut rng, size, false);
+            let m = mem(&mut rng, off, &mut text);
+            regs.extend(m.regs.iter().copied());
+            let op = m.op;
+            let rc = rng.below(4);
+            let pc = rng.pick(&[0u64, 2, 3]);
+            let unmask = if rng.chance(20) { rng.below(0x40) } else { 0 };
+            let cw = (0x7f & !unmask) | (pc << 8) | (rc << 10);
+            scratch[0x1800..0x1802].copy_from_slice(&(cw as u16).to_le_bytes());
+            // Integers of every size fit: small values half the time.
+            if rng.chance(50) && matches!(k, 8..=18 | 36..=39) {
+                let v = (rng.below(2000) as i64 - 1000) as u64;
+                let o = m.offset as usize;
+                data[o..o + size as usize].copy_from_slice(&v.to_le_bytes()[..size as usize]);
+            }
+            text.insert_str(0, &format!("x87 k={k} cw={cw:#x} "));
+            (|| {
+                a.fninit()?;
+                a.fld(qword_ptr(SCRATCH + 0x1808))?;
+                a.fld(qword_ptr(SCRATCH + 0x1810))?;
+                a.fldcw(word_ptr(SCRATCH + 0x1800))?;
+                match k {
+                    0 => a.fld(dword_ptr(op))?,
+                    1 => a.fld(qword_ptr(op))?,
+                    2 => a.fld(tword_ptr(op))?,
+                    3 => a.fst(dword_ptr(op))?,
+                    4 => a.fst(qword_ptr(op))?,
+                    5 => a.fstp(dword_ptr(op))?,
+                    6 => a.fstp(qword_ptr(op))?,
+                    7 => a.fstp(tword_ptr(op))?,
+                    8 => a.fild(word_ptr(op))?,
+                    9 => a.fild(dword_ptr(op))?,
+                    10 => a.fild(qword_ptr(op))?,
+                    11 => a.fist(word_ptr(op))?,
+                    12 => a.fist(dword_ptr(op))?,
+                    13 => a.fistp(word_ptr(op))?,
+                    14 => a.fistp(dword_ptr(op))?,
+                    15 => a.fistp(qword_ptr(op))?,
+                    16 => a.fisttp(word_ptr(op))?,
+                    17 => a.fisttp(dword_ptr(op))?,
+                    18 => a.fisttp(qword_ptr(op))?,
+                    19 => a.fbld(tword_ptr(op))?,
+                    20 => a.fbstp(tword_ptr(op))?,
+                    21 => a.fadd(dword_ptr(op))?,
+                    22 => a.fmul(dword_ptr(op))?,
+                    23 => a.fsub(dword_ptr(op))?,
+                    24 => a.fsubr(dword_ptr(op))?,
+                    25 => a.fdiv(dword_ptr(op))?,
+                    26 => a.fdivr(dword_ptr(op))?,
+                    27 => a.fadd(qword_ptr(op))?,
+                    28 => a.fdiv(qword_ptr(op))?,
+                    29 => a.fcom(qword_ptr(op))?,
+                    30 => a.fcomp(qword_ptr(op))?,
+                    31 => a.fcom(dword_ptr(op))?,
+                    32 => a.fsubr(qword_ptr(op))?,
+                    33 => a.fiadd(dword_ptr(op))?,
+                    34 => a.fmul(qword_ptr(op))?,
+                    35 => a.fimul(dword_ptr(op))?,
+                    36 => a.fidiv(word_ptr(op))?,
+                    37 => a.ficomp(dword_ptr(op))?,
+                    38 => a.fldcw(word_ptr(op))?,
+                    _ => a.fnstcw(word_ptr(op))?,
+                }
+                a.fnstsw(word_ptr(SCRATCH + 0x1820))?;
+                a.fnstcw(word_ptr(SCRATCH + 0x1822))?;
+                for i in 0..8u64 {
+                    a.fstp(tword_ptr(SCRATCH + 0x1830 + 10 * i))?;
+                }
+                Ok(())
+            })()
+        }
         "stack" => {
             // RSP in the data window for one instruction: R13 keeps the
             // real stack, R14 gets RSP after the instruction.

@@ -161,7 +161,8 @@ static void without_partition(void) {
         EXPECT_HR(WHvCreateVirtualProcessor(h, 0, 0), E_HANDLE);
         EXPECT_HR(WHvCancelRunVirtualProcessor(h, 0, 0), E_HANDLE);
         EXPECT_HR(WHvSuspendPartitionTime(h), E_HANDLE);
-        EXPECT_HR(WHvRequestInterrupt(h, NULL, 0), E_HANDLE);
+        /* Interrupts: a NULL request is a bad argument first (below). */
+        EXPECT_HR(WHvRequestInterrupt(h, NULL, 0), E_INVALIDARG);
         arguments_before_handle_and_state(h);
         good_arguments_bad_handle(h);
     }
@@ -256,18 +257,12 @@ static void unsupported(WHV_PARTITION_HANDLE p) {
     memset(&event, 0, sizeof event);
     memset(&target, 0, sizeof target);
     EXPECT_HR(WHvAdviseGpaRange(p, NULL, 0, WHvAdviseGpaRangeCodePopulate, NULL, 0), NOT_SUPPORTED);
-    EXPECT_HR(WHvGetVirtualProcessorInterruptControllerState(p, 0, buf, sizeof buf, &n), NOT_SUPPORTED);
-    EXPECT_HR(WHvSetVirtualProcessorInterruptControllerState(p, 0, buf, sizeof buf), NOT_SUPPORTED);
-    EXPECT_HR(WHvGetVirtualProcessorInterruptControllerState2(p, 0, buf, sizeof buf, &n), NOT_SUPPORTED);
-    EXPECT_HR(WHvSetVirtualProcessorInterruptControllerState2(p, 0, buf, sizeof buf), NOT_SUPPORTED);
-    EXPECT_HR(WHvRequestInterrupt(p, NULL, 0), NOT_SUPPORTED);
     EXPECT_HR(WHvRegisterPartitionDoorbellEvent(p, NULL, NULL), NOT_SUPPORTED);
     EXPECT_HR(WHvUnregisterPartitionDoorbellEvent(p, NULL), NOT_SUPPORTED);
     EXPECT_HR(WHvGetVirtualProcessorState(p, 0, WHvVirtualProcessorStateTypeSynicMessagePage, buf, sizeof buf, &n), NOT_SUPPORTED);
     EXPECT_HR(WHvSetVirtualProcessorState(p, 0, WHvVirtualProcessorStateTypeSynicMessagePage, buf, sizeof buf), NOT_SUPPORTED);
     EXPECT_HR(WHvPostVirtualProcessorSynicMessage(p, 0, 0, buf, 256), NOT_SUPPORTED);
     EXPECT_HR(WHvGetVirtualProcessorCpuidOutput(p, 0, 0, 0, &cpuid), NOT_SUPPORTED);
-    EXPECT_HR(WHvGetInterruptTargetVpSet(p, 0, WHvX64InterruptDestinationModePhysical, &n, 1, &n), NOT_SUPPORTED);
     EXPECT_HR(WHvStartPartitionMigration(p, &h), NOT_SUPPORTED);
     EXPECT_HR(WHvCancelPartitionMigration(p), NOT_SUPPORTED);
     EXPECT_HR(WHvCompletePartitionMigration(p), NOT_SUPPORTED);
@@ -325,6 +320,107 @@ static void setup_needs_a_processor_count(void) {
     printf("ok: setup needs a processor count\n");
 }
 
+/* The interrupt functions (crates/capi/platform/src/interrupts.rs): on the
+ * partition without LAPIC emulation `p`, and on one with it. */
+#define HV_OPERATION_DENIED ((HRESULT)0xC0350008L) /* ERROR_HV_OPERATION_DENIED */
+static void interrupt_arguments(WHV_PARTITION_HANDLE p) {
+    WHV_INTERRUPT_CONTROL ic;
+    memset(&ic, 0, sizeof ic);
+    ic.Type = WHvX64InterruptTypeFixed;
+    ic.Vector = 0x40;
+    UINT32 vps[4] = {0}, n = 0, written = 0;
+    static UINT8 state[4096];
+    const WHV_PARTITION_HANDLE forged = (WHV_PARTITION_HANDLE)0x1234;
+    EXPECT_HR(WHvRequestInterrupt(forged, &ic, sizeof ic), E_HANDLE);
+    /* Arguments before the handle (lib.rs): a bad request, buffer or mode
+     * on a forged handle still answers as a bad argument. */
+    WHV_INTERRUPT_CONTROL smi = ic;
+    smi.Type = 2;
+    EXPECT_HR(WHvRequestInterrupt(forged, &smi, sizeof smi), E_INVALIDARG);
+    EXPECT_HR(WHvRequestInterrupt(forged, &ic, 8), E_INVALIDARG);
+    EXPECT_HR(WHvGetInterruptTargetVpSet(forged, 0, (WHV_INTERRUPT_DESTINATION_MODE)2, vps, 4, &n), E_INVALIDARG);
+    EXPECT_HR(WHvGetInterruptTargetVpSet(forged, 1ull << 32, WHvX64InterruptDestinationModePhysical, vps, 4, &n), E_INVALIDARG);
+    EXPECT_HR(WHvGetInterruptTargetVpSet(forged, 0, WHvX64InterruptDestinationModePhysical, vps, 4, NULL), E_INVALIDARG);
+    written = 0;
+    EXPECT_HR(WHvGetVirtualProcessorInterruptControllerState2(forged, 0, state, 100, &written), WHV_E_INSUFFICIENT_BUFFER);
+    REQUIRE(written == 4096);
+    EXPECT_HR(WHvSetVirtualProcessorInterruptControllerState2(forged, 0, state, 100), E_INVALIDARG);
+    EXPECT_HR(WHvGetInterruptTargetVpSet(forged, 0, WHvX64InterruptDestinationModePhysical, vps, 4, &n), E_HANDLE);
+    EXPECT_HR(WHvGetVirtualProcessorInterruptControllerState2(forged, 0, state, sizeof state, &written), E_HANDLE);
+    EXPECT_HR(WHvSetVirtualProcessorInterruptControllerState2(forged, 0, state, sizeof state), E_HANDLE);
+    EXPECT_HR(WHvGetVirtualProcessorInterruptControllerState(forged, 0, state, sizeof state, &written), E_HANDLE);
+    EXPECT_HR(WHvSetVirtualProcessorInterruptControllerState(forged, 0, state, sizeof state), E_HANDLE);
+
+    /* No LAPIC emulation: requests are not available on KVM yet; the rest
+     * answers what Microsoft documents for WHvGetInterruptTargetVpSet. */
+    EXPECT_HR(WHvRequestInterrupt(p, &ic, sizeof ic), NOT_SUPPORTED);
+    EXPECT_HR(WHvRequestInterrupt(p, NULL, sizeof ic), E_INVALIDARG);
+    EXPECT_HR(WHvRequestInterrupt(p, &ic, sizeof ic - 1), E_INVALIDARG);
+    EXPECT_HR(WHvGetInterruptTargetVpSet(p, 0, WHvX64InterruptDestinationModePhysical, vps, 4, &n), HV_OPERATION_DENIED);
+    EXPECT_HR(WHvGetInterruptTargetVpSet(p, 0, WHvX64InterruptDestinationModePhysical, vps, 4, NULL), E_INVALIDARG);
+    EXPECT_HR(WHvGetVirtualProcessorInterruptControllerState2(p, 0, state, sizeof state, &written), HV_OPERATION_DENIED);
+    EXPECT_HR(WHvSetVirtualProcessorInterruptControllerState2(p, 0, state, sizeof state), HV_OPERATION_DENIED);
+
+    /* LAPIC emulation (xApic). */
+    WHV_PARTITION_HANDLE q = 0;
+    WHV_PARTITION_PROPERTY prop;
+    CHECK(WHvCreatePartition(&q));
+    memset(&prop, 0, sizeof prop);
+    prop.ProcessorCount = 2;
+    CHECK(WHvSetPartitionProperty(q, WHvPartitionPropertyCodeProcessorCount, &prop, sizeof prop));
+    memset(&prop, 0, sizeof prop);
+    prop.LocalApicEmulationMode = WHvX64LocalApicEmulationModeXApic;
+    if (FAILED(WHvSetPartitionProperty(q, WHvPartitionPropertyCodeLocalApicEmulationMode, &prop, sizeof prop))) {
+        printf("SKIPPED: no LAPIC emulation here\n");
+        CHECK(WHvDeletePartition(q));
+        return;
+    }
+    EXPECT_HR(WHvRequestInterrupt(q, &ic, sizeof ic), WHV_E_INVALID_PARTITION_CONFIG); /* not set up */
+    CHECK(WHvSetupPartition(q));
+    CHECK(WHvCreateVirtualProcessor(q, 0, 0));
+    CHECK(WHvRequestInterrupt(q, &ic, sizeof ic));
+    WHV_INTERRUPT_CONTROL bad = ic;
+    bad.Type = 2; /* SMI: not a WHP type */
+    EXPECT_HR(WHvRequestInterrupt(q, &bad, sizeof bad), E_INVALIDARG);
+    bad = ic;
+    bad.Vector = 15;
+    EXPECT_HR(WHvRequestInterrupt(q, &bad, sizeof bad), E_INVALIDARG);
+    bad = ic;
+    bad.Vector = 256;
+    EXPECT_HR(WHvRequestInterrupt(q, &bad, sizeof bad), E_INVALIDARG);
+    bad = ic;
+    bad.DestinationMode = 3;
+    EXPECT_HR(WHvRequestInterrupt(q, &bad, sizeof bad), E_INVALIDARG);
+    bad = ic;
+    bad.TriggerMode = 2;
+    EXPECT_HR(WHvRequestInterrupt(q, &bad, sizeof bad), E_INVALIDARG);
+    bad = ic;
+    bad.Reserved = 1;
+    EXPECT_HR(WHvRequestInterrupt(q, &bad, sizeof bad), E_INVALIDARG);
+    /* The size of every VP of the partition, not of those that exist. */
+    EXPECT_HR(WHvGetInterruptTargetVpSet(q, 0, WHvX64InterruptDestinationModePhysical, vps, 1, &n), E_INVALIDARG);
+    EXPECT_HR(WHvGetInterruptTargetVpSet(q, 0, (WHV_INTERRUPT_DESTINATION_MODE)2, vps, 4, &n), E_INVALIDARG);
+    EXPECT_HR(WHvGetInterruptTargetVpSet(q, 0, WHvX64InterruptDestinationModePhysical, NULL, 4, &n), E_INVALIDARG);
+    CHECK(WHvGetInterruptTargetVpSet(q, 0xff, WHvX64InterruptDestinationModePhysical, vps, 2, &n));
+    REQUIRE(n == 1 && vps[0] == 0);
+    /* The size protocol of the state functions. */
+    written = 0;
+    EXPECT_HR(WHvGetVirtualProcessorInterruptControllerState2(q, 0, NULL, 0, &written), WHV_E_INSUFFICIENT_BUFFER);
+    REQUIRE(written == 4096);
+    written = 0;
+    EXPECT_HR(WHvGetVirtualProcessorInterruptControllerState(q, 0, state, 1024, &written), WHV_E_INSUFFICIENT_BUFFER);
+    REQUIRE(written == 4096);
+    EXPECT_HR(WHvGetVirtualProcessorInterruptControllerState2(q, 0, NULL, sizeof state, &written), E_INVALIDARG);
+    CHECK(WHvGetVirtualProcessorInterruptControllerState2(q, 0, state, sizeof state, NULL));
+    EXPECT_HR(WHvSetVirtualProcessorInterruptControllerState2(q, 0, state, 1024), E_INVALIDARG);
+    EXPECT_HR(WHvSetVirtualProcessorInterruptControllerState2(q, 0, NULL, sizeof state), E_INVALIDARG);
+    EXPECT_HR(WHvGetVirtualProcessorInterruptControllerState2(q, 1, state, sizeof state, &written), WHV_E_VP_DOES_NOT_EXIST);
+    EXPECT_HR(WHvSetVirtualProcessorInterruptControllerState2(q, 1, state, sizeof state), WHV_E_VP_DOES_NOT_EXIST);
+    CHECK(WHvSetVirtualProcessorInterruptControllerState2(q, 0, state, sizeof state));
+    CHECK(WHvDeletePartition(q));
+    printf("ok: interrupt functions\n");
+}
+
 static void with_partition(void) {
     TestVm vm;
     vm_create(&vm, halt, sizeof halt);
@@ -378,6 +474,7 @@ static void with_partition(void) {
     unsupported(p);
     arguments_before_handle_and_state(p);
     property_values_before_state(p); /* set up: not "too late" first */
+    interrupt_arguments(p);
 
     /* Delete: the handle goes stale, and stays refused after a new
      * partition is created. */

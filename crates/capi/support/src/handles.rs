@@ -34,7 +34,7 @@ const TAG_SHIFT: u32 = 48;
 /// tells one table's handles from another's.
 ///
 /// ```
-/// use winhv_capi_handles::Table;
+/// use winhv_capi_support::handles::Table;
 /// static NAMES: Table<&str, 0x4e41> = Table::new();
 /// let h = NAMES.insert("vm").unwrap();
 /// assert_eq!(*NAMES.get(h).unwrap(), "vm");
