@@ -430,6 +430,22 @@ impl Partition {
         self.time.resume(&vm.fd, &mut held)
     }
 
+    /// WHvGetVirtualProcessorCpuidOutput: the CPUID result VP `index`'s
+    /// guest observes for leaf `eax`, subleaf `ecx` — its CPUID table
+    /// (with the partition's CPUID overrides) and the bits that follow its
+    /// registers (OSXSAVE, APIC, OSPKE, the XSAVE sizes of leaf 0xd), as
+    /// KVM computes them (`state/cpuid.rs`).
+    ///
+    /// ```no_run
+    /// # let p = winhv::Partition::create()?;
+    /// let leaf1 = p.get_vp_cpuid_output(0, 1, 0)?;
+    /// let initial_apic_id = leaf1.Ebx >> 24;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn get_vp_cpuid_output(&self, index: u32, eax: u32, ecx: u32) -> Result<WHV_CPUID_OUTPUT> {
+        self.vp(index)?.cpuid_output(eax, ecx)
+    }
+
     /// WHvGetPartitionCounters: counter set `set` at the start of `buffer`;
     /// returns the bytes written. A buffer shorter than
     /// [`Self::partition_counters_size`] answers

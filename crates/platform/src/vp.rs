@@ -55,6 +55,9 @@ pub(crate) struct Vp {
     pub(crate) paging: PagingFacts,
     /// The VP's XSAVE components (its CPUID leaf 0xD), for the XSAVE state.
     xsave: XsaveLayout,
+    /// The VP's CPUID table as given to `KVM_SET_CPUID2`
+    /// (WHvGetVirtualProcessorCpuidOutput).
+    cpuid: Box<[kvm_bindings::kvm_cpuid_entry2]>,
     /// The exits the VP took, counted by the running thread.
     pub(crate) exits: ExitCounters,
     /// The vCPU's KVM statistics, opened at creation (`KVM_GET_STATS_FD`
@@ -132,6 +135,7 @@ impl Vp {
             cancel,
             paging,
             xsave,
+            cpuid: cpuid.as_slice().into(),
             exits: ExitCounters::default(),
             stats,
             state: Mutex::new(VpState {
@@ -220,6 +224,31 @@ impl Vp {
         let mut g = self.lock()?;
         g.regs.set_xsave_image(image);
         Ok(())
+    }
+
+    /// WHvGetVirtualProcessorCpuidOutput: what the guest's CPUID `leaf`,
+    /// `subleaf` answers now (`state/cpuid.rs`), with the registers as the
+    /// register cache has them.
+    pub(crate) fn cpuid_output(&self, leaf: u32, subleaf: u32) -> Result<WHV_CPUID_OUTPUT> {
+        let mut g = self.lock()?;
+        let s = &mut *g;
+        let mut read = |name: WHV_REGISTER_NAME| -> Result<Option<u64>> {
+            let mut v = [WHV_REGISTER_VALUE::default()];
+            match s.regs.get(&mut s.vcpu, &[name], &mut v) {
+                // SAFETY: these registers are 64-bit, returned through Reg64.
+                Ok(()) => Ok(Some(unsafe { v[0].Reg64 })),
+                Err(e) if e.hresult == WHV_E_INVALID_VP_REGISTER_NAME => Ok(None),
+                Err(e) => Err(e),
+            }
+        };
+        let d = crate::state::cpuid::Dynamic {
+            cr4: read(WHvX64RegisterCr4)?.unwrap_or(0),
+            apic_base: read(WHvX64RegisterApicBase)?.unwrap_or(0),
+            xcr0: read(WHvX64RegisterXCr0)?,
+            xss: read(WHvX64RegisterXss)?.unwrap_or(0),
+            tsx_ctrl: read(WHvX64RegisterTsxCtrl)?.unwrap_or(0),
+        };
+        Ok(crate::state::cpuid::output(&self.cpuid, leaf, subleaf, &d))
     }
 
     /// WHvGetVirtualProcessorCounters: counter set `set` into `buffer`

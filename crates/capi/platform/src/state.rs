@@ -1,6 +1,8 @@
 //! The exports of issue #13's state and time: partition time
-//! (`WHvSuspendPartitionTime`, `WHvResumePartitionTime`) and the counters
-//! (`WHvGetPartitionCounters`, `WHvGetVirtualProcessorCounters`).
+//! (`WHvSuspendPartitionTime`, `WHvResumePartitionTime`), the counters
+//! (`WHvGetPartitionCounters`, `WHvGetVirtualProcessorCounters`) and
+//! `WHvGetVirtualProcessorCpuidOutput` (a NULL `CpuidOutput` answers
+//! `E_POINTER`, as Microsoft documents).
 //!
 //! Arguments are checked before the handle (see `lib.rs`): a NULL buffer
 //! with a non-zero size answers `E_INVALIDARG`; `BytesWritten` is optional
@@ -12,8 +14,8 @@
 use core::ffi::c_void;
 
 use winhv_defs::{
-    HRESULT, WHV_E_INSUFFICIENT_BUFFER, WHV_PARTITION_COUNTER_SET, WHV_PARTITION_HANDLE,
-    WHV_PROCESSOR_COUNTER_SET,
+    E_POINTER, HRESULT, WHV_CPUID_OUTPUT, WHV_E_INSUFFICIENT_BUFFER, WHV_PARTITION_COUNTER_SET,
+    WHV_PARTITION_HANDLE, WHV_PROCESSOR_COUNTER_SET,
 };
 
 use crate::args;
@@ -112,5 +114,31 @@ pub unsafe extern "C" fn WHvGetVirtualProcessorCounters(
         let p = partition(Partition)?;
         let result = p.get_vp_counters(VpIndex, CounterSet, buffer);
         report(result, || Partition::vp_counters_size(CounterSet), written)
+    })
+}
+
+/// Writes the CPUID result VP `VpIndex`'s guest observes for leaf `Eax`,
+/// subleaf `Ecx` (see `winhv::Partition::get_vp_cpuid_output`).
+///
+/// # Safety
+/// `CpuidOutput` must be NULL or point to a writable `WHV_CPUID_OUTPUT`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WHvGetVirtualProcessorCpuidOutput(
+    Partition: WHV_PARTITION_HANDLE,
+    VpIndex: u32,
+    Eax: u32,
+    Ecx: u32,
+    CpuidOutput: *mut WHV_CPUID_OUTPUT,
+) -> HRESULT {
+    guard(|| {
+        if CpuidOutput.is_null() {
+            return Err(E_POINTER);
+        }
+        // SAFETY: the caller's contract above (not NULL: checked).
+        let out = unsafe { args::output(CpuidOutput)? };
+        *out = partition(Partition)?
+            .get_vp_cpuid_output(VpIndex, Eax, Ecx)
+            .map_err(hr)?;
+        Ok(())
     })
 }

@@ -110,14 +110,6 @@ unsupported! {
         Message: *const c_void,
         MessageSizeInBytes: u32,
     );
-    /// `WHvGetVirtualProcessorCpuidOutput`.
-    fn WHvGetVirtualProcessorCpuidOutput(
-        Partition: WHV_PARTITION_HANDLE,
-        VpIndex: u32,
-        Eax: u32,
-        Ecx: u32,
-        CpuidOutput: *mut WHV_CPUID_OUTPUT,
-    );
     /// `WHvStartPartitionMigration`.
     fn WHvStartPartitionMigration(Partition: WHV_PARTITION_HANDLE, MigrationHandle: *mut HANDLE);
     /// `WHvCancelPartitionMigration`.

@@ -141,6 +141,7 @@ const IMPLEMENTED: &[&str] = &[
     "WHvResumePartitionTime",
     "WHvGetPartitionCounters",
     "WHvGetVirtualProcessorCounters",
+    "WHvGetVirtualProcessorCpuidOutput",
     "WHvDeletePartition",
     "WHvGetPartitionProperty",
     "WHvSetPartitionProperty",

@@ -1,9 +1,10 @@
 //! VP and partition state beyond the register cache: what
 //! WHvResetPartition restores (`reset`), partition time (`time`), the
-//! counters (`counters`).
+//! counters (`counters`), the CPUID a VP's guest sees (`cpuid`).
 //! `Partition` delegates to these; each file's top comment says what KVM
 //! offers for it and where Windows' behaviour could not be matched.
 
 pub(crate) mod counters;
+pub(crate) mod cpuid;
 pub(crate) mod reset;
 pub(crate) mod time;

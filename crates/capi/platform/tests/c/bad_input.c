@@ -246,7 +246,6 @@ static void unsupported(WHV_PARTITION_HANDLE p) {
     HANDLE h = NULL;
     WHV_TRIGGER_HANDLE trigger = NULL;
     WHV_NOTIFICATION_PORT_HANDLE port = NULL;
-    WHV_CPUID_OUTPUT cpuid;
     WHV_VPCI_INTERRUPT_TARGET target;
     WHV_VPCI_DEVICE_NOTIFICATION notification;
     WHV_VPCI_MMIO_MAPPING *mappings = NULL;
@@ -262,7 +261,6 @@ static void unsupported(WHV_PARTITION_HANDLE p) {
     EXPECT_HR(WHvGetVirtualProcessorState(p, 0, WHvVirtualProcessorStateTypeSynicMessagePage, buf, sizeof buf, &n), NOT_SUPPORTED);
     EXPECT_HR(WHvSetVirtualProcessorState(p, 0, WHvVirtualProcessorStateTypeSynicMessagePage, buf, sizeof buf), NOT_SUPPORTED);
     EXPECT_HR(WHvPostVirtualProcessorSynicMessage(p, 0, 0, buf, 256), NOT_SUPPORTED);
-    EXPECT_HR(WHvGetVirtualProcessorCpuidOutput(p, 0, 0, 0, &cpuid), NOT_SUPPORTED);
     EXPECT_HR(WHvStartPartitionMigration(p, &h), NOT_SUPPORTED);
     EXPECT_HR(WHvCancelPartitionMigration(p), NOT_SUPPORTED);
     EXPECT_HR(WHvCompletePartitionMigration(p), NOT_SUPPORTED);
@@ -542,6 +540,22 @@ static void counters(WHV_PARTITION_HANDLE p) {
     printf("ok: counters\n");
 }
 
+/* CPUID output: the VP's table (leaf 0's vendor is KVM's), E_POINTER for
+ * a NULL output (Microsoft's documented answer), no such VP. */
+static void cpuid_output(WHV_PARTITION_HANDLE p) {
+    WHV_CPUID_OUTPUT o;
+    memset(&o, 0, sizeof o);
+    CHECK(WHvGetVirtualProcessorCpuidOutput(p, 0, 0, 0, &o));
+    REQUIRE(o.Eax >= 1 && o.Ebx != 0);
+    CHECK(WHvGetVirtualProcessorCpuidOutput(p, 0, 1, 0, &o));
+    REQUIRE((o.Ebx >> 24) == 0); /* VP 0's initial APIC ID */
+    EXPECT_HR(WHvGetVirtualProcessorCpuidOutput(p, 0, 0, 0, NULL), E_POINTER);
+    EXPECT_HR(WHvGetVirtualProcessorCpuidOutput((WHV_PARTITION_HANDLE)0x1234, 0, 0, 0, NULL), E_POINTER);
+    EXPECT_HR(WHvGetVirtualProcessorCpuidOutput((WHV_PARTITION_HANDLE)0x1234, 0, 0, 0, &o), E_HANDLE);
+    EXPECT_HR(WHvGetVirtualProcessorCpuidOutput(p, 9, 0, 0, &o), WHV_E_VP_DOES_NOT_EXIST);
+    printf("ok: CPUID output\n");
+}
+
 static void state_functions(void) {
     TestVm vm;
     vm_create(&vm, halt, sizeof halt);
@@ -551,6 +565,7 @@ static void state_functions(void) {
     REQUIRE(ctx.ExitReason == WHvRunVpExitReasonX64Halt);
     partition_time(p);
     counters(p);
+    cpuid_output(p);
     CHECK(WHvEmulatorDestroyEmulator(vm.emulator));
     CHECK(WHvDeletePartition(p));
     EXPECT_HR(WHvResumePartitionTime(p), E_HANDLE);
