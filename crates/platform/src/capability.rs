@@ -288,8 +288,8 @@ impl HostCapabilities {
             WHvCapabilityCodeExtendedVmExits => a.u64(self.extended_vm_exits),
             WHvCapabilityCodeExceptionExitBitmap => a.u64(self.exception_exit_bitmap),
             WHvCapabilityCodeX64MsrExitBitmap => a.u64(self.msr_exit_bitmap),
-            // WHvAdviseGpaRange's populate flags: not implemented.
-            WHvCapabilityCodeGpaRangePopulateFlags => a.u32(0),
+            // WHvAdviseGpaRange's populate flags (`state/advise.rs`).
+            WHvCapabilityCodeGpaRangePopulateFlags => a.u32(crate::state::advise::populate_flags()),
             // No CPU reserve/cap/weight/group or SMT control.
             WHvCapabilityCodeSchedulerFeatures => a.u64(0),
             WHvCapabilityCodeProcessorVendor => a.u32(self.vendor as u32),

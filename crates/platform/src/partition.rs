@@ -1015,6 +1015,46 @@ impl Partition {
         self.set_interrupt_controller_state2(index, state)
     }
 
+    /// WHvAdviseGpaRange: populates (faults in now, for reading or
+    /// writing), pins (`mlock`) or unpins the memory behind `ranges`;
+    /// `buffer` is the advice's parameters (a `WHV_ADVISE_GPA_RANGE_POPULATE`
+    /// for Populate). Every page must be mapped. Rules and HRESULTs:
+    /// `state/advise.rs`.
+    ///
+    /// ```no_run
+    /// use winhv::defs::*;
+    /// # let p = winhv::Partition::create()?;
+    /// let range = WHV_MEMORY_RANGE_ENTRY { GuestAddress: 0, SizeInBytes: 0x10000 };
+    /// let populate = WHV_ADVISE_GPA_RANGE_POPULATE {
+    ///     Flags: WHV_ADVISE_GPA_RANGE_POPULATE_FLAGS::default(),
+    ///     AccessType: WHvMemoryAccessWrite,
+    /// };
+    /// let mut b = [0u8; 8];
+    /// b[4..].copy_from_slice(&populate.AccessType.0.to_le_bytes());
+    /// p.advise_gpa_range(&[range], WHvAdviseGpaRangeCodePopulate, &b)?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn advise_gpa_range(
+        &self,
+        ranges: &[WHV_MEMORY_RANGE_ENTRY],
+        code: WHV_ADVISE_GPA_RANGE_CODE,
+        buffer: &[u8],
+    ) -> Result<()> {
+        let advice = crate::state::advise::check(ranges, code, buffer)?;
+        self.vm()?;
+        crate::state::advise::advise(&read(&self.memory), ranges, advice)
+    }
+
+    /// The argument checks of [`Self::advise_gpa_range`], which the C
+    /// export makes before it looks at the handle.
+    pub fn check_advise_gpa_range(
+        ranges: &[WHV_MEMORY_RANGE_ENTRY],
+        code: WHV_ADVISE_GPA_RANGE_CODE,
+        buffer: &[u8],
+    ) -> Result<()> {
+        crate::state::advise::check(ranges, code, buffer).map(drop)
+    }
+
     /// WHvTranslateGva: walks VP `index`'s page tables for `gva` with
     /// `flags`; returns the result code and, on success, the GPA.
     ///

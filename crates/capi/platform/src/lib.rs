@@ -13,7 +13,7 @@
 //! | `memory` | GPA mapping, translation, dirty bitmap, GPA reads/writes |
 //! | `processor` | VP create/delete/run/cancel, registers, XSAVE state |
 //! | `interrupts` | interrupt requests, target VP sets, interrupt-controller state |
-//! | `state` | partition time, counters, CPUID output |
+//! | `state` | partition time, counters, CPUID output, GPA range advice |
 //! | `unsupported` | exports whose feature the core lacks: `ERROR_NOT_SUPPORTED` |
 //!
 //! HRESULT choices at the boundary: a NULL required pointer or a
@@ -82,8 +82,8 @@ pub use processor::{
     WHvSetVirtualProcessorXsaveState,
 };
 pub use state::{
-    WHvGetPartitionCounters, WHvGetVirtualProcessorCounters, WHvGetVirtualProcessorCpuidOutput,
-    WHvResumePartitionTime, WHvSuspendPartitionTime,
+    WHvAdviseGpaRange, WHvGetPartitionCounters, WHvGetVirtualProcessorCounters,
+    WHvGetVirtualProcessorCpuidOutput, WHvResumePartitionTime, WHvSuspendPartitionTime,
 };
 pub use unsupported::*;
 

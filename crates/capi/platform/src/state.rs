@@ -2,7 +2,7 @@
 //! (`WHvSuspendPartitionTime`, `WHvResumePartitionTime`), the counters
 //! (`WHvGetPartitionCounters`, `WHvGetVirtualProcessorCounters`) and
 //! `WHvGetVirtualProcessorCpuidOutput` (a NULL `CpuidOutput` answers
-//! `E_POINTER`, as Microsoft documents).
+//! `E_POINTER`, as Microsoft documents) and `WHvAdviseGpaRange`.
 //!
 //! Arguments are checked before the handle (see `lib.rs`): a NULL buffer
 //! with a non-zero size answers `E_INVALIDARG`; `BytesWritten` is optional
@@ -14,8 +14,9 @@
 use core::ffi::c_void;
 
 use winhv_defs::{
-    E_POINTER, HRESULT, WHV_CPUID_OUTPUT, WHV_E_INSUFFICIENT_BUFFER, WHV_PARTITION_COUNTER_SET,
-    WHV_PARTITION_HANDLE, WHV_PROCESSOR_COUNTER_SET,
+    E_POINTER, HRESULT, WHV_ADVISE_GPA_RANGE_CODE, WHV_CPUID_OUTPUT, WHV_E_INSUFFICIENT_BUFFER,
+    WHV_MEMORY_RANGE_ENTRY, WHV_PARTITION_COUNTER_SET, WHV_PARTITION_HANDLE,
+    WHV_PROCESSOR_COUNTER_SET,
 };
 
 use crate::args;
@@ -140,5 +141,33 @@ pub unsafe extern "C" fn WHvGetVirtualProcessorCpuidOutput(
             .get_vp_cpuid_output(VpIndex, Eax, Ecx)
             .map_err(hr)?;
         Ok(())
+    })
+}
+
+/// Populates, pins or unpins the memory behind `GpaRanges` (see
+/// `winhv::Partition::advise_gpa_range`).
+///
+/// # Safety
+/// `GpaRanges` must point to `GpaRangesCount` readable entries (NULL only
+/// for none); `AdviceBuffer` must be NULL or point to
+/// `AdviceBufferSizeInBytes` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WHvAdviseGpaRange(
+    Partition: WHV_PARTITION_HANDLE,
+    GpaRanges: *const WHV_MEMORY_RANGE_ENTRY,
+    GpaRangesCount: u32,
+    Advice: WHV_ADVISE_GPA_RANGE_CODE,
+    AdviceBuffer: *const c_void,
+    AdviceBufferSizeInBytes: u32,
+) -> HRESULT {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let ranges = unsafe { args::slice(GpaRanges, GpaRangesCount as usize)? };
+        // SAFETY: the caller's contract above.
+        let buffer = unsafe { args::bytes(AdviceBuffer, AdviceBufferSizeInBytes)? };
+        Partition::check_advise_gpa_range(ranges, Advice, buffer).map_err(hr)?;
+        partition(Partition)?
+            .advise_gpa_range(ranges, Advice, buffer)
+            .map_err(hr)
     })
 }

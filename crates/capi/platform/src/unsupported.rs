@@ -68,15 +68,6 @@ macro_rules! unsupported {
 }
 
 unsupported! {
-    /// `WHvAdviseGpaRange`: populate/pin/unpin advice for GPA ranges.
-    fn WHvAdviseGpaRange(
-        Partition: WHV_PARTITION_HANDLE,
-        GpaRanges: *const WHV_MEMORY_RANGE_ENTRY,
-        GpaRangesCount: u32,
-        Advice: WHV_ADVISE_GPA_RANGE_CODE,
-        AdviceBuffer: *const c_void,
-        AdviceBufferSizeInBytes: u32,
-    );
     /// `WHvRegisterPartitionDoorbellEvent`.
     fn WHvRegisterPartitionDoorbellEvent(
         Partition: WHV_PARTITION_HANDLE,

@@ -142,6 +142,7 @@ const IMPLEMENTED: &[&str] = &[
     "WHvGetPartitionCounters",
     "WHvGetVirtualProcessorCounters",
     "WHvGetVirtualProcessorCpuidOutput",
+    "WHvAdviseGpaRange",
     "WHvDeletePartition",
     "WHvGetPartitionProperty",
     "WHvSetPartitionProperty",

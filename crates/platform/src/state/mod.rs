@@ -1,9 +1,11 @@
 //! VP and partition state beyond the register cache: what
 //! WHvResetPartition restores (`reset`), partition time (`time`), the
-//! counters (`counters`), the CPUID a VP's guest sees (`cpuid`).
+//! counters (`counters`), the CPUID a VP's guest sees (`cpuid`),
+//! WHvAdviseGpaRange (`advise`).
 //! `Partition` delegates to these; each file's top comment says what KVM
 //! offers for it and where Windows' behaviour could not be matched.
 
+pub(crate) mod advise;
 pub(crate) mod counters;
 pub(crate) mod cpuid;
 pub(crate) mod reset;

@@ -255,7 +255,6 @@ static void unsupported(WHV_PARTITION_HANDLE p) {
     UINT32 msi_data = 0;
     memset(&event, 0, sizeof event);
     memset(&target, 0, sizeof target);
-    EXPECT_HR(WHvAdviseGpaRange(p, NULL, 0, WHvAdviseGpaRangeCodePopulate, NULL, 0), NOT_SUPPORTED);
     EXPECT_HR(WHvRegisterPartitionDoorbellEvent(p, NULL, NULL), NOT_SUPPORTED);
     EXPECT_HR(WHvUnregisterPartitionDoorbellEvent(p, NULL), NOT_SUPPORTED);
     EXPECT_HR(WHvGetVirtualProcessorState(p, 0, WHvVirtualProcessorStateTypeSynicMessagePage, buf, sizeof buf, &n), NOT_SUPPORTED);
@@ -556,6 +555,29 @@ static void cpuid_output(WHV_PARTITION_HANDLE p) {
     printf("ok: CPUID output\n");
 }
 
+/* GPA range advice: the RAM populated and pinned; arguments checked before
+ * the handle, then holes. */
+static void advise(WHV_PARTITION_HANDLE p) {
+    WHV_MEMORY_RANGE_ENTRY r = {0, RAM_SIZE};
+    WHV_ADVISE_GPA_RANGE advice;
+    memset(&advice, 0, sizeof advice);
+    advice.Populate.AccessType = WHvMemoryAccessWrite;
+    CHECK(WHvAdviseGpaRange(p, &r, 1, WHvAdviseGpaRangeCodePopulate, &advice, sizeof advice));
+    HRESULT pin = WHvAdviseGpaRange(p, &r, 1, WHvAdviseGpaRangeCodePin, NULL, 0);
+    REQUIRE(pin == S_OK || pin == E_OUTOFMEMORY || pin == E_ACCESSDENIED);
+    CHECK(WHvAdviseGpaRange(p, &r, 1, WHvAdviseGpaRangeCodeUnpin, NULL, 0));
+    EXPECT_HR(WHvAdviseGpaRange(p, NULL, 1, WHvAdviseGpaRangeCodePin, NULL, 0), E_INVALIDARG);
+    EXPECT_HR(WHvAdviseGpaRange(p, &r, 1, WHvAdviseGpaRangeCodePopulate, &advice, 4), E_INVALIDARG);
+    EXPECT_HR(WHvAdviseGpaRange(p, &r, 1, (WHV_ADVISE_GPA_RANGE_CODE)9, NULL, 0), E_INVALIDARG);
+    EXPECT_HR(WHvAdviseGpaRange((WHV_PARTITION_HANDLE)0x1234, &r, 1, (WHV_ADVISE_GPA_RANGE_CODE)9, NULL, 0),
+              E_INVALIDARG);
+    EXPECT_HR(WHvAdviseGpaRange((WHV_PARTITION_HANDLE)0x1234, &r, 1, WHvAdviseGpaRangeCodePin, NULL, 0),
+              E_HANDLE);
+    r.GuestAddress = 0x100000; /* unmapped */
+    EXPECT_HR(WHvAdviseGpaRange(p, &r, 1, WHvAdviseGpaRangeCodePin, NULL, 0), WHV_E_GPA_RANGE_NOT_FOUND);
+    printf("ok: GPA range advice (pin %s)\n", pin == S_OK ? "done" : "refused here");
+}
+
 static void state_functions(void) {
     TestVm vm;
     vm_create(&vm, halt, sizeof halt);
@@ -566,6 +588,7 @@ static void state_functions(void) {
     partition_time(p);
     counters(p);
     cpuid_output(p);
+    advise(p);
     CHECK(WHvEmulatorDestroyEmulator(vm.emulator));
     CHECK(WHvDeletePartition(p));
     EXPECT_HR(WHvResumePartitionTime(p), E_HANDLE);
