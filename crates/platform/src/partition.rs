@@ -1003,6 +1003,45 @@ impl Partition {
         self.lapics(operation_denied())?.set_state(index, state)
     }
 
+    /// WHvGetVirtualProcessorState: VP `index`'s state of type `kind`
+    /// (the XSAVE area, the interrupt controller's; SynIC state answers
+    /// `HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)`: `state/vp_state.rs`) at
+    /// the start of `buffer`; returns the bytes written.
+    ///
+    /// ```no_run
+    /// use winhv::defs::*;
+    /// # let p = winhv::Partition::create()?;
+    /// let kind = WHvVirtualProcessorStateTypeXsaveState;
+    /// let mut state = vec![0u8; p.vp_state_size(0, kind)? as usize];
+    /// p.get_vp_state(0, kind, &mut state)?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn get_vp_state(
+        &self,
+        index: u32,
+        kind: WHV_VIRTUAL_PROCESSOR_STATE_TYPE,
+        buffer: &mut [u8],
+    ) -> Result<u32> {
+        crate::state::vp_state::get(self, index, kind, buffer)
+    }
+
+    /// The size of VP `index`'s state of type `kind` (what
+    /// WHvGetVirtualProcessorState's `BytesWritten` receives).
+    pub fn vp_state_size(&self, index: u32, kind: WHV_VIRTUAL_PROCESSOR_STATE_TYPE) -> Result<u32> {
+        crate::state::vp_state::size(self, index, kind)
+    }
+
+    /// WHvSetVirtualProcessorState: VP `index`'s state of type `kind`
+    /// becomes `buffer` (as [`Self::get_vp_state`] wrote it).
+    pub fn set_vp_state(
+        &self,
+        index: u32,
+        kind: WHV_VIRTUAL_PROCESSOR_STATE_TYPE,
+        buffer: &[u8],
+    ) -> Result<()> {
+        crate::state::vp_state::set(self, index, kind, buffer)
+    }
+
     /// WHvGetVirtualProcessorInterruptControllerState (deprecated on
     /// Windows): the same buffer as [`Self::get_interrupt_controller_state2`].
     pub fn get_interrupt_controller_state(&self, index: u32, state: &mut [u8]) -> Result<u32> {

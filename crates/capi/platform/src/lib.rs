@@ -13,7 +13,7 @@
 //! | `memory` | GPA mapping, translation, dirty bitmap, GPA reads/writes |
 //! | `processor` | VP create/delete/run/cancel, registers, XSAVE state |
 //! | `interrupts` | interrupt requests, target VP sets, interrupt-controller state |
-//! | `state` | partition time, counters, CPUID output, GPA range advice |
+//! | `state` | partition time, counters, CPUID output, GPA range advice, VP state |
 //! | `unsupported` | exports whose feature the core lacks: `ERROR_NOT_SUPPORTED` |
 //!
 //! HRESULT choices at the boundary: a NULL required pointer or a
@@ -83,7 +83,8 @@ pub use processor::{
 };
 pub use state::{
     WHvAdviseGpaRange, WHvGetPartitionCounters, WHvGetVirtualProcessorCounters,
-    WHvGetVirtualProcessorCpuidOutput, WHvResumePartitionTime, WHvSuspendPartitionTime,
+    WHvGetVirtualProcessorCpuidOutput, WHvGetVirtualProcessorState, WHvResumePartitionTime,
+    WHvSetVirtualProcessorState, WHvSuspendPartitionTime,
 };
 pub use unsupported::*;
 

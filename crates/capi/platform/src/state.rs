@@ -2,7 +2,8 @@
 //! (`WHvSuspendPartitionTime`, `WHvResumePartitionTime`), the counters
 //! (`WHvGetPartitionCounters`, `WHvGetVirtualProcessorCounters`) and
 //! `WHvGetVirtualProcessorCpuidOutput` (a NULL `CpuidOutput` answers
-//! `E_POINTER`, as Microsoft documents) and `WHvAdviseGpaRange`.
+//! `E_POINTER`, as Microsoft documents), `WHvAdviseGpaRange` and
+//! `WHvGet/SetVirtualProcessorState`.
 //!
 //! Arguments are checked before the handle (see `lib.rs`): a NULL buffer
 //! with a non-zero size answers `E_INVALIDARG`; `BytesWritten` is optional
@@ -16,7 +17,7 @@ use core::ffi::c_void;
 use winhv_defs::{
     E_POINTER, HRESULT, WHV_ADVISE_GPA_RANGE_CODE, WHV_CPUID_OUTPUT, WHV_E_INSUFFICIENT_BUFFER,
     WHV_MEMORY_RANGE_ENTRY, WHV_PARTITION_COUNTER_SET, WHV_PARTITION_HANDLE,
-    WHV_PROCESSOR_COUNTER_SET,
+    WHV_PROCESSOR_COUNTER_SET, WHV_VIRTUAL_PROCESSOR_STATE_TYPE,
 };
 
 use crate::args;
@@ -168,6 +169,55 @@ pub unsafe extern "C" fn WHvAdviseGpaRange(
         Partition::check_advise_gpa_range(ranges, Advice, buffer).map_err(hr)?;
         partition(Partition)?
             .advise_gpa_range(ranges, Advice, buffer)
+            .map_err(hr)
+    })
+}
+
+/// Writes VP `VpIndex`'s state of type `StateType` into `Buffer` (see
+/// `winhv::Partition::get_vp_state`); a buffer too small answers
+/// `WHV_E_INSUFFICIENT_BUFFER` with the size needed in `BytesWritten`.
+///
+/// # Safety
+/// `Buffer` must be NULL or point to `BufferSizeInBytes` writable bytes;
+/// `BytesWritten` must be NULL or point to a writable `UINT32`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WHvGetVirtualProcessorState(
+    Partition: WHV_PARTITION_HANDLE,
+    VpIndex: u32,
+    StateType: WHV_VIRTUAL_PROCESSOR_STATE_TYPE,
+    Buffer: *mut c_void,
+    BufferSizeInBytes: u32,
+    BytesWritten: *mut u32,
+) -> HRESULT {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let buffer = unsafe { args::bytes_mut(Buffer, BufferSizeInBytes)? };
+        // SAFETY: the caller's contract above.
+        let written = unsafe { args::optional_output(BytesWritten)? };
+        let p = partition(Partition)?;
+        let result = p.get_vp_state(VpIndex, StateType, buffer);
+        report(result, || p.vp_state_size(VpIndex, StateType), written)
+    })
+}
+
+/// Sets VP `VpIndex`'s state of type `StateType` from `Buffer` (see
+/// `winhv::Partition::set_vp_state`).
+///
+/// # Safety
+/// `Buffer` must be NULL or point to `BufferSizeInBytes` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WHvSetVirtualProcessorState(
+    Partition: WHV_PARTITION_HANDLE,
+    VpIndex: u32,
+    StateType: WHV_VIRTUAL_PROCESSOR_STATE_TYPE,
+    Buffer: *const c_void,
+    BufferSizeInBytes: u32,
+) -> HRESULT {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let buffer = unsafe { args::bytes(Buffer, BufferSizeInBytes)? };
+        partition(Partition)?
+            .set_vp_state(VpIndex, StateType, buffer)
             .map_err(hr)
     })
 }

@@ -76,23 +76,6 @@ unsupported! {
     );
     /// `WHvUnregisterPartitionDoorbellEvent`.
     fn WHvUnregisterPartitionDoorbellEvent(Partition: WHV_PARTITION_HANDLE, MatchData: *const WHV_DOORBELL_MATCH_DATA);
-    /// `WHvGetVirtualProcessorState`.
-    fn WHvGetVirtualProcessorState(
-        Partition: WHV_PARTITION_HANDLE,
-        VpIndex: u32,
-        StateType: WHV_VIRTUAL_PROCESSOR_STATE_TYPE,
-        Buffer: *mut c_void,
-        BufferSizeInBytes: u32,
-        BytesWritten: *mut u32,
-    );
-    /// `WHvSetVirtualProcessorState`.
-    fn WHvSetVirtualProcessorState(
-        Partition: WHV_PARTITION_HANDLE,
-        VpIndex: u32,
-        StateType: WHV_VIRTUAL_PROCESSOR_STATE_TYPE,
-        Buffer: *const c_void,
-        BufferSizeInBytes: u32,
-    );
     /// `WHvPostVirtualProcessorSynicMessage`.
     fn WHvPostVirtualProcessorSynicMessage(
         Partition: WHV_PARTITION_HANDLE,

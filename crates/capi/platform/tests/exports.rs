@@ -143,6 +143,8 @@ const IMPLEMENTED: &[&str] = &[
     "WHvGetVirtualProcessorCounters",
     "WHvGetVirtualProcessorCpuidOutput",
     "WHvAdviseGpaRange",
+    "WHvGetVirtualProcessorState",
+    "WHvSetVirtualProcessorState",
     "WHvDeletePartition",
     "WHvGetPartitionProperty",
     "WHvSetPartitionProperty",

@@ -1,7 +1,8 @@
 //! VP and partition state beyond the register cache: what
 //! WHvResetPartition restores (`reset`), partition time (`time`), the
 //! counters (`counters`), the CPUID a VP's guest sees (`cpuid`),
-//! WHvAdviseGpaRange (`advise`).
+//! WHvAdviseGpaRange (`advise`), WHvGet/SetVirtualProcessorState
+//! (`vp_state`).
 //! `Partition` delegates to these; each file's top comment says what KVM
 //! offers for it and where Windows' behaviour could not be matched.
 
@@ -10,3 +11,4 @@ pub(crate) mod counters;
 pub(crate) mod cpuid;
 pub(crate) mod reset;
 pub(crate) mod time;
+pub(crate) mod vp_state;
