@@ -9,6 +9,7 @@
 
 use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
+use std::time::Instant;
 
 use kvm_bindings::{
     CpuId, KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_USE_SW_BP, KVM_SYNC_X86_EVENTS, KVM_SYNC_X86_REGS,
@@ -335,7 +336,7 @@ impl Vp {
             let window = s.regs.interrupt_notification();
             s.vcpu.area().set_request_interrupt_window(window);
             let facts = s.code.facts();
-            let start = crate::state::counters::ticks();
+            let start = Instant::now();
             let exit = run(
                 &mut s.vcpu,
                 &self.cancel,

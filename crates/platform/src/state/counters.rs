@@ -52,6 +52,7 @@ use std::fs::File;
 use std::os::fd::{FromRawFd, RawFd};
 use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use winhv_defs::*;
 
@@ -212,31 +213,7 @@ pub(crate) struct ExitCounters {
     msr: AtomicU64,
     window: AtomicU64,
     other: AtomicU64,
-    /// Host TSC ticks spent in `KVM_RUN` (`rdtsc` costs a few cycles on the
-    /// exit path where a clock read costs ≈100 instructions); converted to
-    /// time when read.
-    runtime_ticks: AtomicU64,
-}
-
-/// The host's time-stamp counter: the run-time clock of the exit path.
-#[inline]
-pub(crate) fn ticks() -> u64 {
-    // SAFETY: RDTSC has no preconditions on x86-64 (CR4.TSD only affects
-    // CPL3 code of a kernel that sets it; Linux leaves it clear for user
-    // space unless a process asks for PR_SET_TSC, then SIGSEGV is the
-    // documented result).
-    unsafe { core::arch::x86_64::_rdtsc() }
-}
-
-/// `ticks` of the host TSC in nanoseconds, at the host's TSC rate
-/// (`KVM_GET_TSC_KHZ` of the probe vCPU; 0 when KVM does not say).
-fn ticks_to_ns(ticks: u64) -> u64 {
-    match crate::capability::host_capabilities().facts.tsc_khz {
-        Some(khz) if khz > 0 => {
-            (u128::from(ticks) * 1_000_000 / u128::from(khz)).min(u128::from(u64::MAX)) as u64
-        }
-        _ => 0,
-    }
+    runtime_ns: AtomicU64,
 }
 
 fn bump(c: &AtomicU64, by: u64) {
@@ -263,11 +240,13 @@ impl ExitCounters {
         bump(c, 1);
     }
 
-    /// Adds the time since `start` ([`ticks`] taken before `KVM_RUN`) to the
-    /// run time.
+    /// Adds the time since `start` (taken before `KVM_RUN`) to the run time.
     #[inline]
-    pub(crate) fn ran(&self, start: u64) {
-        bump(&self.runtime_ticks, ticks().wrapping_sub(start));
+    pub(crate) fn ran(&self, start: Instant) {
+        bump(
+            &self.runtime_ns,
+            start.elapsed().as_nanos().min(u128::from(u64::MAX)) as u64,
+        );
     }
 
     fn get(c: &AtomicU64) -> u64 {
@@ -355,11 +334,7 @@ pub(crate) fn vp_counters(
         })
     };
     match set {
-        WHvProcessorCounterSetRuntime => write(
-            buffer,
-            &[ticks_to_ns(get(&exits.runtime_ticks)) / 100, 0],
-            min,
-        ),
+        WHvProcessorCounterSetRuntime => write(buffer, &[get(&exits.runtime_ns) / 100, 0], min),
         WHvProcessorCounterSetIntercepts => {
             let k = stats()?.read()?;
             let kvm = |s: VcpuStat| k[s as usize];
