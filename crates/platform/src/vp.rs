@@ -9,7 +9,6 @@
 
 use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
-use std::time::Instant;
 
 use kvm_bindings::{
     CpuId, KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_USE_SW_BP, KVM_SYNC_X86_EVENTS, KVM_SYNC_X86_REGS,
@@ -264,24 +263,9 @@ impl Vp {
     }
 
     /// WHvRunVirtualProcessor: runs until an exit the VMM must see, whose
-    /// context is written into `out` (left as it was on an error), and
-    /// counts it (`state/counters.rs`).
-    #[inline]
+    /// context is written into `out` (left as it was on an error). Each
+    /// KVM exit is counted (`state/counters.rs`) where it arrives.
     pub(crate) fn run(
-        &self,
-        map: &std::sync::RwLock<GpaMap>,
-        caps: &KvmCaps,
-        msrs: &std::sync::RwLock<MsrPolicy>,
-        out: &mut WHV_RUN_VP_EXIT_CONTEXT,
-    ) -> Result<()> {
-        let r = self.run_to_exit(map, caps, msrs, out);
-        if r.is_ok() {
-            self.exits.exit(out.ExitReason);
-        }
-        r
-    }
-
-    fn run_to_exit(
         &self,
         map: &std::sync::RwLock<GpaMap>,
         caps: &KvmCaps,
@@ -336,23 +320,23 @@ impl Vp {
             let window = s.regs.interrupt_notification();
             s.vcpu.area().set_request_interrupt_window(window);
             let facts = s.code.facts();
-            let start = Instant::now();
+            let start = crate::state::counters::now();
             let exit = run(
                 &mut s.vcpu,
                 &self.cancel,
                 &mut s.completion,
                 &|regs, sregs, gva, buf| read_linear(&inputs_map(), regs, sregs, facts, gva, buf),
             );
-            self.exits.ran(start);
             s.regs.after_run(&mut s.vcpu);
             let exit = exit?;
+            // The counters' hook: the time in KVM_RUN and the exit's kind.
+            self.exits.record(start, &exit);
             if let KvmExit::RdMsr { index, reason } | KvmExit::WrMsr { index, reason, .. } = exit {
                 let write = matches!(exit, KvmExit::WrMsr { .. });
                 let action = msrs
                     .read()
                     .map_or(MsrAction::Exit, |p| p.action(index, write, reason));
                 if action != MsrAction::Exit {
-                    self.exits.exit(WHvRunVpExitReasonX64MsrAccess);
                     complete_msr_here(&mut s.vcpu, action);
                     continue;
                 }

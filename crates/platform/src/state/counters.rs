@@ -15,18 +15,18 @@
 //! | set / counter | source |
 //! | --- | --- |
 //! | Memory: Mapped4K/2M/1GPageCount | KVM VM `pages_4k`/`pages_2m`/`pages_1g` (guest pages KVM's MMU maps at each size; PVM's MMU keeps none: 0) |
-//! | Runtime: TotalRuntime100ns | winhv: time spent in `KVM_RUN` (the guest and KVM's in-kernel handling) |
+//! | Runtime: TotalRuntime100ns | winhv: time spent in `KVM_RUN` (the guest and KVM's in-kernel handling), in host TSC ticks converted by KVM's TSC rate |
 //! | Runtime: HypervisorRuntime100ns | 0: KVM does not tell its own time apart |
 //! | Intercepts: PageInvalidations | KVM `invlpg` |
-//! | Intercepts: IoInstructions | winhv: IoPortAccess exits |
+//! | Intercepts: IoInstructions | winhv: KVM's port I/O exits |
 //! | Intercepts: HaltInstructions | KVM `halt_exits` (HLTs KVM handled itself included) |
-//! | Intercepts: MsrAccesses | winhv: MSR exits to user space (those the MSR action settles without the VMM included) |
-//! | Intercepts: PendingInterrupts | winhv: InterruptWindow exits |
+//! | Intercepts: MsrAccesses | winhv: KVM's MSR exits to user space (those the MSR action settles without the VMM included) |
+//! | Intercepts: PendingInterrupts | winhv: KVM's interrupt-window exits (never on PVM: a window found open before a run or at a HLT is reported without one) |
 //! | Intercepts: EmulatedInstructions | KVM `insn_emulation` |
 //! | Intercepts: PageFaultIntercepts | KVM `pf_guest` (guest page faults KVM intercepted: shadow paging) |
-//! | Intercepts: NestedPageFaultIntercepts | winhv: MemoryAccess exits, plus KVM `pf_fixed` (faults KVM resolved by mapping memory) |
+//! | Intercepts: NestedPageFaultIntercepts | winhv: KVM's MMIO and memory-fault exits, plus KVM `pf_fixed` (faults KVM resolved by mapping memory) |
 //! | Intercepts: Hypercalls | KVM `hypercalls` |
-//! | Intercepts: OtherIntercepts | winhv: every other exit but Canceled |
+//! | Intercepts: OtherIntercepts | winhv: every other KVM exit to user space (shutdown, entry failure, emulation failure, debug, …) but a canceled run |
 //! | Intercepts: ControlRegisterAccesses, CpuidInstructions, DebugRegisterAccesses, RdpmcInstructions | 0: KVM counts none of them |
 //! | Events: PageFaultCount | KVM `pf_guest` |
 //! | Events: InterruptCount | KVM `irq_injections` + `nmi_injections` |
@@ -52,11 +52,11 @@ use std::fs::File;
 use std::os::fd::{FromRawFd, RawFd};
 use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 use winhv_defs::*;
 
 use crate::error::{Error, Result};
+use crate::run::KvmExit;
 
 /// `KVM_GET_STATS_FD`: `_IO(KVMIO, 0xce)`.
 const KVM_GET_STATS_FD: libc::c_ulong = 0xaece;
@@ -213,7 +213,16 @@ pub(crate) struct ExitCounters {
     msr: AtomicU64,
     window: AtomicU64,
     other: AtomicU64,
-    runtime_ns: AtomicU64,
+    /// Host TSC ticks spent in `KVM_RUN`.
+    runtime_ticks: AtomicU64,
+}
+
+/// The host's TSC: the run-time clock of the exit path (one instruction,
+/// where a clock read costs a hundred or more).
+#[inline]
+pub(crate) fn now() -> u64 {
+    // SAFETY: RDTSC has no preconditions on x86-64.
+    unsafe { core::arch::x86_64::_rdtsc() }
 }
 
 fn bump(c: &AtomicU64, by: u64) {
@@ -225,28 +234,33 @@ fn bump(c: &AtomicU64, by: u64) {
 }
 
 impl ExitCounters {
-    /// Counts an exit of `reason` (the exit path's hook; Canceled is not
-    /// an intercept).
+    /// The exit path's hook: counts KVM exit `exit` and adds the time
+    /// since `start` ([`now`] before `KVM_RUN`) to the run time. A
+    /// canceled run and a HLT (counted by KVM) are not counted here.
     #[inline]
-    pub(crate) fn exit(&self, reason: WHV_RUN_VP_EXIT_REASON) {
-        let c = match reason {
-            WHvRunVpExitReasonX64IoPortAccess => &self.io,
-            WHvRunVpExitReasonMemoryAccess => &self.memory,
-            WHvRunVpExitReasonX64MsrAccess => &self.msr,
-            WHvRunVpExitReasonX64InterruptWindow => &self.window,
-            WHvRunVpExitReasonCanceled | WHvRunVpExitReasonX64Halt => return,
+    pub(crate) fn record(&self, start: u64, exit: &KvmExit) {
+        bump(&self.runtime_ticks, now().wrapping_sub(start));
+        let c = match exit {
+            KvmExit::IoIn { .. } | KvmExit::IoOut { .. } => &self.io,
+            KvmExit::MmioRead { .. } | KvmExit::MmioWrite { .. } | KvmExit::MemoryFault { .. } => {
+                &self.memory
+            }
+            KvmExit::RdMsr { .. } | KvmExit::WrMsr { .. } => &self.msr,
+            KvmExit::InterruptWindow => &self.window,
+            KvmExit::Canceled | KvmExit::Hlt => return,
             _ => &self.other,
         };
         bump(c, 1);
     }
 
-    /// Adds the time since `start` (taken before `KVM_RUN`) to the run time.
-    #[inline]
-    pub(crate) fn ran(&self, start: Instant) {
-        bump(
-            &self.runtime_ns,
-            start.elapsed().as_nanos().min(u128::from(u64::MAX)) as u64,
-        );
+    /// The run time in 100 ns units, by the host's TSC rate (0 where KVM
+    /// does not tell it).
+    fn runtime_100ns(&self) -> u64 {
+        let hz = crate::capability::host_capabilities().processor_clock_frequency();
+        let ticks = u128::from(Self::get(&self.runtime_ticks));
+        (ticks * 10_000_000)
+            .checked_div(u128::from(hz))
+            .map_or(0, |t| t.min(u128::from(u64::MAX)) as u64)
     }
 
     fn get(c: &AtomicU64) -> u64 {
@@ -334,7 +348,7 @@ pub(crate) fn vp_counters(
         })
     };
     match set {
-        WHvProcessorCounterSetRuntime => write(buffer, &[get(&exits.runtime_ns) / 100, 0], min),
+        WHvProcessorCounterSetRuntime => write(buffer, &[exits.runtime_100ns(), 0], min),
         WHvProcessorCounterSetIntercepts => {
             let k = stats()?.read()?;
             let kvm = |s: VcpuStat| k[s as usize];
