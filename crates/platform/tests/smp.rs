@@ -292,13 +292,26 @@ fn smp(mode: WHV_X64_LOCAL_APIC_EMULATION_MODE, vps: u32) {
         );
         p.request_interrupt(&lowest).unwrap();
         p.request_interrupt(&fixed(broadcast, 0x33)).unwrap();
+        // An NMI still pending when a VP reports the broadcast's WOKE is
+        // injected at the re-entry after that exit, so no WOKE would show
+        // it (NMIs ignore IF): once every VP has reported the broadcast, a
+        // last fixed interrupt to each brings a WOKE after it.
         let mut woke = Woke::new(vps);
+        wait(&p, vps, &events, |w| {
+            woke.see(w);
+            woke.all(&all, |_, c| c[0x33] >= 1)
+        });
+        const V_LAST: u32 = 0x34;
+        for vp in 0..vps {
+            p.request_interrupt(&fixed(vp, V_LAST)).unwrap();
+        }
         let expected = |vp: u32, c: &[u32]| {
             let nmis = if vp == vps - 1 { 2 } else { u32::from(vp != 0) };
             c[0x30] >= 1
                 && c[0x33] >= 1
                 && c[0x31] >= u32::from(pair & (1 << vp) != 0)
                 && c[NMI as usize] >= nmis
+                && c[V_LAST as usize] >= 1
         };
         wait(&p, vps, &events, |w| {
             woke.see(w);
