@@ -11,7 +11,9 @@
 //! * `winhv dump FILE [--json] [--images]` — what a saved state (Hyper-V
 //!   `.vmrs`, QEMU ELF core) holds: VPs, registers, paging mode, memory
 //!   map, and PE images found (`dump`).
-#![allow(unsafe_code, reason = "mmap of guest RAM and WHvMapGpaRange of it")]
+//!
+//! No `unsafe` (the workspace denies it): guest memory and exits come from
+//! `winhv::safe`.
 #![allow(
     non_upper_case_globals,
     reason = "WHP constants keep their Windows names"
@@ -21,7 +23,6 @@ mod bench;
 mod caps;
 mod demo;
 mod dump;
-mod guest_memory;
 
 use clap::{Parser, Subcommand};
 

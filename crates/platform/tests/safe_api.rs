@@ -1,0 +1,444 @@
+//! The safe Rust API (`winhv::safe`) with real guests: I/O completions,
+//! MMIO and string I/O through the emulator, typed registers, owned guest
+//! memory kept alive by the partition, cancel from another thread, VPs on
+//! several threads, and bad input answered with errors. No `unsafe` here:
+//! a VMM on this API needs none.
+
+use winhv::defs::*;
+use winhv::safe::{
+    Devices, Exit, GuestMemory, Interrupt, Partition, PartitionBuilder, Property, Register,
+    Segment, SegmentRegister, Table, TableRegister, VirtualProcessor, Xmm,
+};
+use winhv_guest::Guest;
+use winhv_guest::asm::code_asm::*;
+
+const MMIO: u64 = 0x1000_0000;
+const DONE_PORT: u16 = 0x99;
+
+fn kvm_available() -> bool {
+    if std::path::Path::new("/dev/kvm").exists() {
+        true
+    } else {
+        println!("SKIPPED: no /dev/kvm");
+        false
+    }
+}
+
+fn rwx() -> WHV_MAP_GPA_RANGE_FLAGS {
+    WHvMapGpaRangeFlagRead | WHvMapGpaRangeFlagWrite | WHvMapGpaRangeFlagExecute
+}
+
+/// A partition with `vps` VPs, `guest`'s image in owned memory (the
+/// caller's handle dropped at once: the partition keeps it), and `regs`
+/// loaded into every VP.
+fn load(guest: &Guest, regs: &winhv_guest::registers::Registers, vps: u32) -> Partition {
+    let image = guest.memory();
+    let mem = GuestMemory::new(image.size() as usize).unwrap();
+    mem.write(0, image.as_bytes()).unwrap();
+    let p = PartitionBuilder::new()
+        .processor_count(vps)
+        .build()
+        .unwrap();
+    p.map(&mem, image.base(), rwx()).unwrap();
+    drop(mem);
+    let (names, values) = winhv_guest::whp::registers(regs);
+    for i in 0..vps {
+        p.create_vp(i).unwrap().set_raw(&names, &values).unwrap();
+    }
+    p
+}
+
+/// A CPL3 long-mode guest (native on PVM) running `body`, then
+/// `out DONE_PORT, al`.
+fn user_guest(
+    body: impl FnOnce(&mut CodeAssembler) -> Result<(), IcedError>,
+) -> (Guest, winhv_guest::registers::Registers) {
+    let mut g = Guest::new(0, 1 << 21).unwrap();
+    let entry = g.layout().code;
+    g.assemble_at(64, entry, |a| {
+        body(a)?;
+        a.out(DONE_PORT as u32, al)?;
+        a.hlt()
+    })
+    .unwrap();
+    let regs = g.long64_user(entry).unwrap();
+    (g, regs)
+}
+
+/// A device model recording every access; MMIO reads answer from `reads`.
+#[derive(Default)]
+struct Recorder {
+    io: Vec<(u16, Vec<u8>)>,
+    mmio_writes: Vec<(u64, Vec<u8>)>,
+    mmio_reads: Vec<(u64, usize)>,
+    answer: u64,
+}
+
+impl Devices for Recorder {
+    fn io_write(&mut self, port: u16, data: &[u8]) {
+        self.io.push((port, data.to_vec()));
+    }
+    fn mmio_read(&mut self, gpa: u64, data: &mut [u8]) {
+        self.mmio_reads.push((gpa, data.len()));
+        let n = data.len();
+        data.copy_from_slice(&self.answer.to_le_bytes()[..n]);
+    }
+    fn mmio_write(&mut self, gpa: u64, data: &[u8]) {
+        self.mmio_writes.push((gpa, data.to_vec()));
+    }
+}
+
+/// Runs until the guest reaches `out DONE_PORT`, answering I/O and MMIO
+/// through `dev` (simple IN/OUT with the completion helpers, the rest
+/// through the emulator); returns the values the guest's INs were given.
+fn drive(vp: &mut VirtualProcessor<'_>, dev: &mut Recorder, in_value: u32) {
+    for _ in 0..100 {
+        match vp.run().unwrap() {
+            Exit::IoPort {
+                port: DONE_PORT, ..
+            } => return,
+            Exit::IoPort {
+                is_write: false,
+                string: false,
+                ..
+            } => vp.complete_io_read(in_value).unwrap(),
+            Exit::IoPort {
+                port,
+                size,
+                is_write: true,
+                string: false,
+                data,
+                ..
+            } => {
+                dev.io
+                    .push((port, data.to_le_bytes()[..usize::from(size)].to_vec()));
+                vp.complete_io_write().unwrap();
+            }
+            Exit::IoPort { string: true, .. } => vp.emulate_io(dev).unwrap(),
+            Exit::Mmio { .. } => vp.emulate_mmio(dev).unwrap(),
+            other => {
+                let other = format!("{other:?}");
+                panic!("unexpected {other} at {:#x}", vp.exit_state().rip)
+            }
+        }
+    }
+    panic!("the guest never finished");
+}
+
+/// IN and OUT finish with the helpers (RAX merged by size, RIP past the
+/// instruction), MMIO stores and loads and a `rep outsb` go through the
+/// emulator to the device, and the guest sees every answer.
+#[test]
+fn io_mmio_and_string_io_complete_through_the_safe_api() {
+    if !kvm_available() {
+        return;
+    }
+    let msg_at = 0x30000u64;
+    let (mut g, regs) = user_guest(|a| {
+        a.mov(rbx, 0x1111_1111_1111_1111_u64)?;
+        a.mov(rax, rbx)?;
+        a.in_(al, 0x60)?; // RAX keeps its upper bytes
+        a.mov(r12, rax)?;
+        a.mov(edx, 0x61u32)?;
+        a.mov(rax, rbx)?;
+        a.in_(eax, dx)?; // a 32-bit IN zero-extends
+        a.mov(r13, rax)?;
+        a.mov(eax, 0xdead_beef_u32)?;
+        a.out(0x62, eax)?;
+        a.mov(rdi, MMIO)?;
+        a.mov(dword_ptr(rdi + 4), eax)?;
+        a.mov(r14, qword_ptr(rdi + 8))?;
+        a.mov(rsi, msg_at)?;
+        a.mov(ecx, 5u32)?;
+        a.mov(edx, 0xe9u32)?;
+        a.rep().outsb()?;
+        a.mov(r15, rcx)?;
+        Ok(())
+    });
+    g.write(msg_at, b"hello").unwrap();
+    let p = load(&g, &regs, 1);
+    let mut vp = p.vp(0).unwrap();
+    let mut dev = Recorder {
+        answer: 0x0102_0304_0506_0708,
+        ..Default::default()
+    };
+    drive(&mut vp, &mut dev, 0xaabb_ccdd);
+    let [in8, in32, loaded, count] = vp
+        .get_many([Register::R12, Register::R13, Register::R14, Register::R15])
+        .unwrap();
+    assert_eq!(in8, 0x1111_1111_1111_11dd, "8-bit IN merged into RAX");
+    assert_eq!(in32, 0xaabb_ccdd, "32-bit IN zero-extended");
+    assert_eq!(loaded, 0x0102_0304_0506_0708, "MMIO load from the device");
+    assert_eq!(count, 0, "rep outsb ran to the end");
+    assert_eq!(
+        dev.mmio_writes,
+        [(MMIO + 4, 0xdead_beef_u32.to_le_bytes().to_vec())]
+    );
+    assert_eq!(dev.mmio_reads, [(MMIO + 8, 8)]);
+    let out: Vec<_> = dev.io.iter().filter(|(port, _)| *port == 0xe9).collect();
+    assert_eq!(out.len(), 5, "{:?}", dev.io);
+    let text: Vec<u8> = out.iter().flat_map(|(_, d)| d.clone()).collect();
+    assert_eq!(text, b"hello");
+    assert!(
+        dev.io
+            .contains(&(0x62, 0xdead_beef_u32.to_le_bytes().to_vec()))
+    );
+}
+
+/// Typed registers round-trip: 64-bit, segments, tables, XMM, a batch.
+#[test]
+fn typed_registers_round_trip() {
+    if !kvm_available() {
+        return;
+    }
+    let p = PartitionBuilder::new().processor_count(1).build().unwrap();
+    let vp = p.create_vp(0).unwrap();
+    let code = vp.get(SegmentRegister::Cs).unwrap();
+    assert_eq!(
+        (code.selector, code.base),
+        (0xf000, 0xffff_0000),
+        "power-on CS"
+    );
+    assert_eq!(vp.get(Register::Rip).unwrap(), 0xfff0);
+
+    let data = Segment {
+        base: 0x1234_0000,
+        limit: 0xffff,
+        selector: 0x1234,
+        attributes: 0x93,
+    };
+    vp.set(SegmentRegister::Ds, data).unwrap();
+    assert_eq!(vp.get(SegmentRegister::Ds).unwrap(), data);
+    let gdt = Table {
+        base: 0x5000,
+        limit: 0x27,
+    };
+    vp.set(TableRegister::Gdtr, gdt).unwrap();
+    assert_eq!(vp.get(TableRegister::Gdtr).unwrap(), gdt);
+    let x = 0x0011_2233_4455_6677_8899_aabb_ccdd_eeff_u128;
+    let seventh = Xmm::new(7).unwrap();
+    vp.set(seventh, x).unwrap();
+    assert_eq!(vp.get(seventh).unwrap(), x);
+
+    let gprs = [
+        Register::Rax,
+        Register::Rcx,
+        Register::Rdx,
+        Register::Rbx,
+        Register::Rsp,
+        Register::Rbp,
+        Register::Rsi,
+        Register::Rdi,
+        Register::R8,
+        Register::R9,
+        Register::R10,
+        Register::R11,
+        Register::R12,
+        Register::R13,
+        Register::R14,
+        Register::R15,
+    ];
+    let values: [u64; 16] = std::array::from_fn(|i| 0x100 * i as u64 + 7);
+    let pairs: [(Register, u64); 16] = std::array::from_fn(|i| (gprs[i], values[i]));
+    vp.set_many(pairs).unwrap();
+    assert_eq!(vp.get_many(gprs).unwrap(), values);
+}
+
+/// Guest memory the caller dropped stays mapped (the partition holds it);
+/// after an unmap the same address is an unmapped-GPA memory exit.
+#[test]
+fn guest_memory_lives_while_mapped() {
+    if !kvm_available() {
+        return;
+    }
+    let data_at = 0x20_0000u64;
+    let (g, regs) = user_guest(|a| {
+        a.mov(rdi, data_at)?;
+        a.mov(rax, qword_ptr(rdi))?;
+        a.add(rax, 1)?;
+        a.mov(qword_ptr(rdi), rax)?;
+        Ok(())
+    });
+    let p = load(&g, &regs, 1);
+    {
+        let data = GuestMemory::new(0x1000).unwrap();
+        data.write_u64(0, 41).unwrap();
+        p.map(&data, data_at, rwx()).unwrap();
+    }
+    let mut vp = p.vp(0).unwrap();
+    assert!(matches!(
+        vp.run().unwrap(),
+        Exit::IoPort {
+            port: DONE_PORT,
+            ..
+        }
+    ));
+    let mut b = [0; 8];
+    p.read(data_at, &mut b).unwrap();
+    assert_eq!(
+        u64::from_le_bytes(b),
+        42,
+        "the guest wrote the memory we dropped"
+    );
+
+    p.unmap(data_at, 0x1000).unwrap();
+    let (names, values) = winhv_guest::whp::registers(&regs);
+    vp.set_raw(&names, &values).unwrap();
+    match vp.run().unwrap() {
+        Exit::Mmio {
+            gpa,
+            gpa_unmapped,
+            is_write,
+            ..
+        } => {
+            assert_eq!(gpa, data_at);
+            assert!(gpa_unmapped && !is_write);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A cancel from another thread ends a run of a guest that spins forever.
+#[test]
+fn cancel_from_another_thread() {
+    if !kvm_available() {
+        return;
+    }
+    let (g, regs) = user_guest(|a| {
+        let mut spin = a.create_label();
+        a.set_label(&mut spin)?;
+        a.jmp(spin)
+    });
+    let p = load(&g, &regs, 1);
+    let mut vp = p.vp(0).unwrap();
+    let cancel = vp.cancel_handle();
+    let t = std::thread::spawn(move || cancel.cancel());
+    assert!(matches!(vp.run().unwrap(), Exit::Canceled));
+    t.join().unwrap().unwrap();
+    // The partition gone, the handle answers, it does not crash.
+    let cancel = vp.cancel_handle();
+    drop(p);
+    assert_eq!(
+        cancel.cancel().unwrap_err().hresult,
+        WHV_E_VP_DOES_NOT_EXIST
+    );
+}
+
+/// Two VPs run at once on two threads, each with its own handle.
+#[test]
+fn vps_on_two_threads() {
+    if !kvm_available() {
+        return;
+    }
+    let (g, regs) = user_guest(|a| {
+        a.mov(rax, r9)?;
+        a.out(0x70, eax)?;
+        Ok(())
+    });
+    let p = load(&g, &regs, 2);
+    for i in 0..2 {
+        p.vp(i)
+            .unwrap()
+            .set(Register::R9, 0x100 + u64::from(i))
+            .unwrap();
+    }
+    let got: Vec<u32> = std::thread::scope(|s| {
+        let threads: Vec<_> = (0..2)
+            .map(|i| {
+                let p = &p;
+                s.spawn(move || {
+                    let mut vp = p.vp(i).unwrap();
+                    match vp.run().unwrap() {
+                        Exit::IoPort {
+                            port: 0x70, data, ..
+                        } => data,
+                        other => panic!("{other:?}"),
+                    }
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    assert_eq!(got, [0x100, 0x101]);
+}
+
+/// Bad input is an error with Windows' HRESULT, never a panic.
+#[test]
+fn bad_input_is_an_error() {
+    assert_eq!(GuestMemory::new(0).unwrap_err().hresult, E_INVALIDARG);
+    assert!(GuestMemory::new(usize::MAX).is_err());
+    let mem = GuestMemory::new(0x1000).unwrap();
+    assert_eq!(mem.write(0xfff, &[1, 2]).unwrap_err().hresult, E_INVALIDARG);
+    assert_eq!(mem.read_u64(usize::MAX).unwrap_err().hresult, E_INVALIDARG);
+    let bad = Interrupt {
+        kind: WHV_INTERRUPT_TYPE(0x1ff),
+        ..Interrupt::fixed(0, 0x30)
+    };
+    assert_eq!(bad.control().unwrap_err().hresult, E_INVALIDARG);
+    if !kvm_available() {
+        return;
+    }
+    assert_eq!(
+        PartitionBuilder::new().build().unwrap_err().hresult,
+        WHV_E_INVALID_PARTITION_CONFIG,
+        "no processor count"
+    );
+    let e = PartitionBuilder::new()
+        .processor_count(1)
+        .local_apic_emulation(WHV_X64_LOCAL_APIC_EMULATION_MODE(7))
+        .build()
+        .unwrap_err();
+    assert_eq!(e.hresult, E_INVALIDARG);
+    assert!(e.context.contains("LocalApicEmulationMode"), "{e}");
+
+    let p = PartitionBuilder::new().processor_count(2).build().unwrap();
+    assert_eq!(p.vp(0).unwrap_err().hresult, WHV_E_VP_DOES_NOT_EXIST);
+    assert_eq!(p.vp(9).unwrap_err().hresult, WHV_E_VP_DOES_NOT_EXIST);
+    assert_eq!(p.create_vp(2).unwrap_err().hresult, E_INVALIDARG);
+    assert_eq!(
+        p.map_range(&mem, 0x1000, 0, 0x1000, rwx())
+            .unwrap_err()
+            .hresult,
+        E_INVALIDARG,
+        "past the memory's end"
+    );
+    assert_eq!(
+        p.map_range(&mem, u64::MAX, 0, 2, rwx())
+            .unwrap_err()
+            .hresult,
+        E_INVALIDARG,
+        "an offset that overflows"
+    );
+    assert!(p.map(&mem, 0x123, rwx()).is_err(), "unaligned GPA");
+    assert_eq!(
+        p.set_property(&Property::ProcessorCount(4))
+            .unwrap_err()
+            .hresult,
+        E_INVALIDARG,
+        "not after setup"
+    );
+    assert_eq!(
+        p.request_interrupt(Interrupt::fixed(0, 0x30))
+            .unwrap_err()
+            .hresult,
+        HRESULT_ERROR_NOT_SUPPORTED,
+        "no LAPIC emulation"
+    );
+
+    let vp = p.create_vp(0).unwrap();
+    // No exit yet: nothing to complete.
+    assert_eq!(vp.complete_io_read(1).unwrap_err().hresult, E_INVALIDARG);
+    assert_eq!(vp.complete_io_write().unwrap_err().hresult, E_INVALIDARG);
+    assert_eq!(vp.complete_msr_read(1).unwrap_err().hresult, E_INVALIDARG);
+    assert_eq!(vp.skip_instruction().unwrap_err().hresult, E_INVALIDARG);
+    let mut dev = Recorder::default();
+    assert_eq!(vp.emulate_io(&mut dev).unwrap_err().hresult, E_INVALIDARG);
+    assert_eq!(vp.emulate_mmio(&mut dev).unwrap_err().hresult, E_INVALIDARG);
+    assert!(vp.get(Register::ApicId).is_err(), "no LAPIC emulation");
+
+    p.delete_vp(0).unwrap();
+    assert_eq!(
+        vp.get(Register::Rip).unwrap_err().hresult,
+        WHV_E_VP_DOES_NOT_EXIST
+    );
+}
