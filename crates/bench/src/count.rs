@@ -28,6 +28,7 @@ pub const COUNTED: &[&str] = &[
     "port I/O exit + TryIoEmulation, CPL0",
     "HLT exit round trip",
     "get+set 16 GPRs (raw: sync regs)",
+    "get+set 16 GPRs, safe API (raw: sync regs)",
 ];
 
 /// Operations per counted process (and twice as many in the second):

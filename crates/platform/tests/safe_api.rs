@@ -220,28 +220,29 @@ fn typed_registers_round_trip() {
     vp.set(seventh, x).unwrap();
     assert_eq!(vp.get(seventh).unwrap(), x);
 
-    let gprs = [
-        Register::Rax,
-        Register::Rcx,
-        Register::Rdx,
-        Register::Rbx,
-        Register::Rsp,
-        Register::Rbp,
-        Register::Rsi,
-        Register::Rdi,
-        Register::R8,
-        Register::R9,
-        Register::R10,
-        Register::R11,
-        Register::R12,
-        Register::R13,
-        Register::R14,
-        Register::R15,
-    ];
+    let gprs = Register::GPRS;
     let values: [u64; 16] = std::array::from_fn(|i| 0x100 * i as u64 + 7);
     let pairs: [(Register, u64); 16] = std::array::from_fn(|i| (gprs[i], values[i]));
     vp.set_many(pairs).unwrap();
     assert_eq!(vp.get_many(gprs).unwrap(), values);
+
+    // Beyond the general registers: the ordinary batch path, all or none.
+    vp.set_many([
+        (Register::Cr4, 0x20),
+        (Register::Efer, 0),
+        (Register::Rax, 9),
+    ])
+    .unwrap();
+    assert_eq!(
+        vp.get_many([Register::Cr4, Register::Rax, Register::Efer])
+            .unwrap(),
+        [0x20, 9, 0]
+    );
+    let e = vp
+        .set_many([(Register::Rax, 1), (Register::Cr0, 0x8000_0000)])
+        .unwrap_err();
+    assert_eq!(e.hresult, E_INVALIDARG, "CR0.PG without PE: {e}");
+    assert_eq!(vp.get(Register::Rax).unwrap(), 9, "nothing written");
 }
 
 /// Guest memory the caller dropped stays mapped (the partition holds it);

@@ -69,6 +69,11 @@ pub const SPECS: &[Spec] = &[
         build: registers::against_sync_regs,
     },
     Spec {
+        name: "get+set 16 GPRs, safe API (raw: sync regs)",
+        goal: Goal::Within1_2,
+        build: registers::safe_against_sync_regs,
+    },
+    Spec {
         name: "partition lifecycle",
         goal: Goal::Within1_2,
         build: lifecycle::lifecycle,

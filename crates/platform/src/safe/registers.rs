@@ -10,13 +10,32 @@ use winhv_defs::*;
 /// A register name and the Rust type of its value.
 pub trait RegisterKind: Copy {
     /// The value's type.
-    type Value: Copy;
+    type Value: Copy + Default;
     /// The `WHV_REGISTER_NAME` behind this register.
     fn name(self) -> WHV_REGISTER_NAME;
     /// The value out of the union the platform filled for [`Self::name`].
     fn decode(value: &WHV_REGISTER_VALUE) -> Self::Value;
     /// The union for [`Self::name`] holding `value` (unused bytes zero).
     fn encode(value: Self::Value) -> WHV_REGISTER_VALUE;
+
+    /// Whether the value is a plain `u64` ([`Register`]): batches of them
+    /// skip the 16-byte union (an implementation detail).
+    #[doc(hidden)]
+    const PLAIN_U64: bool = false;
+
+    /// The value from a plain `u64` (only called when [`Self::PLAIN_U64`]).
+    #[doc(hidden)]
+    #[inline]
+    fn from_u64(value: u64) -> Self::Value {
+        Self::decode(&Register::encode(value))
+    }
+
+    /// The value as a plain `u64` (only called when [`Self::PLAIN_U64`]).
+    #[doc(hidden)]
+    #[inline]
+    fn to_u64(value: Self::Value) -> u64 {
+        Register::decode(&Self::encode(value))
+    }
 }
 
 macro_rules! registers64 {
@@ -41,19 +60,57 @@ macro_rules! registers64 {
             pub const ALL: &'static [Register] = &[$(Register::$variant,)*];
         }
 
+        impl Register {
+            /// The 16 general registers in encoding order (RAX, RCX, RDX,
+            /// RBX, RSP, RBP, RSI, RDI, R8–R15): `vp.get_many(Register::GPRS)`.
+            pub const GPRS: [Register; 16] = [
+                Register::Rax,
+                Register::Rcx,
+                Register::Rdx,
+                Register::Rbx,
+                Register::Rsp,
+                Register::Rbp,
+                Register::Rsi,
+                Register::Rdi,
+                Register::R8,
+                Register::R9,
+                Register::R10,
+                Register::R11,
+                Register::R12,
+                Register::R13,
+                Register::R14,
+                Register::R15,
+            ];
+        }
+
+        /// The WHP name of each [`Register`], by discriminant (a table, so
+        /// that a batch's names cost a load each).
+        const NAMES: &[WHV_REGISTER_NAME] = &[$($name,)*];
+
         impl RegisterKind for Register {
             type Value = u64;
-            fn name(self) -> WHV_REGISTER_NAME {
-                match self {
-                    $( Register::$variant => $name, )*
-                }
+            const PLAIN_U64: bool = true;
+            #[inline]
+            fn from_u64(value: u64) -> u64 {
+                value
             }
+            #[inline]
+            fn to_u64(value: u64) -> u64 {
+                value
+            }
+            #[inline]
+            fn name(self) -> WHV_REGISTER_NAME {
+                // Discriminants are 0.. in declaration order, as NAMES.
+                NAMES.get(self as usize).copied().unwrap_or(WHV_REGISTER_NAME(-1))
+            }
+            #[inline]
             fn decode(value: &WHV_REGISTER_VALUE) -> u64 {
                 // SAFETY: every member of the union is plain integers, and
                 // values come from `WHV_REGISTER_VALUE::default()` (all 16
                 // bytes initialised) before the platform fills them.
                 unsafe { value.Reg64 }
             }
+            #[inline]
             fn encode(value: u64) -> WHV_REGISTER_VALUE {
                 let mut v = WHV_REGISTER_VALUE::default();
                 v.Reg64 = value;
@@ -307,6 +364,7 @@ impl From<Segment> for WHV_X64_SEGMENT_REGISTER {
 
 impl RegisterKind for SegmentRegister {
     type Value = Segment;
+    #[inline]
     fn name(self) -> WHV_REGISTER_NAME {
         match self {
             SegmentRegister::Es => WHvX64RegisterEs,
@@ -319,10 +377,12 @@ impl RegisterKind for SegmentRegister {
             SegmentRegister::Tr => WHvX64RegisterTr,
         }
     }
+    #[inline]
     fn decode(value: &WHV_REGISTER_VALUE) -> Segment {
         // SAFETY: plain integers, all 16 bytes initialised (see `Register`).
         Segment::from(unsafe { value.Segment })
     }
+    #[inline]
     fn encode(value: Segment) -> WHV_REGISTER_VALUE {
         let mut v = WHV_REGISTER_VALUE::default();
         v.Segment = value.into();
@@ -350,12 +410,14 @@ pub struct Table {
 
 impl RegisterKind for TableRegister {
     type Value = Table;
+    #[inline]
     fn name(self) -> WHV_REGISTER_NAME {
         match self {
             TableRegister::Idtr => WHvX64RegisterIdtr,
             TableRegister::Gdtr => WHvX64RegisterGdtr,
         }
     }
+    #[inline]
     fn decode(value: &WHV_REGISTER_VALUE) -> Table {
         // SAFETY: plain integers, all 16 bytes initialised (see `Register`).
         let t = unsafe { value.Table };
@@ -364,6 +426,7 @@ impl RegisterKind for TableRegister {
             limit: t.Limit,
         }
     }
+    #[inline]
     fn encode(value: Table) -> WHV_REGISTER_VALUE {
         let mut v = WHV_REGISTER_VALUE::default();
         v.Table = WHV_X64_TABLE_REGISTER {
@@ -393,14 +456,17 @@ impl Xmm {
 
 impl RegisterKind for Xmm {
     type Value = u128;
+    #[inline]
     fn name(self) -> WHV_REGISTER_NAME {
         WHV_REGISTER_NAME(WHvX64RegisterXmm0.0 + i32::from(self.0))
     }
+    #[inline]
     fn decode(value: &WHV_REGISTER_VALUE) -> u128 {
         // SAFETY: plain integers, all 16 bytes initialised (see `Register`).
         let v = unsafe { value.Reg128.Anonymous };
         u128::from(v.Low64) | (u128::from(v.High64) << 64)
     }
+    #[inline]
     fn encode(value: u128) -> WHV_REGISTER_VALUE {
         let mut v = WHV_REGISTER_VALUE::default();
         v.Reg128 = WHV_UINT128 {
@@ -410,5 +476,33 @@ impl RegisterKind for Xmm {
             },
         };
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each variant names its own WHP register (the table is in step with
+    /// the enum): the WHP constant's name ends with the variant's.
+    #[test]
+    fn every_register_names_its_whp_register() {
+        let mut seen = std::collections::HashSet::new();
+        for r in Register::ALL {
+            let whp = format!("{:?}", r.name()).to_lowercase();
+            let ours = format!("{r:?}").to_lowercase();
+            assert!(whp.ends_with(&ours), "{r:?} is {whp}");
+            assert!(seen.insert(r.name()), "{r:?} twice");
+        }
+    }
+
+    #[test]
+    fn values_round_trip_through_the_union() {
+        let s = Segment::data32(0x10);
+        assert_eq!(SegmentRegister::decode(&SegmentRegister::encode(s)), s);
+        let t = Table { base: 1, limit: 2 };
+        assert_eq!(TableRegister::decode(&TableRegister::encode(t)), t);
+        assert_eq!(Xmm::decode(&Xmm::encode(u128::MAX - 5)), u128::MAX - 5);
+        assert_eq!(Register::decode(&Register::encode(7)), 7);
     }
 }
