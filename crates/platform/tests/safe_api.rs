@@ -443,3 +443,143 @@ fn bad_input_is_an_error() {
         WHV_E_VP_DOES_NOT_EXIST
     );
 }
+
+/// An MSR the host does not implement exits (X64MsrExit with the
+/// UnhandledMsrs bit): the RDMSR is finished with `complete_msr_read`,
+/// the WRMSR reports EDX:EAX and is skipped. CPL0 (emulated on PVM).
+#[test]
+fn msr_exits_complete_through_the_safe_api() {
+    if !kvm_available() {
+        return;
+    }
+    let caps = winhv::safe::capabilities();
+    if caps.extended_vm_exits().x64_msr_exit() == 0 {
+        println!("SKIPPED: no MSR exits on this host (ExtendedVmExits.X64MsrExit)");
+        return;
+    }
+    const MSR: u32 = 0x4000_1234;
+    let mut g = Guest::new(0, 1 << 21).unwrap();
+    let entry = g.layout().code;
+    g.assemble_at(64, entry, |a| {
+        a.mov(ecx, MSR)?;
+        a.rdmsr()?;
+        a.mov(r8, rax)?;
+        a.mov(r9, rdx)?;
+        a.add(eax, 1)?;
+        a.wrmsr()?;
+        a.hlt()
+    })
+    .unwrap();
+    let regs = g.long64(entry).unwrap();
+    let mut exits = WHV_EXTENDED_VM_EXITS::default();
+    exits.set_x64_msr_exit(1);
+    let mut bitmap = WHV_X64_MSR_EXIT_BITMAP::default();
+    bitmap.set_unhandled_msrs(1);
+    let p = PartitionBuilder::new()
+        .processor_count(1)
+        .extended_vm_exits(exits)
+        .x64_msr_exit_bitmap(bitmap)
+        .build()
+        .unwrap();
+    assert_eq!(p.extended_vm_exits().unwrap().x64_msr_exit(), 1);
+    let mem = GuestMemory::new(g.memory().size() as usize).unwrap();
+    mem.write(0, g.memory().as_bytes()).unwrap();
+    p.map(&mem, 0, rwx()).unwrap();
+    let mut vp = p.create_vp(0).unwrap();
+    let (names, values) = winhv_guest::whp::registers(&regs);
+    vp.set_raw(&names, &values).unwrap();
+
+    match vp.run().unwrap() {
+        Exit::MsrAccess {
+            msr,
+            is_write: false,
+            ..
+        } => assert_eq!(msr, MSR),
+        other => panic!("{other:?}"),
+    }
+    vp.complete_msr_read(0x1122_3344_5566_7788).unwrap();
+    match vp.run().unwrap() {
+        Exit::MsrAccess {
+            msr,
+            is_write: true,
+            value,
+            ..
+        } => assert_eq!((msr, value), (MSR, 0x1122_3344_5566_7789)),
+        other => panic!("{other:?}"),
+    }
+    vp.skip_instruction().unwrap();
+    assert!(matches!(vp.run().unwrap(), Exit::Halt));
+    assert_eq!(
+        vp.get_many([Register::R8, Register::R9]).unwrap(),
+        [0x5566_7788, 0x1122_3344]
+    );
+}
+
+/// An injected exception reaches the guest's IDT (its handler reports
+/// the vector and error code on the exception port); an interrupt
+/// window, asked for, is reported.
+#[test]
+fn injected_exception_reaches_the_guest_and_interrupt_window_is_reported() {
+    if !kvm_available() {
+        return;
+    }
+    let (g, regs) = user_guest(|a| {
+        a.nop()?;
+        a.out(0x70, al)
+    });
+    let port = g.layout().exception_port;
+    let p = load(&g, &regs, 1);
+    let mut vp = p.vp(0).unwrap();
+    assert_eq!(
+        vp.inject_exception(32, None).unwrap_err().hresult,
+        E_INVALIDARG,
+        "not an exception vector"
+    );
+    vp.inject_exception(13, Some(0x18)).unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        match vp.run().unwrap() {
+            Exit::IoPort { port: p, data, .. } if p == port => {
+                seen.push(data);
+                vp.complete_io_write().unwrap();
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(seen, [13, 0x18], "vector, then error code");
+
+    // A fresh start at CPL3 (IF set): the window is open at once.
+    let (names, values) = winhv_guest::whp::registers(&regs);
+    vp.set_raw(&names, &values).unwrap();
+    vp.request_interrupt_window(true).unwrap();
+    assert!(matches!(vp.run().unwrap(), Exit::InterruptWindow { .. }));
+    vp.request_interrupt_window(false).unwrap();
+    assert!(matches!(vp.run().unwrap(), Exit::IoPort { port: 0x70, .. }));
+}
+
+/// The typed interrupts encode as WHV_INTERRUPT_CONTROL does.
+#[test]
+fn interrupts_encode_their_fields() {
+    let c = Interrupt::sipi(3, 0x9).control().unwrap();
+    assert_eq!(
+        (c.r#type(), c.destination_mode(), c.trigger_mode()),
+        (WHvX64InterruptTypeSipi.0 as u64, 0, 0)
+    );
+    assert_eq!((c.Destination, c.Vector), (3, 9));
+    let c = Interrupt {
+        logical: true,
+        level: true,
+        ..Interrupt::fixed(0xff, 0x40)
+    }
+    .control()
+    .unwrap();
+    assert_eq!((c.destination_mode(), c.trigger_mode()), (1, 1));
+    assert_eq!(
+        Interrupt::init(1).control().unwrap().r#type(),
+        WHvX64InterruptTypeInit.0 as u64
+    );
+    assert_eq!(
+        Interrupt::nmi(1).control().unwrap().r#type(),
+        WHvX64InterruptTypeNmi.0 as u64
+    );
+}

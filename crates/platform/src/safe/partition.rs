@@ -249,6 +249,24 @@ impl Interrupt {
         }
     }
 
+    /// INIT for APIC ID `apic_id` (an AP waits for SIPI after it).
+    pub fn init(apic_id: u32) -> Self {
+        Self {
+            kind: WHvX64InterruptTypeInit,
+            vector: 0,
+            ..Self::fixed(apic_id, 0)
+        }
+    }
+
+    /// Start-up IPI for APIC ID `apic_id`: the AP starts in real mode at
+    /// `page << 12` (CS = `page << 8`, IP = 0).
+    pub fn sipi(apic_id: u32, page: u8) -> Self {
+        Self {
+            kind: WHvX64InterruptTypeSipi,
+            ..Self::fixed(apic_id, page)
+        }
+    }
+
     /// An NMI for APIC ID `apic_id`.
     pub fn nmi(apic_id: u32) -> Self {
         Self {

@@ -238,6 +238,51 @@ impl<'p> VirtualProcessor<'p> {
         self.set(super::Register::Rip, rip)
     }
 
+    /// Asks for (or stops asking for) an [`Exit::InterruptWindow`] when
+    /// the guest can next take an external interrupt
+    /// (`WHvX64RegisterDeliverabilityNotifications`' InterruptNotification;
+    /// the other notification bits are kept).
+    pub fn request_interrupt_window(&self, on: bool) -> Result<()> {
+        let mut n = WHV_X64_DELIVERABILITY_NOTIFICATIONS_REGISTER {
+            AsUINT64: self.get(super::Register::DeliverabilityNotifications)?,
+        };
+        n.set_interrupt_notification(u64::from(on));
+        self.set(super::Register::DeliverabilityNotifications, n.AsUINT64)
+    }
+
+    /// Injects exception `vector` (with `error_code` for the exceptions
+    /// that push one) at the next run (`WHvRegisterPendingInterruption`).
+    /// A vector above 31 answers `E_INVALIDARG`.
+    pub fn inject_exception(&self, vector: u8, error_code: Option<u32>) -> Result<()> {
+        if vector > 31 {
+            return Err(Error::with(
+                E_INVALIDARG,
+                format!("exception vector {vector} is above 31"),
+            ));
+        }
+        let mut p = WHV_X64_PENDING_INTERRUPTION_REGISTER::default();
+        p.set_interruption_pending(1);
+        p.set_interruption_type(WHvX64PendingException.0 as u64);
+        p.set_interruption_vector(u64::from(vector));
+        if let Some(code) = error_code {
+            p.set_deliver_error_code(1);
+            p.set_error_code(u64::from(code));
+        }
+        self.set(super::Register::PendingInterruption, p.AsUINT64)
+    }
+
+    /// Injects external interrupt `vector` at the next run, which the
+    /// guest must be able to take (see
+    /// [`Self::request_interrupt_window`]); with LAPIC emulation, prefer
+    /// [`super::Partition::request_interrupt`].
+    pub fn inject_interrupt(&self, vector: u8) -> Result<()> {
+        let mut p = WHV_X64_PENDING_INTERRUPTION_REGISTER::default();
+        p.set_interruption_pending(1);
+        p.set_interruption_type(WHvX64PendingInterrupt.0 as u64);
+        p.set_interruption_vector(u64::from(vector));
+        self.set(super::Register::PendingInterruption, p.AsUINT64)
+    }
+
     /// The last exit's I/O context, if it was a simple (non-string) access
     /// in direction `write`.
     fn simple_io(&self, write: bool) -> Result<(&WHV_X64_IO_PORT_ACCESS_CONTEXT, u8)> {
