@@ -583,3 +583,115 @@ fn interrupts_encode_their_fields() {
         WHvX64InterruptTypeNmi.0 as u64
     );
 }
+
+/// With LAPIC emulation an AP waits for its SIPI inside its run; the host
+/// starts it with `Interrupt::init` and `Interrupt::sipi`, and it runs
+/// real-mode code at the SIPI page.
+#[test]
+fn the_host_starts_an_ap_with_typed_init_and_sipi() {
+    if !kvm_available() {
+        return;
+    }
+    if winhv::safe::capabilities()
+        .features()
+        .local_apic_emulation()
+        == 0
+    {
+        println!("SKIPPED: no LAPIC emulation on this host");
+        return;
+    }
+    let p = PartitionBuilder::new()
+        .processor_count(2)
+        .local_apic_emulation(WHvX64LocalApicEmulationModeXApic)
+        .build()
+        .unwrap();
+    assert_eq!(
+        p.local_apic_emulation().unwrap(),
+        WHvX64LocalApicEmulationModeXApic
+    );
+    let ram = GuestMemory::new(0x2_0000).unwrap();
+    // At 0x1_0000 (SIPI page 0x10): mov al, 0x5a; out 0x70, al; hlt
+    ram.write(0x1_0000, &[0xb0, 0x5a, 0xe6, 0x70, 0xf4])
+        .unwrap();
+    p.map(&ram, 0, rwx()).unwrap();
+    p.create_vp(0).unwrap();
+    p.create_vp(1).unwrap();
+    assert_eq!(
+        p.request_interrupt(Interrupt::fixed(0, 3))
+            .unwrap_err()
+            .hresult,
+        E_INVALIDARG,
+        "a fixed vector below 16"
+    );
+    let data = std::thread::scope(|s| {
+        let ap = s.spawn(|| {
+            let mut vp = p.vp(1).unwrap();
+            match vp.run().unwrap() {
+                Exit::IoPort {
+                    port: 0x70, data, ..
+                } => data,
+                other => panic!("{other:?}"),
+            }
+        });
+        p.request_interrupt(Interrupt::init(1)).unwrap();
+        p.request_interrupt(Interrupt::sipi(1, 0x10)).unwrap();
+        ap.join().unwrap()
+    });
+    assert_eq!(data, 0x5a);
+    let vp = p.vp(1).unwrap();
+    assert_eq!(vp.get(SegmentRegister::Cs).unwrap().selector, 0x1000);
+}
+
+/// rust-vmm guest memory (vm-memory's mmap regions, what linux-loader
+/// writes into) maps without `unsafe`; the guest and the host's
+/// `vm_memory::Bytes` see the same bytes, and the partition keeps the
+/// regions alive after the caller's handle is gone.
+#[test]
+fn vm_memory_regions_map_and_stay_alive() {
+    use vm_memory::{Bytes, GuestAddress, GuestMemoryMmap};
+    if !kvm_available() {
+        return;
+    }
+    let data_at = 0x40_0000u64;
+    let (g, regs) = user_guest(|a| {
+        a.mov(rdi, data_at)?;
+        a.mov(rax, qword_ptr(rdi))?;
+        a.not(rax)?;
+        a.mov(qword_ptr(rdi + 8), rax)?;
+        Ok(())
+    });
+    let image = g.memory();
+    let ram = GuestMemoryMmap::<()>::from_ranges(&[
+        (GuestAddress(image.base()), image.size() as usize),
+        (GuestAddress(data_at), 0x1000),
+    ])
+    .unwrap();
+    ram.write_slice(image.as_bytes(), GuestAddress(image.base()))
+        .unwrap();
+    ram.write_obj(0x0f0f_0000_ffff_1234_u64, GuestAddress(data_at))
+        .unwrap();
+    let p = PartitionBuilder::new().processor_count(1).build().unwrap();
+    p.map_vm_memory(&ram, rwx()).unwrap();
+    let shared = ram.clone();
+    drop(ram);
+    let mut vp = p.create_vp(0).unwrap();
+    let (names, values) = winhv_guest::whp::registers(&regs);
+    vp.set_raw(&names, &values).unwrap();
+    assert!(matches!(
+        vp.run().unwrap(),
+        Exit::IoPort {
+            port: DONE_PORT,
+            ..
+        }
+    ));
+    let written: u64 = shared.read_obj(GuestAddress(data_at + 8)).unwrap();
+    assert_eq!(written, !0x0f0f_0000_ffff_1234_u64);
+    drop(shared);
+    let mut b = [0; 8];
+    p.read(data_at + 8, &mut b).unwrap();
+    assert_eq!(
+        u64::from_le_bytes(b),
+        !0x0f0f_0000_ffff_1234_u64,
+        "still mapped"
+    );
+}

@@ -7,7 +7,7 @@
 //! | --- | --- |
 //! | [`PartitionBuilder`], [`Property`] | WHvCreatePartition, WHvSetPartitionProperty, WHvSetupPartition |
 //! | [`capabilities`], [`Capabilities`] | WHvGetCapability, typed |
-//! | [`Partition`] | the set-up partition: VPs, the GPA map over owned [`GuestMemory`], interrupts |
+//! | [`Partition`] | the set-up partition: VPs, the GPA map over owned [`GuestMemory`] or rust-vmm's `vm_memory::GuestMemoryMmap` ([`Partition::map_vm_memory`]), interrupts |
 //! | [`VirtualProcessor`] | one VP: WHvRunVirtualProcessor ([`Exit`]), registers ([`Register`], [`SegmentRegister`], [`TableRegister`], [`Xmm`]), completions, WHvEmulator* ([`Devices`]) |
 //! | [`CancelHandle`] | WHvCancelRunVirtualProcessor from any thread |
 //!
@@ -49,6 +49,7 @@ mod memory;
 mod partition;
 mod property;
 mod registers;
+mod vm_memory;
 mod vp;
 
 pub use crate::capability::HostCapabilities as Capabilities;

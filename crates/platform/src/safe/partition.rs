@@ -14,11 +14,12 @@ use super::property::Property;
 use super::vp::VirtualProcessor;
 use crate::error::{Error, Result};
 
-/// One mapping's keep-alive: the memory behind `gpa..gpa+size`.
-struct Mapped {
-    gpa: u64,
-    size: u64,
-    _memory: GuestMemory,
+/// One mapping's keep-alive: the memory behind `gpa..gpa+size` (a
+/// [`GuestMemory`], or a vm-memory region's mapping).
+pub(super) struct Mapped {
+    pub(super) gpa: u64,
+    pub(super) size: u64,
+    pub(super) _keep: Box<dyn std::any::Any + Send + Sync>,
 }
 
 /// A set-up partition (see [`super::PartitionBuilder`]). Dropping it is
@@ -41,7 +42,7 @@ struct Mapped {
 pub struct Partition {
     // Declared first: the KVM VM goes before the memory it maps.
     raw: crate::Partition,
-    mapped: Mutex<Vec<Mapped>>,
+    pub(super) mapped: Mutex<Vec<Mapped>>,
 }
 
 impl std::fmt::Debug for Partition {
@@ -143,7 +144,7 @@ impl Partition {
         mapped.push(Mapped {
             gpa,
             size,
-            _memory: memory.clone(),
+            _keep: Box::new(memory.clone()),
         });
         Ok(())
     }
