@@ -14,6 +14,25 @@ use super::registers::Segment;
 
 /// Why [`super::VirtualProcessor::run`] returned.
 ///
+/// ```
+/// # if !winhv::hypervisor_present() { println!("SKIPPED: no /dev/kvm"); return Ok(()); }
+/// use winhv::safe::{Exit, GuestMemory, PartitionBuilder};
+/// use winhv::defs::*;
+/// let partition = PartitionBuilder::new().processor_count(1).build()?;
+/// let ram = GuestMemory::new(0x1000)?;
+/// ram.write(0xff0, &[0xa1, 0x00, 0x00])?;          // mov ax, [0] (DS base 0: unmapped)
+/// partition.map(&ram, 0xffff_f000, WHvMapGpaRangeFlagRead | WHvMapGpaRangeFlagExecute)?;
+/// let mut vp = partition.create_vp(0)?;
+/// match vp.run()? {
+///     Exit::Mmio { gpa, is_write, gpa_unmapped, .. } => {
+///         assert_eq!((gpa, is_write, gpa_unmapped), (0, false, true));
+///     }
+///     other => panic!("{other:?}"),
+/// }
+/// assert_eq!(vp.exit_state().rip, 0xfff0);                // at the instruction
+/// # Ok::<(), winhv::Error>(())
+/// ```
+///
 /// Which of these KVM can produce is in the README ("Capabilities on
 /// KVM"): CPUID and RDTSC exits never, exception exits only for `#BP`
 /// where guest debugging works; the APIC-trap, hypercall and SynIC exits

@@ -77,3 +77,18 @@ pub use vp::VirtualProcessor;
 pub fn capabilities() -> &'static Capabilities {
     crate::capability::host_capabilities()
 }
+
+#[cfg(test)]
+mod tests {
+    /// What a VMM shares between threads can be shared.
+    #[test]
+    fn thread_safety() {
+        fn send_sync<T: Send + Sync>() {}
+        fn send_sync_static<T: Send + Sync + 'static>() {}
+        send_sync::<super::Partition>();
+        send_sync::<super::VirtualProcessor<'_>>();
+        send_sync_static::<super::CancelHandle>();
+        send_sync_static::<super::GuestMemory>();
+        send_sync_static::<super::PartitionBuilder>();
+    }
+}
