@@ -695,3 +695,79 @@ fn vm_memory_regions_map_and_stay_alive() {
         "still mapped"
     );
 }
+
+/// An MMIO read finished with one value; an MMIO write is not a read.
+#[test]
+fn complete_mmio_read_answers_a_load() {
+    if !kvm_available() {
+        return;
+    }
+    let (g, regs) = user_guest(|a| {
+        a.mov(rdi, MMIO)?;
+        a.mov(rcx, 0x1111_1111_1111_1111_u64)?;
+        a.mov(ecx, dword_ptr(rdi + 0x10))?;
+        a.mov(qword_ptr(rdi), rcx)?;
+        Ok(())
+    });
+    let p = load(&g, &regs, 1);
+    let mut vp = p.vp(0).unwrap();
+    assert!(
+        matches!(vp.run().unwrap(), Exit::Mmio { gpa, is_write: false, .. } if gpa == MMIO + 0x10)
+    );
+    vp.complete_mmio_read(0xaaaa_bbbb_cccc_dddd).unwrap();
+    assert_eq!(
+        vp.get(Register::Rcx).unwrap(),
+        0xcccc_dddd,
+        "a 32-bit load takes its 4 bytes and zero-extends"
+    );
+    assert!(matches!(
+        vp.run().unwrap(),
+        Exit::Mmio { is_write: true, .. }
+    ));
+    assert_eq!(vp.complete_mmio_read(1).unwrap_err().hresult, E_INVALIDARG);
+    let mut dev = Recorder::default();
+    vp.emulate_mmio(&mut dev).unwrap();
+    assert_eq!(
+        dev.mmio_writes,
+        [(MMIO, 0xcccc_dddd_u64.to_le_bytes().to_vec())]
+    );
+    assert!(matches!(
+        vp.run().unwrap(),
+        Exit::IoPort {
+            port: DONE_PORT,
+            ..
+        }
+    ));
+}
+
+/// A mixed batch is all or none.
+#[test]
+fn mixed_register_batches_are_all_or_none() {
+    use winhv::safe::RegisterValue as V;
+    if !kvm_available() {
+        return;
+    }
+    let p = PartitionBuilder::new().processor_count(1).build().unwrap();
+    let vp = p.create_vp(0).unwrap();
+    let gdt = Table {
+        base: 0x2000,
+        limit: 0x17,
+    };
+    vp.set_values(&[
+        V::Table(TableRegister::Gdtr, gdt),
+        V::Segment(SegmentRegister::Ss, Segment::data32(0x10)),
+        V::U64(Register::Rsp, 0x8000),
+        V::Xmm(Xmm::new(1).unwrap(), 5),
+    ])
+    .unwrap();
+    assert_eq!(vp.get(TableRegister::Gdtr).unwrap(), gdt);
+    assert_eq!(vp.get(Register::Rsp).unwrap(), 0x8000);
+    let e = vp
+        .set_values(&[
+            V::U64(Register::Rsp, 0x9000),
+            V::U64(Register::Cr0, 0x8000_0000),
+        ])
+        .unwrap_err();
+    assert_eq!(e.hresult, E_INVALIDARG);
+    assert_eq!(vp.get(Register::Rsp).unwrap(), 0x8000, "nothing written");
+}

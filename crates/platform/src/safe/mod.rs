@@ -60,7 +60,9 @@ pub use exit::{Exit, ExitState, HypercallContext};
 pub use memory::{GuestMemory, PAGE_SIZE};
 pub use partition::{Interrupt, Partition};
 pub use property::Property;
-pub use registers::{Register, RegisterKind, Segment, SegmentRegister, Table, TableRegister, Xmm};
+pub use registers::{
+    Register, RegisterKind, RegisterValue, Segment, SegmentRegister, Table, TableRegister, Xmm,
+};
 pub use vp::VirtualProcessor;
 
 /// WHvGetCapability, typed: this host's answers, computed once.

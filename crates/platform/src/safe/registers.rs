@@ -479,6 +479,33 @@ impl RegisterKind for Xmm {
     }
 }
 
+/// One register of any kind with its value, for a mixed batch
+/// ([`super::VirtualProcessor::set_values`]: a VP's entry state in one
+/// call, all or none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegisterValue {
+    /// A 64-bit register.
+    U64(Register, u64),
+    /// A segment register.
+    Segment(SegmentRegister, Segment),
+    /// A descriptor-table register.
+    Table(TableRegister, Table),
+    /// An XMM register.
+    Xmm(Xmm, u128),
+}
+
+impl RegisterValue {
+    /// The WHP name and union of this value.
+    pub fn to_whp(self) -> (WHV_REGISTER_NAME, WHV_REGISTER_VALUE) {
+        match self {
+            RegisterValue::U64(r, v) => (r.name(), Register::encode(v)),
+            RegisterValue::Segment(r, v) => (r.name(), SegmentRegister::encode(v)),
+            RegisterValue::Table(r, v) => (r.name(), TableRegister::encode(v)),
+            RegisterValue::Xmm(r, v) => (r.name(), Xmm::encode(v)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use winhv_defs::*;
 use super::cancel::CancelHandle;
 use super::emulate::{Bridge, Devices};
 use super::exit::{Exit, ExitState};
-use super::registers::RegisterKind;
+use super::registers::{RegisterKind, RegisterValue};
 use crate::Partition as RawPartition;
 use crate::error::{Error, Result};
 use crate::partition::VpRef;
@@ -207,6 +207,27 @@ impl<'p> VirtualProcessor<'p> {
         vp.set_registers(&names, &values)
     }
 
+    /// Sets registers of mixed kinds in one call, all or none (an entry
+    /// state: control registers, segments, tables, GPRs).
+    ///
+    /// ```
+    /// # if !winhv::hypervisor_present() { println!("SKIPPED: no /dev/kvm"); return Ok(()); }
+    /// use winhv::safe::*;
+    /// let partition = PartitionBuilder::new().processor_count(1).build()?;
+    /// let vp = partition.create_vp(0)?;
+    /// vp.set_values(&[
+    ///     RegisterValue::Table(TableRegister::Gdtr, Table { base: 0x1000, limit: 0x27 }),
+    ///     RegisterValue::Segment(SegmentRegister::Ds, Segment::data32(0x10)),
+    ///     RegisterValue::U64(Register::Rip, 0x7c00),
+    /// ])?;
+    /// assert_eq!(vp.get(SegmentRegister::Ds)?.selector, 0x10);
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn set_values(&self, values: &[RegisterValue]) -> Result<()> {
+        let (names, values): (Vec<_>, Vec<_>) = values.iter().map(|v| v.to_whp()).unzip();
+        self.vp.get()?.set_registers(&names, &values)
+    }
+
     /// WHvGetVirtualProcessorRegisters with raw names and values, for a
     /// mixed batch or a register without a typed name.
     pub fn get_raw(
@@ -343,6 +364,29 @@ impl<'p> VirtualProcessor<'p> {
             (super::Register::Rdx, value >> 32),
             (super::Register::Rip, rip),
         ])
+    }
+
+    /// Finishes the MMIO read of the last memory exit with `value` (its
+    /// low bytes, as many as the instruction reads): the emulator runs
+    /// the instruction with `value` as what the device answered and
+    /// moves RIP past it. For a device that needs each access's address
+    /// and size, or for writes, use [`Self::emulate_mmio`].
+    pub fn complete_mmio_read(&self, value: u64) -> Result<()> {
+        struct Answer(u64);
+        impl Devices for Answer {
+            fn mmio_read(&mut self, _gpa: u64, data: &mut [u8]) {
+                let n = data.len().min(8);
+                data[..n].copy_from_slice(&self.0.to_le_bytes()[..n]);
+            }
+        }
+        match Exit::from_context(&self.exit) {
+            Exit::Mmio {
+                is_write: false,
+                access,
+                ..
+            } if access == WHvMemoryAccessRead => self.emulate_mmio(&mut Answer(value)),
+            _ => Err(wrong_exit("the last exit was not an MMIO read")),
+        }
     }
 
     /// Runs the emulator (winhv-emu) on the I/O instruction of the last
