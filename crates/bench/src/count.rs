@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 /// the emulated exits and the register batch.
 pub const COUNTED: &[&str] = &[
     "port I/O exit round trip",
+    "port I/O exit round trip, safe API",
     "port I/O exit round trip, CPL0",
     "MMIO exit round trip",
     "MMIO exit round trip, CPL0",

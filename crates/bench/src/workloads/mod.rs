@@ -19,6 +19,11 @@ pub const SPECS: &[Spec] = &[
         build: exits::port_io,
     },
     Spec {
+        name: "port I/O exit round trip, safe API",
+        goal: Goal::ExitRoundTrip,
+        build: exits::port_io_safe,
+    },
+    Spec {
         name: "port I/O exit round trip, CPL0",
         goal: Goal::ExitRoundTrip,
         build: exits::port_io_cpl0,

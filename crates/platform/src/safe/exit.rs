@@ -248,6 +248,18 @@ impl From<&WHV_VP_EXIT_CONTEXT> for ExitState {
     }
 }
 
+/// The I/O payload of `c`, if it is an I/O exit (for the completions,
+/// which need no full [`Exit`]).
+pub(crate) fn io_payload(c: &WHV_RUN_VP_EXIT_CONTEXT) -> Option<&WHV_X64_IO_PORT_ACCESS_CONTEXT> {
+    if c.ExitReason == WHvRunVpExitReasonX64IoPortAccess {
+        // SAFETY: the reason selects this member, which the platform
+        // wrote over a zeroed context: initialised plain data.
+        Some(unsafe { &c.Anonymous.IoPortAccess })
+    } else {
+        None
+    }
+}
+
 /// The first `count` of `bytes` (never more than there are).
 fn prefix(bytes: &[u8; 16], count: u8) -> &[u8] {
     &bytes[..usize::from(count).min(16)]
@@ -264,8 +276,9 @@ impl<'a> Exit<'a> {
         // data; each arm reads only its reason's member.
         match c.ExitReason {
             WHvRunVpExitReasonX64IoPortAccess => {
-                // SAFETY: see above.
-                let io = unsafe { &u.IoPortAccess };
+                let Some(io) = io_payload(c) else {
+                    return Exit::Other(c.ExitReason);
+                };
                 let size = io.AccessInfo.access_size() as u8;
                 let mask = match size {
                     1 => 0xff,

@@ -305,25 +305,26 @@ impl<'p> VirtualProcessor<'p> {
     }
 
     /// The last exit's I/O context, if it was a simple (non-string) access
-    /// in direction `write`.
+    /// in direction `write`, and its size. Reads the payload directly: the
+    /// completions are on the exit path.
     fn simple_io(&self, write: bool) -> Result<(&WHV_X64_IO_PORT_ACCESS_CONTEXT, u8)> {
-        match Exit::from_context(&self.exit) {
-            Exit::IoPort {
-                is_write,
-                string: false,
-                size,
-                context,
-                ..
-            } if is_write == write => Ok((context, size)),
-            Exit::IoPort { string: true, .. } => Err(wrong_exit(
+        let Some(io) = super::exit::io_payload(&self.exit) else {
+            return Err(wrong_exit("the last exit was not an I/O exit"));
+        };
+        let info = io.AccessInfo;
+        if info.string_op() != 0 {
+            return Err(wrong_exit(
                 "a string I/O instruction: complete it with emulate_io",
-            )),
-            _ => Err(wrong_exit(if write {
+            ));
+        }
+        if (info.is_write() != 0) != write {
+            return Err(wrong_exit(if write {
                 "the last exit was not an OUT"
             } else {
                 "the last exit was not an IN"
-            })),
+            }));
         }
+        Ok((io, info.access_size() as u8))
     }
 
     /// Finishes the `IN` of the last exit with `value`: RAX gets it (the
