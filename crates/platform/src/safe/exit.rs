@@ -453,6 +453,107 @@ impl<'a> Exit<'a> {
     }
 }
 
+/// One line for a trace (`--trace-exits`): the kind and its key fields.
+///
+/// ```
+/// let exit = winhv::safe::Exit::Halt;
+/// assert_eq!(exit.to_string(), "Halt");
+/// ```
+impl std::fmt::Display for Exit<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let dir = |w: bool| if w { "write" } else { "read" };
+        match *self {
+            Exit::IoPort {
+                port,
+                size,
+                is_write,
+                data,
+                string,
+                rep,
+                ..
+            } => {
+                write!(f, "IoPort {} port={port:#x} size={size}", dir(is_write))?;
+                if string {
+                    write!(f, " string{}", if rep { " rep" } else { "" })
+                } else if is_write {
+                    write!(f, " data={data:#x}")
+                } else {
+                    Ok(())
+                }
+            }
+            Exit::Mmio {
+                gpa,
+                gva,
+                access,
+                gpa_unmapped,
+                instruction,
+                ..
+            } => {
+                let kind = match access {
+                    WHvMemoryAccessRead => "read",
+                    WHvMemoryAccessWrite => "write",
+                    WHvMemoryAccessExecute => "execute",
+                    _ => "access",
+                };
+                write!(f, "Mmio {kind} gpa={gpa:#x}")?;
+                if let Some(gva) = gva {
+                    write!(f, " gva={gva:#x}")?;
+                }
+                if gpa_unmapped {
+                    write!(f, " unmapped")?;
+                }
+                write!(f, " bytes={instruction:02x?}")
+            }
+            Exit::MsrAccess {
+                msr,
+                is_write,
+                value,
+                ..
+            } => {
+                write!(f, "MsrAccess {} msr={msr:#x}", dir(is_write))?;
+                if is_write {
+                    write!(f, " value={value:#x}")?;
+                }
+                Ok(())
+            }
+            Exit::Cpuid { leaf, subleaf, .. } => {
+                write!(f, "Cpuid leaf={leaf:#x} subleaf={subleaf:#x}")
+            }
+            Exit::Exception {
+                vector,
+                error_code,
+                parameter,
+                ..
+            } => {
+                write!(f, "Exception vector={vector}")?;
+                if let Some(code) = error_code {
+                    write!(f, " error={code:#x}")?;
+                }
+                write!(f, " parameter={parameter:#x}")
+            }
+            Exit::InterruptWindow { deliverable } => {
+                write!(f, "InterruptWindow {:?}", deliverable)
+            }
+            Exit::UnsupportedFeature { feature, parameter } => {
+                write!(f, "UnsupportedFeature {feature:?} parameter={parameter:#x}")
+            }
+            Exit::ApicEoi { vector } => write!(f, "ApicEoi vector={vector:#x}"),
+            Exit::ApicSmiTrap { icr } | Exit::ApicInitSipiTrap { icr } => {
+                write!(f, "{} icr={icr:#x}", self.name())
+            }
+            Exit::ApicWriteTrap { register, value } => {
+                write!(f, "ApicWriteTrap {register:?} value={value:#x}")
+            }
+            Exit::Hypercall { input, .. } => write!(f, "Hypercall input={input:#x}"),
+            Exit::SynicSintDeliverable { sints } => {
+                write!(f, "SynicSintDeliverable sints={sints:#x}")
+            }
+            Exit::Other(reason) => write!(f, "Other {reason:?}"),
+            _ => f.write_str(self.name()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -561,6 +662,41 @@ mod tests {
         ] {
             assert_eq!(Exit::from_context(&context(reason)).reason(), reason);
         }
+    }
+
+    #[test]
+    fn display_names_the_key_fields() {
+        let mut c = context(WHvRunVpExitReasonX64IoPortAccess);
+        let mut io = WHV_X64_IO_PORT_ACCESS_CONTEXT {
+            PortNumber: 0x3f8,
+            Rax: 0x41,
+            ..Default::default()
+        };
+        io.AccessInfo.set_is_write(1);
+        io.AccessInfo.set_access_size(1);
+        c.Anonymous.IoPortAccess = io;
+        assert_eq!(
+            Exit::from_context(&c).to_string(),
+            "IoPort write port=0x3f8 size=1 data=0x41"
+        );
+        let mut c = context(WHvRunVpExitReasonMemoryAccess);
+        let mut m = WHV_MEMORY_ACCESS_CONTEXT {
+            Gpa: 0xfee0_0300,
+            InstructionByteCount: 2,
+            InstructionBytes: [0x89, 0x07, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            ..Default::default()
+        };
+        m.AccessInfo.set_access_type(WHvMemoryAccessWrite.0 as u32);
+        m.AccessInfo.set_gpa_unmapped(1);
+        c.Anonymous.MemoryAccess = m;
+        assert_eq!(
+            Exit::from_context(&c).to_string(),
+            "Mmio write gpa=0xfee00300 unmapped bytes=[89, 07]"
+        );
+        assert_eq!(
+            Exit::from_context(&context(WHvRunVpExitReasonCanceled)).to_string(),
+            "Canceled"
+        );
     }
 
     #[test]
