@@ -771,3 +771,55 @@ fn mixed_register_batches_are_all_or_none() {
     assert_eq!(e.hresult, E_INVALIDARG);
     assert_eq!(vp.get(Register::Rsp).unwrap(), 0x8000, "nothing written");
 }
+
+/// Properties read back typed, as the builder set them; the platform's
+/// refusals stand.
+#[test]
+fn properties_read_back_typed() {
+    if !kvm_available() {
+        return;
+    }
+    let leaf = WHV_X64_CPUID_RESULT2 {
+        Function: 0x4000_0000,
+        Output: WHV_CPUID_OUTPUT {
+            Eax: 0x4000_0001,
+            ..Default::default()
+        },
+        Mask: WHV_CPUID_OUTPUT {
+            Eax: u32::MAX,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let p = PartitionBuilder::new()
+        .processor_count(3)
+        .exception_exit_bitmap(0)
+        .cpuid_results2(&[leaf])
+        .unimplemented_msr_action(WHvMsrActionIgnoreWriteReadZero)
+        .build()
+        .unwrap();
+    assert_eq!(
+        p.property(WHvPartitionPropertyCodeProcessorCount).unwrap(),
+        Property::ProcessorCount(3)
+    );
+    assert_eq!(
+        p.property(WHvPartitionPropertyCodeUnimplementedMsrAction)
+            .unwrap(),
+        Property::UnimplementedMsrAction(WHvMsrActionIgnoreWriteReadZero)
+    );
+    assert_eq!(
+        p.property(WHvPartitionPropertyCodeCpuidResultList)
+            .unwrap_err()
+            .hresult,
+        HRESULT_ERROR_NOT_SUPPORTED,
+        "Windows does not return the CPUID result list"
+    );
+    assert_eq!(
+        p.property(WHV_PARTITION_PROPERTY_CODE(0x7777))
+            .unwrap_err()
+            .hresult,
+        WHV_E_UNKNOWN_PROPERTY
+    );
+    let vp = p.create_vp(0).unwrap();
+    assert_eq!(vp.cpuid(0x4000_0000, 0).unwrap().Eax, 0x4000_0001);
+}

@@ -177,6 +177,34 @@ impl Partition {
         self.raw.set_property(property.code(), &property.to_bytes())
     }
 
+    /// WHvGetPartitionProperty, typed: property `code` as a [`Property`].
+    /// The platform's answers stand (`WHV_E_UNKNOWN_PROPERTY` for what this
+    /// host does not have, `ERROR_NOT_SUPPORTED` for the lists Windows
+    /// does not return).
+    ///
+    /// ```
+    /// # if !winhv::hypervisor_present() { println!("SKIPPED: no /dev/kvm"); return Ok(()); }
+    /// use winhv::safe::{PartitionBuilder, Property};
+    /// use winhv::defs::*;
+    /// let partition = PartitionBuilder::new().processor_count(2).build()?;
+    /// assert_eq!(
+    ///     partition.property(WHvPartitionPropertyCodeProcessorCount)?,
+    ///     Property::ProcessorCount(2)
+    /// );
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn property(&self, code: WHV_PARTITION_PROPERTY_CODE) -> Result<Property> {
+        let size = self.raw.property_size(code)? as usize;
+        let mut buffer = vec![0; size];
+        let n = self.raw.get_property(code, &mut buffer)? as usize;
+        Property::from_bytes(code, &buffer[..n.min(size)]).ok_or_else(|| {
+            Error::with(
+                E_UNEXPECTED,
+                format!("{code:?}: {n} bytes do not make the property"),
+            )
+        })
+    }
+
     /// The partition's processor count.
     pub fn processor_count(&self) -> Result<u32> {
         let mut b = [0; 4];

@@ -2,7 +2,12 @@
 //! the `WHV_PARTITION_PROPERTY` bytes WHvSetPartitionProperty takes. The
 //! platform's property store (`crate::property`) checks each one exactly
 //! as it checks a C caller's buffer, so a typed value the host cannot
-//! honour answers the same HRESULT.
+//! honour answers the same HRESULT. [`Property::from_bytes`] reads a value
+//! back.
+#![allow(
+    non_upper_case_globals,
+    reason = "the WHV constants keep their Windows names in patterns"
+)]
 
 use winhv_defs::*;
 
@@ -18,7 +23,7 @@ use winhv_defs::*;
 /// assert_eq!(p.code(), WHvPartitionPropertyCodeProcessorCount);
 /// assert_eq!(p.to_bytes(), 2u32.to_le_bytes());
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Property {
     /// `ProcessorCount`: how many VPs the partition has (required).
@@ -94,6 +99,55 @@ fn cpuid_output(o: &WHV_CPUID_OUTPUT) -> [u32; 4] {
     [o.Eax, o.Ebx, o.Ecx, o.Edx]
 }
 
+/// Little-endian readers over a property buffer; `None` when it is short.
+struct Reader<'a>(&'a [u8]);
+
+impl Reader<'_> {
+    fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let (head, rest) = self.0.split_first_chunk::<N>()?;
+        self.0 = rest;
+        Some(*head)
+    }
+    fn u8(&mut self) -> Option<u8> {
+        self.take::<1>().map(|[b]| b)
+    }
+    fn u16(&mut self) -> Option<u16> {
+        self.take().map(u16::from_le_bytes)
+    }
+    fn u32(&mut self) -> Option<u32> {
+        self.take().map(u32::from_le_bytes)
+    }
+    fn i32(&mut self) -> Option<i32> {
+        self.take().map(i32::from_le_bytes)
+    }
+    fn u64(&mut self) -> Option<u64> {
+        self.take().map(u64::from_le_bytes)
+    }
+    fn bool(&mut self) -> Option<bool> {
+        self.u32().map(|v| v != 0)
+    }
+    fn output(&mut self) -> Option<WHV_CPUID_OUTPUT> {
+        Some(WHV_CPUID_OUTPUT {
+            Eax: self.u32()?,
+            Ebx: self.u32()?,
+            Ecx: self.u32()?,
+            Edx: self.u32()?,
+        })
+    }
+    /// Elements of `size` bytes while whole ones remain.
+    fn list<T>(
+        &mut self,
+        size: usize,
+        mut one: impl FnMut(&mut Self) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        let mut v = Vec::with_capacity(self.0.len() / size);
+        while self.0.len() >= size {
+            v.push(one(self)?);
+        }
+        Some(v)
+    }
+}
+
 impl Property {
     /// The `WHV_PARTITION_PROPERTY_CODE` this value is for.
     pub fn code(&self) -> WHV_PARTITION_PROPERTY_CODE {
@@ -133,6 +187,124 @@ impl Property {
             Property::ProcessorFrequencyCap(_) => WHvPartitionPropertyCodeProcessorFrequencyCap,
             Property::ReferenceTime(_) => WHvPartitionPropertyCodeReferenceTime,
         }
+    }
+
+    /// The property `code` from WHvGetPartitionProperty's buffer: the
+    /// inverse of [`Self::to_bytes`]. `None` for an unknown code or a
+    /// buffer shorter than the property.
+    ///
+    /// ```
+    /// use winhv::safe::Property;
+    /// use winhv::defs::*;
+    /// let p = Property::ProcessorCount(3);
+    /// assert_eq!(Property::from_bytes(p.code(), &p.to_bytes()), Some(p));
+    /// assert_eq!(Property::from_bytes(WHvPartitionPropertyCodeProcessorCount, &[1]), None);
+    /// ```
+    pub fn from_bytes(code: WHV_PARTITION_PROPERTY_CODE, bytes: &[u8]) -> Option<Property> {
+        let mut r = Reader(bytes);
+        Some(match code {
+            WHvPartitionPropertyCodeProcessorCount => Property::ProcessorCount(r.u32()?),
+            WHvPartitionPropertyCodeCpuReserve => Property::CpuReserve(r.u32()?),
+            WHvPartitionPropertyCodeCpuCap => Property::CpuCap(r.u32()?),
+            WHvPartitionPropertyCodeCpuWeight => Property::CpuWeight(r.u32()?),
+            WHvPartitionPropertyCodeProcessorFrequencyCap => {
+                Property::ProcessorFrequencyCap(r.u32()?)
+            }
+            WHvPartitionPropertyCodeLocalApicEmulationMode => {
+                Property::LocalApicEmulation(WHV_X64_LOCAL_APIC_EMULATION_MODE(r.i32()?))
+            }
+            WHvPartitionPropertyCodeUnimplementedMsrAction => {
+                Property::UnimplementedMsrAction(WHV_MSR_ACTION(r.i32()?))
+            }
+            WHvPartitionPropertyCodeExtendedVmExits => {
+                Property::ExtendedVmExits(WHV_EXTENDED_VM_EXITS { AsUINT64: r.u64()? })
+            }
+            WHvPartitionPropertyCodeX64MsrExitBitmap => {
+                Property::X64MsrExitBitmap(WHV_X64_MSR_EXIT_BITMAP { AsUINT64: r.u64()? })
+            }
+            WHvPartitionPropertyCodeProcessorFeatures => {
+                Property::ProcessorFeatures(WHV_PROCESSOR_FEATURES { AsUINT64: r.u64()? })
+            }
+            WHvPartitionPropertyCodeProcessorXsaveFeatures => {
+                Property::ProcessorXsaveFeatures(WHV_PROCESSOR_XSAVE_FEATURES {
+                    AsUINT64: r.u64()?,
+                })
+            }
+            WHvPartitionPropertyCodeProcessorPerfmonFeatures => {
+                Property::ProcessorPerfmonFeatures(WHV_PROCESSOR_PERFMON_FEATURES {
+                    AsUINT64: r.u64()?,
+                })
+            }
+            WHvPartitionPropertyCodeExceptionExitBitmap => Property::ExceptionExitBitmap(r.u64()?),
+            WHvPartitionPropertyCodeProcessorClockFrequency => {
+                Property::ProcessorClockFrequency(r.u64()?)
+            }
+            WHvPartitionPropertyCodeInterruptClockFrequency => {
+                Property::InterruptClockFrequency(r.u64()?)
+            }
+            WHvPartitionPropertyCodeCpuGroupId => Property::CpuGroupId(r.u64()?),
+            WHvPartitionPropertyCodeReferenceTime => Property::ReferenceTime(r.u64()?),
+            WHvPartitionPropertyCodeProcessorFeaturesBanks => {
+                let _count_and_reserved = r.u64()?;
+                Property::ProcessorFeaturesBanks(
+                    WHV_PROCESSOR_FEATURES { AsUINT64: r.u64()? },
+                    WHV_PROCESSOR_FEATURES1 { AsUINT64: r.u64()? },
+                )
+            }
+            WHvPartitionPropertyCodeSyntheticProcessorFeaturesBanks => {
+                let _count_and_reserved = r.u64()?;
+                Property::SyntheticProcessorFeatures(WHV_SYNTHETIC_PROCESSOR_FEATURES {
+                    AsUINT64: r.u64()?,
+                })
+            }
+            WHvPartitionPropertyCodeProcessorClFlushSize => Property::ProcessorClFlushSize(r.u8()?),
+            WHvPartitionPropertyCodePrimaryNumaNode => Property::PrimaryNumaNode(r.u16()?),
+            WHvPartitionPropertyCodeSeparateSecurityDomain => {
+                Property::SeparateSecurityDomain(r.bool()?)
+            }
+            WHvPartitionPropertyCodeNestedVirtualization => {
+                Property::NestedVirtualization(r.bool()?)
+            }
+            WHvPartitionPropertyCodeAllowDeviceAssignment => {
+                Property::AllowDeviceAssignment(r.bool()?)
+            }
+            WHvPartitionPropertyCodeDisableSmt => Property::DisableSmt(r.bool()?),
+            WHvPartitionPropertyCodeApicRemoteReadSupport => Property::ApicRemoteRead(r.bool()?),
+            WHvPartitionPropertyCodeCpuidExitList => {
+                Property::CpuidExitList(r.list(4, Reader::u32)?)
+            }
+            WHvPartitionPropertyCodeCpuidResultList => Property::CpuidResults(r.list(32, |r| {
+                Some(WHV_X64_CPUID_RESULT {
+                    Function: r.u32()?,
+                    Reserved: [r.u32()?, r.u32()?, r.u32()?],
+                    Eax: r.u32()?,
+                    Ebx: r.u32()?,
+                    Ecx: r.u32()?,
+                    Edx: r.u32()?,
+                })
+            })?),
+            WHvPartitionPropertyCodeCpuidResultList2 => {
+                Property::CpuidResults2(r.list(48, |r| {
+                    Some(WHV_X64_CPUID_RESULT2 {
+                        Function: r.u32()?,
+                        Index: r.u32()?,
+                        VpIndex: r.u32()?,
+                        Flags: WHV_X64_CPUID_RESULT2_FLAGS(r.i32()?),
+                        Output: r.output()?,
+                        Mask: r.output()?,
+                    })
+                })?)
+            }
+            WHvPartitionPropertyCodeMsrActionList => Property::MsrActions(r.list(8, |r| {
+                Some(WHV_MSR_ACTION_ENTRY {
+                    Index: r.u32()?,
+                    ReadAction: r.u8()?,
+                    WriteAction: r.u8()?,
+                    Reserved: r.u16()?,
+                })
+            })?),
+            _ => return None,
+        })
     }
 
     /// The value as WHvSetPartitionProperty's buffer: the
@@ -289,6 +461,84 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Every property reads back from its bytes as it was.
+    #[test]
+    fn from_bytes_inverts_to_bytes() {
+        let mut exits = WHV_EXTENDED_VM_EXITS::default();
+        exits.set_x64_msr_exit(1);
+        let all = [
+            Property::ProcessorCount(7),
+            Property::LocalApicEmulation(WHvX64LocalApicEmulationModeX2Apic),
+            Property::ExtendedVmExits(exits),
+            Property::ExceptionExitBitmap(1 << 3),
+            Property::X64MsrExitBitmap(WHV_X64_MSR_EXIT_BITMAP { AsUINT64: 5 }),
+            Property::CpuidExitList(vec![1, 0x4000_0000]),
+            Property::CpuidResults(vec![WHV_X64_CPUID_RESULT {
+                Function: 1,
+                Eax: 2,
+                Edx: 3,
+                ..Default::default()
+            }]),
+            Property::CpuidResults2(vec![WHV_X64_CPUID_RESULT2 {
+                Function: 7,
+                Index: 1,
+                Flags: WHvX64CpuidResult2FlagSubleafSpecific,
+                ..Default::default()
+            }]),
+            Property::MsrActions(vec![WHV_MSR_ACTION_ENTRY {
+                Index: 0x1b,
+                ReadAction: 2,
+                WriteAction: 1,
+                Reserved: 0,
+            }]),
+            Property::UnimplementedMsrAction(WHvMsrActionExit),
+            Property::ProcessorFeatures(WHV_PROCESSOR_FEATURES { AsUINT64: 9 }),
+            Property::ProcessorFeaturesBanks(
+                WHV_PROCESSOR_FEATURES { AsUINT64: 10 },
+                WHV_PROCESSOR_FEATURES1 { AsUINT64: 11 },
+            ),
+            Property::ProcessorXsaveFeatures(WHV_PROCESSOR_XSAVE_FEATURES { AsUINT64: 12 }),
+            Property::ProcessorPerfmonFeatures(WHV_PROCESSOR_PERFMON_FEATURES { AsUINT64: 13 }),
+            Property::SyntheticProcessorFeatures(WHV_SYNTHETIC_PROCESSOR_FEATURES { AsUINT64: 14 }),
+            Property::ProcessorClFlushSize(8),
+            Property::ProcessorClockFrequency(2_000_000_000),
+            Property::InterruptClockFrequency(1_000_000_000),
+            Property::SeparateSecurityDomain(true),
+            Property::NestedVirtualization(false),
+            Property::AllowDeviceAssignment(true),
+            Property::DisableSmt(true),
+            Property::ApicRemoteRead(false),
+            Property::PrimaryNumaNode(3),
+            Property::CpuReserve(1),
+            Property::CpuCap(2),
+            Property::CpuWeight(3),
+            Property::CpuGroupId(4),
+            Property::ProcessorFrequencyCap(5),
+            Property::ReferenceTime(6),
+        ];
+        for p in all {
+            let bytes = p.to_bytes();
+            assert_eq!(Property::from_bytes(p.code(), &bytes).as_ref(), Some(&p));
+            if !matches!(
+                p,
+                Property::CpuidExitList(_)
+                    | Property::CpuidResults(_)
+                    | Property::CpuidResults2(_)
+                    | Property::MsrActions(_)
+            ) {
+                assert_eq!(
+                    Property::from_bytes(p.code(), &bytes[..bytes.len() - 1]),
+                    None,
+                    "short: {p:?}"
+                );
+            }
+        }
+        assert_eq!(
+            Property::from_bytes(WHV_PARTITION_PROPERTY_CODE(0x7777), &[0; 64]),
+            None
+        );
     }
 
     /// A CPUID result's fields land where Windows' struct has them.
