@@ -587,6 +587,7 @@ impl Partition {
                 vp.with_state(|vcpu, regs| {
                     regs.set_x2apic_api(vm.x2apic_api);
                     regs.set_interrupt_counter(vm.interrupts.clone());
+                    regs.set_lapic_emulation(lapic);
                     if lapic {
                         crate::interrupts::route_new_vp(vcpu.fd())?;
                     }
@@ -901,8 +902,11 @@ impl Partition {
 
     /// WHvRequestInterrupt: delivers `interrupt` (any type, physical or
     /// logical destination, edge or level) to the VPs it names, from any
-    /// thread, running or not. Needs LocalApicEmulationMode xApic or x2Apic;
-    /// without it `HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)` (not yet on KVM).
+    /// thread, running or not. Without LAPIC emulation (LocalApicEmulationMode
+    /// None) Fixed edge-triggered interrupts and NMIs to a physical
+    /// destination (a VP index, or 0xFFFFFFFF for all) are injected by the
+    /// target's run loop when its guest can take them; other kinds answer
+    /// `ERROR_HV_OPERATION_DENIED`.
     ///
     /// ```no_run
     /// use winhv::defs::*;
@@ -914,11 +918,13 @@ impl Partition {
     /// ```
     pub fn request_interrupt(&self, interrupt: &WHV_INTERRUPT_CONTROL) -> Result<()> {
         let request = crate::interrupts::check_request(interrupt)?;
-        let without = Error::new(
-            HRESULT_ERROR_NOT_SUPPORTED,
-            "WHvRequestInterrupt without LAPIC emulation is not available on KVM yet",
-        );
-        self.lapics(without)?.request(&request)
+        let vm = self.vm()?;
+        if read(&self.props).local_apic_emulation_mode() == WHvX64LocalApicEmulationModeNone {
+            let count = vm.vps.len() as u32;
+            return crate::interrupts::request_without_apic(&request, count, |i| vm.live_vp(i));
+        }
+        let unreachable = Error::new(E_FAIL, "LAPIC emulation changed under the request");
+        self.lapics(unreachable)?.request(&request)
     }
 
     /// WHvRequestInterrupt's argument checks, which need no partition: a

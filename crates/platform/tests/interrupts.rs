@@ -391,11 +391,20 @@ fn bad_requests_answer_windows_hresults() {
         q.request_interrupt(&fixed(0, 0x40)).unwrap_err().hresult,
         WHV_E_INVALID_PARTITION_CONFIG
     );
+    // Without LAPIC emulation a Fixed interrupt is injected by the run loop
+    // (tests/interrupts_no_apic.rs), kinds that need an APIC are denied.
     let q = common::partition(1);
+    q.request_interrupt(&fixed(0, 0x40)).unwrap();
+    let init = control(
+        WHvX64InterruptTypeInit,
+        WHvX64InterruptDestinationModePhysical,
+        WHvX64InterruptTriggerModeEdge,
+        0,
+        0,
+    );
     assert_eq!(
-        q.request_interrupt(&fixed(0, 0x40)).unwrap_err().hresult,
-        HRESULT_ERROR_NOT_SUPPORTED,
-        "not yet without LAPIC emulation"
+        q.request_interrupt(&init).unwrap_err().hresult,
+        ERROR_HV_OPERATION_DENIED
     );
     assert_eq!(
         q.get_interrupt_target_vp_set(0, WHvX64InterruptDestinationModePhysical, &mut vps)

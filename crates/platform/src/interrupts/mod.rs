@@ -9,6 +9,7 @@
 //! | `control` | checking a `WHV_INTERRUPT_CONTROL`, encoding it as a KVM MSI |
 //! | `routing` | which VPs a destination reaches (APIC ID, LDR, DFR, mode) |
 //! | `state` | the 4 KiB interrupt-controller state buffer ↔ KVM's LAPIC page |
+//! | `no_apic` | WHvRequestInterrupt without LAPIC emulation: the requests each VP's run loop injects |
 //!
 //! How each request reaches the guest:
 //! * Fixed, LowestPriority, NMI, INIT, SIPI: one `KVM_SIGNAL_MSI` (two for
@@ -46,6 +47,7 @@
 )]
 
 mod control;
+mod no_apic;
 mod routing;
 mod state;
 
@@ -62,6 +64,7 @@ use crate::vp::Vp;
 use crate::{Error, Result};
 use control::Kind;
 pub(crate) use control::Request;
+pub(crate) use no_apic::Requested;
 use routing::{ApicIdentity, X2APIC_BROADCAST, XAPIC_BROADCAST};
 pub use state::STATE_SIZE;
 
@@ -217,6 +220,24 @@ impl<'a, F: Fn(u32) -> Option<&'a Vp>> Lapics<'a, F> {
             regs.set_lapic_snapshot(vcpu, &page, nmi_pending)
         })
     }
+}
+
+/// WHvRequestInterrupt without LAPIC emulation (`no_apic`): `req` is
+/// recorded for every VP among the `count` that `vp` finds which it
+/// reaches, and each is kicked out of a run in progress.
+pub(crate) fn request_without_apic<'a>(
+    req: &Request,
+    count: u32,
+    vp: impl Fn(u32) -> Option<&'a Vp>,
+) -> Result<()> {
+    no_apic::check(req)?;
+    for (index, vp) in (0..count).filter_map(|i| vp(i).map(|vp| (i, vp))) {
+        if no_apic::reaches(req, index) {
+            vp.requested.raise(req);
+            vp.cancel.kick();
+        }
+    }
+    Ok(())
 }
 
 /// WHvRequestInterrupt's argument checks (`control`), which need no
