@@ -2,7 +2,9 @@
 //! in-kernel LAPIC with a split irqchip; WHP has no IOAPIC or PIC, so
 //! neither do we): WHvRequestInterrupt, WHvGetInterruptTargetVpSet and
 //! WHvGet/SetVirtualProcessorInterruptControllerState(2), reached through
-//! [`Lapics`], which `Partition` builds for each call.
+//! [`Lapics`], which `Partition` builds for each call. Without LAPIC
+//! emulation WHvRequestInterrupt goes to [`request_without_apic`]
+//! (`no_apic`): each VP's run loop injects what was requested.
 //!
 //! | file | owns |
 //! | --- | --- |
