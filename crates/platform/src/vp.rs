@@ -8,6 +8,7 @@
 //! `WHV_E_INVALID_VP_STATE`. Cancellation does not take the lock.
 
 use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 use kvm_bindings::{
@@ -57,6 +58,8 @@ pub(crate) struct Vp {
     /// WHvRequestInterrupt's requests without LAPIC emulation, injected by
     /// the run loop (`interrupts/no_apic`); usable without the lock.
     pub(crate) requested: Requested,
+    /// Threads waiting in [`Vp::borrow_state`] for the VP its run holds.
+    borrowers: AtomicU32,
     /// What WHvTranslateGva's walks need from the VP's CPUID table.
     pub(crate) paging: PagingFacts,
     /// The VP's XSAVE components (its CPUID leaf 0xD), for the XSAVE state.
@@ -140,6 +143,7 @@ impl Vp {
         Ok(Arc::new(Vp {
             cancel,
             requested: Requested::default(),
+            borrowers: AtomicU32::new(0),
             paging,
             xsave,
             cpuid: cpuid.as_slice().into(),
@@ -191,7 +195,8 @@ impl Vp {
 
     /// Runs `f` on the VP's vCPU and register cache while no other thread
     /// uses the VP; `WHV_E_INVALID_VP_STATE` while one does (a run, a
-    /// register call). For `crate::interrupts`.
+    /// register call). For `crate::interrupts`' state functions, which
+    /// Microsoft documents to answer so for a running VP.
     pub(crate) fn with_state<T>(
         &self,
         f: impl FnOnce(&mut Vcpu, &mut RegisterState) -> Result<T>,
@@ -199,6 +204,58 @@ impl Vp {
         let mut g = self.lock()?;
         let s = &mut *g;
         f(&mut s.vcpu, &mut s.regs)
+    }
+
+    /// [`Self::with_state`] whatever the VP is doing, for what Windows does
+    /// while VPs run (WHvGetInterruptTargetVpSet, LocalInt1): a run in progress on
+    /// another thread is taken out of `KVM_RUN` (a kick, not a cancel),
+    /// lends the VP ([`Self::lend`]) and goes on afterwards; a register
+    /// call on another thread is waited for.
+    pub(crate) fn borrow_state<T>(
+        &self,
+        f: impl FnOnce(&mut Vcpu, &mut RegisterState) -> Result<T>,
+    ) -> Result<T> {
+        let mut g = match self.state.try_lock() {
+            Ok(g) => g,
+            Err(TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(TryLockError::WouldBlock) => {
+                // Counted before the kick: the run loop, woken by it, sees
+                // the count (`Requested::wake` makes it look).
+                self.borrowers.fetch_add(1, Ordering::SeqCst);
+                self.requested.wake();
+                self.cancel.kick();
+                let mut g = self.state.lock().unwrap_or_else(|p| p.into_inner());
+                let s = &mut *g;
+                let r = f(&mut s.vcpu, &mut s.regs);
+                drop(g);
+                self.borrowers.fetch_sub(1, Ordering::SeqCst);
+                return r;
+            }
+        };
+        let s = &mut *g;
+        f(&mut s.vcpu, &mut s.regs)
+    }
+
+    /// The lock for a run: as [`Self::lock`], but waiting for a thread
+    /// that borrows the VP ([`Self::borrow_state`]) instead of failing.
+    fn lock_for_run(&self) -> Result<MutexGuard<'_, VpState>> {
+        match self.lock() {
+            Err(_) if self.borrowers.load(Ordering::SeqCst) != 0 => {
+                Ok(self.state.lock().unwrap_or_else(|p| p.into_inner()))
+            }
+            r => r,
+        }
+    }
+
+    /// Lets the threads waiting in [`Self::borrow_state`] have the VP, then
+    /// takes it back for the run (the register cache holds whatever they
+    /// changed, written before the next `KVM_RUN`).
+    fn lend<'a>(&'a self, g: MutexGuard<'a, VpState>) -> MutexGuard<'a, VpState> {
+        drop(g);
+        while self.borrowers.load(Ordering::SeqCst) != 0 {
+            std::thread::yield_now();
+        }
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The size of the VP's XSAVE state (WHvGetVirtualProcessorXsaveState).
@@ -281,7 +338,7 @@ impl Vp {
         msrs: &std::sync::RwLock<MsrPolicy>,
         out: &mut WHV_RUN_VP_EXIT_CONTEXT,
     ) -> Result<()> {
-        let mut g = self.lock()?;
+        let mut g = self.lock_for_run()?;
         let s = &mut *g;
         let inputs_map = || map.read().unwrap_or_else(|p| p.into_inner());
         // Interrupts requested without LAPIC emulation go in first: an
@@ -312,6 +369,7 @@ impl Vp {
             );
         }
         loop {
+            let s = &mut *g;
             if let Err(e) = s.regs.before_run(&mut s.vcpu) {
                 if e.hresult != E_INVALIDARG {
                     return Err(e);
@@ -360,8 +418,12 @@ impl Vp {
                 }
             }
             if let KvmExit::Requested = exit {
-                // A request came during the run (its kick ended KVM_RUN).
+                // A request came during the run (its kick ended KVM_RUN):
+                // an interrupt to inject, or a thread waiting for the VP.
                 self.deliver_requested(s)?;
+                if self.borrowers.load(Ordering::SeqCst) != 0 {
+                    g = self.lend(g);
+                }
                 continue;
             }
             if s.vector_waiting

@@ -85,11 +85,7 @@ fn a_request_reaches_a_vp_running_on_another_thread() {
         return;
     };
     ready(&p);
-    let counted = |vector: u32| {
-        let at = apic_guest::COUNTS as usize + vector as usize * 4;
-        let b = mem.bytes();
-        u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-    };
+    let counted = |vector: u32| apic_guest::count_in(&mem, vector);
     let lost = std::thread::scope(|s| {
         // The guest spins with IF set and never exits by itself.
         let run = s.spawn(|| p.run_vp(0).unwrap().ExitReason);

@@ -27,8 +27,8 @@
 //! * LocalInt1: KVM has no LINT1 input with an in-kernel LAPIC; its
 //!   documentation for `KVM_NMI` gives the recipe — pause the VP, read its
 //!   LVT LINT1 entry, and if the change queues an NMI issue `KVM_NMI`. So
-//!   each target must be stopped (`WHV_E_INVALID_VP_STATE` otherwise), and
-//!   its LVT LINT1 decides: masked, nothing; NMI mode, `KVM_NMI`; Fixed
+//!   each target running is taken out of `KVM_RUN` for that moment
+//!   (`Vp::borrow_state`), and its LVT LINT1 decides: masked, nothing; NMI mode, `KVM_NMI`; Fixed
 //!   mode, the vector is raised in its IRR (TMR for level); ExtINT, SMI and
 //!   INIT modes have no effect here (README).
 //! * Every request is first counted in the partition's interrupt counter,
@@ -38,10 +38,12 @@
 //!   (`registers/cache/interrupts`). No VP is locked, so the VPs' own
 //!   threads never find their VP busy because of a request.
 //!
-//! WHvGetInterruptTargetVpSet and the state functions read VPs' APICs
-//! through their register caches, so the VPs concerned must not be
-//! running (`WHV_E_INVALID_VP_STATE`, as for registers; Microsoft
-//! documents it for WHvSetVirtualProcessorInterruptControllerState).
+//! WHvGetInterruptTargetVpSet, LocalInt1 and the state functions read
+//! VPs' APICs through their register caches. The state functions need the
+//! VP stopped (`WHV_E_INVALID_VP_STATE` while it runs, as Microsoft
+//! documents for them); WHvGetInterruptTargetVpSet and LocalInt1 take a
+//! running VP out of `KVM_RUN` for the moment they need it
+//! (`Vp::borrow_state`: a kick, the run lends its lock and goes on).
 
 #![allow(
     non_upper_case_globals,
@@ -141,12 +143,12 @@ impl<'a, F: Fn(u32) -> Option<&'a Vp>> Lapics<'a, F> {
         Ok(())
     }
 
-    /// The VPs `destination` reaches in `logical` mode, each of which must
-    /// be stopped; pushed to `out` in index order.
+    /// The VPs `destination` reaches in `logical` mode (running ones are
+    /// borrowed from their runs), pushed to `out` in index order.
     fn targets(&self, destination: u32, logical: bool, mut push: impl FnMut(u32)) -> Result<()> {
         let dest = routing::normalize(destination, self.x2apic_partition);
         for (index, vp) in self.vps() {
-            let snapshot = vp.with_state(|vcpu, regs| regs.lapic_snapshot(vcpu))?;
+            let snapshot = vp.borrow_state(|vcpu, regs| regs.lapic_snapshot(vcpu))?;
             if routing::reaches(&ApicIdentity::of(&snapshot, index), dest, logical) {
                 push(index);
             }
@@ -191,7 +193,7 @@ impl<'a, F: Fn(u32) -> Option<&'a Vp>> Lapics<'a, F> {
         self.targets(req.destination, req.logical, |i| targets.push(i))?;
         for index in targets {
             let vp = (self.vp)(index).ok_or_else(|| no_vp(index))?;
-            vp.with_state(assert_lint1)?;
+            vp.borrow_state(assert_lint1)?;
         }
         Ok(())
     }

@@ -67,6 +67,12 @@ impl Requested {
         self.any.store(true, Ordering::SeqCst);
     }
 
+    /// Makes the run loop look ([`Self::any`]) without a request: a thread
+    /// waits to borrow the VP (`Vp::with_state`).
+    pub(crate) fn wake(&self) {
+        self.any.store(true, Ordering::SeqCst);
+    }
+
     /// Takes a requested NMI.
     pub(crate) fn take_nmi(&self) -> bool {
         self.nmi.swap(false, Ordering::AcqRel)

@@ -406,6 +406,14 @@ pub fn count(p: &Partition, cpu: u32, vector: u32) -> u32 {
     read_u32(p, COUNTS + u64::from(cpu) * 0x400 + u64::from(vector) * 4)
 }
 
+/// [`count`] for CPU 0 from the guest memory itself: readable while the VP
+/// runs on another thread.
+pub fn count_in(mem: &HostMem, vector: u32) -> u32 {
+    let at = COUNTS as usize + vector as usize * 4;
+    let b = mem.bytes();
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
 /// How many `vector` IPIs the BSP program sent.
 pub fn sent(p: &Partition, vector: u32) -> u32 {
     read_u32(p, SENT_COUNTS + u64::from(vector) * 4)
