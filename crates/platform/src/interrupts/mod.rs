@@ -359,6 +359,20 @@ pub(crate) fn enable_x2apic_api(vm: &VmFd) -> Result<bool> {
     Ok(true)
 }
 
+/// Makes KVM route no interrupt to a deleted VP's vCPU (which KVM keeps):
+/// its local APIC is disabled (IA32_APIC_BASE EN and EXTD clear), which
+/// takes it out of KVM's APIC map and of every delivery. Creating the
+/// index again restores the power-on APIC (`state/reset`).
+pub(crate) fn unroute_deleted_vp(vcpu: &VcpuFd) -> Result<()> {
+    const ENABLED: u64 = 1 << 11 | 1 << 10;
+    let mut sregs = vcpu
+        .get_sregs()
+        .map_err(|e| Error::from_errno("KVM_GET_SREGS", e.errno()))?;
+    sregs.apic_base &= !ENABLED;
+    vcpu.set_sregs(&sregs)
+        .map_err(|e| Error::from_errno("KVM_SET_SREGS", e.errno()))
+}
+
 /// Makes KVM route interrupts to a VP just created. KVM rebuilds its map
 /// of APIC IDs lazily, on APIC state changes, and the vCPU being created
 /// is not yet counted when its own reset rebuilds it: until something
