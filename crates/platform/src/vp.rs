@@ -436,6 +436,11 @@ impl Vp {
                 self.deliver_requested(s)?;
                 continue;
             }
+            if matches!(exit, KvmExit::InterruptWindow) && !s.regs.interrupt_notification() {
+                // A window asked for a requested interrupt only (the VMM
+                // asked for none): not the VMM's exit.
+                continue;
+            }
             let window = if matches!(exit, KvmExit::Hlt) {
                 deliverable(s)?
             } else {
