@@ -187,11 +187,16 @@ pub(crate) fn translate_exit(
     ctx: &mut WHV_RUN_VP_EXIT_CONTEXT,
 ) -> Result<()> {
     *completion = Completion::None;
-    if let KvmExit::InterruptWindow = exit {
-        // Windows reports the notification once and clears its bit.
-        let v = regstate.deliverability_notifications();
-        regstate.set_deliverability_notifications(v & !2);
-        vcpu.area().set_request_interrupt_window(false);
+    // Windows reports a notification once and clears its bit (with an
+    // interrupt's, its priority).
+    let v = regstate.deliverability_notifications();
+    match exit {
+        KvmExit::InterruptWindow => {
+            regstate.set_deliverability_notifications(v & !0x3e);
+            vcpu.area().set_request_interrupt_window(false);
+        }
+        KvmExit::NmiWindow => regstate.set_deliverability_notifications(v & !1),
+        _ => {}
     }
     // The registers are read in place in kvm_run's sync area (no copy);
     // an undone retired write changes them there.
@@ -219,7 +224,10 @@ fn translate_in_place(
     // once they cannot (so that an error leaves it as it was).
     if !matches!(
         exit,
-        KvmExit::MemoryFault { .. } | KvmExit::NoMemory | KvmExit::Other { .. }
+        KvmExit::MemoryFault { .. }
+            | KvmExit::NoMemory
+            | KvmExit::Other { .. }
+            | KvmExit::Requested
     ) {
         *ctx = WHV_RUN_VP_EXIT_CONTEXT::default();
     }
@@ -579,11 +587,22 @@ fn translate_in_place(
                 ..Default::default()
             };
         }
-        KvmExit::InterruptWindow => {
+        KvmExit::InterruptWindow | KvmExit::NmiWindow => {
+            let kind = if let KvmExit::NmiWindow = exit {
+                WHvX64PendingNmi
+            } else {
+                WHvX64PendingInterrupt
+            };
             ctx.ExitReason = WHvRunVpExitReasonX64InterruptWindow;
             ctx.Anonymous.InterruptWindow = WHV_X64_INTERRUPTION_DELIVERABLE_CONTEXT {
-                DeliverableType: WHvX64PendingInterrupt,
+                DeliverableType: kind,
             };
+        }
+        KvmExit::Requested => {
+            return Err(Error::new(
+                E_FAIL,
+                "an interrupt request is the run loop's, not an exit",
+            ));
         }
         KvmExit::RdMsr { index, .. } | KvmExit::WrMsr { index, .. } => {
             let write = matches!(exit, KvmExit::WrMsr { .. });

@@ -590,6 +590,7 @@ impl Partition {
                 vp.with_state(|vcpu, regs| {
                     regs.set_x2apic_api(vm.x2apic_api);
                     regs.set_interrupt_counter(vm.interrupts.clone());
+                    regs.set_lapic_emulation(lapic);
                     if lapic {
                         crate::interrupts::route_new_vp(vcpu.fd())?;
                     }
@@ -607,8 +608,9 @@ impl Partition {
     /// accesses and cancels of it answer `WHV_E_VP_DOES_NOT_EXIST`.
     ///
     /// KVM cannot destroy a vCPU before its VM (its id stays taken), so the
-    /// deleted VP's vCPU is kept aside and, if the index is created again,
-    /// reused in its power-on state.
+    /// deleted VP's vCPU is kept aside, its local APIC disabled (no
+    /// interrupt reaches it, none is arbitrated to it) and, if the index is
+    /// created again, reused in its power-on state.
     ///
     /// ```no_run
     /// # let p = winhv::Partition::create()?;
@@ -624,6 +626,10 @@ impl Partition {
         }
         // A run in progress on another thread ends with Canceled.
         vp.cancel.cancel();
+        if read(&self.props).local_apic_emulation_mode() != WHvX64LocalApicEmulationModeNone {
+            // KVM keeps the vCPU, and would keep routing interrupts to it.
+            vp.borrow_state(|vcpu, _| crate::interrupts::unroute_deleted_vp(vcpu.fd()))?;
+        }
         Ok(())
     }
 
@@ -904,8 +910,11 @@ impl Partition {
 
     /// WHvRequestInterrupt: delivers `interrupt` (any type, physical or
     /// logical destination, edge or level) to the VPs it names, from any
-    /// thread, running or not. Needs LocalApicEmulationMode xApic or x2Apic;
-    /// without it `HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)` (not yet on KVM).
+    /// thread, running or not. Without LAPIC emulation (LocalApicEmulationMode
+    /// None) Fixed edge-triggered interrupts and NMIs to a physical
+    /// destination (a VP index, or 0xFFFFFFFF for all) are injected by the
+    /// target's run loop when its guest can take them; other kinds answer
+    /// `ERROR_HV_OPERATION_DENIED`.
     ///
     /// ```no_run
     /// use winhv::defs::*;
@@ -917,11 +926,13 @@ impl Partition {
     /// ```
     pub fn request_interrupt(&self, interrupt: &WHV_INTERRUPT_CONTROL) -> Result<()> {
         let request = crate::interrupts::check_request(interrupt)?;
-        let without = Error::new(
-            HRESULT_ERROR_NOT_SUPPORTED,
-            "WHvRequestInterrupt without LAPIC emulation is not available on KVM yet",
-        );
-        self.lapics(without)?.request(&request)
+        let vm = self.vm()?;
+        if read(&self.props).local_apic_emulation_mode() == WHvX64LocalApicEmulationModeNone {
+            let count = vm.vps.len() as u32;
+            return crate::interrupts::request_without_apic(&request, count, |i| vm.live_vp(i));
+        }
+        let unreachable = Error::new(E_FAIL, "LAPIC emulation changed under the request");
+        self.lapics(unreachable)?.request(&request)
     }
 
     /// WHvRequestInterrupt's argument checks, which need no partition: a
@@ -1227,5 +1238,44 @@ mod tests {
             .unwrap();
         // SAFETY: RIP is a 64-bit register.
         assert_eq!(unsafe { rip[0].Reg64 }, 0xfff0, "re-created at power-on");
+    }
+
+    /// A deleted VP's vCPU, which KVM keeps, no longer takes interrupts:
+    /// an MSI to its APIC ID is accepted by no APIC (KVM_SIGNAL_MSI's
+    /// count), until the index is created again.
+    #[test]
+    fn a_deleted_vp_takes_no_interrupts() {
+        if !std::path::Path::new("/dev/kvm").exists() {
+            println!("SKIPPED: no /dev/kvm");
+            return;
+        }
+        let p = Partition::create().unwrap();
+        p.set_property(WHvPartitionPropertyCodeProcessorCount, &2u32.to_le_bytes())
+            .unwrap();
+        let mode = WHvX64LocalApicEmulationModeXApic;
+        if let Err(e) = p.set_property(
+            WHvPartitionPropertyCodeLocalApicEmulationMode,
+            &mode.0.to_le_bytes(),
+        ) {
+            println!("SKIPPED: LocalApicEmulationMode XApic refused here: {e}");
+            return;
+        }
+        p.setup().unwrap();
+        p.create_vp(0).unwrap();
+        p.create_vp(1).unwrap();
+        let accepted = || {
+            // An NMI: a software-disabled APIC (the reset state) takes one.
+            let msi = kvm_bindings::kvm_msi {
+                address_lo: 0xfee0_1000,
+                data: 4 << 8,
+                ..Default::default()
+            };
+            p.vm().unwrap().fd.signal_msi(msi).unwrap()
+        };
+        assert_eq!(accepted(), 1, "VP 1 takes it");
+        p.delete_vp(1).unwrap();
+        assert_eq!(accepted(), 0, "nobody once VP 1 is deleted");
+        p.create_vp(1).unwrap();
+        assert_eq!(accepted(), 1, "the new VP 1 takes it");
     }
 }

@@ -44,3 +44,8 @@ fn bad_input_gets_windows_hresults() {
 fn interrupts_reach_the_guest_and_survive_a_state_restore() {
     support::build_and_run("interrupt_guest", true);
 }
+
+#[test]
+fn interrupts_without_lapic_emulation_through_requests_and_windows() {
+    support::build_and_run("no_apic_guest", true);
+}

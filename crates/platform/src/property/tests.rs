@@ -373,6 +373,22 @@ fn values_are_validated_against_the_host() {
         )),
         WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG
     );
+    // The APIC traps (SMI 4, INIT/SIPI 6, LINT0 7, LINT1 8, SVR 9, LDR 12,
+    // DFR 13): the in-kernel LAPIC handles those writes without an exit,
+    // and KVM's MSR filter always lets x2APIC MSRs through, so no host
+    // offers them.
+    for bit in [4, 6, 7, 8, 9, 12, 13] {
+        assert_eq!(p.host.extended_vm_exits & 1 << bit, 0, "trap bit {bit}");
+        assert_eq!(
+            hr(p.set(
+                WHvPartitionPropertyCodeExtendedVmExits,
+                &u64b(1 << bit),
+                false
+            )),
+            WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG,
+            "trap bit {bit}"
+        );
+    }
     assert_eq!(
         hr(p.set(
             WHvPartitionPropertyCodeExceptionExitBitmap,

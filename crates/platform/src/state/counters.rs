@@ -246,8 +246,8 @@ impl ExitCounters {
                 &self.memory
             }
             KvmExit::RdMsr { .. } | KvmExit::WrMsr { .. } => &self.msr,
-            KvmExit::InterruptWindow => &self.window,
-            KvmExit::Canceled | KvmExit::Hlt => return,
+            KvmExit::InterruptWindow | KvmExit::NmiWindow => &self.window,
+            KvmExit::Canceled | KvmExit::Hlt | KvmExit::Requested => return,
             _ => &self.other,
         };
         bump(c, 1);

@@ -346,9 +346,13 @@ static void interrupt_arguments(WHV_PARTITION_HANDLE p) {
     EXPECT_HR(WHvGetVirtualProcessorInterruptControllerState(forged, 0, state, sizeof state, &written), E_HANDLE);
     EXPECT_HR(WHvSetVirtualProcessorInterruptControllerState(forged, 0, state, sizeof state), E_HANDLE);
 
-    /* No LAPIC emulation: requests are not available on KVM yet; the rest
-     * answers what Microsoft documents for WHvGetInterruptTargetVpSet. */
-    EXPECT_HR(WHvRequestInterrupt(p, &ic, sizeof ic), NOT_SUPPORTED);
+    /* No LAPIC emulation: a Fixed request is accepted (the run loop
+     * injects it), an INIT needs an APIC; the rest answers what Microsoft
+     * documents for WHvGetInterruptTargetVpSet. */
+    EXPECT_HR(WHvRequestInterrupt(p, &ic, sizeof ic), S_OK);
+    WHV_INTERRUPT_CONTROL init = ic;
+    init.Type = WHvX64InterruptTypeInit;
+    EXPECT_HR(WHvRequestInterrupt(p, &init, sizeof init), HV_OPERATION_DENIED);
     EXPECT_HR(WHvRequestInterrupt(p, NULL, sizeof ic), E_INVALIDARG);
     EXPECT_HR(WHvRequestInterrupt(p, &ic, sizeof ic - 1), E_INVALIDARG);
     EXPECT_HR(WHvGetInterruptTargetVpSet(p, 0, WHvX64InterruptDestinationModePhysical, vps, 4, &n), HV_OPERATION_DENIED);
