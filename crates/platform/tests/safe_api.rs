@@ -419,11 +419,11 @@ fn bad_input_is_an_error() {
         "not after setup"
     );
     assert_eq!(
-        p.request_interrupt(Interrupt::fixed(0, 0x30))
+        p.request_interrupt(Interrupt::init(0))
             .unwrap_err()
             .hresult,
-        HRESULT_ERROR_NOT_SUPPORTED,
-        "no LAPIC emulation"
+        ERROR_HV_OPERATION_DENIED,
+        "INIT without LAPIC emulation"
     );
 
     let vp = p.create_vp(0).unwrap();
