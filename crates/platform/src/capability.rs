@@ -109,6 +109,8 @@ pub struct HostCapabilities {
     pub(crate) extended_vm_exits: u64,
     pub(crate) exception_exit_bitmap: u64,
     pub(crate) msr_exit_bitmap: u64,
+    /// SyntheticProcessorFeaturesBanks bank 0 (`crate::synic::features`).
+    pub(crate) synthetic_features: u64,
     pub(crate) vendor: i32,
     pub(crate) clflush_size: u8,
     pub(crate) processor_clock_hz: u64,
@@ -127,6 +129,7 @@ impl HostCapabilities {
                 extended_vm_exits: 0,
                 exception_exit_bitmap: 0,
                 msr_exit_bitmap: 0,
+                synthetic_features: 0,
                 clflush_size: 0,
                 processor_clock_hz: 0,
                 interrupt_clock_hz: 0,
@@ -177,8 +180,14 @@ impl HostCapabilities {
         } else {
             0
         };
+        let synthetic_features = crate::synic::features::offered(
+            msr_exits,
+            facts.split_irqchip,
+            processor_clock_hz != 0,
+        );
         Self {
             vendor: cpu_features::vendor_from_cpuid(&facts.cpuid),
+            synthetic_features,
             clflush_size: cpu_features::clflush_size_from_cpuid(&facts.cpuid),
             facts,
             offered,
@@ -311,11 +320,11 @@ impl HostCapabilities {
                 }
             }
             WHvCapabilityCodeSyntheticProcessorFeaturesBanks => {
-                // One bank, no Hyper-V synthetic feature (no SynIC or
-                // hypercall layer yet).
+                // One bank: what `crate::synic` implements and this host
+                // allows.
                 a.u32(WHV_SYNTHETIC_PROCESSOR_FEATURES_BANKS_COUNT);
                 a.u32(0);
-                a.u64(0);
+                a.u64(self.synthetic_features);
             }
             WHvCapabilityCodeProcessorPerfmonFeatures => a.u64(self.offered.perfmon),
             _ => {

@@ -58,6 +58,7 @@ mod property;
 mod registers;
 mod run;
 mod state;
+mod synic;
 mod translate;
 mod vcpu;
 mod vp;

@@ -48,6 +48,9 @@ struct Vm {
     interrupts: Arc<AtomicU64>,
     /// The VM's KVM statistics, opened by the first counter read.
     stats: OnceLock<KvmStats>,
+    /// What the VPs' SynICs share, when the partition enabled synthetic
+    /// features (`crate::synic`).
+    synic: Option<Arc<crate::synic::Shared>>,
 }
 
 /// A WHP partition (`WHV_PARTITION_HANDLE`). Dropping it is
@@ -366,6 +369,12 @@ impl Partition {
             x2apic_api,
             interrupts: Arc::default(),
             stats: OnceLock::new(),
+            synic: (props.synthetic_features() != 0).then(|| {
+                crate::synic::Shared::new(
+                    props.synthetic_features(),
+                    props.processor_clock_frequency(),
+                )
+            }),
         });
         Ok(())
     }
@@ -582,7 +591,14 @@ impl Partition {
                 vp.update_guest_debug(&props, vm.caps)?;
             }
             None => {
-                let vp = Vp::create(&vm.fd, index, &props, &vm.supported_cpuid, vm.caps)?;
+                let vp = Vp::create(
+                    &vm.fd,
+                    index,
+                    &props,
+                    &vm.supported_cpuid,
+                    vm.caps,
+                    vm.synic.as_ref(),
+                )?;
                 let lapic = props.local_apic_emulation_mode() != WHvX64LocalApicEmulationModeNone;
                 vp.with_state(|vcpu, regs| {
                     regs.set_x2apic_api(vm.x2apic_api);
@@ -919,6 +935,86 @@ impl Partition {
             "WHvRequestInterrupt without LAPIC emulation is not available on KVM yet",
         );
         self.lapics(without)?.request(&request)
+    }
+
+    /// WHvPostVirtualProcessorSynicMessage: writes `message` (1 to 256
+    /// bytes, an HV_MESSAGE: MessageType first) into SINT `sint`'s slot of
+    /// VP `index`'s SIMP page and raises the SINT's vector (unless masked
+    /// or polled). A slot still holding a message answers
+    /// `ERROR_HV_OBJECT_IN_USE` and sets its MessagePending flag; the
+    /// guest's EOM after freeing it then ends a run with a
+    /// `WHvRunVpExitReasonSynicSintDeliverable` exit. A SynIC or SIMP the
+    /// guest has not enabled (or a partition without AccessSynicRegs)
+    /// answers `ERROR_HV_INVALID_SYNIC_STATE`. Callable from any thread
+    /// while the VP runs.
+    ///
+    /// ```no_run
+    /// # let p = winhv::Partition::create()?;
+    /// let mut message = [0u8; 256];
+    /// message[..4].copy_from_slice(&0x100u32.to_le_bytes());
+    /// p.post_synic_message(0, 2, &message)?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn post_synic_message(&self, index: u32, sint: u32, message: &[u8]) -> Result<()> {
+        args::check_synic_message(sint, message.len())?;
+        let vector = self
+            .synic_of(index)?
+            .post(&read(&self.memory), sint, message)?;
+        self.raise_sint(index, vector)
+    }
+
+    /// WHvSignalVirtualProcessorSynicEvent: sets event flag
+    /// `FlagNumber` (below 2048) of SINT `TargetSint` in VP `VpIndex`'s
+    /// SIEFP page and, if the flag was clear, raises the SINT's vector;
+    /// returns whether it was clear (NewlySignaled). `TargetVtl` must be 0
+    /// (`E_INVALIDARG`); a SynIC or SIEFP page the guest has not enabled
+    /// answers `ERROR_HV_INVALID_SYNIC_STATE`, as Microsoft documents.
+    ///
+    /// ```no_run
+    /// # let p = winhv::Partition::create()?;
+    /// use winhv::defs::*;
+    /// let e = WHV_SYNIC_EVENT_PARAMETERS { VpIndex: 0, TargetSint: 2, Reserved: 0, FlagNumber: 5 };
+    /// let newly = p.signal_synic_event(&e)?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn signal_synic_event(&self, event: &WHV_SYNIC_EVENT_PARAMETERS) -> Result<bool> {
+        args::check_synic_event(event)?;
+        let (newly, vector) = self.synic_of(event.VpIndex)?.signal(
+            &read(&self.memory),
+            event.TargetSint,
+            event.FlagNumber,
+        )?;
+        self.raise_sint(event.VpIndex, vector)?;
+        Ok(newly)
+    }
+
+    /// VP `index`'s SynIC: the VP must exist and the partition must have
+    /// enabled AccessSynicRegs.
+    fn synic_of(&self, index: u32) -> Result<&crate::synic::VpSynic> {
+        let features = read(&self.props).synthetic_features();
+        let vp = self.vp(index)?;
+        match &vp.synic {
+            Some(s) if features & crate::synic::features::SYNIC_REGS != 0 => Ok(s),
+            _ => Err(Error::new(
+                ERROR_HV_INVALID_SYNIC_STATE,
+                "the partition has no SynIC (SyntheticProcessorFeaturesBanks.AccessSynicRegs)",
+            )),
+        }
+    }
+
+    /// Raises `vector` (if any) on VP `index`'s local APIC: a fixed,
+    /// edge-triggered interrupt to its APIC ID as created (its index).
+    fn raise_sint(&self, index: u32, vector: Option<u8>) -> Result<()> {
+        let Some(vector) = vector else {
+            return Ok(());
+        };
+        let mut ic = WHV_INTERRUPT_CONTROL {
+            Destination: index,
+            Vector: u32::from(vector),
+            ..Default::default()
+        };
+        ic.set_type(WHvX64InterruptTypeFixed.0 as u64);
+        self.request_interrupt(&ic)
     }
 
     /// WHvRequestInterrupt's argument checks, which need no partition: a

@@ -30,6 +30,7 @@ use crate::registers::RegisterState;
 use crate::run::{Completion, KvmExit, read_linear, run};
 use crate::state::counters::{ExitCounters, KvmStats};
 use crate::state::reset::PowerOn;
+use crate::synic::{MsrEnv, MsrOutcome, VpSynic};
 use crate::translate::CodeCache;
 use crate::vcpu::Vcpu;
 use crate::xsave::XsaveLayout;
@@ -63,6 +64,9 @@ pub(crate) struct Vp {
     /// waits for a running vCPU; reading the statistics does not), or
     /// `None` where KVM has no binary statistics.
     stats: Option<KvmStats>,
+    /// The VP's SynIC and synthetic MSRs, when the partition enabled
+    /// synthetic features (`crate::synic`); usable without the lock.
+    pub(crate) synic: Option<VpSynic>,
     state: Mutex<VpState>,
 }
 
@@ -82,6 +86,7 @@ impl Vp {
         props: &PartitionProperties,
         supported: &CpuId,
         caps: &KvmCaps,
+        synic: Option<&Arc<crate::synic::Shared>>,
     ) -> Result<Arc<Vp>> {
         let vcpu = vm
             .create_vcpu(u64::from(index))
@@ -137,6 +142,7 @@ impl Vp {
             cpuid: cpuid.as_slice().into(),
             exits: ExitCounters::default(),
             stats,
+            synic: synic.map(|sh| VpSynic::new(index, sh.clone())),
             state: Mutex::new(VpState {
                 vcpu,
                 regs,
@@ -166,7 +172,21 @@ impl Vp {
     ) -> Result<()> {
         let mut g = self.lock()?;
         let s = &mut *g;
-        s.regs.get(&mut s.vcpu, names, values)
+        match self.synthetic_names(names, values.len()) {
+            Some(synic) => crate::synic::get_batch(synic, &mut s.regs, &mut s.vcpu, names, values),
+            None => s.regs.get(&mut s.vcpu, names, values),
+        }
+    }
+
+    /// The VP's SynIC when a register batch of `names` (with `values`
+    /// values) names one of its registers.
+    fn synthetic_names(&self, names: &[WHV_REGISTER_NAME], values: usize) -> Option<&VpSynic> {
+        let synic = self.synic.as_ref()?;
+        (values == names.len()
+            && names
+                .iter()
+                .any(|&n| crate::synic::is_synthetic_register(n)))
+        .then_some(synic)
     }
 
     /// WHvSetVirtualProcessorRegisters.
@@ -177,7 +197,10 @@ impl Vp {
     ) -> Result<()> {
         let mut g = self.lock()?;
         let s = &mut *g;
-        s.regs.set(&mut s.vcpu, names, values)
+        match self.synthetic_names(names, values.len()) {
+            Some(synic) => crate::synic::set_batch(synic, &mut s.regs, &mut s.vcpu, names, values),
+            None => s.regs.set(&mut s.vcpu, names, values),
+        }
     }
 
     /// Runs `f` on the VP's vCPU and register cache while no other thread
@@ -331,6 +354,25 @@ impl Vp {
             let exit = exit?;
             // The counters' hook: the time in KVM_RUN and the exit's kind.
             self.exits.record(start, &exit);
+            if let (Some(synic), KvmExit::RdMsr { index, .. } | KvmExit::WrMsr { index, .. }) =
+                (&self.synic, exit)
+            {
+                if synic.owns(index) {
+                    let sints = synthetic_msr(s, synic, index, &inputs_map());
+                    if sints == 0 {
+                        continue;
+                    }
+                    // An EOM freed a slot a post found busy: complete the
+                    // WRMSR now (RIP past it, as Windows has it at this
+                    // exit), then report.
+                    self.cancel.set_immediate_exit();
+                    let _ = s.vcpu.run();
+                    self.cancel.clear_immediate_exit();
+                    s.regs.after_run(&mut s.vcpu);
+                    crate::exit::sint_deliverable(&mut s.vcpu, sints, out);
+                    return Ok(());
+                }
+            }
             if let KvmExit::RdMsr { index, reason } | KvmExit::WrMsr { index, reason, .. } = exit {
                 let write = matches!(exit, KvmExit::WrMsr { .. });
                 let action = msrs
@@ -497,6 +539,9 @@ impl HeldVp<'_> {
         let p = &s.power_on;
         s.regs.seed(&mut s.vcpu, &p.regs, &p.sregs, &p.events);
         self.vp.cancel.reset();
+        if let Some(synic) = &self.vp.synic {
+            synic.reset();
+        }
         Ok(())
     }
 }
@@ -537,6 +582,39 @@ fn apply_guest_debug(vcpu: &VcpuFd, props: &PartitionProperties, caps: &KvmCaps)
     };
     vcpu.set_guest_debug(&dbg)
         .map_err(|e| Error::from_errno("KVM_SET_GUEST_DEBUG", e.errno()))
+}
+
+/// Answers a guest access to a synthetic MSR `index` (the exit KVM just
+/// made) in `kvm_run`, for KVM to complete on the next run; the SINTs an
+/// EOM made deliverable (0 for every other access).
+fn synthetic_msr(s: &mut VpState, synic: &VpSynic, index: u32, map: &GpaMap) -> u16 {
+    let write = s.vcpu.area().exit_reason() == kvm_bindings::KVM_EXIT_X86_WRMSR;
+    let data = s.vcpu.area().msr_mut().map_or(0, |m| m.data);
+    let sregs = &s.vcpu.sync().sregs;
+    let long_mode = sregs.efer & (1 << 10) != 0 && sregs.cs.l != 0;
+    let (vcpu, regs) = (&mut s.vcpu, &mut s.regs);
+    let mut tsc = || {
+        let mut v = [WHV_REGISTER_VALUE::default()];
+        regs.get(vcpu, &[WHvX64RegisterTsc], &mut v).ok()?;
+        // SAFETY: the TSC is returned through Reg64.
+        Some(unsafe { v[0].Reg64 })
+    };
+    let mut env = MsrEnv {
+        map,
+        tsc: &mut tsc,
+        long_mode,
+    };
+    let outcome = synic.msr(index, write.then_some(data), &mut env);
+    if let Some(m) = s.vcpu.area().msr_mut() {
+        m.error = u8::from(outcome == MsrOutcome::Fault);
+        if let MsrOutcome::Read(v) = outcome {
+            m.data = v;
+        }
+    }
+    match outcome {
+        MsrOutcome::Deliverable(sints) => sints,
+        _ => 0,
+    }
 }
 
 /// Completes an MSR exit without the VMM: IgnoreWriteReadZero reads 0 and

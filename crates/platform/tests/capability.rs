@@ -230,10 +230,26 @@ fn exits_claimed_are_exits_kvm_gives() {
         0,
         "no APIC remote read, idle suspend, VPCI, IOMMU, VP hot add/remove"
     );
-    // Nothing Hyper-V synthetic, no frequency cap, no scheduler features.
+    // The synthetic features winhv answers in user space, where the MSR
+    // filter exists (the SynIC also needs the split irqchip, the reference
+    // TSC page a known TSC rate); no frequency cap, no scheduler features.
     let synthetic = cap(WHvCapabilityCodeSyntheticProcessorFeaturesBanks);
     assert_eq!(u32::from_le_bytes(synthetic[0..4].try_into().unwrap()), 1);
-    assert!(synthetic[4..].iter().all(|&b| b == 0));
+    assert_eq!(synthetic[4..8], [0; 4]);
+    let bank0 = u64::from_le_bytes(synthetic[8..16].try_into().unwrap());
+    let mut want = 0;
+    if msr_exits {
+        // HypervisorPresent, Hv1, AccessPartitionReferenceCounter,
+        // AccessHypercallRegs, AccessVpIndex.
+        want = 0b1_1000_1011;
+        if caps.split_irqchip {
+            want |= 1 << 4; // AccessSynicRegs
+        }
+        if cap_u64(WHvCapabilityCodeProcessorClockFrequency) != 0 {
+            want |= 1 << 9; // AccessPartitionReferenceTsc
+        }
+    }
+    assert_eq!(bank0, want);
     assert!(
         cap(WHvCapabilityCodeProcessorFrequencyCap)
             .iter()
