@@ -44,6 +44,8 @@ pub(crate) mod exit_bits {
     pub const MSR: u64 = 1 << 1;
     /// ExceptionExit.
     pub const EXCEPTION: u64 = 1 << 2;
+    /// HypercallExit (calls through the hypercall page, `crate::synic`).
+    pub const HYPERCALL: u64 = 1 << 5;
     /// Every bit the header defines (X64CpuidExit … GpaAccessFaultExit).
     pub const DEFINED: u64 = (1 << 15) - 1;
 }
@@ -152,7 +154,8 @@ impl HostCapabilities {
         let msr_exits = facts.user_space_msr && facts.msr_filter;
         let mut extended_vm_exits = 0;
         if msr_exits {
-            extended_vm_exits |= exit_bits::MSR;
+            // The hypercall page is ours where the synthetic MSRs are.
+            extended_vm_exits |= exit_bits::MSR | exit_bits::HYPERCALL;
         }
         if facts.guest_debug {
             extended_vm_exits |= exit_bits::EXCEPTION;
@@ -562,7 +565,10 @@ mod tests {
             h.features, 0b1_1111,
             "PartialUnmap, LAPIC, Xsave, DirtyPage, SpeculationControl"
         );
-        assert_eq!(h.extended_vm_exits, exit_bits::MSR | exit_bits::EXCEPTION);
+        assert_eq!(
+            h.extended_vm_exits,
+            exit_bits::MSR | exit_bits::HYPERCALL | exit_bits::EXCEPTION
+        );
         assert_eq!(h.exception_exit_bitmap, 1 << 3);
         assert_eq!(h.msr_exit_bitmap, 0b11_1111);
         assert_eq!(h.vendor, 0);
@@ -579,7 +585,7 @@ mod tests {
         pvm.guest_debug = false;
         pvm.split_irqchip = false;
         let h = HostCapabilities::from_facts(pvm.clone());
-        assert_eq!(h.extended_vm_exits, exit_bits::MSR);
+        assert_eq!(h.extended_vm_exits, exit_bits::MSR | exit_bits::HYPERCALL);
         assert_eq!(h.exception_exit_bitmap, 0);
         assert_eq!(h.msr_exit_bitmap, msr_exit_bits::DEFINED);
         // User-space MSR exits without the filter could not keep an MSR's

@@ -217,6 +217,11 @@ impl Partition {
                     policy.apply(&vm.fd, vm.caps, false)?;
                     *write(&self.msrs) = policy;
                     if effect == PropertyEffect::ExtendedVmExits {
+                        if let Some(synic) = &vm.synic {
+                            synic.set_hypercall_exit(
+                                changed.extended_vm_exits().hypercall_exit() != 0,
+                            );
+                        }
                         let _vps = lock(&self.vp_change);
                         for vp in vm.live_vps() {
                             vp.update_guest_debug(&changed, vm.caps)?;
@@ -373,6 +378,7 @@ impl Partition {
                 crate::synic::Shared::new(
                     props.synthetic_features(),
                     props.processor_clock_frequency(),
+                    props.extended_vm_exits().hypercall_exit() != 0,
                 )
             }),
         });

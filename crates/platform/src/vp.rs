@@ -1,4 +1,5 @@
-//! One virtual processor: its KVM vCPU (with kvm_run mapped and its sync
+//! One virtual processor (`vp/synic.rs`: its synthetic MSRs and
+//! hypercalls in the run loop): its KVM vCPU (with kvm_run mapped and its sync
 //! area enabled for regs, sregs and events), its register cache, its
 //! cancellation state, and its power-on state for WHvResetPartition
 //! (`state/reset.rs`, restored through [`HeldVp`]).
@@ -30,10 +31,13 @@ use crate::registers::RegisterState;
 use crate::run::{Completion, KvmExit, read_linear, run};
 use crate::state::counters::{ExitCounters, KvmStats};
 use crate::state::reset::PowerOn;
-use crate::synic::{MsrEnv, MsrOutcome, VpSynic};
+use crate::synic::VpSynic;
 use crate::translate::CodeCache;
 use crate::vcpu::Vcpu;
 use crate::xsave::XsaveLayout;
+use synic::{Hypercall, hypercall, synthetic_msr};
+
+mod synic;
 
 /// What only the running thread touches.
 struct VpState {
@@ -373,6 +377,25 @@ impl Vp {
                     return Ok(());
                 }
             }
+            if let (
+                Some(synic),
+                KvmExit::IoOut {
+                    port: crate::synic::HYPERCALL_PORT,
+                    size: 1,
+                    count: 1,
+                    ..
+                },
+            ) = (&self.synic, exit)
+            {
+                match hypercall(s, synic, &inputs_map(), caps)? {
+                    Hypercall::NotOne => {}
+                    Hypercall::Answered => continue,
+                    Hypercall::Exit(hc) => {
+                        crate::exit::hypercall(&mut s.vcpu, &hc, out);
+                        return Ok(());
+                    }
+                }
+            }
             if let KvmExit::RdMsr { index, reason } | KvmExit::WrMsr { index, reason, .. } = exit {
                 let write = matches!(exit, KvmExit::WrMsr { .. });
                 let action = msrs
@@ -582,39 +605,6 @@ fn apply_guest_debug(vcpu: &VcpuFd, props: &PartitionProperties, caps: &KvmCaps)
     };
     vcpu.set_guest_debug(&dbg)
         .map_err(|e| Error::from_errno("KVM_SET_GUEST_DEBUG", e.errno()))
-}
-
-/// Answers a guest access to a synthetic MSR `index` (the exit KVM just
-/// made) in `kvm_run`, for KVM to complete on the next run; the SINTs an
-/// EOM made deliverable (0 for every other access).
-fn synthetic_msr(s: &mut VpState, synic: &VpSynic, index: u32, map: &GpaMap) -> u16 {
-    let write = s.vcpu.area().exit_reason() == kvm_bindings::KVM_EXIT_X86_WRMSR;
-    let data = s.vcpu.area().msr_mut().map_or(0, |m| m.data);
-    let sregs = &s.vcpu.sync().sregs;
-    let long_mode = sregs.efer & (1 << 10) != 0 && sregs.cs.l != 0;
-    let (vcpu, regs) = (&mut s.vcpu, &mut s.regs);
-    let mut tsc = || {
-        let mut v = [WHV_REGISTER_VALUE::default()];
-        regs.get(vcpu, &[WHvX64RegisterTsc], &mut v).ok()?;
-        // SAFETY: the TSC is returned through Reg64.
-        Some(unsafe { v[0].Reg64 })
-    };
-    let mut env = MsrEnv {
-        map,
-        tsc: &mut tsc,
-        long_mode,
-    };
-    let outcome = synic.msr(index, write.then_some(data), &mut env);
-    if let Some(m) = s.vcpu.area().msr_mut() {
-        m.error = u8::from(outcome == MsrOutcome::Fault);
-        if let MsrOutcome::Read(v) = outcome {
-            m.data = v;
-        }
-    }
-    match outcome {
-        MsrOutcome::Deliverable(sints) => sints,
-        _ => 0,
-    }
 }
 
 /// Completes an MSR exit without the VMM: IgnoreWriteReadZero reads 0 and

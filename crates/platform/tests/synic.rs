@@ -107,6 +107,15 @@ fn program(a: &mut CodeAssembler) -> Result<(), IcedError> {
     a.mov(rbx, HYPERCALL_PAGE)?;
     a.call(rbx)?;
     a.out(u32::from(P_HYPERCALL), al)?;
+    // Again, after the VMM turned HypercallExit on: a fast call (code
+    // 0x42, bit 16) with inputs in RDX, R8 and XMM0 (set by the VMM: SSE
+    // at CPL0 is beyond PVM's emulator).
+    a.mov(rcx, 0x1_0042u64)?;
+    a.mov(rdx, 0x1111u64)?;
+    a.mov(r8, 0x2222u64)?;
+    a.mov(rbx, HYPERCALL_PAGE)?;
+    a.call(rbx)?;
+    a.out(u32::from(P_HYPERCALL), al)?;
     // The local APIC on, then the SynIC.
     a.mov(rax, 0xfee0_00f0u64)?;
     a.mov(dword_ptr(rax), 0x1ffu32)?;
@@ -292,6 +301,36 @@ fn a_guest_sees_hyperv_and_takes_synic_messages_and_events() {
     assert_eq!(get(&p, WHvX64RegisterRcx), 0x12);
     assert_eq!(get(&p, WHvRegisterGuestOsId), 0x1234);
     assert_eq!(get(&p, WHvX64RegisterHypercall), HYPERCALL_PAGE | 1);
+    // With HypercallExit the call reaches the VMM, presented as Windows
+    // does: RIP at the call, its length, the inputs; the VMM answers.
+    let mut exits = [0u8; 8];
+    p.get_property(WHvPartitionPropertyCodeExtendedVmExits, &mut exits)
+        .unwrap();
+    let exits = u64::from_le_bytes(exits) | (1 << 5);
+    p.set_property(
+        WHvPartitionPropertyCodeExtendedVmExits,
+        &exits.to_le_bytes(),
+    )
+    .unwrap();
+    let mut x0 = WHV_REGISTER_VALUE::default();
+    x0.Reg128.Anonymous.Low64 = 0x3333_4444_5555_6666;
+    p.set_vp_registers(0, &[WHvX64RegisterXmm0], &[x0]).unwrap();
+    let x = p.run_vp(0).unwrap();
+    assert_eq!(x.ExitReason, WHvRunVpExitReasonHypercall);
+    assert_eq!(x.VpContext.Rip, HYPERCALL_PAGE);
+    assert_eq!(x.VpContext.instruction_length(), 2);
+    // SAFETY: the exit reason says which member is live.
+    let hc = unsafe { x.Anonymous.Hypercall };
+    assert_eq!((hc.Rcx, hc.Rdx, hc.R8), (0x1_0042, 0x1111, 0x2222));
+    // SAFETY: a plain 128-bit union, any bits valid.
+    let xmm0_low = unsafe { hc.XmmRegisters[0].Anonymous.Low64 };
+    assert_eq!(xmm0_low, 0x3333_4444_5555_6666);
+    assert_eq!(get(&p, WHvX64RegisterRip), HYPERCALL_PAGE);
+    common::set64(&p, 0, WHvX64RegisterRax, 0x77);
+    common::set64(&p, 0, WHvX64RegisterRip, HYPERCALL_PAGE + 2);
+    assert_eq!(port(&p), P_HYPERCALL);
+    assert_eq!(get(&p, WHvX64RegisterRax), 0x77, "the VMM's result");
+    assert_eq!(get(&p, WHvX64RegisterRcx), 0x1_0042);
 
     // The SynIC as the guest set it, through the register names.
     assert_eq!(port(&p), P_READY);

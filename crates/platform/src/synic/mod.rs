@@ -10,7 +10,7 @@
 //! | `clock` | the reference counter and the reference TSC page |
 //! | `message` | SIMP message slots and SIEFP event flags in guest memory |
 //! | `registers` | the WHV register names that read and write the same MSRs |
-//! | `hypercall` | the hypercall page's contents |
+//! | `hypercall` | the hypercall page and the Hypercall exit's payload |
 //!
 //! How a guest access is answered: the partition's MSR filter
 //! (`crate::msr`) denies every synthetic MSR the partition enabled, so
@@ -34,6 +34,7 @@ mod message;
 mod msrs;
 mod registers;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use winhv_defs::*;
@@ -44,6 +45,10 @@ use clock::ReferenceClock;
 use msrs::{Msr, PartitionMsrs, Refused, SynicMsrs};
 
 pub(crate) use cpuid::apply as apply_cpuid;
+pub(crate) use hypercall::{
+    CALL_LENGTH as HYPERCALL_LENGTH, HV_STATUS_INVALID_HYPERCALL_CODE, PORT as HYPERCALL_PORT,
+    context as hypercall_context,
+};
 pub(crate) use msrs::enabled as enabled_msrs;
 pub(crate) use registers::{get_batch, is_synthetic as is_synthetic_register, set_batch};
 
@@ -58,17 +63,25 @@ pub(crate) struct Shared {
     features: u64,
     clock: ReferenceClock,
     msrs: Mutex<PartitionMsrs>,
+    /// ExtendedVmExits.HypercallExit (changeable after setup).
+    hypercall_exit: AtomicBool,
 }
 
 impl Shared {
     /// The shared state of a partition with `features` (bank 0, nonzero)
     /// whose TSC runs at `tsc_hz`.
-    pub(crate) fn new(features: u64, tsc_hz: u64) -> Arc<Self> {
+    pub(crate) fn new(features: u64, tsc_hz: u64, hypercall_exit: bool) -> Arc<Self> {
         Arc::new(Self {
             features,
             clock: ReferenceClock::new(tsc_hz),
             msrs: Mutex::new(PartitionMsrs::default()),
+            hypercall_exit: AtomicBool::new(hypercall_exit),
         })
+    }
+
+    /// ExtendedVmExits changed: whether hypercalls exit to the VMM.
+    pub(crate) fn set_hypercall_exit(&self, on: bool) {
+        self.hypercall_exit.store(on, Ordering::Relaxed);
     }
 }
 
@@ -92,8 +105,6 @@ pub(crate) struct MsrEnv<'a> {
     pub map: &'a GpaMap,
     /// The VP's TSC now (`None`: it cannot be read).
     pub tsc: &'a mut dyn FnMut() -> Option<u64>,
-    /// The guest runs 64-bit code (for the hypercall page).
-    pub long_mode: bool,
 }
 
 /// The answer to a guest access.
@@ -121,6 +132,18 @@ impl VpSynic {
     /// Whether MSR `index` is one of the partition's synthetic MSRs.
     pub(crate) fn owns(&self, index: u32) -> bool {
         Msr::of(index, self.shared.features).is_some()
+    }
+
+    /// The GPA of the hypercall page, while the guest has it enabled.
+    pub(crate) fn hypercall_page(&self) -> Option<u64> {
+        let h = lock(&self.shared.msrs).hypercall;
+        (h & msrs::PAGE_ENABLE != 0).then_some(h & msrs::PAGE_BASE)
+    }
+
+    /// Whether a hypercall ends the run with a Hypercall exit (else the
+    /// platform answers it).
+    pub(crate) fn hypercall_exit(&self) -> bool {
+        self.shared.hypercall_exit.load(Ordering::Relaxed)
     }
 
     /// Back to the reset state (WHvResetPartition, a VP created again).
@@ -217,9 +240,7 @@ impl VpSynic {
             Msr::Hypercall if stored & msrs::PAGE_ENABLE != 0 => {
                 // A page outside guest RAM stays unwritten (as an overlay
                 // over nothing would).
-                let _ = env
-                    .map
-                    .write(stored & msrs::PAGE_BASE, &hypercall::page(env.long_mode));
+                let _ = env.map.write(stored & msrs::PAGE_BASE, &hypercall::page());
             }
             Msr::ReferenceTsc if stored & msrs::PAGE_ENABLE != 0 => {
                 if let Some(tsc) = (env.tsc)() {
