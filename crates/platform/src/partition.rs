@@ -70,7 +70,8 @@ pub struct Partition {
     props: RwLock<PartitionProperties>,
     vm: OnceLock<Vm>,
     setup_lock: Mutex<()>,
-    memory: RwLock<GpaMap>,
+    /// Shared with the SynIC's timer thread (`crate::synic`).
+    memory: Arc<RwLock<GpaMap>>,
     /// Serialises VP creation and deletion (and the walks over all VPs).
     vp_change: Mutex<()>,
     msrs: RwLock<MsrPolicy>,
@@ -174,7 +175,7 @@ impl Partition {
             props: RwLock::new(PartitionProperties::new()),
             vm: OnceLock::new(),
             setup_lock: Mutex::new(()),
-            memory: RwLock::new(GpaMap::default()),
+            memory: Arc::default(),
             vp_change: Mutex::new(()),
             msrs: RwLock::new(MsrPolicy::default()),
             time: PartitionTime::default(),
@@ -366,21 +367,33 @@ impl Partition {
         let vps = (0..props.processor_count())
             .map(|_| VpSlot::default())
             .collect();
+        let interrupts = Arc::<AtomicU64>::default();
+        let mode = props.local_apic_emulation_mode();
+        let synic = if props.synthetic_features() != 0 {
+            Some(crate::synic::Shared::new(crate::synic::Setup {
+                features: props.synthetic_features(),
+                tsc_hz: props.processor_clock_frequency(),
+                hypercall_exit: props.extended_vm_exits().hypercall_exit() != 0,
+                processor_count: props.processor_count(),
+                map: self.memory.clone(),
+                vm: &fd,
+                interrupts: interrupts.clone(),
+                lapic: (mode != WHvX64LocalApicEmulationModeNone)
+                    .then_some(mode == WHvX64LocalApicEmulationModeX2Apic),
+                x2apic_api,
+            })?)
+        } else {
+            None
+        };
         let _ = self.vm.set(Vm {
             vps,
             fd,
             supported_cpuid,
             caps,
             x2apic_api,
-            interrupts: Arc::default(),
+            interrupts,
             stats: OnceLock::new(),
-            synic: (props.synthetic_features() != 0).then(|| {
-                crate::synic::Shared::new(
-                    props.synthetic_features(),
-                    props.processor_clock_frequency(),
-                    props.extended_vm_exits().hypercall_exit() != 0,
-                )
-            }),
+            synic,
         });
         Ok(())
     }
@@ -963,10 +976,7 @@ impl Partition {
     /// ```
     pub fn post_synic_message(&self, index: u32, sint: u32, message: &[u8]) -> Result<()> {
         args::check_synic_message(sint, message.len())?;
-        let vector = self
-            .synic_of(index)?
-            .post(&read(&self.memory), sint, message)?;
-        self.raise_sint(index, vector)
+        self.synic_of(index)?.post(sint, message)
     }
 
     /// WHvSignalVirtualProcessorSynicEvent: sets event flag
@@ -985,13 +995,8 @@ impl Partition {
     /// ```
     pub fn signal_synic_event(&self, event: &WHV_SYNIC_EVENT_PARAMETERS) -> Result<bool> {
         args::check_synic_event(event)?;
-        let (newly, vector) = self.synic_of(event.VpIndex)?.signal(
-            &read(&self.memory),
-            event.TargetSint,
-            event.FlagNumber,
-        )?;
-        self.raise_sint(event.VpIndex, vector)?;
-        Ok(newly)
+        self.synic_of(event.VpIndex)?
+            .signal(event.TargetSint, event.FlagNumber)
     }
 
     /// VP `index`'s SynIC: the VP must exist and the partition must have
@@ -1006,21 +1011,6 @@ impl Partition {
                 "the partition has no SynIC (SyntheticProcessorFeaturesBanks.AccessSynicRegs)",
             )),
         }
-    }
-
-    /// Raises `vector` (if any) on VP `index`'s local APIC: a fixed,
-    /// edge-triggered interrupt to its APIC ID as created (its index).
-    fn raise_sint(&self, index: u32, vector: Option<u8>) -> Result<()> {
-        let Some(vector) = vector else {
-            return Ok(());
-        };
-        let mut ic = WHV_INTERRUPT_CONTROL {
-            Destination: index,
-            Vector: u32::from(vector),
-            ..Default::default()
-        };
-        ic.set_type(WHvX64InterruptTypeFixed.0 as u64);
-        self.request_interrupt(&ic)
     }
 
     /// WHvRequestInterrupt's argument checks, which need no partition: a

@@ -244,11 +244,15 @@ fn exits_claimed_are_exits_kvm_gives() {
         // HypervisorPresent, Hv1, AccessPartitionReferenceCounter,
         // AccessHypercallRegs, AccessVpIndex.
         want = 0b1_1000_1011;
+        let tsc_known = cap_u64(WHvCapabilityCodeProcessorClockFrequency) != 0;
         if caps.split_irqchip {
             want |= 1 << 4; // AccessSynicRegs
         }
-        if cap_u64(WHvCapabilityCodeProcessorClockFrequency) != 0 {
+        if tsc_known {
             want |= 1 << 9; // AccessPartitionReferenceTsc
+        }
+        if caps.split_irqchip && tsc_known {
+            want |= 1 << 5; // AccessSyntheticTimerRegs
         }
     }
     assert_eq!(bank0, want);

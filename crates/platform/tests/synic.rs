@@ -26,7 +26,7 @@ const SIMP: u64 = 0x8_0000;
 const SIEFP: u64 = 0x8_1000;
 const REF_TSC: u64 = 0x8_2000;
 const HYPERCALL_PAGE: u64 = 0x8_3000;
-/// The first 32 bytes of the last message the handler found.
+/// The first 40 bytes of the last message the handler found.
 const SEEN: u64 = 0x8_4000;
 /// How many times the SINT handler ran.
 const COUNT: u64 = 0x8_5000;
@@ -44,6 +44,7 @@ const P_REF: u16 = 0x64;
 const P_TSC_PAGE: u16 = 0x66;
 const P_HYPERCALL: u16 = 0x67;
 const P_READY: u16 = 0x68;
+const P_ARMED: u16 = 0x69;
 
 const MSR_GUEST_OS_ID: u32 = 0x4000_0000;
 const MSR_HYPERCALL: u32 = 0x4000_0001;
@@ -55,9 +56,11 @@ const MSR_SIEFP: u32 = 0x4000_0082;
 const MSR_SIMP: u32 = 0x4000_0083;
 const MSR_EOM: u32 = 0x4000_0084;
 const MSR_SINT0: u32 = 0x4000_0090;
+const MSR_STIMER0_CONFIG: u32 = 0x4000_00b0;
+const MSR_STIMER0_COUNT: u32 = 0x4000_00b1;
 
 /// Every synthetic feature bit this implementation has.
-const FEATURES: u64 = 0b11_1001_1011;
+const FEATURES: u64 = 0b11_1011_1011;
 
 fn wrmsr(a: &mut CodeAssembler, msr: u32, v: u64) -> Result<(), IcedError> {
     a.mov(ecx, msr)?;
@@ -116,13 +119,22 @@ fn program(a: &mut CodeAssembler) -> Result<(), IcedError> {
     a.mov(rbx, HYPERCALL_PAGE)?;
     a.call(rbx)?;
     a.out(u32::from(P_HYPERCALL), al)?;
-    // The local APIC on, then the SynIC.
+    synic_on(a)?;
+    idle(a)
+}
+
+/// The local APIC on, then the SynIC: SIMP, SIEFP, SINT with VECTOR.
+fn synic_on(a: &mut CodeAssembler) -> Result<(), IcedError> {
     a.mov(rax, 0xfee0_00f0u64)?;
     a.mov(dword_ptr(rax), 0x1ffu32)?;
     wrmsr(a, MSR_SIMP, SIMP | 1)?;
     wrmsr(a, MSR_SIEFP, SIEFP | 1)?;
     wrmsr(a, MSR_SINT0 + SINT, u64::from(VECTOR))?;
-    wrmsr(a, MSR_SCONTROL, 1)?;
+    wrmsr(a, MSR_SCONTROL, 1)
+}
+
+/// Forever: `cli; out P_READY; sti; hlt`.
+fn idle(a: &mut CodeAssembler) -> Result<(), IcedError> {
     let mut top = a.create_label();
     a.set_label(&mut top)?;
     a.cli()?;
@@ -132,7 +144,34 @@ fn program(a: &mut CodeAssembler) -> Result<(), IcedError> {
     a.jmp(top)
 }
 
-/// The SINT handler: counts, copies the slot's first 32 bytes to SEEN if
+/// STIMER0 to SINT: periodic every `period` units, or one-shot 2 ms
+/// from now (the expiration time in R9, reported at P_ARMED); then idles.
+fn timer_program(a: &mut CodeAssembler, period: Option<u64>) -> Result<(), IcedError> {
+    synic_on(a)?;
+    let config = 1 | (u64::from(SINT) << 16);
+    match period {
+        Some(p) => {
+            wrmsr(a, MSR_STIMER0_COUNT, p)?;
+            wrmsr(a, MSR_STIMER0_CONFIG, config | 2)?;
+        }
+        None => {
+            rdmsr(a, MSR_TIME_REF_COUNT)?;
+            a.shl(rdx, 32)?;
+            a.or(rax, rdx)?;
+            a.add(rax, 20_000)?;
+            a.mov(r9, rax)?;
+            a.mov(rdx, rax)?;
+            a.shr(rdx, 32)?;
+            a.mov(ecx, MSR_STIMER0_COUNT)?;
+            a.wrmsr()?;
+            wrmsr(a, MSR_STIMER0_CONFIG, config)?;
+        }
+    }
+    a.out(u32::from(P_ARMED), al)?;
+    idle(a)
+}
+
+/// The SINT handler: counts, copies the slot's first 40 bytes to SEEN if
 /// it holds a message, frees it, writes EOM if MessagePending was set,
 /// EOIs.
 fn handler(a: &mut CodeAssembler) -> Result<(), IcedError> {
@@ -146,7 +185,7 @@ fn handler(a: &mut CodeAssembler) -> Result<(), IcedError> {
     a.cmp(dword_ptr(rbx), 0)?;
     a.je(done)?;
     a.mov(rcx, SEEN)?;
-    for i in 0..4 {
+    for i in 0..5 {
         a.mov(rax, qword_ptr(rbx + 8 * i))?;
         a.mov(qword_ptr(rcx + 8 * i), rax)?;
     }
@@ -166,6 +205,13 @@ fn handler(a: &mut CodeAssembler) -> Result<(), IcedError> {
 /// A partition with every synthetic feature and xAPIC emulation running
 /// the program, or `None` (with a SKIPPED line) where that is not offered.
 fn partition() -> Option<(Partition, HostMem)> {
+    partition_running(program)
+}
+
+/// [`partition`] running `program`.
+fn partition_running(
+    program: impl FnOnce(&mut CodeAssembler) -> Result<(), IcedError>,
+) -> Option<(Partition, HostMem)> {
     if !common::kvm_available() {
         return None;
     }
@@ -260,9 +306,10 @@ fn a_guest_sees_hyperv_and_takes_synic_messages_and_events() {
         u32::from_le_bytes(*b"Hv#1")
     );
     assert_eq!(port(&p), P_CPUID3);
-    // AccessPartitionReferenceCounter, AccessSynicRegs, AccessHypercallMsrs,
-    // AccessVpIndex, AccessPartitionReferenceTsc.
-    assert_eq!(get(&p, WHvX64RegisterRax) as u32, 0b10_0110_0110);
+    // AccessPartitionReferenceCounter, AccessSynicRegs,
+    // AccessSyntheticTimerRegs, AccessHypercallMsrs, AccessVpIndex,
+    // AccessPartitionReferenceTsc.
+    assert_eq!(get(&p, WHvX64RegisterRax) as u32, 0b10_0110_1110);
     assert_eq!(port(&p), P_VP_INDEX);
     assert_eq!(edx_eax(&p), 0);
 
@@ -477,4 +524,81 @@ fn without_synthetic_features_nothing_changes() {
     // CPUID keeps KVM's hypervisor leaves.
     let out = p.get_vp_cpuid_output(0, 0x4000_0000, 0).unwrap();
     assert_ne!(out.Ebx, u32::from_le_bytes(*b"Micr"));
+}
+
+fn seen_u64(p: &Partition, at: u64) -> u64 {
+    u64::from_le_bytes(read(p, SEEN + at, 8).try_into().unwrap())
+}
+
+/// Checks SEEN holds STIMER0's HvMessageTimerExpired; its expiration time.
+fn timer_message(p: &Partition) -> u64 {
+    assert_eq!(
+        read(p, SEEN, 5),
+        [0x10, 0, 0, 0x80, 24],
+        "HvMessageTimerExpired, 24 bytes"
+    );
+    assert_eq!(read(p, SEEN + 16, 4), [0; 4], "TimerIndex 0");
+    let (expiration, delivery) = (seen_u64(p, 24), seen_u64(p, 32));
+    assert!(
+        delivery >= expiration,
+        "delivered {delivery} before {expiration}"
+    );
+    expiration
+}
+
+/// Runs `body` while a watchdog cancels VP 0's run if `body` has not
+/// finished within 20 s (a timer that never fires then fails the test
+/// with a Canceled exit instead of hanging).
+fn watched(p: &Partition, body: impl FnOnce()) {
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            if finished.recv_timeout(Duration::from_secs(20)).is_err() {
+                let _ = p.cancel_run_vp(0, 0);
+            }
+        });
+        body();
+        drop(done);
+    });
+}
+
+#[test]
+fn a_one_shot_synthetic_timer_posts_its_expiry_message() {
+    let Some((p, _mem)) = partition_running(|a| timer_program(a, None)) else {
+        return;
+    };
+    watched(&p, || {
+        assert_eq!(port(&p), P_ARMED);
+        let expiration = get(&p, WHvX64RegisterR9);
+        assert_eq!(port(&p), P_READY);
+        assert_eq!(count(&p), 0);
+        // The guest halts; the timer thread's message wakes it.
+        assert_eq!(port(&p), P_READY);
+        assert_eq!(count(&p), 1);
+        assert_eq!(timer_message(&p), expiration);
+    });
+}
+
+#[test]
+fn a_periodic_synthetic_timer_keeps_its_period() {
+    const PERIOD: u64 = 10_000; // 1 ms
+    let Some((p, _mem)) = partition_running(|a| timer_program(a, Some(PERIOD))) else {
+        return;
+    };
+    let mut expirations = Vec::new();
+    watched(&p, || {
+        assert_eq!(port(&p), P_ARMED);
+        while expirations.len() < 4 {
+            assert_eq!(port(&p), P_READY);
+            if count(&p) as usize > expirations.len() {
+                expirations.push(timer_message(&p));
+            }
+        }
+    });
+    for w in expirations.windows(2) {
+        assert!(
+            w[1] > w[0] && (w[1] - w[0]) % PERIOD == 0,
+            "{expirations:?}"
+        );
+    }
 }

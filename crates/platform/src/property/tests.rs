@@ -453,13 +453,13 @@ fn values_are_validated_against_the_host() {
         )),
         E_INVALIDARG
     );
-    // Synthetic timers (bit 5) are not implemented: refused; what
+    // The VP run time register (bit 2) is not implemented: refused; what
     // `crate::synic` implements is accepted and read back.
     let synth = |v: u64| [&1u32.to_le_bytes()[..], &[0; 4], &v.to_le_bytes()].concat();
     assert_eq!(
         hr(p.set(
             WHvPartitionPropertyCodeSyntheticProcessorFeaturesBanks,
-            &synth(0b10_0011),
+            &synth(0b111),
             false
         )),
         WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG

@@ -11,6 +11,7 @@
 //! TSC, as partition time does on Windows.
 
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 /// The reference TSC page's `TscSequence` while the page is valid (0
 /// tells the guest to fall back to the MSR).
@@ -22,8 +23,9 @@ pub(crate) struct ReferenceClock {
     /// 100 ns units per TSC tick, as a 0.64 fixed-point fraction; 0 when
     /// the TSC frequency is unknown.
     scale: u64,
-    /// Set at first use.
-    offset: OnceLock<i64>,
+    /// `TscOffset` and the host's time when it was fixed (reference time
+    /// 0), set at first use.
+    anchor: OnceLock<(i64, Instant)>,
 }
 
 impl ReferenceClock {
@@ -36,7 +38,7 @@ impl ReferenceClock {
         };
         Self {
             scale,
-            offset: OnceLock::new(),
+            anchor: OnceLock::new(),
         }
     }
 
@@ -47,9 +49,24 @@ impl ReferenceClock {
     /// `TscOffset`, fixed now if this is the first use (`tsc`: the guest's
     /// TSC at this moment).
     pub(crate) fn offset(&self, tsc: u64) -> i64 {
-        *self
-            .offset
-            .get_or_init(|| (self.scaled(tsc) as i64).wrapping_neg())
+        self.anchor
+            .get_or_init(|| ((self.scaled(tsc) as i64).wrapping_neg(), Instant::now()))
+            .0
+    }
+
+    /// Reference time now by the host's clock (what the timers use: the
+    /// guest's TSC cannot be read from the timer thread), or `None` before
+    /// first use. It follows the TSC-based count up to the two clocks'
+    /// drift, and runs on while partition time is suspended.
+    pub(crate) fn host_now(&self) -> Option<u64> {
+        let (_, t0) = self.anchor.get()?;
+        Some((t0.elapsed().as_nanos() / 100) as u64)
+    }
+
+    /// The host instant of reference time `t`.
+    pub(crate) fn instant_of(&self, t: u64) -> Option<Instant> {
+        let (_, t0) = self.anchor.get()?;
+        t0.checked_add(Duration::from_nanos(t.saturating_mul(100)))
     }
 
     /// `TscScale`.

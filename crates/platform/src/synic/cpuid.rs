@@ -18,6 +18,7 @@ const HV1_SIGNATURE: u32 = u32::from_le_bytes(*b"Hv#1");
 const PRIVILEGES: &[(u64, u32)] = &[
     (REFERENCE_COUNTER, 1 << 1), // AccessPartitionReferenceCounter
     (SYNIC_REGS, 1 << 2),        // AccessSynicRegs
+    (SYNTHETIC_TIMERS, 1 << 3),  // AccessSyntheticTimerRegs
     (HYPERCALL_REGS, 1 << 5),    // AccessHypercallMsrs
     (VP_INDEX, 1 << 6),          // AccessVpIndex
     (REFERENCE_TSC, 1 << 9),     // AccessPartitionReferenceTsc

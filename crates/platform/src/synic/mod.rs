@@ -11,6 +11,9 @@
 //! | `message` | SIMP message slots and SIEFP event flags in guest memory |
 //! | `registers` | the WHV register names that read and write the same MSRs |
 //! | `hypercall` | the hypercall page and the Hypercall exit's payload |
+//! | `timers` | STIMER0–3: their MSRs, deadlines and expiry messages |
+//! | `scheduler` | the thread that waits for the timers' deadlines |
+//! | `raise` | a SINT's vector onto a VP's local APIC, from any thread |
 //!
 //! How a guest access is answered: the partition's MSR filter
 //! (`crate::msr`) denies every synthetic MSR the partition enabled, so
@@ -32,17 +35,25 @@ pub(crate) mod features;
 mod hypercall;
 mod message;
 mod msrs;
+mod raise;
 mod registers;
+mod scheduler;
+mod timers;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
+use std::time::Instant;
 
+use kvm_ioctls::VmFd;
 use winhv_defs::*;
 
 use crate::error::{Error, Result};
 use crate::memory::GpaMap;
 use clock::ReferenceClock;
 use msrs::{Msr, PartitionMsrs, Refused, SynicMsrs};
+use raise::Raiser;
+use scheduler::Sched;
+use timers::Stimer;
 
 pub(crate) use cpuid::apply as apply_cpuid;
 pub(crate) use hypercall::{
@@ -56,7 +67,28 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// What the VPs of a partition with synthetic features share.
+/// What a partition's SynIC is built from at setup.
+pub(crate) struct Setup<'a> {
+    /// SyntheticProcessorFeaturesBanks bank 0 (nonzero).
+    pub features: u64,
+    /// The partition's TSC rate in Hz (0: unknown).
+    pub tsc_hz: u64,
+    /// ExtendedVmExits.HypercallExit.
+    pub hypercall_exit: bool,
+    pub processor_count: u32,
+    /// The partition's GPA map (message and event pages live there).
+    pub map: Arc<RwLock<GpaMap>>,
+    /// The VM (duplicated for raising SINTs) and its interrupt counter.
+    pub vm: &'a VmFd,
+    pub interrupts: Arc<AtomicU64>,
+    /// LocalApicEmulationMode: `None` without LAPIC emulation, else
+    /// whether it is x2APIC.
+    pub lapic: Option<bool>,
+    pub x2apic_api: bool,
+}
+
+/// A partition's SynIC and synthetic MSRs: shared by its VPs, the
+/// partition's SynIC calls and the timer thread.
 #[derive(Debug)]
 pub(crate) struct Shared {
     /// The partition's bank 0.
@@ -65,23 +97,99 @@ pub(crate) struct Shared {
     msrs: Mutex<PartitionMsrs>,
     /// ExtendedVmExits.HypercallExit (changeable after setup).
     hypercall_exit: AtomicBool,
+    /// Each VP's SynIC state, by VP index.
+    vps: Box<[Mutex<VpState>]>,
+    map: Arc<RwLock<GpaMap>>,
+    /// `None` without LAPIC emulation (no SynIC feature is offered then).
+    raiser: Option<Raiser>,
+    sched: Arc<Sched>,
+    this: Weak<Shared>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        self.sched.stop();
+    }
 }
 
 impl Shared {
-    /// The shared state of a partition with `features` (bank 0, nonzero)
-    /// whose TSC runs at `tsc_hz`.
-    pub(crate) fn new(features: u64, tsc_hz: u64, hypercall_exit: bool) -> Arc<Self> {
-        Arc::new(Self {
-            features,
-            clock: ReferenceClock::new(tsc_hz),
+    pub(crate) fn new(s: Setup<'_>) -> Result<Arc<Self>> {
+        let raiser = Raiser::new(s.vm, s.interrupts, s.lapic, s.x2apic_api)?;
+        Ok(Arc::new_cyclic(|this| Self {
+            features: s.features,
+            clock: ReferenceClock::new(s.tsc_hz),
             msrs: Mutex::new(PartitionMsrs::default()),
-            hypercall_exit: AtomicBool::new(hypercall_exit),
-        })
+            hypercall_exit: AtomicBool::new(s.hypercall_exit),
+            vps: (0..s.processor_count)
+                .map(|_| Mutex::new(VpState::default()))
+                .collect(),
+            map: s.map,
+            raiser,
+            sched: Arc::default(),
+            this: this.clone(),
+        }))
     }
 
     /// ExtendedVmExits changed: whether hypercalls exit to the VMM.
     pub(crate) fn set_hypercall_exit(&self, on: bool) {
         self.hypercall_exit.store(on, Ordering::Relaxed);
+    }
+
+    fn map(&self) -> std::sync::RwLockReadGuard<'_, GpaMap> {
+        self.map.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Raises `vector` (if any) on VP `vp`.
+    fn raise(&self, vp: u32, vector: Option<u8>) -> Result<()> {
+        match (vector, &self.raiser) {
+            (Some(v), Some(r)) => r.raise(vp, v),
+            _ => Ok(()),
+        }
+    }
+
+    /// The timer thread's work: fires every timer whose deadline has
+    /// passed, delivers its message; the earliest deadline still armed.
+    fn expire_due(&self) -> Option<Instant> {
+        let now = self.clock.host_now()?;
+        // The map before any VP's state, as every path takes them.
+        let map = self.map();
+        let mut next: Option<u64> = None;
+        for (index, vp) in self.vps.iter().enumerate() {
+            let mut st = lock(vp);
+            for t in 0..timers::COUNT {
+                if st.timers[t].deadline.is_some_and(|d| d <= now) {
+                    st.timers[t].fire(now);
+                    self.deliver_timer(&map, index as u32, &mut st, t, now);
+                }
+                if let Some(d) = st.timers[t].deadline {
+                    next = Some(next.map_or(d, |n| n.min(d)));
+                }
+            }
+        }
+        next.and_then(|d| self.clock.instant_of(d))
+    }
+
+    /// Posts timer `t`'s pending expiry message, if its slot is free
+    /// (otherwise MessagePending is set and EOM tries again); raises the
+    /// SINT. Without a message page the expiry is dropped.
+    fn deliver_timer(&self, map: &GpaMap, vp: u32, st: &mut VpState, t: usize, now: u64) {
+        let Some(expiration) = st.timers[t].pending else {
+            return;
+        };
+        let sint = st.timers[t].sint();
+        let Some(simp) = st.msrs.page(st.msrs.simp) else {
+            st.timers[t].pending = None;
+            return;
+        };
+        let m = timers::message(t, expiration, now);
+        match message::post(map, simp + sint as u64 * message::SLOT_SIZE, &m) {
+            Ok(false) => {}
+            Ok(true) => {
+                st.timers[t].pending = None;
+                let _ = self.raise(vp, st.msrs.vector(sint));
+            }
+            Err(_) => st.timers[t].pending = None,
+        }
     }
 }
 
@@ -90,7 +198,6 @@ impl Shared {
 pub(crate) struct VpSynic {
     index: u32,
     shared: Arc<Shared>,
-    state: Mutex<VpState>,
 }
 
 #[derive(Debug, Default)]
@@ -98,6 +205,7 @@ struct VpState {
     msrs: SynicMsrs,
     /// SINTs a post found busy: their slot's freeing is reported at EOM.
     waiting: u16,
+    timers: [Stimer; timers::COUNT],
 }
 
 /// What answering a guest access needs from the VP's run.
@@ -121,12 +229,15 @@ pub(crate) enum MsrOutcome {
 }
 
 impl VpSynic {
+    /// VP `index`'s view of `shared` (`index` below its processor count).
     pub(crate) fn new(index: u32, shared: Arc<Shared>) -> Self {
-        Self {
-            index,
-            shared,
-            state: Mutex::new(VpState::default()),
-        }
+        Self { index, shared }
+    }
+
+    fn state(&self) -> MutexGuard<'_, VpState> {
+        // The VP exists, so its index is below the processor count the
+        // states were made for.
+        lock(&self.shared.vps[self.index as usize])
     }
 
     /// Whether MSR `index` is one of the partition's synthetic MSRs.
@@ -148,7 +259,7 @@ impl VpSynic {
 
     /// Back to the reset state (WHvResetPartition, a VP created again).
     pub(crate) fn reset(&self) {
-        *lock(&self.state) = VpState::default();
+        *self.state() = VpState::default();
         *lock(&self.shared.msrs) = PartitionMsrs::default();
     }
 
@@ -173,27 +284,30 @@ impl VpSynic {
     /// reference counter is [`clock::ReferenceClock::count`]).
     fn read(&self, msr: Msr) -> u64 {
         let p = *lock(&self.shared.msrs);
-        let s = lock(&self.state).msrs;
+        let s = self.state();
         match msr {
             Msr::GuestOsId => p.guest_os_id,
             Msr::Hypercall => p.hypercall,
             Msr::ReferenceTsc => p.reference_tsc,
             Msr::VpIndex => u64::from(self.index),
             Msr::TimeRefCount | Msr::Eom => 0,
-            Msr::Scontrol => s.scontrol,
+            Msr::Scontrol => s.msrs.scontrol,
             Msr::Sversion => msrs::SYNIC_VERSION,
-            Msr::Siefp => s.siefp,
-            Msr::Simp => s.simp,
-            Msr::Sint(i) => s.sint[i],
+            Msr::Siefp => s.msrs.siefp,
+            Msr::Simp => s.msrs.simp,
+            Msr::Sint(i) => s.msrs.sint[i],
+            Msr::StimerConfig(t) => s.timers[t].config,
+            Msr::StimerCount(t) => s.timers[t].count,
         }
     }
 
     /// Stores a write (guest or VMM) of `v` to `msr`, without side effects
     /// on guest memory; `Refused` for a read-only MSR or a value the TLFS
-    /// refuses. Returns the value stored.
-    fn store(&self, msr: Msr, v: u64) -> std::result::Result<u64, Refused> {
+    /// refuses. Returns the value stored. A timer write re-arms from
+    /// reference time `now`.
+    fn store(&self, msr: Msr, v: u64, now: u64) -> std::result::Result<u64, Refused> {
         let mut p = lock(&self.shared.msrs);
-        let mut s = lock(&self.state);
+        let mut s = self.state();
         Ok(match msr {
             Msr::GuestOsId => {
                 p.guest_os_id = v;
@@ -229,11 +343,30 @@ impl VpSynic {
                 s.msrs.sint[i] = msrs::sint_value(v)?;
                 s.msrs.sint[i]
             }
+            Msr::StimerConfig(t) => {
+                s.timers[t].write_config(v, now)?;
+                s.timers[t].config
+            }
+            Msr::StimerCount(t) => {
+                s.timers[t].write_count(v, now);
+                v
+            }
         })
     }
 
     fn guest_write(&self, msr: Msr, v: u64, env: &mut MsrEnv<'_>) -> MsrOutcome {
-        let Ok(stored) = self.store(msr, v) else {
+        let timer = matches!(msr, Msr::StimerConfig(_) | Msr::StimerCount(_));
+        let now = if timer {
+            // The clock starts (from the VP's TSC) at the latest now.
+            let Some(tsc) = (env.tsc)() else {
+                return MsrOutcome::Fault;
+            };
+            self.shared.clock.offset(tsc);
+            self.shared.clock.host_now().unwrap_or(0)
+        } else {
+            0
+        };
+        let Ok(stored) = self.store(msr, v, now) else {
             return MsrOutcome::Fault;
         };
         match msr {
@@ -248,8 +381,11 @@ impl VpSynic {
                     let _ = env.map.write(stored & msrs::PAGE_BASE, &page);
                 }
             }
+            Msr::StimerConfig(_) | Msr::StimerCount(_) => {
+                self.shared.sched.kick(&self.shared.this);
+            }
             Msr::Eom => {
-                let d = self.deliverable(env.map);
+                let d = self.eom(env.map);
                 if d != 0 {
                     return MsrOutcome::Deliverable(d);
                 }
@@ -259,17 +395,23 @@ impl VpSynic {
         MsrOutcome::Written
     }
 
-    /// At EOM: which of the SINTs waiting (a post found them busy) have a
-    /// free slot now; they stop waiting.
-    fn deliverable(&self, map: &GpaMap) -> u16 {
-        let mut s = lock(&self.state);
+    /// At EOM: timer messages waiting for a free slot are posted; the SINTs
+    /// waiting for a posted message's slot (a post found them busy) whose
+    /// slot is free now are returned, and stop waiting.
+    fn eom(&self, map: &GpaMap) -> u16 {
+        let mut s = self.state();
+        if s.timers.iter().any(|t| t.pending.is_some()) {
+            let now = self.shared.clock.host_now().unwrap_or(0);
+            for t in 0..timers::COUNT {
+                self.shared.deliver_timer(map, self.index, &mut s, t, now);
+            }
+        }
         let Some(simp) = s.msrs.page(s.msrs.simp) else {
             return 0;
         };
-        let candidates = s.waiting;
         let mut d = 0u16;
         for sint in 0..16u16 {
-            if candidates & (1 << sint) != 0
+            if s.waiting & (1 << sint) != 0
                 && message::slot_free(map, simp + u64::from(sint) * message::SLOT_SIZE)
                     .unwrap_or(false)
             {
@@ -281,10 +423,11 @@ impl VpSynic {
     }
 
     /// WHvPostVirtualProcessorSynicMessage on this VP, `sint` < 16 and
-    /// `message` at most 256 bytes (checked by the caller): the vector to
-    /// raise, if the SINT is neither masked nor polled.
-    pub(crate) fn post(&self, map: &GpaMap, sint: u32, message: &[u8]) -> Result<Option<u8>> {
-        let mut s = lock(&self.state);
+    /// `message` at most 256 bytes (checked by the caller); raises the
+    /// SINT unless it is masked or polled.
+    pub(crate) fn post(&self, sint: u32, message: &[u8]) -> Result<()> {
+        let map = self.shared.map();
+        let mut s = self.state();
         let simp = s.msrs.page(s.msrs.simp).ok_or_else(|| {
             Error::new(
                 ERROR_HV_INVALID_SYNIC_STATE,
@@ -292,35 +435,33 @@ impl VpSynic {
             )
         })?;
         let slot = simp + u64::from(sint) * message::SLOT_SIZE;
-        if !message::post(map, slot, message)? {
+        if !message::post(&map, slot, message)? {
             s.waiting |= 1 << sint;
             return Err(Error::with(
                 ERROR_HV_OBJECT_IN_USE,
                 format!("SINT {sint}'s message slot holds an undelivered message"),
             ));
         }
-        Ok(s.msrs.vector(sint as usize))
+        self.shared.raise(self.index, s.msrs.vector(sint as usize))
     }
 
     /// WHvSignalVirtualProcessorSynicEvent on this VP, `sint` < 16,
     /// `flag` < 2048 (checked by the caller): whether the flag was newly
-    /// set, and the vector to raise (only then).
-    pub(crate) fn signal(&self, map: &GpaMap, sint: u8, flag: u16) -> Result<(bool, Option<u8>)> {
-        let s = lock(&self.state);
+    /// set (only then is the SINT raised).
+    pub(crate) fn signal(&self, sint: u8, flag: u16) -> Result<bool> {
+        let map = self.shared.map();
+        let s = self.state();
         let siefp = s.msrs.page(s.msrs.siefp).ok_or_else(|| {
             Error::new(
                 ERROR_HV_INVALID_SYNIC_STATE,
                 "the target VP's SynIC or event flags page (SCONTROL, SIEFP) is not enabled",
             )
         })?;
-        let newly = message::signal(map, siefp + u64::from(sint) * message::SLOT_SIZE, flag)?;
-        Ok((
-            newly,
-            if newly {
-                s.msrs.vector(usize::from(sint))
-            } else {
-                None
-            },
-        ))
+        let newly = message::signal(&map, siefp + u64::from(sint) * message::SLOT_SIZE, flag)?;
+        if newly {
+            self.shared
+                .raise(self.index, s.msrs.vector(usize::from(sint)))?;
+        }
+        Ok(newly)
     }
 }

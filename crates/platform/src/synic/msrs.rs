@@ -6,6 +6,7 @@
 //! the VMM's through the register names (`synic/registers.rs`).
 
 use super::features::*;
+use super::timers::STIMER0_CONFIG;
 
 pub(crate) const GUEST_OS_ID: u32 = 0x4000_0000;
 pub(crate) const HYPERCALL: u32 = 0x4000_0001;
@@ -46,6 +47,8 @@ pub(crate) enum Msr {
     Simp,
     Eom,
     Sint(usize),
+    StimerConfig(usize),
+    StimerCount(usize),
 }
 
 impl Msr {
@@ -63,6 +66,15 @@ impl Msr {
             SIMP => (Msr::Simp, SYNIC_REGS),
             EOM => (Msr::Eom, SYNIC_REGS),
             i if (SINT0..SINT0 + 16).contains(&i) => (Msr::Sint((i - SINT0) as usize), SYNIC_REGS),
+            i if (STIMER0_CONFIG..STIMER0_CONFIG + 8).contains(&i) => {
+                let t = ((i - STIMER0_CONFIG) / 2) as usize;
+                let msr = if i % 2 == 0 {
+                    Msr::StimerConfig(t)
+                } else {
+                    Msr::StimerCount(t)
+                };
+                (msr, SYNTHETIC_TIMERS)
+            }
             _ => return None,
         };
         (features & feature != 0 && features & HV1 != 0).then_some(msr)
@@ -85,6 +97,7 @@ pub(crate) fn enabled(features: u64) -> Vec<u32> {
         EOM,
     ];
     all.extend(SINT0..SINT0 + 16);
+    all.extend(STIMER0_CONFIG..STIMER0_CONFIG + 8);
     all.retain(|&i| Msr::of(i, features).is_some());
     all
 }
@@ -184,7 +197,9 @@ mod tests {
             None,
             "needs Hv1"
         );
-        assert_eq!(enabled(all).len(), 26);
+        assert_eq!(enabled(all).len(), 34);
+        assert_eq!(Msr::of(0x4000_00b7, all), Some(Msr::StimerCount(3)));
+        assert_eq!(Msr::of(0x4000_00b2, all), Some(Msr::StimerConfig(1)));
         assert_eq!(
             enabled(HYPERVISOR_PRESENT | HV1 | REFERENCE_COUNTER),
             vec![TIME_REF_COUNT]

@@ -104,7 +104,7 @@ impl VpSynic {
     /// A register write [`Self::check`] accepted.
     pub(crate) fn set_register(&self, name: WHV_REGISTER_NAME, v: u64) -> Result<()> {
         if let Some(msr) = self.resolve(name)? {
-            self.store(msr, v).map_err(|_| {
+            self.store(msr, v, 0).map_err(|_| {
                 Error::with(
                     E_INVALIDARG,
                     format!("register {:#x}: value refused", name.0),
