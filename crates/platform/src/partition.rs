@@ -89,6 +89,16 @@ struct VpSlot {
     live: AtomicBool,
 }
 
+impl Drop for Vm {
+    /// Before the VPs and the VM go: the SynIC's timer thread stops
+    /// writing guest memory (the caller may free it after the delete).
+    fn drop(&mut self) {
+        if let Some(synic) = &self.synic {
+            synic.shutdown();
+        }
+    }
+}
+
 impl Vm {
     /// VP `index` if it exists: a bounds check and two loads, no lock and
     /// no reference count (the slots live as long as the partition).

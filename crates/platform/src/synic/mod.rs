@@ -130,6 +130,12 @@ impl Shared {
         }))
     }
 
+    /// WHvDeletePartition: the timer thread stops and touches guest memory
+    /// no more once this returns.
+    pub(crate) fn shutdown(&self) {
+        self.sched.shutdown();
+    }
+
     /// ExtendedVmExits changed: whether hypercalls exit to the VMM.
     pub(crate) fn set_hypercall_exit(&self, on: bool) {
         self.hypercall_exit.store(on, Ordering::Relaxed);

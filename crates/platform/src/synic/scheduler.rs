@@ -22,6 +22,9 @@ struct State {
 pub(crate) struct Sched {
     state: Mutex<State>,
     cond: Condvar,
+    /// Held by the thread while it fires timers (and so touches guest
+    /// memory): [`Sched::shutdown`] waits for it.
+    working: Mutex<()>,
 }
 
 impl Sched {
@@ -54,11 +57,26 @@ impl Sched {
         self.cond.notify_all();
     }
 
+    /// [`Sched::stop`], then waits until the thread is no longer firing a
+    /// timer: after it, the thread touches no guest memory (the partition
+    /// is being deleted and the caller may free its memory next). Not to
+    /// be called from the thread itself.
+    pub(crate) fn shutdown(&self) {
+        self.stop();
+        drop(self.working.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+
     fn run(&self, shared: &Weak<Shared>) {
         loop {
-            let next: Option<Instant> = match shared.upgrade() {
-                Some(s) => s.expire_due(),
-                None => return,
+            let next: Option<Instant> = {
+                let _working = self.working.lock().unwrap_or_else(|p| p.into_inner());
+                if self.lock().stop {
+                    return;
+                }
+                match shared.upgrade() {
+                    Some(s) => s.expire_due(),
+                    None => return,
+                }
             };
             let mut g = self.lock();
             loop {
