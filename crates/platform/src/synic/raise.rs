@@ -44,10 +44,25 @@ impl Raiser {
                 std::io::Error::last_os_error().raw_os_error().unwrap_or(0),
             ));
         }
+        let kvm = match crate::kvm::kvm() {
+            Ok(k) => k,
+            Err(e) => {
+                // SAFETY: `fd` is ours and nothing else owns it yet.
+                unsafe { libc::close(fd) };
+                return Err(e);
+            }
+        };
         // SAFETY: `fd` is a fresh duplicate of a KVM VM fd, owned by the
-        // VmFd from here on.
-        let vm = unsafe { crate::kvm::kvm()?.create_vmfd_from_rawfd(fd) }
-            .map_err(|e| Error::from_errno("KVM_GET_VCPU_MMAP_SIZE", e.errno()))?;
+        // VmFd from here on (the call fails, leaving it ours, only before
+        // taking it: its vCPU mmap size query comes first).
+        let vm = match unsafe { kvm.create_vmfd_from_rawfd(fd) } {
+            Ok(vm) => vm,
+            Err(e) => {
+                // SAFETY: as above, still ours.
+                unsafe { libc::close(fd) };
+                return Err(Error::from_errno("KVM_GET_VCPU_MMAP_SIZE", e.errno()));
+            }
+        };
         Ok(Some(Self {
             vm,
             counter,
