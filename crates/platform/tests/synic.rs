@@ -506,6 +506,11 @@ fn bad_synic_calls_answer_windows_hresults() {
     // SAFETY: 64-bit registers.
     let got: Vec<u64> = out.iter().map(|v| unsafe { v.Reg64 }).collect();
     assert_eq!(got, [0x42, 0x1000, 0x43]);
+    // WHvResetPartition puts the SynIC back in its reset state.
+    set(WHvRegisterGuestOsId, 7).unwrap();
+    p.reset().unwrap();
+    assert_eq!(get(&p, WHvRegisterSint1), 1 << 16, "masked again");
+    assert_eq!(get(&p, WHvRegisterGuestOsId), 0);
 }
 
 #[test]

@@ -6,11 +6,12 @@
 //! Both come from the guest's own TSC, so they agree exactly: the counter
 //! is the page's formula applied to the VP's TSC at the RDMSR. The TSC
 //! runs at the partition's processor clock frequency; `TscOffset` is fixed
-//! the first time either is used so that the counter starts near 0. The
+//! the first time either is used (again after WHvResetPartition) so that
+//! the counter starts near 0. The
 //! counter therefore also stops while WHvSuspendPartitionTime freezes the
 //! TSC, as partition time does on Windows.
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// The reference TSC page's `TscSequence` while the page is valid (0
@@ -25,7 +26,7 @@ pub(crate) struct ReferenceClock {
     scale: u64,
     /// `TscOffset` and the host's time when it was fixed (reference time
     /// 0), set at first use.
-    anchor: OnceLock<(i64, Instant)>,
+    anchor: Mutex<Option<(i64, Instant)>>,
 }
 
 impl ReferenceClock {
@@ -38,8 +39,18 @@ impl ReferenceClock {
         };
         Self {
             scale,
-            anchor: OnceLock::new(),
+            anchor: Mutex::new(None),
         }
+    }
+
+    fn anchor(&self) -> MutexGuard<'_, Option<(i64, Instant)>> {
+        self.anchor.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// WHvResetPartition: reference time starts again at the next use
+    /// (every TSC restarts at 0 where KVM can set it).
+    pub(crate) fn reset(&self) {
+        *self.anchor() = None;
     }
 
     fn scaled(&self, tsc: u64) -> u64 {
@@ -49,8 +60,8 @@ impl ReferenceClock {
     /// `TscOffset`, fixed now if this is the first use (`tsc`: the guest's
     /// TSC at this moment).
     pub(crate) fn offset(&self, tsc: u64) -> i64 {
-        self.anchor
-            .get_or_init(|| ((self.scaled(tsc) as i64).wrapping_neg(), Instant::now()))
+        self.anchor()
+            .get_or_insert_with(|| ((self.scaled(tsc) as i64).wrapping_neg(), Instant::now()))
             .0
     }
 
@@ -59,13 +70,13 @@ impl ReferenceClock {
     /// first use. It follows the TSC-based count up to the two clocks'
     /// drift, and runs on while partition time is suspended.
     pub(crate) fn host_now(&self) -> Option<u64> {
-        let (_, t0) = self.anchor.get()?;
+        let (_, t0) = (*self.anchor())?;
         Some((t0.elapsed().as_nanos() / 100) as u64)
     }
 
     /// The host instant of reference time `t`.
     pub(crate) fn instant_of(&self, t: u64) -> Option<Instant> {
-        let (_, t0) = self.anchor.get()?;
+        let (_, t0) = (*self.anchor())?;
         t0.checked_add(Duration::from_nanos(t.saturating_mul(100)))
     }
 
@@ -116,6 +127,15 @@ mod tests {
             u32::from_le_bytes(p[0..4].try_into().unwrap()),
             TSC_PAGE_SEQUENCE
         );
+    }
+
+    #[test]
+    fn a_reset_starts_again_from_0() {
+        let c = ReferenceClock::new(1_000_000_000);
+        assert_eq!(c.count(5_000_000_000), 0);
+        c.reset();
+        assert_eq!(c.count(1_000), 0, "the TSC restarted near 0");
+        assert_eq!(c.count(101_000), 1_000);
     }
 
     #[test]

@@ -267,6 +267,7 @@ impl VpSynic {
     pub(crate) fn reset(&self) {
         *self.state() = VpState::default();
         *lock(&self.shared.msrs) = PartitionMsrs::default();
+        self.shared.clock.reset();
     }
 
     /// A guest RDMSR (`write: None`) or WRMSR of `index`.
