@@ -531,6 +531,32 @@ fn without_synthetic_features_nothing_changes() {
     assert_ne!(out.Ebx, u32::from_le_bytes(*b"Micr"));
 }
 
+#[test]
+fn without_lapic_emulation_no_sint_can_be_raised() {
+    if !common::kvm_available() {
+        return;
+    }
+    let p = Partition::create().unwrap();
+    p.set_property(WHvPartitionPropertyCodeProcessorCount, &1u32.to_le_bytes())
+        .unwrap();
+    let banks = [&1u32.to_le_bytes()[..], &[0; 4], &0x13u64.to_le_bytes()].concat();
+    if let Err(e) = p.set_property(
+        WHvPartitionPropertyCodeSyntheticProcessorFeaturesBanks,
+        &banks,
+    ) {
+        println!("SKIPPED: AccessSynicRegs not offered here: {e}");
+        return;
+    }
+    p.setup().unwrap();
+    p.create_vp(0).unwrap();
+    // As WHvRequestInterrupt without LAPIC emulation, before any write.
+    let e = p.post_synic_message(0, 0, &[1]).unwrap_err();
+    assert_eq!(e.hresult, HRESULT_ERROR_NOT_SUPPORTED);
+    let ev = WHV_SYNIC_EVENT_PARAMETERS::default();
+    let e = p.signal_synic_event(&ev).unwrap_err();
+    assert_eq!(e.hresult, HRESULT_ERROR_NOT_SUPPORTED);
+}
+
 fn seen_u64(p: &Partition, at: u64) -> u64 {
     u64::from_le_bytes(read(p, SEEN + at, 8).try_into().unwrap())
 }

@@ -145,6 +145,18 @@ impl Shared {
         self.map.read().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// What a post or signal answers on a partition without LAPIC
+    /// emulation, where no SINT can be raised (as WHvRequestInterrupt).
+    fn check_raiser(&self) -> Result<()> {
+        match self.raiser {
+            Some(_) => Ok(()),
+            None => Err(Error::new(
+                HRESULT_ERROR_NOT_SUPPORTED,
+                "SINT interrupts need LocalApicEmulationMode xApic or x2Apic (not yet without)",
+            )),
+        }
+    }
+
     /// Raises `vector` (if any) on VP `vp`.
     fn raise(&self, vp: u32, vector: Option<u8>) -> Result<()> {
         match (vector, &self.raiser) {
@@ -433,6 +445,7 @@ impl VpSynic {
     /// `message` at most 256 bytes (checked by the caller); raises the
     /// SINT unless it is masked or polled.
     pub(crate) fn post(&self, sint: u32, message: &[u8]) -> Result<()> {
+        self.shared.check_raiser()?;
         let map = self.shared.map();
         let mut s = self.state();
         let simp = s.msrs.page(s.msrs.simp).ok_or_else(|| {
@@ -456,6 +469,7 @@ impl VpSynic {
     /// `flag` < 2048 (checked by the caller): whether the flag was newly
     /// set (only then is the SINT raised).
     pub(crate) fn signal(&self, sint: u8, flag: u16) -> Result<bool> {
+        self.shared.check_raiser()?;
         let map = self.shared.map();
         let s = self.state();
         let siefp = s.msrs.page(s.msrs.siefp).ok_or_else(|| {
