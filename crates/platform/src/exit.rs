@@ -175,6 +175,35 @@ pub(crate) struct ExitInputs<'a> {
     pub(crate) retired: &'a mut decode::RetiredCache,
 }
 
+/// Fills `ctx` as a `WHvRunVpExitReasonSynicSintDeliverable` exit for
+/// `sints` (`crate::synic`), with the VP's registers as they are now.
+pub(crate) fn sint_deliverable(vcpu: &mut Vcpu, sints: u16, ctx: &mut WHV_RUN_VP_EXIT_CONTEXT) {
+    let sync = vcpu.sync();
+    *ctx = WHV_RUN_VP_EXIT_CONTEXT::default();
+    ctx.ExitReason = WHvRunVpExitReasonSynicSintDeliverable;
+    ctx.Anonymous.SynicSintDeliverable = WHV_SYNIC_SINT_DELIVERABLE_CONTEXT {
+        DeliverableSints: sints,
+        ..Default::default()
+    };
+    ctx.VpContext = vp_context(&sync.regs, &sync.sregs, &sync.events);
+}
+
+/// Fills `ctx` as a `WHvRunVpExitReasonHypercall` exit with payload `hc`
+/// (`crate::synic`), RIP at the call (as the VP's registers are now).
+pub(crate) fn hypercall(
+    vcpu: &mut Vcpu,
+    hc: &WHV_HYPERCALL_CONTEXT,
+    ctx: &mut WHV_RUN_VP_EXIT_CONTEXT,
+) {
+    let sync = vcpu.sync();
+    *ctx = WHV_RUN_VP_EXIT_CONTEXT::default();
+    ctx.ExitReason = WHvRunVpExitReasonHypercall;
+    ctx.Anonymous.Hypercall = *hc;
+    ctx.VpContext = vp_context(&sync.regs, &sync.sregs, &sync.events);
+    ctx.VpContext
+        .set_instruction_length(crate::synic::HYPERCALL_LENGTH);
+}
+
 /// Fills `ctx` for `exit`; may move RIP back to a retired instruction and
 /// records in `completion` what the next run must reconcile. On an error
 /// `ctx` is left as it was.

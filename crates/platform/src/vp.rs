@@ -1,4 +1,5 @@
-//! One virtual processor: its KVM vCPU (with kvm_run mapped and its sync
+//! One virtual processor (`vp/synic.rs`: its synthetic MSRs and
+//! hypercalls in the run loop): its KVM vCPU (with kvm_run mapped and its sync
 //! area enabled for regs, sregs and events), its register cache, its
 //! cancellation state, and its power-on state for WHvResetPartition
 //! (`state/reset.rs`, restored through [`HeldVp`]).
@@ -32,9 +33,13 @@ use crate::registers::RegisterState;
 use crate::run::{Completion, KvmExit, read_linear, run};
 use crate::state::counters::{ExitCounters, KvmStats};
 use crate::state::reset::PowerOn;
+use crate::synic::VpSynic;
 use crate::translate::CodeCache;
 use crate::vcpu::Vcpu;
 use crate::xsave::XsaveLayout;
+use synic::{Hypercall, hypercall, synthetic_msr};
+
+mod synic;
 
 /// What only the running thread touches.
 struct VpState {
@@ -73,6 +78,9 @@ pub(crate) struct Vp {
     /// waits for a running vCPU; reading the statistics does not), or
     /// `None` where KVM has no binary statistics.
     stats: Option<KvmStats>,
+    /// The VP's SynIC and synthetic MSRs, when the partition enabled
+    /// synthetic features (`crate::synic`); usable without the lock.
+    pub(crate) synic: Option<VpSynic>,
     state: Mutex<VpState>,
 }
 
@@ -92,6 +100,7 @@ impl Vp {
         props: &PartitionProperties,
         supported: &CpuId,
         caps: &KvmCaps,
+        synic: Option<&Arc<crate::synic::Shared>>,
     ) -> Result<Arc<Vp>> {
         let vcpu = vm
             .create_vcpu(u64::from(index))
@@ -149,6 +158,7 @@ impl Vp {
             cpuid: cpuid.as_slice().into(),
             exits: ExitCounters::default(),
             stats,
+            synic: synic.map(|sh| VpSynic::new(index, sh.clone())),
             state: Mutex::new(VpState {
                 vcpu,
                 regs,
@@ -179,7 +189,21 @@ impl Vp {
     ) -> Result<()> {
         let mut g = self.lock()?;
         let s = &mut *g;
-        s.regs.get(&mut s.vcpu, names, values)
+        match self.synthetic_names(names, values.len()) {
+            Some(synic) => crate::synic::get_batch(synic, &mut s.regs, &mut s.vcpu, names, values),
+            None => s.regs.get(&mut s.vcpu, names, values),
+        }
+    }
+
+    /// The VP's SynIC when a register batch of `names` (with `values`
+    /// values) names one of its registers.
+    fn synthetic_names(&self, names: &[WHV_REGISTER_NAME], values: usize) -> Option<&VpSynic> {
+        let synic = self.synic.as_ref()?;
+        (values == names.len()
+            && names
+                .iter()
+                .any(|&n| crate::synic::is_synthetic_register(n)))
+        .then_some(synic)
     }
 
     /// WHvSetVirtualProcessorRegisters.
@@ -190,7 +214,10 @@ impl Vp {
     ) -> Result<()> {
         let mut g = self.lock()?;
         let s = &mut *g;
-        s.regs.set(&mut s.vcpu, names, values)
+        match self.synthetic_names(names, values.len()) {
+            Some(synic) => crate::synic::set_batch(synic, &mut s.regs, &mut s.vcpu, names, values),
+            None => s.regs.set(&mut s.vcpu, names, values),
+        }
     }
 
     /// WHvGetVirtualProcessorRegisters of 64-bit registers as `u64`s (the
@@ -422,6 +449,44 @@ impl Vp {
             let exit = exit?;
             // The counters' hook: the time in KVM_RUN and the exit's kind.
             self.exits.record(start, &exit);
+            if let (Some(synic), KvmExit::RdMsr { index, .. } | KvmExit::WrMsr { index, .. }) =
+                (&self.synic, exit)
+            {
+                if synic.owns(index) {
+                    let sints = synthetic_msr(s, synic, index, &inputs_map());
+                    if sints == 0 {
+                        continue;
+                    }
+                    // An EOM freed a slot a post found busy: complete the
+                    // WRMSR now (RIP past it, as Windows has it at this
+                    // exit), then report.
+                    self.cancel.set_immediate_exit();
+                    let _ = s.vcpu.run();
+                    self.cancel.clear_immediate_exit();
+                    s.regs.after_run(&mut s.vcpu);
+                    crate::exit::sint_deliverable(&mut s.vcpu, sints, out);
+                    return Ok(());
+                }
+            }
+            if let (
+                Some(synic),
+                KvmExit::IoOut {
+                    port: crate::synic::HYPERCALL_PORT,
+                    size: 1,
+                    count: 1,
+                    ..
+                },
+            ) = (&self.synic, exit)
+            {
+                match hypercall(s, synic, &inputs_map(), caps)? {
+                    Hypercall::NotOne => {}
+                    Hypercall::Answered => continue,
+                    Hypercall::Exit(hc) => {
+                        crate::exit::hypercall(&mut s.vcpu, &hc, out);
+                        return Ok(());
+                    }
+                }
+            }
             if let KvmExit::RdMsr { index, reason } | KvmExit::WrMsr { index, reason, .. } = exit {
                 let write = matches!(exit, KvmExit::WrMsr { .. });
                 let action = msrs
@@ -656,6 +721,9 @@ impl HeldVp<'_> {
         self.vp.cancel.reset();
         self.vp.requested.clear();
         s.vector_waiting = false;
+        if let Some(synic) = &self.vp.synic {
+            synic.reset();
+        }
         Ok(())
     }
 }

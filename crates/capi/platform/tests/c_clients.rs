@@ -49,3 +49,8 @@ fn interrupts_reach_the_guest_and_survive_a_state_restore() {
 fn interrupts_without_lapic_emulation_through_requests_and_windows() {
     support::build_and_run("no_apic_guest", true);
 }
+
+#[test]
+fn synic_messages_and_events_reach_the_guest() {
+    support::build_and_run("synic_guest", true);
+}

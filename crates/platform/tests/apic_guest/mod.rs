@@ -254,7 +254,7 @@ fn handler(a: &mut CodeAssembler, apic: Apic, vector: u32) -> Result<(), IcedErr
 }
 
 /// A 64-bit interrupt gate (DPL 0) to `handler`.
-fn gate(handler: u64) -> [u8; 16] {
+pub fn gate(handler: u64) -> [u8; 16] {
     let low = (handler & 0xffff)
         | u64::from(selector::KERNEL_CODE64) << 16
         | 0x8e_u64 << 40
