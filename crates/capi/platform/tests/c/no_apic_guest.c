@@ -45,21 +45,6 @@ static WHV_RUN_VP_EXIT_CONTEXT run(TestVm *vm) {
     return ctx;
 }
 
-/* Runs VP 0 to its next OUT to port 0x50 and steps over it. */
-static void run_to_ready(TestVm *vm) {
-    WHV_RUN_VP_EXIT_CONTEXT ctx = run(vm);
-    if (ctx.ExitReason != WHvRunVpExitReasonX64IoPortAccess ||
-        ctx.IoPortAccess.PortNumber != 0x50) {
-        fprintf(stderr, "unexpected exit 0x%x at RIP 0x%llx\n", (unsigned)ctx.ExitReason,
-                (unsigned long long)ctx.VpContext.Rip);
-        exit(1);
-    }
-    WHV_REGISTER_NAME rip = WHvX64RegisterRip;
-    WHV_REGISTER_VALUE v;
-    v.Reg64 = ctx.VpContext.Rip + ctx.VpContext.InstructionLength;
-    CHECK(WHvSetVirtualProcessorRegisters(vm->partition, 0, &rip, 1, &v));
-}
-
 static WHV_INTERRUPT_CONTROL request(WHV_INTERRUPT_TYPE type, UINT32 vector) {
     WHV_INTERRUPT_CONTROL ic;
     memset(&ic, 0, sizeof ic);
