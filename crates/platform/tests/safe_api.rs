@@ -823,3 +823,51 @@ fn properties_read_back_typed() {
     let vp = p.create_vp(0).unwrap();
     assert_eq!(vp.cpuid(0x4000_0000, 0).unwrap().Eax, 0x4000_0001);
 }
+
+/// The XSAVE area and the LAPIC page through the VP handle, sized for
+/// the caller; the LAPIC page needs LAPIC emulation.
+#[test]
+fn vp_state_buffers() {
+    if !kvm_available() {
+        return;
+    }
+    let p = PartitionBuilder::new().processor_count(1).build().unwrap();
+    let vp = p.create_vp(0).unwrap();
+    let xsave = vp.xsave_state().unwrap();
+    assert!(
+        xsave.len() >= 576,
+        "legacy region and header: {}",
+        xsave.len()
+    );
+    vp.set_xsave_state(&xsave).unwrap();
+    assert!(vp.set_xsave_state(&xsave[..100]).is_err(), "too short");
+    assert_eq!(
+        vp.lapic_state().unwrap_err().hresult,
+        ERROR_HV_OPERATION_DENIED,
+        "no LAPIC emulation"
+    );
+    if winhv::safe::capabilities()
+        .features()
+        .local_apic_emulation()
+        == 0
+    {
+        println!("SKIPPED: no LAPIC emulation on this host (LAPIC page)");
+        return;
+    }
+    let p = PartitionBuilder::new()
+        .processor_count(1)
+        .local_apic_emulation(WHvX64LocalApicEmulationModeXApic)
+        .build()
+        .unwrap();
+    let vp = p.create_vp(0).unwrap();
+    let mut page = vp.lapic_state().unwrap();
+    assert_eq!(page.len(), 4096);
+    assert_eq!(page[0x30], 0x14, "version register: 0x0005_0014");
+    page[0x80] = 0x20; // TPR
+    vp.set_lapic_state(&page).unwrap();
+    assert_eq!(vp.get(Register::ApicTpr).unwrap(), 0x20);
+    let cancel = p.cancel_handle(0).unwrap();
+    cancel.cancel().unwrap();
+    let mut vp = p.vp(0).unwrap();
+    assert!(matches!(vp.run().unwrap(), Exit::Canceled));
+}

@@ -76,6 +76,12 @@ impl Partition {
         Ok(VirtualProcessor::new(&self.raw, self.raw.vp_ref(index)?))
     }
 
+    /// A cancel handle for VP `index` (which must exist), without a VP
+    /// handle: what a supervisor thread holds for every VP.
+    pub fn cancel_handle(&self, index: u32) -> Result<super::CancelHandle> {
+        Ok(self.vp(index)?.cancel_handle())
+    }
+
     /// WHvDeleteVirtualProcessor. Handles to the VP answer
     /// `WHV_E_VP_DOES_NOT_EXIST` afterwards; a run in progress ends with
     /// [`super::Exit::Canceled`].

@@ -100,6 +100,11 @@ impl<'p> VirtualProcessor<'p> {
         self.vp.index()
     }
 
+    /// The WHP-shaped partition this VP belongs to.
+    pub(crate) fn raw_partition(&self) -> &'p RawPartition {
+        self.partition
+    }
+
     /// WHvRunVirtualProcessor: runs the VP until an exit the VMM must see.
     /// The [`Exit`] borrows the context this handle keeps; the VP state of
     /// the exit stays readable afterwards ([`Self::exit_state`]).
