@@ -71,6 +71,55 @@ fn io_mmio_and_string_io_complete_through_the_safe_api() {
     );
 }
 
+/// `run_devices` answers I/O (simple and string) and MMIO through the
+/// devices and returns the first exit the VMM must see (here the HLT).
+#[test]
+fn run_devices_answers_io_and_mmio_until_halt() {
+    if !kvm_available() {
+        return;
+    }
+    let msg_at = 0x30000u64;
+    let (mut g, regs) = user_guest(|a| {
+        a.in_(al, 0x60)?;
+        a.mov(r12, rax)?;
+        a.out(0x61, al)?;
+        a.mov(rdi, MMIO)?;
+        a.mov(dword_ptr(rdi), eax)?;
+        a.mov(r13, qword_ptr(rdi + 8))?;
+        a.mov(rsi, msg_at)?;
+        a.mov(ecx, 3u32)?;
+        a.mov(edx, 0xe9u32)?;
+        a.rep().outsb()?;
+        Ok(())
+    });
+    g.write(msg_at, b"abc").unwrap();
+    let p = load(&g, &regs, 1);
+    let mut vp = p.vp(0).unwrap();
+    let mut dev = Recorder {
+        answer: 0x77,
+        io_answer: 0x5a,
+        ..Default::default()
+    };
+    assert!(matches!(vp.run_devices(&mut dev).unwrap(), Exit::Halt));
+    assert_eq!(
+        vp.get_many([Register::R12, Register::R13]).unwrap()[1],
+        0x77
+    );
+    assert_eq!(vp.get(Register::R12).unwrap() & 0xff, 0x5a);
+    assert_eq!(dev.mmio_writes, [(MMIO, 0x5a_u32.to_le_bytes().to_vec())]);
+    let ports: Vec<(u16, Vec<u8>)> = dev.io.clone();
+    assert_eq!(
+        ports,
+        [
+            (0x61, vec![0x5a]),
+            (0xe9, b"a".to_vec()),
+            (0xe9, b"b".to_vec()),
+            (0xe9, b"c".to_vec()),
+            (DONE_PORT, vec![0x5a]),
+        ]
+    );
+}
+
 /// An MMIO read finished with one value; an MMIO write is not a read.
 #[test]
 fn complete_mmio_read_answers_a_load() {

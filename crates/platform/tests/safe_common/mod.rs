@@ -68,9 +68,15 @@ pub struct Recorder {
     pub mmio_writes: Vec<(u64, Vec<u8>)>,
     pub mmio_reads: Vec<(u64, usize)>,
     pub answer: u64,
+    /// What every IN reads (through `Devices::io_read`).
+    pub io_answer: u32,
 }
 
 impl Devices for Recorder {
+    fn io_read(&mut self, _port: u16, data: &mut [u8]) {
+        let n = data.len().min(4);
+        data[..n].copy_from_slice(&self.io_answer.to_le_bytes()[..n]);
+    }
     fn io_write(&mut self, port: u16, data: &[u8]) {
         self.io.push((port, data.to_vec()));
     }
