@@ -115,3 +115,41 @@ fn vm_memory_regions_map_and_stay_alive() {
         "still mapped"
     );
 }
+
+/// Pages the guest writes are reported dirty once, by address.
+#[test]
+fn dirty_pages_by_address() {
+    if !kvm_available() {
+        return;
+    }
+    let data_at = 0x40_0000u64;
+    let (g, regs) = user_guest(|a| {
+        a.mov(rdi, data_at + 0x1000)?;
+        a.mov(qword_ptr(rdi), rdi)?;
+        a.mov(rdi, data_at + 0x3008)?;
+        a.mov(qword_ptr(rdi), rdi)?;
+        Ok(())
+    });
+    let p = load(&g, &regs, 1);
+    let data = GuestMemory::new(0x4000).unwrap();
+    let flags = rwx() | winhv::defs::WHvMapGpaRangeFlagTrackDirtyPages;
+    p.map(&data, data_at, flags).unwrap();
+    assert!(p.dirty_pages(data_at, 0x4000).unwrap().is_empty());
+    let mut vp = p.vp(0).unwrap();
+    assert!(matches!(
+        vp.run().unwrap(),
+        Exit::IoPort {
+            port: DONE_PORT,
+            ..
+        }
+    ));
+    assert_eq!(
+        p.dirty_pages(data_at, 0x4000).unwrap(),
+        [data_at + 0x1000, data_at + 0x3000]
+    );
+    assert!(
+        p.dirty_pages(data_at, 0x4000).unwrap().is_empty(),
+        "cleared"
+    );
+    assert!(p.dirty_pages(0, 0x1000).is_err(), "not tracked");
+}
