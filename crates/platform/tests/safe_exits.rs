@@ -398,3 +398,48 @@ fn the_host_starts_an_ap_with_typed_init_and_sipi() {
     let vp = p.vp(1).unwrap();
     assert_eq!(vp.get(SegmentRegister::Cs).unwrap().selector, 0x1000);
 }
+
+/// A store to memory mapped read-only (a ROM) is a memory exit whose
+/// emulation goes to the devices, not into the ROM; a load from it reads
+/// the ROM itself.
+#[test]
+fn rom_writes_go_to_the_devices() {
+    if !kvm_available() {
+        return;
+    }
+    let rom_at = 0x40_0000u64;
+    let (g, regs) = user_guest(|a| {
+        a.mov(rdi, rom_at)?;
+        a.mov(eax, 0x1234_5678u32)?;
+        a.mov(dword_ptr(rdi + 0x10), eax)?;
+        a.mov(r12, qword_ptr(rdi))?;
+        Ok(())
+    });
+    let p = load(&g, &regs, 1);
+    let rom = GuestMemory::new(0x1000).unwrap();
+    rom.write_u64(0, 0xfeed_f00d).unwrap();
+    p.map(&rom, rom_at, WHvMapGpaRangeFlagRead).unwrap();
+    let mut vp = p.vp(0).unwrap();
+    let mut dev = Recorder::default();
+    match vp.run().unwrap() {
+        Exit::Mmio {
+            gpa,
+            is_write: true,
+            gpa_unmapped: false,
+            ..
+        } => assert_eq!(gpa, rom_at + 0x10),
+        other => panic!("{other:?}"),
+    }
+    vp.emulate_mmio(&mut dev).unwrap();
+    assert_eq!(
+        dev.mmio_writes,
+        [(rom_at + 0x10, 0x1234_5678_u32.to_le_bytes().to_vec())]
+    );
+    assert_eq!(rom.read_u64(0x10).unwrap(), 0, "the ROM is unchanged");
+    assert!(matches!(vp.run_devices(&mut dev).unwrap(), Exit::Halt));
+    assert_eq!(
+        vp.get(Register::R12).unwrap(),
+        0xfeed_f00d,
+        "loads read the ROM"
+    );
+}
