@@ -28,6 +28,7 @@ use crate::state::time::PartitionTime;
 use crate::vp::{HeldVp, Vp};
 
 mod args;
+mod notify;
 
 /// The KVM side of a set-up partition.
 struct Vm {
@@ -48,6 +49,10 @@ struct Vm {
     interrupts: Arc<AtomicU64>,
     /// The VM's KVM statistics, opened by the first counter read.
     stats: OnceLock<KvmStats>,
+    /// The GSI routing table (`interrupts/routes.rs`).
+    routes: crate::interrupts::GsiRoutes,
+    /// Doorbells, triggers, notification ports (`notify/`).
+    notify: crate::notify::Notifications,
 }
 
 /// A WHP partition (`WHV_PARTITION_HANDLE`). Dropping it is
@@ -366,6 +371,8 @@ impl Partition {
             x2apic_api,
             interrupts: Arc::default(),
             stats: OnceLock::new(),
+            routes: Default::default(),
+            notify: Default::default(),
         });
         Ok(())
     }

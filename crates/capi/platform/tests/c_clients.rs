@@ -44,3 +44,8 @@ fn bad_input_gets_windows_hresults() {
 fn interrupts_reach_the_guest_and_survive_a_state_restore() {
     support::build_and_run("interrupt_guest", true);
 }
+
+#[test]
+fn doorbells_and_triggers_signal_without_exits_or_calls() {
+    support::build_and_run("notify_guest", true);
+}

@@ -170,6 +170,14 @@ const IMPLEMENTED: &[&str] = &[
     "WHvSetVirtualProcessorInterruptControllerState",
     "WHvGetVirtualProcessorInterruptControllerState2",
     "WHvSetVirtualProcessorInterruptControllerState2",
+    "WHvRegisterPartitionDoorbellEvent",
+    "WHvUnregisterPartitionDoorbellEvent",
+    "WHvCreateTrigger",
+    "WHvUpdateTriggerParameters",
+    "WHvDeleteTrigger",
+    "WHvCreateNotificationPort",
+    "WHvSetNotificationPortProperty",
+    "WHvDeleteNotificationPort",
 ];
 
 #[test]

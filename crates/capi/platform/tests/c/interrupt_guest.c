@@ -10,11 +10,8 @@
  * way QEMU's whpx-apic.c does (4 KiB buffer), and WHvGetInterruptTarget-
  * VpSet names VP 0 for APIC ID 0.
  */
-#include "guest.h"
+#include "apic_guest.h"
 
-#define GDT_GPA 0xA000u
-#define IDTR_GPA 0xA100u
-#define IDT_GPA 0xB000u
 #define HANDLER_GPA 0x5000u
 #define VECTOR 0x40u
 
@@ -47,22 +44,6 @@ static const uint8_t handler[] = {
     0x48, 0xcf,                               /* iretq */
 };
 
-/* Runs VP 0 to its next OUT to port 0x50 and steps over it. */
-static void run_to_ready(TestVm *vm) {
-    WHV_RUN_VP_EXIT_CONTEXT ctx;
-    CHECK(WHvRunVirtualProcessor(vm->partition, 0, &ctx, sizeof ctx));
-    if (ctx.ExitReason != WHvRunVpExitReasonX64IoPortAccess ||
-        ctx.IoPortAccess.PortNumber != 0x50) {
-        fprintf(stderr, "unexpected exit 0x%x at RIP 0x%llx\n", (unsigned)ctx.ExitReason,
-                (unsigned long long)ctx.VpContext.Rip);
-        exit(1);
-    }
-    WHV_REGISTER_NAME rip = WHvX64RegisterRip;
-    WHV_REGISTER_VALUE v;
-    v.Reg64 = ctx.VpContext.Rip + ctx.VpContext.InstructionLength;
-    CHECK(WHvSetVirtualProcessorRegisters(vm->partition, 0, &rip, 1, &v));
-}
-
 static void request_fixed(TestVm *vm, UINT32 vector) {
     WHV_INTERRUPT_CONTROL ic;
     memset(&ic, 0, sizeof ic);
@@ -79,58 +60,11 @@ int main(void) {
         return 0;
     }
     TestVm vm;
-    memset(&vm, 0, sizeof vm);
-    WHV_PARTITION_PROPERTY prop;
-    memset(&prop, 0, sizeof prop);
-    CHECK(WHvCreatePartition(&vm.partition));
-    prop.ProcessorCount = 1;
-    CHECK(WHvSetPartitionProperty(vm.partition, WHvPartitionPropertyCodeProcessorCount, &prop,
-                                  sizeof prop));
-    memset(&prop, 0, sizeof prop);
-    prop.LocalApicEmulationMode = WHvX64LocalApicEmulationModeX2Apic;
-    if (FAILED(WHvSetPartitionProperty(vm.partition,
-                                       WHvPartitionPropertyCodeLocalApicEmulationMode, &prop,
-                                       sizeof prop))) {
-        printf("SKIPPED: LocalApicEmulationMode X2Apic refused here\n");
+    if (!x2apic_vm_create(&vm, code, sizeof code)) {
         return 0;
     }
-    CHECK(WHvSetupPartition(vm.partition));
-
-    vm.ram = (uint8_t *)mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE,
-                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    REQUIRE(vm.ram != MAP_FAILED);
-    uint64_t *pml4 = (uint64_t *)(vm.ram + 0x1000);
-    uint64_t *pdpt = (uint64_t *)(vm.ram + 0x2000);
-    uint64_t *pd = (uint64_t *)(vm.ram + 0x3000);
-    pml4[0] = 0x2000 | 0x3;
-    pdpt[0] = 0x3000 | 0x3;
-    pd[0] = 0x0 | 0x83;
-    memcpy(vm.ram + CODE_GPA, code, sizeof code);
     memcpy(vm.ram + HANDLER_GPA, handler, sizeof handler);
-    /* GDT: null, 0x08 64-bit code, 0x10 data (what enter_long_mode loads). */
-    uint64_t *gdt = (uint64_t *)(vm.ram + GDT_GPA);
-    gdt[1] = 0x00AF9B000000FFFFull;
-    gdt[2] = 0x00CF93000000FFFFull;
-    /* IDT: vector 0x40, a 64-bit interrupt gate to the handler. */
-    uint64_t *gate = (uint64_t *)(vm.ram + IDT_GPA + VECTOR * 16);
-    gate[0] = (HANDLER_GPA & 0xffff) | (0x08ull << 16) | (0x8eull << 40) |
-              ((uint64_t)(HANDLER_GPA >> 16) << 48);
-    gate[1] = 0;
-    uint16_t limit = 256 * 16 - 1;
-    memcpy(vm.ram + IDTR_GPA, &limit, 2);
-    uint64_t idt = IDT_GPA;
-    memcpy(vm.ram + IDTR_GPA + 2, &idt, 8);
-    CHECK(WHvMapGpaRange(vm.partition, vm.ram, 0, RAM_SIZE,
-                         WHvMapGpaRangeFlagRead | WHvMapGpaRangeFlagWrite |
-                             WHvMapGpaRangeFlagExecute));
-    CHECK(WHvCreateVirtualProcessor(vm.partition, 0, 0));
-    enter_long_mode(&vm);
-    WHV_REGISTER_NAME gdtr = WHvX64RegisterGdtr;
-    WHV_REGISTER_VALUE g;
-    memset(&g, 0, sizeof g);
-    g.Table.Base = GDT_GPA;
-    g.Table.Limit = 3 * 8 - 1;
-    CHECK(WHvSetVirtualProcessorRegisters(vm.partition, 0, &gdtr, 1, &g));
+    set_gate(&vm, VECTOR, HANDLER_GPA);
 
     volatile UINT32 *count = (volatile UINT32 *)(vm.ram + DATA_GPA);
     run_to_ready(&vm);
