@@ -66,7 +66,6 @@ impl RawKvm {
 /// [`WhpVm`](crate::whp::WhpVm): a closure must capture the whole VM.
 pub struct RawVm {
     vcpu: VcpuFd,
-    #[allow(dead_code, reason = "kept alive for the vCPU, never read")]
     vm: VmFd,
     #[allow(dead_code, reason = "kept alive for the guest, never read")]
     memory: HostMemory,
@@ -76,6 +75,11 @@ impl RawVm {
     /// vCPU 0.
     pub fn vcpu(&mut self) -> &mut VcpuFd {
         &mut self.vcpu
+    }
+
+    /// The VM (for VM ioctls such as `KVM_SIGNAL_MSI`).
+    pub fn vm(&self) -> &VmFd {
+        &self.vm
     }
 }
 

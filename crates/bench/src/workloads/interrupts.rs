@@ -1,4 +1,5 @@
-//! Interrupt delivery: a trigger's signal to the guest's handler. The
+//! Interrupt delivery: WHvRequestInterrupt or a trigger's signal to the
+//! guest's handler, and a guest doorbell write to the host's event. The
 //! guest (long mode, CPL0, xAPIC) loops `cli; out READY; sti; hlt`; its
 //! vector 0x40 handler does EOI. One operation: signal the event, run to
 //! the next READY (the VP wakes, takes the interrupt, reports).
@@ -71,8 +72,25 @@ fn fail(what: &str, e: impl std::fmt::Display) -> Error {
     Error::new(format!("{what}: {e}"))
 }
 
-/// A trigger's signal to the guest's handler.
-pub fn trigger() -> Result<Pair> {
+/// How an operation raises the interrupt.
+#[derive(Clone, Copy, PartialEq)]
+enum Source {
+    /// A trigger's event (winhv) / an irqfd (raw KVM).
+    Trigger,
+    /// WHvRequestInterrupt (winhv) / KVM_SIGNAL_MSI (raw KVM).
+    Request,
+}
+
+/// The fixed, physical, edge MSI to APIC ID 0 both sides raise.
+fn msi() -> kvm_bindings::kvm_msi {
+    kvm_bindings::kvm_msi {
+        address_lo: 0xfee0_0000,
+        data: VECTOR,
+        ..Default::default()
+    }
+}
+
+fn apic_pair(source: Source, note: &str) -> Result<Pair> {
     let (image, registers) = program()?;
     // winhv.
     let memory = HostMemory::with_image(MIN_RAM, image.as_bytes())?;
@@ -85,11 +103,16 @@ pub fn trigger() -> Result<Pair> {
     p.setup()?;
     p.create_vp(0)?;
     let vm = WhpVm::with_partition(p, memory, image.base(), &registers)?;
+    // Fixed, physical, edge, to APIC ID 0.
+    let request = WHV_INTERRUPT_CONTROL {
+        Vector: VECTOR,
+        ..Default::default()
+    };
     let mut t = WHV_TRIGGER_PARAMETERS {
         TriggerType: WHvTriggerTypeInterrupt,
         ..Default::default()
     };
-    t.Anonymous.Interrupt.Vector = VECTOR;
+    t.Anonymous.Interrupt = request;
     let (_trigger, event) = vm.partition().create_trigger(&t)?;
     // Raw KVM.
     let kvm = RawKvm::open()?;
@@ -106,8 +129,8 @@ pub fn trigger() -> Result<Pair> {
             type_: KVM_IRQ_ROUTING_MSI,
             ..Default::default()
         };
-        route.u.msi.address_lo = 0xfee0_0000;
-        route.u.msi.data = VECTOR;
+        route.u.msi.address_lo = msi().address_lo;
+        route.u.msi.data = msi().data;
         let routing =
             KvmIrqRouting::from_entries(&[route]).map_err(|e| fail("routing table", e))?;
         vm.set_gsi_routing(&routing)?;
@@ -127,7 +150,10 @@ pub fn trigger() -> Result<Pair> {
             let mut exit = WHV_RUN_VP_EXIT_CONTEXT::default();
             let start = Instant::now();
             for _ in 0..ops {
-                winhv::signal(event.as_fd())?;
+                match source {
+                    Source::Trigger => winhv::signal(event.as_fd())?,
+                    Source::Request => p.request_interrupt(&request)?,
+                }
                 p.run_vp_into(0, &mut exit)?;
                 if exit.ExitReason != WHvRunVpExitReasonX64IoPortAccess {
                     return Err(whp::unexpected("READY after the interrupt", &exit));
@@ -139,7 +165,14 @@ pub fn trigger() -> Result<Pair> {
         kvm: Box::new(move |ops| {
             let start = Instant::now();
             for _ in 0..ops {
-                raw_event.write(1).map_err(|e| fail("eventfd write", e))?;
+                match source {
+                    Source::Trigger => {
+                        raw_event.write(1).map_err(|e| fail("eventfd write", e))?;
+                    }
+                    Source::Request => {
+                        raw.vm().signal_msi(msi())?;
+                    }
+                }
                 let exit = raw.vcpu().run()?;
                 if !matches!(exit, VcpuExit::IoOut(READY, _)) {
                     return Err(raw::unexpected("READY after the interrupt", &exit));
@@ -148,8 +181,24 @@ pub fn trigger() -> Result<Pair> {
             Ok(start.elapsed())
         }),
         ops_per_batch: 100,
-        note: "eventfd signal → irqfd MSI → CPL0 handler (EOI) → `out` exit; winhv sets RIP".into(),
+        note: note.into(),
     })
+}
+
+/// A trigger's signal to the guest's handler.
+pub fn trigger() -> Result<Pair> {
+    apic_pair(
+        Source::Trigger,
+        "eventfd signal → irqfd MSI → CPL0 handler (EOI) → `out` exit; winhv sets RIP",
+    )
+}
+
+/// WHvRequestInterrupt to the guest's handler.
+pub fn request() -> Result<Pair> {
+    apic_pair(
+        Source::Request,
+        "WHvRequestInterrupt / KVM_SIGNAL_MSI → CPL0 handler (EOI) → `out` exit; winhv sets RIP",
+    )
 }
 
 /// The doorbell's GPA (outside RAM, identity-mapped).

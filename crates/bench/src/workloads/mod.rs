@@ -100,6 +100,11 @@ pub const SPECS: &[Spec] = &[
         build: memory::dirty_1g,
     },
     Spec {
+        name: "WHvRequestInterrupt to the guest's handler",
+        goal: Goal::Within1_1,
+        build: interrupts::request,
+    },
+    Spec {
         name: "trigger signal to the guest's handler",
         goal: Goal::Within1_1,
         build: interrupts::trigger,
