@@ -365,6 +365,12 @@ typedef int32_t HRESULT;
 #define ERROR_INVALID_STATE 5023L
 #endif
 
+/* The hypervisor status WHvRegisterPartitionDoorbellEvent documents for a
+ * conflicting doorbell (winerror.h). */
+#ifndef ERROR_HV_INVALID_PARAMETER
+#define ERROR_HV_INVALID_PARAMETER _HRESULT_TYPEDEF_(0xC0350005u)
+#endif
+
 /* The Windows Hypervisor Platform's own codes (winerror.h, facility 0x37).
  * Some documentation lists 0xC035xxxx values: those are the hypervisor's
  * NTSTATUS codes, which no user-mode function returns. */

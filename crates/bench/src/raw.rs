@@ -29,7 +29,20 @@ impl RawKvm {
     /// A VM with `memory` at GPA `base` (slot 0) and one vCPU in state
     /// `registers`.
     pub fn vm(&self, memory: HostMemory, base: u64, registers: &Registers) -> Result<RawVm> {
+        self.vm_with(memory, base, registers, |_| Ok(()))
+    }
+
+    /// As [`Self::vm`], with `before_vcpu` run on the VM before its vCPU
+    /// exists (an irqchip, routes).
+    pub fn vm_with(
+        &self,
+        memory: HostMemory,
+        base: u64,
+        registers: &Registers,
+        before_vcpu: impl FnOnce(&VmFd) -> Result<()>,
+    ) -> Result<RawVm> {
         let vm = self.kvm.create_vm()?;
+        before_vcpu(&vm)?;
         let region = kvm_userspace_memory_region {
             slot: 0,
             flags: 0,
@@ -53,7 +66,6 @@ impl RawKvm {
 /// [`WhpVm`](crate::whp::WhpVm): a closure must capture the whole VM.
 pub struct RawVm {
     vcpu: VcpuFd,
-    #[allow(dead_code, reason = "kept alive for the vCPU, never read")]
     vm: VmFd,
     #[allow(dead_code, reason = "kept alive for the guest, never read")]
     memory: HostMemory,
@@ -63,6 +75,11 @@ impl RawVm {
     /// vCPU 0.
     pub fn vcpu(&mut self) -> &mut VcpuFd {
         &mut self.vcpu
+    }
+
+    /// The VM (for VM ioctls such as `KVM_SIGNAL_MSI`).
+    pub fn vm(&self) -> &VmFd {
+        &self.vm
     }
 }
 

@@ -39,7 +39,16 @@ pub struct WhpVm {
 impl WhpVm {
     /// Maps `memory` at `base` (RWX) and loads `registers` into VP 0.
     pub fn new(memory: HostMemory, base: u64, registers: &Registers) -> Result<Self> {
-        let partition = partition(true)?;
+        Self::with_partition(partition(true)?, memory, base, registers)
+    }
+
+    /// As [`Self::new`], on a partition set up by the caller (VP 0 created).
+    pub fn with_partition(
+        partition: Partition,
+        memory: HostMemory,
+        base: u64,
+        registers: &Registers,
+    ) -> Result<Self> {
         // SAFETY: `memory` is owned by the returned value and dropped after
         // the partition (field order).
         unsafe { partition.map_gpa_range(memory.as_ptr(), base, memory.len() as u64, rwx()) }?;

@@ -55,6 +55,7 @@ mod interrupts;
 mod kvm;
 mod memory;
 mod msr;
+mod notify;
 mod partition;
 mod property;
 mod registers;
@@ -71,6 +72,7 @@ pub use capability::{HostCapabilities, capability_size, get_capability, host_cap
 pub use error::{Error, Result};
 pub use interrupts::STATE_SIZE as INTERRUPT_CONTROLLER_STATE_SIZE;
 pub use kvm::{InaccessibleMemory, KvmCaps, hypervisor_present, kvm_caps};
+pub use notify::{NotificationPortHandle, TriggerHandle, event_from_handle, signal};
 pub use partition::Partition;
 pub use winhv_defs as defs;
 

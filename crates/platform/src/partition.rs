@@ -31,6 +31,7 @@ mod args;
 mod handle;
 
 pub(crate) use handle::VpRef;
+mod notify;
 
 /// The KVM side of a set-up partition.
 struct Vm {
@@ -54,6 +55,10 @@ struct Vm {
     /// What the VPs' SynICs share, when the partition enabled synthetic
     /// features (`crate::synic`).
     synic: Option<Arc<crate::synic::Shared>>,
+    /// The GSI routing table (`interrupts/routes.rs`).
+    routes: crate::interrupts::GsiRoutes,
+    /// Doorbells, triggers, notification ports (`notify/`).
+    notify: crate::notify::Notifications,
 }
 
 /// A WHP partition (`WHV_PARTITION_HANDLE`). Dropping it is
@@ -407,6 +412,8 @@ impl Partition {
             interrupts,
             stats: OnceLock::new(),
             synic,
+            routes: Default::default(),
+            notify: Default::default(),
         });
         Ok(())
     }

@@ -4,6 +4,7 @@
 pub mod cancel;
 pub mod emulator;
 pub mod exits;
+pub mod interrupts;
 pub mod lifecycle;
 pub mod memory;
 pub mod registers;
@@ -107,6 +108,21 @@ pub const SPECS: &[Spec] = &[
         name: "dirty bitmap 1 GiB",
         goal: Goal::Bug1_5,
         build: memory::dirty_1g,
+    },
+    Spec {
+        name: "WHvRequestInterrupt to the guest's handler",
+        goal: Goal::Within1_1,
+        build: interrupts::request,
+    },
+    Spec {
+        name: "trigger signal to the guest's handler",
+        goal: Goal::Within1_1,
+        build: interrupts::trigger,
+    },
+    Spec {
+        name: "guest doorbell write to the host event",
+        goal: Goal::Within1_1,
+        build: interrupts::doorbell,
     },
     Spec {
         name: "cancel latency",

@@ -13,6 +13,7 @@
 //! | `memory` | GPA mapping, translation, dirty bitmap, GPA reads/writes |
 //! | `processor` | VP create/delete/run/cancel, registers, XSAVE state |
 //! | `interrupts` | interrupt requests, target VP sets, interrupt-controller state |
+//! | `notify` | doorbells, triggers, notification ports (event HANDLEs are eventfds) |
 //! | `state` | partition time, counters, CPUID output, GPA range advice, VP state |
 //! | `synic` | SynIC messages and event flags |
 //! | `unsupported` | exports whose feature the core lacks: `ERROR_NOT_SUPPORTED` |
@@ -56,6 +57,7 @@ mod capability;
 mod handles;
 mod interrupts;
 mod memory;
+mod notify;
 mod partition;
 mod processor;
 mod state;

@@ -68,14 +68,6 @@ macro_rules! unsupported {
 }
 
 unsupported! {
-    /// `WHvRegisterPartitionDoorbellEvent`.
-    fn WHvRegisterPartitionDoorbellEvent(
-        Partition: WHV_PARTITION_HANDLE,
-        MatchData: *const WHV_DOORBELL_MATCH_DATA,
-        EventHandle: HANDLE,
-    );
-    /// `WHvUnregisterPartitionDoorbellEvent`.
-    fn WHvUnregisterPartitionDoorbellEvent(Partition: WHV_PARTITION_HANDLE, MatchData: *const WHV_DOORBELL_MATCH_DATA);
     /// `WHvStartPartitionMigration`.
     fn WHvStartPartitionMigration(Partition: WHV_PARTITION_HANDLE, MigrationHandle: *mut HANDLE);
     /// `WHvCancelPartitionMigration`.
@@ -184,35 +176,4 @@ unsupported! {
         TargetSizeInBytes: u32,
         BytesWritten: *mut u32,
     );
-    /// `WHvCreateTrigger`.
-    fn WHvCreateTrigger(
-        Partition: WHV_PARTITION_HANDLE,
-        Parameters: *const WHV_TRIGGER_PARAMETERS,
-        TriggerHandle: *mut WHV_TRIGGER_HANDLE,
-        EventHandle: *mut HANDLE,
-    );
-    /// `WHvUpdateTriggerParameters`.
-    fn WHvUpdateTriggerParameters(
-        Partition: WHV_PARTITION_HANDLE,
-        Parameters: *const WHV_TRIGGER_PARAMETERS,
-        TriggerHandle: WHV_TRIGGER_HANDLE,
-    );
-    /// `WHvDeleteTrigger`.
-    fn WHvDeleteTrigger(Partition: WHV_PARTITION_HANDLE, TriggerHandle: WHV_TRIGGER_HANDLE);
-    /// `WHvCreateNotificationPort`.
-    fn WHvCreateNotificationPort(
-        Partition: WHV_PARTITION_HANDLE,
-        Parameters: *const WHV_NOTIFICATION_PORT_PARAMETERS,
-        EventHandle: HANDLE,
-        PortHandle: *mut WHV_NOTIFICATION_PORT_HANDLE,
-    );
-    /// `WHvSetNotificationPortProperty`.
-    fn WHvSetNotificationPortProperty(
-        Partition: WHV_PARTITION_HANDLE,
-        PortHandle: WHV_NOTIFICATION_PORT_HANDLE,
-        PropertyCode: WHV_NOTIFICATION_PORT_PROPERTY_CODE,
-        PropertyValue: u64,
-    );
-    /// `WHvDeleteNotificationPort`.
-    fn WHvDeleteNotificationPort(Partition: WHV_PARTITION_HANDLE, PortHandle: WHV_NOTIFICATION_PORT_HANDLE);
 }

@@ -54,3 +54,8 @@ fn interrupts_without_lapic_emulation_through_requests_and_windows() {
 fn synic_messages_and_events_reach_the_guest() {
     support::build_and_run("synic_guest", true);
 }
+
+#[test]
+fn doorbells_and_triggers_signal_without_exits_or_calls() {
+    support::build_and_run("notify_guest", true);
+}

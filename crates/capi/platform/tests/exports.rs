@@ -172,6 +172,14 @@ const IMPLEMENTED: &[&str] = &[
     "WHvSetVirtualProcessorInterruptControllerState2",
     "WHvPostVirtualProcessorSynicMessage",
     "WHvSignalVirtualProcessorSynicEvent",
+    "WHvRegisterPartitionDoorbellEvent",
+    "WHvUnregisterPartitionDoorbellEvent",
+    "WHvCreateTrigger",
+    "WHvUpdateTriggerParameters",
+    "WHvDeleteTrigger",
+    "WHvCreateNotificationPort",
+    "WHvSetNotificationPortProperty",
+    "WHvDeleteNotificationPort",
 ];
 
 #[test]

@@ -12,6 +12,7 @@
 //! | `routing` | which VPs a destination reaches (APIC ID, LDR, DFR, mode) |
 //! | `state` | the 4 KiB interrupt-controller state buffer ↔ KVM's LAPIC page |
 //! | `no_apic` | WHvRequestInterrupt without LAPIC emulation: the requests each VP's run loop injects |
+//! | `routes` | the partition's GSI routing table (triggers, EOI routes, later VPCI MSIs) |
 //!
 //! How each request reaches the guest:
 //! * Fixed, LowestPriority, NMI, INIT, SIPI: one `KVM_SIGNAL_MSI` (two for
@@ -52,6 +53,7 @@
 
 mod control;
 mod no_apic;
+mod routes;
 mod routing;
 mod state;
 
@@ -66,9 +68,9 @@ use winhv_defs::*;
 use crate::registers::RegisterState;
 use crate::vp::Vp;
 use crate::{Error, Result};
-use control::Kind;
-pub(crate) use control::Request;
+pub(crate) use control::{Kind, Request};
 pub(crate) use no_apic::Requested;
+pub(crate) use routes::GsiRoutes;
 use routing::{ApicIdentity, X2APIC_BROADCAST, XAPIC_BROADCAST};
 pub use state::STATE_SIZE;
 
@@ -242,6 +244,26 @@ pub(crate) fn request_without_apic<'a>(
         }
     }
     Ok(())
+}
+
+/// The MSI a trigger raising `req` (not LocalInt1) sends, in a partition
+/// of the given mode: as WHvRequestInterrupt's, but one MSI per trigger
+/// (a GSI routes to one), so a physical broadcast is the partition mode's
+/// own — 0xFF in an xApic partition, 0xFFFF_FFFF (VPs in x2APIC mode) in
+/// an x2Apic one (README).
+pub(crate) fn trigger_msi(
+    req: &Request,
+    x2apic_partition: bool,
+    x2apic_api: bool,
+) -> Result<kvm_msi> {
+    let dest = routing::normalize(req.destination, x2apic_partition);
+    let dest = if !req.logical && dest == X2APIC_BROADCAST && !x2apic_api {
+        XAPIC_BROADCAST
+    } else {
+        dest
+    };
+    req.msi(dest, x2apic_api)?
+        .ok_or_else(|| Error::new(HRESULT_ERROR_NOT_SUPPORTED, "LocalInt1 has no MSI form"))
 }
 
 /// WHvRequestInterrupt's argument checks (`control`), which need no

@@ -259,8 +259,8 @@ static void unsupported(WHV_PARTITION_HANDLE p) {
     event.Reserved = 1; /* TargetVtl */
     EXPECT_HR(WHvSignalVirtualProcessorSynicEvent(p, event, &newly), E_INVALIDARG);
     EXPECT_HR(WHvPostVirtualProcessorSynicMessage(p, 0, 0, buf, 0), E_INVALIDARG);
-    EXPECT_HR(WHvRegisterPartitionDoorbellEvent(p, NULL, NULL), NOT_SUPPORTED);
-    EXPECT_HR(WHvUnregisterPartitionDoorbellEvent(p, NULL), NOT_SUPPORTED);
+    EXPECT_HR(WHvRegisterPartitionDoorbellEvent(p, NULL, NULL), E_INVALIDARG);
+    EXPECT_HR(WHvUnregisterPartitionDoorbellEvent(p, NULL), E_INVALIDARG);
     EXPECT_HR(WHvStartPartitionMigration(p, &h), NOT_SUPPORTED);
     EXPECT_HR(WHvCancelPartitionMigration(p), NOT_SUPPORTED);
     EXPECT_HR(WHvCompletePartitionMigration(p), NOT_SUPPORTED);
@@ -278,12 +278,12 @@ static void unsupported(WHV_PARTITION_HANDLE p) {
     EXPECT_HR(WHvRetargetVpciDeviceInterrupt(p, 1, 0, 0, &target), NOT_SUPPORTED);
     EXPECT_HR(WHvRequestVpciDeviceInterrupt(p, 1, 0, 0), NOT_SUPPORTED);
     EXPECT_HR(WHvGetVpciDeviceInterruptTarget(p, 1, 0, 0, &target, sizeof target, &n), NOT_SUPPORTED);
-    EXPECT_HR(WHvCreateTrigger(p, NULL, &trigger, &h), NOT_SUPPORTED);
-    EXPECT_HR(WHvUpdateTriggerParameters(p, NULL, trigger), NOT_SUPPORTED);
-    EXPECT_HR(WHvDeleteTrigger(p, trigger), NOT_SUPPORTED);
-    EXPECT_HR(WHvCreateNotificationPort(p, NULL, NULL, &port), NOT_SUPPORTED);
-    EXPECT_HR(WHvSetNotificationPortProperty(p, port, WHvNotificationPortPropertyPreferredTargetVp, 0), NOT_SUPPORTED);
-    EXPECT_HR(WHvDeleteNotificationPort(p, port), NOT_SUPPORTED);
+    EXPECT_HR(WHvCreateTrigger(p, NULL, &trigger, &h), E_INVALIDARG);
+    EXPECT_HR(WHvUpdateTriggerParameters(p, NULL, trigger), E_INVALIDARG);
+    EXPECT_HR(WHvDeleteTrigger(p, trigger), E_HANDLE); /* NULL: no trigger */
+    EXPECT_HR(WHvCreateNotificationPort(p, NULL, NULL, &port), E_INVALIDARG);
+    EXPECT_HR(WHvSetNotificationPortProperty(p, port, WHvNotificationPortPropertyPreferredTargetVp, 0), E_HANDLE);
+    EXPECT_HR(WHvDeleteNotificationPort(p, port), E_HANDLE);
     /* Another process's memory (a page-aligned address: arguments first). */
     EXPECT_HR(WHvMapGpaRange2(p, (HANDLE)(intptr_t)1234, src_page, 0x100000, 0x1000, WHvMapGpaRangeFlagRead), NOT_SUPPORTED);
     printf("ok: unsupported functions\n");

@@ -10,7 +10,7 @@
  * way QEMU's whpx-apic.c does (4 KiB buffer), and WHvGetInterruptTarget-
  * VpSet names VP 0 for APIC ID 0.
  */
-#include "guest.h"
+#include "apic_guest.h"
 
 #define VECTOR 0x40u
 
