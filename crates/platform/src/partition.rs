@@ -348,6 +348,10 @@ impl Partition {
         }
         // MMIO instructions KVM cannot emulate exit instead of #UD.
         crate::emulation_failure::enable(kvm, &fd)?;
+        // Dirty-page queries clear only the pages they report, with no copy
+        // for a whole range (memory/dirty_log.rs).
+        let manual_clear = crate::memory::enable_manual_clear(kvm, &fd);
+        write(&self.memory).set_manual_clear(manual_clear);
         let policy = MsrPolicy::new(&props);
         policy.apply(&fd, caps, true)?;
         // KVM_GET_SUPPORTED_CPUID, fetched once per process.
@@ -1165,6 +1169,29 @@ mod tests {
             )
         }
         .to_vec()
+    }
+
+    /// Where the kernel offers manual dirty-log clearing, setup turns it on
+    /// (dirty-page queries then clear only what they report).
+    #[test]
+    fn setup_turns_on_manual_dirty_log_clearing_where_offered() {
+        if !std::path::Path::new("/dev/kvm").exists() {
+            println!("SKIPPED: no /dev/kvm");
+            return;
+        }
+        let offered = kvm()
+            .unwrap()
+            .check_extension_raw(u64::from(kvm_bindings::KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2))
+            > 0;
+        let p = Partition::create().unwrap();
+        p.set_property(WHvPartitionPropertyCodeProcessorCount, &1u32.to_le_bytes())
+            .unwrap();
+        assert!(!read(&p.memory).manual_clear(), "not before setup");
+        p.setup().unwrap();
+        assert_eq!(read(&p.memory).manual_clear(), offered);
+        if !offered {
+            println!("SKIPPED: KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 not offered here");
+        }
     }
 
     /// `run_vp_into` fills the caller's context exactly as `run_vp` returns
