@@ -63,10 +63,13 @@ use crate::error::{Error, Result};
 
 mod bits;
 mod dirty_log;
+mod foreign;
 mod try_cmpxchg;
 mod try_copy;
 
 pub(crate) use dirty_log::enable_manual_clear;
+use foreign::ForeignMapping;
+pub(crate) use foreign::pid_of;
 pub(crate) use try_cmpxchg::{compare_exchange_u32, compare_exchange_u64};
 use try_copy::install as install_direct_reads;
 pub(crate) use try_copy::{check as check_direct_reads, direct, try_read, try_read_all};
@@ -236,6 +239,9 @@ pub(crate) struct GpaMap {
     /// KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 is on for the VM: fetching a log
     /// clears nothing, queries clear their own pages (`memory/dirty_log.rs`).
     manual_clear: bool,
+    /// Other processes' memory mapped here for ranges of this map
+    /// (`memory/foreign.rs`), unmapped when no range uses it any more.
+    foreign: Vec<ForeignMapping>,
 }
 
 fn check_aligned(gpa: u64, size: u64) -> Result<u64> {
@@ -313,7 +319,42 @@ impl GpaMap {
         };
         // SAFETY: the new range is under this function's contract, the
         // pieces put back are parts of ranges mapped under it.
-        unsafe { self.change(vm, plan) }
+        unsafe { self.change(vm, plan) }?;
+        self.release_foreign();
+        Ok(())
+    }
+
+    /// WHvMapGpaRange2 with another process: maps `size` bytes at `source`
+    /// in the process `pidfd` names (`pid`, not this process) to `gpa`, by
+    /// mapping that process's shared memory here first (`memory/foreign.rs`).
+    /// All or nothing, as [`GpaMap::map`].
+    #[allow(clippy::too_many_arguments, reason = "WHvMapGpaRange2's arguments")]
+    pub(crate) fn map_foreign(
+        &mut self,
+        vm: &VmFd,
+        pidfd: std::os::fd::RawFd,
+        pid: libc::pid_t,
+        source: u64,
+        gpa: u64,
+        size: u64,
+        flags: u32,
+    ) -> Result<()> {
+        check_aligned(gpa, size)?;
+        let mapping = foreign::map_from(pidfd, pid, source, size, flags & FLAG_WRITE != 0)?;
+        // SAFETY: the mapping is kept in `self.foreign` while a range uses
+        // it (`release_foreign`) and, at the latest, until the map is
+        // dropped with the partition.
+        unsafe { self.map(vm, mapping.addr(), gpa, size, flags) }?;
+        self.foreign.push(mapping);
+        self.release_foreign();
+        Ok(())
+    }
+
+    /// Unmaps the other processes' memory that no range uses any more.
+    fn release_foreign(&mut self) {
+        let ranges = &self.ranges;
+        self.foreign
+            .retain(|m| ranges.values().any(|r| m.overlaps(r.host, r.size)));
     }
 
     /// WHvUnmapGpaRange: unmaps every mapped page in `gpa..gpa+size`,
@@ -329,7 +370,9 @@ impl GpaMap {
         }
         // SAFETY: what is put back are parts of ranges the caller mapped
         // under the contract of `map`, which still holds for them.
-        unsafe { self.change(vm, |map: &GpaMap| map.carve(gpa, end)) }
+        unsafe { self.change(vm, |map: &GpaMap| map.carve(gpa, end)) }?;
+        self.release_foreign();
+        Ok(())
     }
 
     /// The change that takes `gpa..end` out of the map: the ranges that

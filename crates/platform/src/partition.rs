@@ -822,6 +822,61 @@ impl Partition {
         unsafe { write(&self.memory).map(&vm.fd, source as u64, gpa, size, flags.0 as u32) }
     }
 
+    /// WHvMapGpaRange2: maps `size` bytes at `source` in the process that
+    /// `process` (a pidfd, Linux's process handle) names to `gpa`. Another
+    /// process's memory can back the guest only where it is shared memory
+    /// (a `MAP_SHARED` memfd or file mapping): winhv maps the same pages
+    /// here, and unmaps them when no range uses them. Private memory
+    /// answers `HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)`, a source range not
+    /// mapped there (or across two of its mappings) `E_INVALIDARG`, a
+    /// handle that is no pidfd or names an exited process `E_HANDLE`, a
+    /// process we may not inspect as a debugger would `E_ACCESSDENIED`.
+    /// A pidfd of this very process maps `source` as
+    /// [`Partition::map_gpa_range`] does.
+    ///
+    /// ```no_run
+    /// use std::os::fd::{FromRawFd, OwnedFd, AsFd};
+    /// use winhv::defs::*;
+    /// # let p = winhv::Partition::create()?;
+    /// # let (child_pid, child_addr) = (1234, 0x7f00_0000_0000u64);
+    /// // SAFETY: pidfd_open returns a new fd (or -1, refused by the call).
+    /// let pidfd = unsafe { OwnedFd::from_raw_fd(libc::syscall(libc::SYS_pidfd_open, child_pid, 0) as i32) };
+    /// let rw = WHvMapGpaRangeFlagRead | WHvMapGpaRangeFlagWrite;
+    /// // SAFETY: `pidfd` names another process, whose memory winhv maps itself.
+    /// unsafe { p.map_gpa_range_from_process(pidfd.as_fd(), child_addr as *mut _, 0, 0x10000, rw)? };
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    ///
+    /// # Safety
+    /// When `process` names this process, as for [`Partition::map_gpa_range`];
+    /// otherwise none (winhv owns the mapping it makes).
+    pub unsafe fn map_gpa_range_from_process(
+        &self,
+        process: std::os::fd::BorrowedFd<'_>,
+        source: *mut std::ffi::c_void,
+        gpa: u64,
+        size: u64,
+        flags: WHV_MAP_GPA_RANGE_FLAGS,
+    ) -> Result<()> {
+        use std::os::fd::AsRawFd;
+        Self::check_map_gpa_range(source, gpa, size, flags)?;
+        let vm = self.vm()?;
+        let fd = process.as_raw_fd();
+        match crate::memory::pid_of(fd)? {
+            // SAFETY: forwarded from this function's contract.
+            None => unsafe { self.map_gpa_range(source, gpa, size, flags) },
+            Some(pid) => write(&self.memory).map_foreign(
+                &vm.fd,
+                fd,
+                pid,
+                source as u64,
+                gpa,
+                size,
+                flags.0 as u32,
+            ),
+        }
+    }
+
     /// WHvUnmapGpaRange: unmaps every mapped page of `gpa..gpa+size`
     /// (splitting mappings that extend beyond it), all or nothing.
     ///

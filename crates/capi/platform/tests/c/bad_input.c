@@ -282,8 +282,10 @@ static void unsupported(WHV_PARTITION_HANDLE p) {
     EXPECT_HR(WHvSetNotificationPortProperty(p, port, WHvNotificationPortPropertyPreferredTargetVp, 0), NOT_SUPPORTED);
     EXPECT_HR(WHvDeleteNotificationPort(p, port), NOT_SUPPORTED);
     EXPECT_HR(WHvSignalVirtualProcessorSynicEvent(p, event, &newly), NOT_SUPPORTED);
-    /* Another process's memory (a page-aligned address: arguments first). */
-    EXPECT_HR(WHvMapGpaRange2(p, (HANDLE)(intptr_t)1234, src_page, 0x100000, 0x1000, WHvMapGpaRangeFlagRead), NOT_SUPPORTED);
+    /* A process handle that is no open pidfd (a page-aligned address:
+       arguments first), and one that is an fd but no pidfd. */
+    EXPECT_HR(WHvMapGpaRange2(p, (HANDLE)(intptr_t)1234, src_page, 0x100000, 0x1000, WHvMapGpaRangeFlagRead), E_HANDLE);
+    EXPECT_HR(WHvMapGpaRange2(p, (HANDLE)(intptr_t)0, src_page, 0x100000, 0x1000, WHvMapGpaRangeFlagRead), E_HANDLE);
     printf("ok: unsupported functions\n");
 }
 
