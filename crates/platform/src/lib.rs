@@ -68,6 +68,7 @@ pub use error::{Error, Result};
 pub use interrupts::STATE_SIZE as INTERRUPT_CONTROLLER_STATE_SIZE;
 pub use kvm::{InaccessibleMemory, KvmCaps, hypervisor_present, kvm_caps};
 pub use partition::Partition;
+pub use state::snapshot::PartitionSnapshot;
 pub use winhv_defs as defs;
 
 /// The README's Rust examples, run as doctests.

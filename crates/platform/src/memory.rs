@@ -64,12 +64,13 @@ use crate::error::{Error, Result};
 mod bits;
 mod dirty_log;
 mod foreign;
+mod owned;
 mod try_cmpxchg;
 mod try_copy;
 
 pub(crate) use dirty_log::enable_manual_clear;
-use foreign::ForeignMapping;
 pub(crate) use foreign::pid_of;
+pub(crate) use owned::OwnedMapping;
 pub(crate) use try_cmpxchg::{compare_exchange_u32, compare_exchange_u64};
 use try_copy::install as install_direct_reads;
 pub(crate) use try_copy::{check as check_direct_reads, direct, try_read, try_read_all};
@@ -239,9 +240,9 @@ pub(crate) struct GpaMap {
     /// KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 is on for the VM: fetching a log
     /// clears nothing, queries clear their own pages (`memory/dirty_log.rs`).
     manual_clear: bool,
-    /// Other processes' memory mapped here for ranges of this map
-    /// (`memory/foreign.rs`), unmapped when no range uses it any more.
-    foreign: Vec<ForeignMapping>,
+    /// Memory this map owns (another process's mapped here, a restored
+    /// snapshot's), unmapped when no range uses it any more.
+    owned: Vec<OwnedMapping>,
 }
 
 fn check_aligned(gpa: u64, size: u64) -> Result<u64> {
@@ -320,7 +321,7 @@ impl GpaMap {
         // SAFETY: the new range is under this function's contract, the
         // pieces put back are parts of ranges mapped under it.
         unsafe { self.change(vm, plan) }?;
-        self.release_foreign();
+        self.release_owned();
         Ok(())
     }
 
@@ -342,18 +343,42 @@ impl GpaMap {
         check_aligned(gpa, size)?;
         let mapping = foreign::map_from(pidfd, pid, source, size, flags & FLAG_WRITE != 0)?;
         // SAFETY: the mapping is kept in `self.foreign` while a range uses
-        // it (`release_foreign`) and, at the latest, until the map is
+        // it (`release_owned`) and, at the latest, until the map is
         // dropped with the partition.
         unsafe { self.map(vm, mapping.addr(), gpa, size, flags) }?;
-        self.foreign.push(mapping);
-        self.release_foreign();
+        self.owned.push(mapping);
+        self.release_owned();
         Ok(())
     }
 
-    /// Unmaps the other processes' memory that no range uses any more.
-    fn release_foreign(&mut self) {
+    /// Maps `mapping` (memory the map then owns) whole at `gpa`.
+    pub(crate) fn map_owned(
+        &mut self,
+        vm: &VmFd,
+        mapping: OwnedMapping,
+        gpa: u64,
+        size: u64,
+        flags: u32,
+    ) -> Result<()> {
+        // SAFETY: as in `map_foreign`: the map keeps the mapping while a
+        // range uses it.
+        unsafe { self.map(vm, mapping.addr(), gpa, size, flags) }?;
+        self.owned.push(mapping);
+        Ok(())
+    }
+
+    /// Every mapped range: first GPA, size, WHV_MAP_GPA_RANGE_FLAGS, host
+    /// address, in GPA order.
+    pub(crate) fn ranges(&self) -> impl Iterator<Item = (u64, u64, u32, u64)> + '_ {
+        self.ranges
+            .values()
+            .map(|r| (r.gpa, r.size, r.flags, r.host))
+    }
+
+    /// Unmaps the owned memory that no range uses any more.
+    fn release_owned(&mut self) {
         let ranges = &self.ranges;
-        self.foreign
+        self.owned
             .retain(|m| ranges.values().any(|r| m.overlaps(r.host, r.size)));
     }
 
@@ -371,7 +396,7 @@ impl GpaMap {
         // SAFETY: what is put back are parts of ranges the caller mapped
         // under the contract of `map`, which still holds for them.
         unsafe { self.change(vm, |map: &GpaMap| map.carve(gpa, end)) }?;
-        self.release_foreign();
+        self.release_owned();
         Ok(())
     }
 

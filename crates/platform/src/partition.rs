@@ -1195,6 +1195,52 @@ impl Partition {
     }
 }
 
+/// What the partition's other state modules (`state/snapshot`) reach.
+impl Partition {
+    /// Runs `f` with every live VP held (none may be running:
+    /// `WHV_E_INVALID_VP_STATE`) and VP creation locked out.
+    pub(crate) fn with_held_vps<T>(
+        &self,
+        f: impl FnOnce(&VmFd, &mut [(u32, HeldVp<'_>)]) -> Result<T>,
+    ) -> Result<T> {
+        let vm = self.vm()?;
+        let _vps = lock(&self.vp_change);
+        let mut held = vm.hold_vps()?;
+        held.retain(|(index, _)| vm.is_live(*index));
+        f(&vm.fd, &mut held)
+    }
+
+    /// Property `code`'s value for a snapshot (`PartitionProperties::value_to_restore`).
+    pub(crate) fn property_to_restore(
+        &self,
+        code: WHV_PARTITION_PROPERTY_CODE,
+    ) -> Result<Option<Vec<u8>>> {
+        read(&self.props).value_to_restore(code)
+    }
+
+    /// Runs `f` over the mapped ranges (first GPA, size, flags, host
+    /// address), the map locked against changes.
+    pub(crate) fn with_memory<T>(
+        &self,
+        f: impl FnOnce(&mut dyn Iterator<Item = (u64, u64, u32, u64)>) -> T,
+    ) -> T {
+        let map = read(&self.memory);
+        f(&mut map.ranges())
+    }
+
+    /// Maps memory the partition then owns at `gpa`.
+    pub(crate) fn map_owned(
+        &self,
+        memory: crate::memory::OwnedMapping,
+        gpa: u64,
+        size: u64,
+        flags: u32,
+    ) -> Result<()> {
+        let vm = self.vm()?;
+        write(&self.memory).map_owned(&vm.fd, memory, gpa, size, flags)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,40 +26,13 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::MetadataExt;
 
 use winhv_defs::{E_ACCESSDENIED, E_HANDLE, E_INVALIDARG, HRESULT_ERROR_NOT_SUPPORTED};
 
+use super::owned::{OwnedMapping, map_shared};
 use crate::error::{Error, Result};
-
-/// Another process's memory mapped into ours: `len` bytes at `addr`,
-/// unmapped on drop.
-#[derive(Debug)]
-pub(crate) struct ForeignMapping {
-    addr: u64,
-    len: u64,
-}
-
-impl ForeignMapping {
-    /// Where the memory is mapped in this process.
-    pub(crate) fn addr(&self) -> u64 {
-        self.addr
-    }
-
-    /// Whether host memory `host..host+size` overlaps this mapping.
-    pub(crate) fn overlaps(&self, host: u64, size: u64) -> bool {
-        host < self.addr + self.len && host + size > self.addr
-    }
-}
-
-impl Drop for ForeignMapping {
-    fn drop(&mut self) {
-        // SAFETY: `addr..addr+len` is the mapping `map_from` created, owned
-        // by this value and unmapped only here.
-        unsafe { libc::munmap(self.addr as *mut libc::c_void, self.len as usize) };
-    }
-}
 
 /// The process a pidfd names, if it is one: `None` when `pidfd` is this
 /// process.
@@ -206,7 +179,7 @@ pub(crate) fn map_from(
     source: u64,
     size: u64,
     write: bool,
-) -> Result<ForeignMapping> {
+) -> Result<OwnedMapping> {
     let vma = find_vma(pid, source, size)?;
     if !vma.shared || vma.inode == 0 {
         return Err(Error::new(
@@ -222,34 +195,11 @@ pub(crate) fn map_from(
         ));
     }
     let file = open_backing(pidfd, pid, &vma, write)?;
-    let offset = vma.offset + (source - vma.start);
-    let prot = if write {
-        libc::PROT_READ | libc::PROT_WRITE
-    } else {
-        libc::PROT_READ
-    };
-    let len = usize::try_from(size).map_err(|_| Error::new(E_INVALIDARG, "range too large"))?;
-    let offset = libc::off_t::try_from(offset)
-        .map_err(|_| Error::new(E_INVALIDARG, "file offset too large"))?;
-    // SAFETY: a new shared mapping chosen by the kernel (no fixed address),
-    // of a file we hold open; it aliases no Rust object.
-    let addr = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            len,
-            prot,
-            libc::MAP_SHARED,
-            file.as_raw_fd(),
-            offset,
+    map_shared(&file, size, vma.offset + (source - vma.start), write).map_err(|e| {
+        Error::with(
+            e.hresult,
+            format!("mapping the process's memory here: {}", e.context),
         )
-    };
-    if addr == libc::MAP_FAILED {
-        let e = std::io::Error::last_os_error();
-        return Err(denied("mapping the process's memory here", &e));
-    }
-    Ok(ForeignMapping {
-        addr: addr as u64,
-        len: size,
     })
 }
 

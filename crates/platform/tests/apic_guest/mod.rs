@@ -68,7 +68,12 @@ pub enum Bsp {
     StartAps { vps: u32 },
 }
 
-fn apic_write(a: &mut CodeAssembler, x2apic: bool, reg: u32, value: u32) -> Result<(), IcedError> {
+pub fn apic_write(
+    a: &mut CodeAssembler,
+    x2apic: bool,
+    reg: u32,
+    value: u32,
+) -> Result<(), IcedError> {
     if x2apic {
         a.mov(ecx, 0x800 + reg)?;
         a.mov(eax, value)?;
@@ -232,7 +237,7 @@ fn handler(a: &mut CodeAssembler, x2apic: bool, vector: u32) -> Result<(), IcedE
 }
 
 /// A 64-bit interrupt gate (DPL 0) to `handler`.
-fn gate(handler: u64) -> [u8; 16] {
+pub fn gate(handler: u64) -> [u8; 16] {
     let low = (handler & 0xffff)
         | u64::from(selector::KERNEL_CODE64) << 16
         | 0x8e_u64 << 40
