@@ -46,6 +46,33 @@ impl HostMemory {
         })
     }
 
+    /// `len` bytes of the file `fd` from offset 0, mapped shared (the
+    /// mapping keeps the file's memory; the caller may close `fd`).
+    pub fn shared(fd: i32, len: usize) -> Result<Self> {
+        // SAFETY: a fresh shared mapping of an open fd with no address hint
+        // touches no existing memory; the result is checked before use.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                fd,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(Error::new(format!(
+                "mmap of {len} shared bytes failed: {}",
+                std::io::Error::last_os_error()
+            )));
+        }
+        Ok(Self {
+            ptr: ptr.cast(),
+            len,
+        })
+    }
+
     /// `len` bytes holding a copy of `image` at offset 0.
     pub fn with_image(len: usize, image: &[u8]) -> Result<Self> {
         let mut memory = Self::new(len.max(image.len()))?;
@@ -71,6 +98,13 @@ impl HostMemory {
     /// Always false: a mapping has at least one page.
     pub fn is_empty(&self) -> bool {
         false
+    }
+
+    /// The bytes.
+    pub fn bytes(&self) -> &[u8] {
+        // SAFETY: `ptr` is a live mapping of `len` bytes owned by self. A
+        // guest may write it while a VP runs; bytes are plain data.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
     }
 
     /// The bytes, mutable.

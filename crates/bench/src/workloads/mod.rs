@@ -7,6 +7,7 @@ pub mod exits;
 pub mod lifecycle;
 pub mod memory;
 pub mod registers;
+pub mod snapshot;
 pub mod translate;
 
 use crate::pair::{Goal, Spec};
@@ -97,6 +98,11 @@ pub const SPECS: &[Spec] = &[
         name: "dirty bitmap 1 GiB",
         goal: Goal::Bug1_5,
         build: memory::dirty_1g,
+    },
+    Spec {
+        name: "save+restore 1 GiB",
+        goal: Goal::Bug1_5,
+        build: snapshot::save_restore_1g,
     },
     Spec {
         name: "cancel latency",
