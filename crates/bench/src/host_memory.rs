@@ -22,48 +22,36 @@ impl HostMemory {
     /// `len` bytes (rounded up to 4 KiB) of zeroed memory.
     pub fn new(len: usize) -> Result<Self> {
         let len = len.max(1).next_multiple_of(4096);
-        // SAFETY: a fresh anonymous mapping with no address hint touches no
-        // existing memory; the result is checked before use.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            return Err(Error::new(format!(
-                "mmap of {len} bytes failed: {}",
-                std::io::Error::last_os_error()
-            )));
-        }
-        Ok(Self {
-            ptr: ptr.cast(),
+        Self::map(
             len,
-        })
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+        )
     }
 
     /// `len` bytes of the file `fd` from offset 0, mapped shared (the
     /// mapping keeps the file's memory; the caller may close `fd`).
     pub fn shared(fd: i32, len: usize) -> Result<Self> {
-        // SAFETY: a fresh shared mapping of an open fd with no address hint
-        // touches no existing memory; the result is checked before use.
+        Self::map(len, libc::MAP_SHARED, fd)
+    }
+
+    /// A fresh read/write mapping of `len` bytes (`flags`, `fd` as mmap's).
+    fn map(len: usize, flags: i32, fd: i32) -> Result<Self> {
+        // SAFETY: a fresh mapping with no address hint touches no existing
+        // memory; the result is checked before use.
         let ptr = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
                 len,
                 libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
+                flags,
                 fd,
                 0,
             )
         };
         if ptr == libc::MAP_FAILED {
             return Err(Error::new(format!(
-                "mmap of {len} shared bytes failed: {}",
+                "mmap of {len} bytes failed: {}",
                 std::io::Error::last_os_error()
             )));
         }
