@@ -53,7 +53,6 @@ impl RawKvm {
 /// [`WhpVm`](crate::whp::WhpVm): a closure must capture the whole VM.
 pub struct RawVm {
     vcpu: VcpuFd,
-    #[allow(dead_code, reason = "kept alive for the vCPU, never read")]
     vm: VmFd,
     #[allow(dead_code, reason = "kept alive for the guest, never read")]
     memory: HostMemory,
@@ -63,6 +62,11 @@ impl RawVm {
     /// vCPU 0.
     pub fn vcpu(&mut self) -> &mut VcpuFd {
         &mut self.vcpu
+    }
+
+    /// The VM, for more memory slots.
+    pub fn vm(&self) -> &VmFd {
+        &self.vm
     }
 }
 

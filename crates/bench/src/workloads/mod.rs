@@ -100,6 +100,11 @@ pub const SPECS: &[Spec] = &[
         build: memory::dirty_1g,
     },
     Spec {
+        name: "dirty bitmap 1 GiB, 64 pages written",
+        goal: Goal::Within1_2,
+        build: memory::dirty_1g_after_writes,
+    },
+    Spec {
         name: "save+restore 1 GiB",
         goal: Goal::Bug1_5,
         build: snapshot::save_restore_1g,
