@@ -22,15 +22,30 @@ impl HostMemory {
     /// `len` bytes (rounded up to 4 KiB) of zeroed memory.
     pub fn new(len: usize) -> Result<Self> {
         let len = len.max(1).next_multiple_of(4096);
-        // SAFETY: a fresh anonymous mapping with no address hint touches no
-        // existing memory; the result is checked before use.
+        Self::map(
+            len,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+        )
+    }
+
+    /// `len` bytes of the file `fd` from offset 0, mapped shared (the
+    /// mapping keeps the file's memory; the caller may close `fd`).
+    pub fn shared(fd: i32, len: usize) -> Result<Self> {
+        Self::map(len, libc::MAP_SHARED, fd)
+    }
+
+    /// A fresh read/write mapping of `len` bytes (`flags`, `fd` as mmap's).
+    fn map(len: usize, flags: i32, fd: i32) -> Result<Self> {
+        // SAFETY: a fresh mapping with no address hint touches no existing
+        // memory; the result is checked before use.
         let ptr = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
                 len,
                 libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
+                flags,
+                fd,
                 0,
             )
         };
@@ -71,6 +86,13 @@ impl HostMemory {
     /// Always false: a mapping has at least one page.
     pub fn is_empty(&self) -> bool {
         false
+    }
+
+    /// The bytes.
+    pub fn bytes(&self) -> &[u8] {
+        // SAFETY: `ptr` is a live mapping of `len` bytes owned by self. A
+        // guest may write it while a VP runs; bytes are plain data.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
     }
 
     /// The bytes, mutable.

@@ -77,7 +77,7 @@ impl RawVm {
         &mut self.vcpu
     }
 
-    /// The VM (for VM ioctls such as `KVM_SIGNAL_MSI`).
+    /// The VM (for VM ioctls such as `KVM_SIGNAL_MSI`, and more memory slots).
     pub fn vm(&self) -> &VmFd {
         &self.vm
     }

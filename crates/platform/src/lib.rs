@@ -74,6 +74,7 @@ pub use interrupts::STATE_SIZE as INTERRUPT_CONTROLLER_STATE_SIZE;
 pub use kvm::{InaccessibleMemory, KvmCaps, hypervisor_present, kvm_caps};
 pub use notify::{NotificationPortHandle, TriggerHandle, event_from_handle, signal};
 pub use partition::Partition;
+pub use state::snapshot::PartitionSnapshot;
 pub use winhv_defs as defs;
 
 /// The README's Rust examples, run as doctests.

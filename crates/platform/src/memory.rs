@@ -53,13 +53,8 @@ use std::collections::BTreeMap;
 use std::sync::Once;
 use std::sync::atomic::{AtomicI32, Ordering};
 
-use kvm_bindings::{
-    KVM_MEM_LOG_DIRTY_PAGES, KVM_MEM_READONLY, kvm_dirty_log, kvm_dirty_log__bindgen_ty_1,
-    kvm_userspace_memory_region,
-};
+use kvm_bindings::{KVM_MEM_LOG_DIRTY_PAGES, KVM_MEM_READONLY, kvm_userspace_memory_region};
 use kvm_ioctls::{Cap, VmFd};
-use vmm_sys_util::ioctl::ioctl_with_ref;
-use vmm_sys_util::ioctl_iow_nr;
 use winhv_defs::{
     E_INVALIDARG, E_UNEXPECTED, HRESULT_ERROR_NO_SYSTEM_RESOURCES, WHV_E_GPA_RANGE_NOT_FOUND,
 };
@@ -67,14 +62,18 @@ use winhv_defs::{
 use crate::error::{Error, Result};
 
 mod bits;
+mod dirty_log;
+mod foreign;
+mod owned;
 mod try_cmpxchg;
 mod try_copy;
 
+pub(crate) use dirty_log::enable_manual_clear;
+pub(crate) use foreign::pid_of;
+pub(crate) use owned::OwnedMapping;
 pub(crate) use try_cmpxchg::{compare_exchange_u32, compare_exchange_u64};
 use try_copy::install as install_direct_reads;
 pub(crate) use try_copy::{check as check_direct_reads, direct, try_read, try_read_all};
-
-ioctl_iow_nr!(KVM_GET_DIRTY_LOG, kvm_bindings::KVMIO, 0x42, kvm_dirty_log);
 
 /// The guest page size WHP maps at.
 pub(crate) const PAGE_SIZE: u64 = 0x1000;
@@ -110,8 +109,10 @@ struct Range {
     flags: u32,
     /// The KVM slot, or `None` when the flags give the guest no access.
     slot: Option<u32>,
-    /// Dirty bits fetched from KVM but not yet handed to the caller (KVM's
-    /// `KVM_GET_DIRTY_LOG` clears a whole slot; a query may cover less).
+    /// Dirty bits fetched from KVM but not yet handed to the caller (without
+    /// manual clearing `KVM_GET_DIRTY_LOG` clears a whole slot and a query
+    /// may cover less; with it, only the bits of a deleted slot that a
+    /// piece of it keeps).
     dirty: Vec<u64>,
     /// The buffer `KVM_GET_DIRTY_LOG` writes into, kept between queries.
     log: Vec<u64>,
@@ -236,6 +237,12 @@ pub(crate) struct GpaMap {
     /// Bumped by every change of the map, so that what was learnt from it
     /// (the exit path's remembered page walks) can tell it is stale.
     generation: u64,
+    /// KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 is on for the VM: fetching a log
+    /// clears nothing, queries clear their own pages (`memory/dirty_log.rs`).
+    manual_clear: bool,
+    /// Memory this map owns (another process's mapped here, a restored
+    /// snapshot's), unmapped when no range uses it any more.
+    owned: Vec<OwnedMapping>,
 }
 
 fn check_aligned(gpa: u64, size: u64) -> Result<u64> {
@@ -252,6 +259,18 @@ fn check_aligned(gpa: u64, size: u64) -> Result<u64> {
 }
 
 impl GpaMap {
+    /// Records that the VM clears its dirty log manually (set once, by
+    /// WHvSetupPartition, before any slot exists).
+    pub(crate) fn set_manual_clear(&mut self, on: bool) {
+        self.manual_clear = on;
+    }
+
+    /// Whether queries clear KVM's dirty log manually.
+    #[cfg(test)]
+    pub(crate) fn manual_clear(&self) -> bool {
+        self.manual_clear
+    }
+
     /// WHvMapGpaRange: maps `size` bytes of host memory at `host` to `gpa`,
     /// replacing whatever was mapped in `gpa..gpa+size` (Microsoft's
     /// documentation of WHvMapGpaRange: "The operation replaces any
@@ -301,7 +320,66 @@ impl GpaMap {
         };
         // SAFETY: the new range is under this function's contract, the
         // pieces put back are parts of ranges mapped under it.
-        unsafe { self.change(vm, plan) }
+        unsafe { self.change(vm, plan) }?;
+        self.release_owned();
+        Ok(())
+    }
+
+    /// WHvMapGpaRange2 with another process: maps `size` bytes at `source`
+    /// in the process `pidfd` names (`pid`, not this process) to `gpa`, by
+    /// mapping that process's shared memory here first (`memory/foreign.rs`).
+    /// All or nothing, as [`GpaMap::map`].
+    #[allow(clippy::too_many_arguments, reason = "WHvMapGpaRange2's arguments")]
+    pub(crate) fn map_foreign(
+        &mut self,
+        vm: &VmFd,
+        pidfd: std::os::fd::RawFd,
+        pid: libc::pid_t,
+        source: u64,
+        gpa: u64,
+        size: u64,
+        flags: u32,
+    ) -> Result<()> {
+        check_aligned(gpa, size)?;
+        let mapping = foreign::map_from(pidfd, pid, source, size, flags & FLAG_WRITE != 0)?;
+        // SAFETY: the mapping is kept in `self.foreign` while a range uses
+        // it (`release_owned`) and, at the latest, until the map is
+        // dropped with the partition.
+        unsafe { self.map(vm, mapping.addr(), gpa, size, flags) }?;
+        self.owned.push(mapping);
+        self.release_owned();
+        Ok(())
+    }
+
+    /// Maps `mapping` (memory the map then owns) whole at `gpa`.
+    pub(crate) fn map_owned(
+        &mut self,
+        vm: &VmFd,
+        mapping: OwnedMapping,
+        gpa: u64,
+        size: u64,
+        flags: u32,
+    ) -> Result<()> {
+        // SAFETY: as in `map_foreign`: the map keeps the mapping while a
+        // range uses it.
+        unsafe { self.map(vm, mapping.addr(), gpa, size, flags) }?;
+        self.owned.push(mapping);
+        Ok(())
+    }
+
+    /// Every mapped range: first GPA, size, WHV_MAP_GPA_RANGE_FLAGS, host
+    /// address, in GPA order.
+    pub(crate) fn ranges(&self) -> impl Iterator<Item = (u64, u64, u32, u64)> + '_ {
+        self.ranges
+            .values()
+            .map(|r| (r.gpa, r.size, r.flags, r.host))
+    }
+
+    /// Unmaps the owned memory that no range uses any more.
+    fn release_owned(&mut self) {
+        let ranges = &self.ranges;
+        self.owned
+            .retain(|m| ranges.values().any(|r| m.overlaps(r.host, r.size)));
     }
 
     /// WHvUnmapGpaRange: unmaps every mapped page in `gpa..gpa+size`,
@@ -317,7 +395,9 @@ impl GpaMap {
         }
         // SAFETY: what is put back are parts of ranges the caller mapped
         // under the contract of `map`, which still holds for them.
-        unsafe { self.change(vm, |map: &GpaMap| map.carve(gpa, end)) }
+        unsafe { self.change(vm, |map: &GpaMap| map.carve(gpa, end)) }?;
+        self.release_owned();
+        Ok(())
     }
 
     /// The change that takes `gpa..end` out of the map: the ranges that
@@ -695,10 +775,15 @@ impl GpaMap {
             bits::clear_word_tail(b, pages);
         }
         let starts: Vec<u64> = self.overlapping(gpa, end).map(|r| r.gpa).collect();
+        let manual = self.manual_clear;
         for start in starts {
             let Some(range) = self.ranges.get_mut(&start) else {
                 continue;
             };
+            if manual {
+                take_manual(vm, range, gpa, end, out.as_deref_mut())?;
+                continue;
+            }
             if let Some(slot) = range.slot {
                 fetch_dirty_log(vm, slot, range)?;
             }
@@ -720,9 +805,10 @@ impl GpaMap {
 }
 
 /// `KVM_GET_DIRTY_LOG` of `range`'s slot into its reused buffer, ORed into
-/// its pending bits (KVM clears the slot's log).
+/// its pending bits (without manual clearing KVM clears the slot's log).
 fn fetch_dirty_log(vm: &VmFd, slot: u32, range: &mut Range) -> Result<()> {
-    let words = (range.size / PAGE_SIZE).div_ceil(64) as usize;
+    let pages = range.size / PAGE_SIZE;
+    let words = pages.div_ceil(64) as usize;
     range.log.resize(words, 0);
     // With nothing pending, KVM's log is the pending set: no merge.
     let direct = range.clean && range.dirty.len() == words;
@@ -732,25 +818,57 @@ fn fetch_dirty_log(vm: &VmFd, slot: u32, range: &mut Range) -> Result<()> {
     } else {
         &mut range.log
     };
-    let log = kvm_dirty_log {
-        slot,
-        padding1: 0,
-        __bindgen_anon_1: kvm_dirty_log__bindgen_ty_1 {
-            dirty_bitmap: buffer.as_mut_ptr().cast(),
-        },
-    };
-    // SAFETY: `vm` is a VM fd and `log` names one of its slots with a buffer
-    // of one bit per page of that slot (the slot is exactly `range`), which
-    // KVM writes whole and does not keep.
-    let ret = unsafe { ioctl_with_ref(vm, KVM_GET_DIRTY_LOG(), &log) };
-    if ret != 0 {
-        return Err(Error::from_errno(
-            "KVM_GET_DIRTY_LOG",
-            std::io::Error::last_os_error().raw_os_error().unwrap_or(0),
-        ));
-    }
+    dirty_log::get(vm, slot, buffer, pages)?;
     if !direct {
         bits::merge(&mut range.dirty, &range.log);
+    }
+    Ok(())
+}
+
+/// One range's part of a query with manual clearing: the pages of
+/// `range` inside `gpa..end` that KVM's log or the range's pending bits
+/// hold go to `out` (bit 0 = `gpa`), and exactly those are cleared in KVM;
+/// the other pages' bits stay in KVM. A query of the whole range with
+/// nothing pending, starting a word of `out`, fetches KVM's log straight
+/// into `out` and clears from it.
+fn take_manual(
+    vm: &VmFd,
+    range: &mut Range,
+    gpa: u64,
+    end: u64,
+    out: Option<&mut [u64]>,
+) -> Result<()> {
+    let pages = range.size / PAGE_SIZE;
+    let lo = range.gpa.max(gpa);
+    let hi = range.end().min(end);
+    let first = ((lo - range.gpa) / PAGE_SIZE) as usize;
+    let count = ((hi - lo) / PAGE_SIZE) as usize;
+    let to = ((lo - gpa) / PAGE_SIZE) as usize;
+    let whole = first == 0 && count as u64 == pages;
+    let Some(slot) = range.slot else {
+        bits::take(&mut range.dirty, first, out, to, count);
+        return Ok(());
+    };
+    let words = pages.div_ceil(64) as usize;
+    let mut out = out;
+    if whole && range.dirty.is_empty() && to % 64 == 0 {
+        if let Some(o) = out
+            .as_deref_mut()
+            .and_then(|o| o.get_mut(to / 64..to / 64 + words))
+        {
+            dirty_log::get(vm, slot, o, pages)?;
+            return dirty_log::clear(vm, slot, pages, 0, o);
+        }
+    }
+    range.log.resize(words, 0);
+    dirty_log::get(vm, slot, &mut range.log, pages)?;
+    bits::keep(&mut range.log, first, count);
+    let (w0, w1) = (first / 64, (first + count).div_ceil(64));
+    dirty_log::clear(vm, slot, pages, w0, &range.log[w0..w1])?;
+    bits::merge(&mut range.dirty, &range.log);
+    bits::take(&mut range.dirty, first, out, to, count);
+    if whole {
+        range.dirty.clear();
     }
     Ok(())
 }

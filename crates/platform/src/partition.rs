@@ -375,6 +375,10 @@ impl Partition {
         }
         // MMIO instructions KVM cannot emulate exit instead of #UD.
         crate::emulation_failure::enable(kvm, &fd)?;
+        // Dirty-page queries clear only the pages they report, with no copy
+        // for a whole range (memory/dirty_log.rs).
+        let manual_clear = crate::memory::enable_manual_clear(kvm, &fd);
+        write(&self.memory).set_manual_clear(manual_clear);
         let policy = MsrPolicy::new(&props);
         policy.apply(&fd, caps, true)?;
         // KVM_GET_SUPPORTED_CPUID, fetched once per process.
@@ -879,6 +883,61 @@ impl Partition {
         unsafe { write(&self.memory).map(&vm.fd, source as u64, gpa, size, flags.0 as u32) }
     }
 
+    /// WHvMapGpaRange2: maps `size` bytes at `source` in the process that
+    /// `process` (a pidfd, Linux's process handle) names to `gpa`. Another
+    /// process's memory can back the guest only where it is shared memory
+    /// (a `MAP_SHARED` memfd or file mapping): winhv maps the same pages
+    /// here, and unmaps them when no range uses them. Private memory
+    /// answers `HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)`, a source range not
+    /// mapped there (or across two of its mappings) `E_INVALIDARG`, a
+    /// handle that is no pidfd or names an exited process `E_HANDLE`, a
+    /// process we may not inspect as a debugger would `E_ACCESSDENIED`.
+    /// A pidfd of this very process maps `source` as
+    /// [`Partition::map_gpa_range`] does.
+    ///
+    /// ```no_run
+    /// use std::os::fd::{FromRawFd, OwnedFd, AsFd};
+    /// use winhv::defs::*;
+    /// # let p = winhv::Partition::create()?;
+    /// # let (child_pid, child_addr) = (1234, 0x7f00_0000_0000u64);
+    /// // SAFETY: pidfd_open returns a new fd (or -1, refused by the call).
+    /// let pidfd = unsafe { OwnedFd::from_raw_fd(libc::syscall(libc::SYS_pidfd_open, child_pid, 0) as i32) };
+    /// let rw = WHvMapGpaRangeFlagRead | WHvMapGpaRangeFlagWrite;
+    /// // SAFETY: `pidfd` names another process, whose memory winhv maps itself.
+    /// unsafe { p.map_gpa_range_from_process(pidfd.as_fd(), child_addr as *mut _, 0, 0x10000, rw)? };
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    ///
+    /// # Safety
+    /// When `process` names this process, as for [`Partition::map_gpa_range`];
+    /// otherwise none (winhv owns the mapping it makes).
+    pub unsafe fn map_gpa_range_from_process(
+        &self,
+        process: std::os::fd::BorrowedFd<'_>,
+        source: *mut std::ffi::c_void,
+        gpa: u64,
+        size: u64,
+        flags: WHV_MAP_GPA_RANGE_FLAGS,
+    ) -> Result<()> {
+        use std::os::fd::AsRawFd;
+        Self::check_map_gpa_range(source, gpa, size, flags)?;
+        let vm = self.vm()?;
+        let fd = process.as_raw_fd();
+        match crate::memory::pid_of(fd)? {
+            // SAFETY: forwarded from this function's contract.
+            None => unsafe { self.map_gpa_range(source, gpa, size, flags) },
+            Some(pid) => write(&self.memory).map_foreign(
+                &vm.fd,
+                fd,
+                pid,
+                source as u64,
+                gpa,
+                size,
+                flags.0 as u32,
+            ),
+        }
+    }
+
     /// WHvUnmapGpaRange: unmaps every mapped page of `gpa..gpa+size`
     /// (splitting mappings that extend beyond it), all or nothing.
     ///
@@ -1259,6 +1318,52 @@ impl Partition {
     }
 }
 
+/// What the partition's other state modules (`state/snapshot`) reach.
+impl Partition {
+    /// Runs `f` with every live VP held (none may be running:
+    /// `WHV_E_INVALID_VP_STATE`) and VP creation locked out.
+    pub(crate) fn with_held_vps<T>(
+        &self,
+        f: impl FnOnce(&VmFd, &mut [(u32, HeldVp<'_>)]) -> Result<T>,
+    ) -> Result<T> {
+        let vm = self.vm()?;
+        let _vps = lock(&self.vp_change);
+        let mut held = vm.hold_vps()?;
+        held.retain(|(index, _)| vm.is_live(*index));
+        f(&vm.fd, &mut held)
+    }
+
+    /// Property `code`'s value for a snapshot (`PartitionProperties::value_to_restore`).
+    pub(crate) fn property_to_restore(
+        &self,
+        code: WHV_PARTITION_PROPERTY_CODE,
+    ) -> Result<Option<Vec<u8>>> {
+        read(&self.props).value_to_restore(code)
+    }
+
+    /// Runs `f` over the mapped ranges (first GPA, size, flags, host
+    /// address), the map locked against changes.
+    pub(crate) fn with_memory<T>(
+        &self,
+        f: impl FnOnce(&mut dyn Iterator<Item = (u64, u64, u32, u64)>) -> T,
+    ) -> T {
+        let map = read(&self.memory);
+        f(&mut map.ranges())
+    }
+
+    /// Maps memory the partition then owns at `gpa`.
+    pub(crate) fn map_owned(
+        &self,
+        memory: crate::memory::OwnedMapping,
+        gpa: u64,
+        size: u64,
+        flags: u32,
+    ) -> Result<()> {
+        let vm = self.vm()?;
+        write(&self.memory).map_owned(&vm.fd, memory, gpa, size, flags)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1288,6 +1393,29 @@ mod tests {
             )
         }
         .to_vec()
+    }
+
+    /// Where the kernel offers manual dirty-log clearing, setup turns it on
+    /// (dirty-page queries then clear only what they report).
+    #[test]
+    fn setup_turns_on_manual_dirty_log_clearing_where_offered() {
+        if !std::path::Path::new("/dev/kvm").exists() {
+            println!("SKIPPED: no /dev/kvm");
+            return;
+        }
+        let offered = kvm()
+            .unwrap()
+            .check_extension_raw(u64::from(kvm_bindings::KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2))
+            > 0;
+        let p = Partition::create().unwrap();
+        p.set_property(WHvPartitionPropertyCodeProcessorCount, &1u32.to_le_bytes())
+            .unwrap();
+        assert!(!read(&p.memory).manual_clear(), "not before setup");
+        p.setup().unwrap();
+        assert_eq!(read(&p.memory).manual_clear(), offered);
+        if !offered {
+            println!("SKIPPED: KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 not offered here");
+        }
     }
 
     /// `run_vp_into` fills the caller's context exactly as `run_vp` returns

@@ -754,6 +754,30 @@ impl PartitionProperties {
         }
     }
 
+    /// Property `code`'s value as WHvSetPartitionProperty takes it, for a
+    /// snapshot: what [`Self::get`] answers, and also the lists Windows
+    /// does not let a caller read back (`CpuidResultList`; `CpuidExitList`
+    /// is always empty here). `None`: nothing to set (an empty list).
+    pub(crate) fn value_to_restore(
+        &self,
+        code: WHV_PARTITION_PROPERTY_CODE,
+    ) -> Result<Option<Vec<u8>>> {
+        let mut out = Vec::new();
+        match code {
+            WHvPartitionPropertyCodeCpuidExitList => {}
+            WHvPartitionPropertyCodeCpuidResultList => {
+                for r in &self.cpuid_results {
+                    for v in [r.Function, 0, 0, 0, r.Eax, r.Ebx, r.Ecx, r.Edx] {
+                        out.extend_from_slice(&v.to_le_bytes());
+                    }
+                }
+            }
+            _ => self.encode(code, &mut out)?,
+        }
+        let list = matches!(shape(code)?, Shape::List(_));
+        Ok((!list || !out.is_empty()).then_some(out))
+    }
+
     /// `CpuidExitList`: always empty (KVM cannot exit on CPUID).
     #[cfg(test)]
     pub(crate) fn cpuid_exit_list(&self) -> &[u32] {

@@ -34,6 +34,7 @@ use crate::run::{Completion, KvmExit, read_linear, run};
 use crate::state::counters::{ExitCounters, KvmStats};
 use crate::state::reset::PowerOn;
 use crate::synic::VpSynic;
+use crate::state::snapshot::vp::VpSnapshot;
 use crate::translate::CodeCache;
 use crate::vcpu::Vcpu;
 use crate::xsave::XsaveLayout;
@@ -777,6 +778,43 @@ fn deliverable_now(s: &mut VpState, armed: u64) -> Result<Option<KvmExit>> {
         }
     }
     Ok(Some(KvmExit::InterruptWindow))
+}
+
+/// Snapshots (`state/snapshot`).
+impl HeldVp<'_> {
+    /// Writes every change the register cache holds into KVM and reads
+    /// the VP's whole state. `WHV_E_INVALID_VP_STATE` at an exit whose
+    /// completion KVM has not made yet.
+    pub(crate) fn snapshot(&mut self, index: u32) -> Result<VpSnapshot> {
+        let s = &mut *self.state;
+        if !matches!(s.completion, Completion::None) {
+            return Err(Error::new(
+                WHV_E_INVALID_VP_STATE,
+                "the VP stopped at an exit KVM has not completed yet: run it on \
+                 (or cancel and run it) before saving",
+            ));
+        }
+        s.regs.before_run(&mut s.vcpu)?;
+        // KVM loads the sync area's dirty classes (and makes nothing else
+        // of the run) before it sees immediate_exit and returns EINTR.
+        self.vp.cancel.set_immediate_exit();
+        let _ = s.vcpu.run();
+        self.vp.cancel.clear_immediate_exit();
+        s.regs.after_run(&mut s.vcpu);
+        VpSnapshot::capture(index, s.vcpu.fd())
+    }
+
+    /// Puts a saved state into this VP (of a partition being restored).
+    pub(crate) fn restore_snapshot(&mut self, saved: &VpSnapshot) -> Result<()> {
+        let s = &mut *self.state;
+        s.vcpu.area().clear_dirty();
+        saved.restore(s.vcpu.fd())?;
+        s.regs.reset();
+        // KVM now holds exactly the saved state: seed the cache with it.
+        s.regs
+            .seed(&mut s.vcpu, &saved.regs, &saved.sregs, &saved.events);
+        Ok(())
+    }
 }
 
 /// Whether an external interrupt could be delivered now: RFLAGS.IF set, no

@@ -8,6 +8,7 @@ pub mod interrupts;
 pub mod lifecycle;
 pub mod memory;
 pub mod registers;
+pub mod snapshot;
 pub mod translate;
 
 use crate::pair::{Goal, Spec};
@@ -123,6 +124,16 @@ pub const SPECS: &[Spec] = &[
         name: "guest doorbell write to the host event",
         goal: Goal::Within1_1,
         build: interrupts::doorbell,
+    },
+    Spec {
+        name: "dirty bitmap 1 GiB, 64 pages written",
+        goal: Goal::Within1_2,
+        build: memory::dirty_1g_after_writes,
+    },
+    Spec {
+        name: "save+restore 1 GiB",
+        goal: Goal::Bug1_5,
+        build: snapshot::save_restore_1g,
     },
     Spec {
         name: "cancel latency",

@@ -10,17 +10,15 @@ use core::ffi::c_void;
 
 use winhv::Partition;
 use winhv_defs::{
-    E_INVALIDARG, HANDLE, HRESULT, HRESULT_ERROR_NOT_SUPPORTED, WHV_ACCESS_GPA_CONTROLS,
-    WHV_MAP_GPA_RANGE_FLAGS, WHV_PARTITION_HANDLE, WHV_TRANSLATE_GVA_FLAGS,
-    WHV_TRANSLATE_GVA_RESULT,
+    E_INVALIDARG, HANDLE, HRESULT, WHV_ACCESS_GPA_CONTROLS, WHV_MAP_GPA_RANGE_FLAGS,
+    WHV_PARTITION_HANDLE, WHV_TRANSLATE_GVA_FLAGS, WHV_TRANSLATE_GVA_RESULT,
 };
 
 use crate::args;
 use crate::boundary::{guard, hr};
 use crate::handles::partition;
 
-/// `GetCurrentProcess()`'s pseudo-handle, the only process
-/// `WHvMapGpaRange2` can map from here.
+/// `GetCurrentProcess()`'s pseudo-handle.
 const CURRENT_PROCESS: isize = -1;
 
 /// Maps `SizeInBytes` bytes of this process's memory at `SourceAddress`
@@ -41,7 +39,7 @@ pub unsafe extern "C" fn WHvMapGpaRange(
     unsafe {
         map(
             Partition,
-            true,
+            None,
             SourceAddress,
             GuestAddress,
             SizeInBytes,
@@ -50,14 +48,14 @@ pub unsafe extern "C" fn WHvMapGpaRange(
     }
 }
 
-/// Both map exports: the arguments, the handle, the process (only the
-/// current one), then the core.
+/// Both map exports: the arguments, the partition handle, the process
+/// handle, then the core.
 ///
 /// # Safety
-/// As [`WHvMapGpaRange`].
+/// As [`WHvMapGpaRange`] for this process's memory.
 unsafe fn map(
     partition_handle: WHV_PARTITION_HANDLE,
-    current_process: bool,
+    process: Option<HANDLE>,
     source: *const c_void,
     gpa: u64,
     size: u64,
@@ -66,23 +64,37 @@ unsafe fn map(
     guard(|| {
         Partition::check_map_gpa_range(source, gpa, size, flags).map_err(hr)?;
         let p = partition(partition_handle)?;
-        if !current_process {
-            return Err(HRESULT_ERROR_NOT_SUPPORTED);
+        let fd = match process.map(|h| h as isize) {
+            None | Some(CURRENT_PROCESS) => None,
+            Some(h) => Some(Partition::check_process_handle(h).map_err(hr)?),
+        };
+        match fd {
+            // SAFETY: the caller's contract above is the core's.
+            None => unsafe { p.map_gpa_range(source.cast_mut(), gpa, size, flags) }.map_err(hr),
+            Some(fd) => {
+                // SAFETY: `check_process_handle` found `fd` open; the caller keeps its
+                // process handle open during the call, as on Windows.
+                let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+                // SAFETY: for this process's own pidfd, the caller's
+                // contract above; another process's memory winhv maps itself.
+                unsafe { p.map_gpa_range_from_process(fd, source.cast_mut(), gpa, size, flags) }
+                    .map_err(hr)
+            }
         }
-        // SAFETY: the caller's contract above is the core's.
-        unsafe { p.map_gpa_range(source.cast_mut(), gpa, size, flags) }.map_err(hr)
     })
 }
 
-/// `WHvMapGpaRange` from another process's memory. Only the current
-/// process (`GetCurrentProcess()`, `(HANDLE)-1`) is supported: KVM maps
-/// only the calling process's address space; any other process handle
-/// answers `HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)` — after the arguments
-/// and the partition handle are checked, since what cannot be done here is
-/// not the caller's mistake (our order; Windows documents none).
+/// `WHvMapGpaRange` from a process's memory. `Process` is
+/// `GetCurrentProcess()` (`(HANDLE)-1`) or, on Linux, a pidfd of another
+/// process (`pidfd_open`) cast to `HANDLE`: that process's shared memory
+/// (a `MAP_SHARED` memfd or file mapping) is mapped with no copy; private
+/// memory answers `HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)`, a handle that
+/// is no open pidfd `E_HANDLE` (`Partition::map_gpa_range_from_process`
+/// lists every answer). Arguments first, then the partition handle, then
+/// the process handle (our order; Windows documents none).
 ///
 /// # Safety
-/// As [`WHvMapGpaRange`].
+/// As [`WHvMapGpaRange`] when `Process` is this process.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WHvMapGpaRange2(
     Partition: WHV_PARTITION_HANDLE,
@@ -92,12 +104,11 @@ pub unsafe extern "C" fn WHvMapGpaRange2(
     SizeInBytes: u64,
     Flags: WHV_MAP_GPA_RANGE_FLAGS,
 ) -> HRESULT {
-    let current = Process as isize == CURRENT_PROCESS;
     // SAFETY: forwarded contract.
     unsafe {
         map(
             Partition,
-            current,
+            Some(Process),
             SourceAddress,
             GuestAddress,
             SizeInBytes,

@@ -130,8 +130,7 @@ fn emulation_exports_exactly_winhvemulation() {
     assert_eq!(declared("WinHvEmulation.h"), expected);
 }
 
-/// The exports backed by the Rust core (WHvMapGpaRange2 for the current
-/// process only).
+/// The exports backed by the Rust core.
 const IMPLEMENTED: &[&str] = &[
     "WHvGetCapability",
     "WHvCreatePartition",

@@ -97,6 +97,21 @@ pub(crate) fn clear_word_tail(bits: &mut [u64], at: usize) {
     }
 }
 
+/// Clears every bit of `bits` outside `first..first + count`.
+pub(crate) fn keep(bits: &mut [u64], first: usize, count: usize) {
+    let end = (first + count).min(bits.len() * 64);
+    let first = first.min(end);
+    let (w0, w1) = (first / 64, end.div_ceil(64));
+    bits[..w0].fill(0);
+    bits[w1..].fill(0);
+    if first % 64 != 0 {
+        bits[w0] &= !mask(first % 64);
+    }
+    if end % 64 != 0 {
+        bits[w1 - 1] &= mask(end % 64);
+    }
+}
+
 /// `count` bits of `bits` from bit `first`, as a new bitmap.
 pub(crate) fn copy(bits: &[u64], first: usize, count: usize) -> Vec<u64> {
     let mut out = vec![0u64; count.div_ceil(64)];
@@ -175,6 +190,31 @@ mod tests {
         assert_eq!(b, vec![u64::MAX, (1 << 6) - 1]);
         clear_word_tail(&mut b, 64);
         assert_eq!(b, vec![u64::MAX, (1 << 6) - 1], "a whole word: nothing");
+    }
+
+    #[test]
+    fn keep_clears_exactly_outside_the_run() {
+        for (first, count) in [
+            (0, 0),
+            (0, 256),
+            (3, 5),
+            (60, 10),
+            (64, 64),
+            (65, 130),
+            (200, 100),
+        ] {
+            let orig = pattern(4, (first + count) as u64);
+            let mut b = orig.clone();
+            keep(&mut b, first, count);
+            for i in 0..256 {
+                let inside = i >= first && i < first + count;
+                assert_eq!(
+                    bit(&b, i),
+                    inside && bit(&orig, i),
+                    "bit {i} first={first} count={count}"
+                );
+            }
+        }
     }
 
     #[test]

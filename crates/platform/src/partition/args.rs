@@ -52,6 +52,24 @@ fn gpa_range(gpa: u64, size: u64) -> Result<u64> {
 }
 
 impl Partition {
+    /// A WHvMapGpaRange2 process handle other than `GetCurrentProcess()`
+    /// (`(HANDLE)-1`): on Linux a pidfd, so an open file descriptor; else
+    /// `E_HANDLE`. What it names is judged by
+    /// [`Partition::map_gpa_range_from_process`].
+    ///
+    /// ```
+    /// assert_eq!(winhv::Partition::check_process_handle(-7).unwrap_err().hresult, winhv::defs::E_HANDLE);
+    /// ```
+    pub fn check_process_handle(handle: isize) -> Result<std::os::fd::RawFd> {
+        let closed = Error::new(E_HANDLE, "the process handle is not an open pidfd");
+        let fd = std::os::fd::RawFd::try_from(handle).map_err(|_| closed.clone())?;
+        // SAFETY: F_GETFD only asks whether `fd` is open; it touches no memory.
+        if fd < 0 || unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+            return Err(closed);
+        }
+        Ok(fd)
+    }
+
     /// WHvMapGpaRange's argument checks, which need no partition: `source`
     /// non-NULL and page-aligned, `gpa`/`size` page-aligned and non-empty,
     /// neither range wrapping, only known flags, no Write without Read.

@@ -109,10 +109,27 @@ fn msr_candidates() -> Result<&'static [u32]> {
     Ok(LIST.get_or_init(|| list))
 }
 
+/// The MSRs of `vcpu` a reset restores and a snapshot saves (besides the
+/// TSC): [`msr_candidates`] and the machine-check banks KVM gives it.
+pub(crate) fn msr_indices(vcpu: &VcpuFd) -> Result<Vec<u32>> {
+    let mut indices = msr_candidates()?.to_vec();
+    // The machine-check banks KVM gives this vCPU (MCG_CAP[7:0]).
+    let mcg_cap = read_msrs(vcpu, &[MSR_MCG_CAP])?
+        .first()
+        .map_or(0, |e| e.data);
+    for bank in 0..(mcg_cap & 0xff) as u32 {
+        indices.extend((0..4).map(|i| MSR_MC0_CTL + 4 * bank + i));
+        if mcg_cap & MCG_CMCI_P != 0 {
+            indices.push(MSR_MC0_CTL2 + bank);
+        }
+    }
+    Ok(indices)
+}
+
 /// Reads `indices` from `vcpu`, leaving out those KVM cannot read on it
 /// (`KVM_GET_MSRS` stops at the first: it is skipped and the rest read
 /// again). One ioctl per chunk when every MSR is readable.
-fn read_msrs(vcpu: &VcpuFd, indices: &[u32]) -> Result<Vec<kvm_msr_entry>> {
+pub(crate) fn read_msrs(vcpu: &VcpuFd, indices: &[u32]) -> Result<Vec<kvm_msr_entry>> {
     let mut out = Vec::with_capacity(indices.len());
     let mut rest = indices;
     while !rest.is_empty() {
@@ -138,7 +155,7 @@ fn read_msrs(vcpu: &VcpuFd, indices: &[u32]) -> Result<Vec<kvm_msr_entry>> {
 }
 
 /// Writes `entries`; an MSR KVM refuses is skipped and the rest written.
-fn write_msrs(vcpu: &VcpuFd, entries: &[kvm_msr_entry]) -> Result<()> {
+pub(crate) fn write_msrs(vcpu: &VcpuFd, entries: &[kvm_msr_entry]) -> Result<()> {
     let mut rest = entries;
     while !rest.is_empty() {
         let chunk = &rest[..rest.len().min(MSR_CHUNK)];
@@ -175,17 +192,7 @@ impl PowerOn {
     /// (CPUID, TSC rate, MSRs winhv sets), not yet run.
     pub(crate) fn capture(vcpu: &VcpuFd) -> Result<Self> {
         let shared = shared_power_on(vcpu)?;
-        let mut indices = msr_candidates()?.to_vec();
-        // The machine-check banks KVM gives this vCPU (MCG_CAP[7:0]).
-        let mcg_cap = read_msrs(vcpu, &[MSR_MCG_CAP])?
-            .first()
-            .map_or(0, |e| e.data);
-        for bank in 0..(mcg_cap & 0xff) as u32 {
-            indices.extend((0..4).map(|i| MSR_MC0_CTL + 4 * bank + i));
-            if mcg_cap & MCG_CMCI_P != 0 {
-                indices.push(MSR_MC0_CTL2 + bank);
-            }
-        }
+        let indices = msr_indices(vcpu)?;
         let msrs = read_msrs(vcpu, &indices)?.into_boxed_slice();
         let lapic = vcpu.get_lapic().ok().map(Box::new);
         Ok(Self {

@@ -74,7 +74,12 @@ pub enum Bsp {
     StartAps { vps: u32 },
 }
 
-fn apic_write(a: &mut CodeAssembler, x2apic: bool, reg: u32, value: u32) -> Result<(), IcedError> {
+pub fn apic_write(
+    a: &mut CodeAssembler,
+    x2apic: bool,
+    reg: u32,
+    value: u32,
+) -> Result<(), IcedError> {
     if x2apic {
         a.mov(ecx, 0x800 + reg)?;
         a.mov(eax, value)?;

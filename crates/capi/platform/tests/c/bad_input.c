@@ -284,8 +284,10 @@ static void unsupported(WHV_PARTITION_HANDLE p) {
     EXPECT_HR(WHvCreateNotificationPort(p, NULL, NULL, &port), E_INVALIDARG);
     EXPECT_HR(WHvSetNotificationPortProperty(p, port, WHvNotificationPortPropertyPreferredTargetVp, 0), E_HANDLE);
     EXPECT_HR(WHvDeleteNotificationPort(p, port), E_HANDLE);
-    /* Another process's memory (a page-aligned address: arguments first). */
-    EXPECT_HR(WHvMapGpaRange2(p, (HANDLE)(intptr_t)1234, src_page, 0x100000, 0x1000, WHvMapGpaRangeFlagRead), NOT_SUPPORTED);
+    /* A process handle that is no open pidfd (a page-aligned address:
+       arguments first), and one that is an fd but no pidfd. */
+    EXPECT_HR(WHvMapGpaRange2(p, (HANDLE)(intptr_t)1234, src_page, 0x100000, 0x1000, WHvMapGpaRangeFlagRead), E_HANDLE);
+    EXPECT_HR(WHvMapGpaRange2(p, (HANDLE)(intptr_t)0, src_page, 0x100000, 0x1000, WHvMapGpaRangeFlagRead), E_HANDLE);
     printf("ok: unsupported functions\n");
 }
 
