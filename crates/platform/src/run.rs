@@ -102,12 +102,14 @@
 //! and x87 loads and stores from or to MMIO (emulation failures).
 //!
 //! Not exactly-once:
-//! * A far CALL onto an MMIO stack: KVM reports the CS push (its first
-//!   fragment) with RIP and CS already at the target and the return
-//!   address still in the second fragment, so the call cannot be found
-//!   from the exit; presented at the target with InstructionLength 0.
-//!   (Finding it would take a second `KVM_RUN` to fetch the fragment
-//!   holding the return address before presenting the exit.)
+//! * A far CALL onto an MMIO stack: KVM's emulator performs both pushes
+//!   as MMIO writes but keeps only the last (each emulated access starts
+//!   its fragment list afresh), so the exit reports the return-address
+//!   push alone — at SS:RSP after both pushes, RIP and CS already at the
+//!   target — and the CS push never reaches user space. It is presented
+//!   at the target with InstructionLength 0. (Presenting it at the call
+//!   needs the CS before the call, which no exit reports: it would have
+//!   to be kept from the run's entry and checked against the code bytes.)
 //! * MOVBE stores to MMIO: KVM's own emulator injects #UD into the guest
 //!   on this kernel (PVM), before user space hears of it. (MOVD/MOVQ and
 //!   VEX moves, which KVM cannot emulate either, end `KVM_RUN` with an

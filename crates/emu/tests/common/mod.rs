@@ -159,6 +159,18 @@ impl Vp {
         v
     }
 
+    /// One of the modes above by number: real, 16-bit protected, 32-bit
+    /// protected, compatibility, then 64-bit for every larger `n`.
+    pub fn in_mode(n: u8) -> Vp {
+        match n {
+            0 => Vp::real(),
+            1 => Vp::prot16(),
+            2 => Vp::prot32(),
+            3 => Vp::compat(),
+            _ => Vp::long(),
+        }
+    }
+
     fn blank() -> Vp {
         Vp {
             gpr: [0; 16],

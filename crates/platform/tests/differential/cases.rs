@@ -144,9 +144,9 @@ pub const FAMILIES: &[&str] = &[
 /// The "branch" forms generated (indexes into its names): ret, ret imm16,
 /// leave, enter (levels 0..3), call [mmio] onto an MMIO stack and onto a
 /// RAM stack, jmp [mmio], iretq, retfq, retfd. Not yet: a far call onto an
-/// MMIO stack (10): KVM reports its CS push with RIP already at the
-/// target and the return address still in its second fragment, so the
-/// exit path cannot find the call (see README).
+/// MMIO stack (10): KVM reports only its return-address push (at RSP
+/// after both pushes, RIP and CS already at the target) and drops the CS
+/// push, so the exit path cannot present the call (see README, run.rs).
 pub const BRANCH_FORMS: &[u64] = &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
 
 /// The "segment" forms generated: MOV Sreg, POP Sreg, PUSH Sreg onto an
