@@ -20,6 +20,7 @@
 //! | `images` | [`DosImage`]: PE images found in a VP's address space (`ScanMemoryForDosImages`) |
 //! | `elf` | the QEMU ELF core reader |
 //! | [`vmrs`] | the `.vmrs` reader ([`vmrs::hvs`] container, [`vmrs::partition`] state) and writer ([`vmrs::write`]) |
+//! | [`xpress`] | the XPRESS Plain LZ77 codec of compressed `.vmrs` RAM blocks |
 //! | `source` | [`Source`]: the mapped file and bounds-checked field access |
 //! | `error` | [`Error`]: the HRESULT Windows returns, with context |
 //!
@@ -48,11 +49,13 @@ mod source;
 mod state;
 pub mod vmrs;
 mod vp;
+pub mod xpress;
 
 pub use error::{Error, Result};
 pub use images::DosImage;
 pub use memory::{
-    Backing, PAGE_SIZE, PhysMemory, PhysMemoryBuilder, RawPiece, Region, SavedMemory,
+    BLOCK_CACHE_BLOCKS, Backing, COMPRESSED_BLOCK_SIZE, PAGE_SIZE, PhysMemory, PhysMemoryBuilder,
+    RawPiece, Region, SavedMemory,
 };
 pub use registers::{
     GENERAL_REGISTERS, RegisterFile, Segment, Table, X64_REGISTER_COUNT, register_id_of,

@@ -308,9 +308,9 @@ impl SavedState {
                     gpa,
                     error: MemError::NoReadAccess,
                     ..
-                } => Err(Error::not_supported(format!(
+                } => Err(Error::corrupt(format!(
                     "translating {gva:#x}: the paging structure at GPA {gpa:#x} is in a \
-                     compressed block"
+                     compressed block that does not decode"
                 ))),
                 FaultKind::GpaAccess { gpa, level, .. } => Err(Error::with(
                     VM_SAVED_STATE_DUMP_E_GUEST_MEMORY_NOT_FOUND,
@@ -450,8 +450,9 @@ impl SavedState {
     }
 
     /// The memory block cache limit (`GetMemoryBlockCacheLimit`); 0 by
-    /// default, as on Windows. Uncompressed memory is mapped, not cached,
-    /// so the limit is kept but changes nothing yet.
+    /// default, as on Windows. Stored memory is mapped, not cached, and
+    /// decoded compressed blocks are kept in a fixed cache of
+    /// `BLOCK_CACHE_BLOCKS`, so the limit is kept but changes nothing.
     pub fn memory_block_cache_limit(&self) -> u64 {
         self.cache_limit.load(Ordering::Relaxed)
     }
