@@ -19,6 +19,7 @@ use winhv_defs::GPA_MEMORY_CHUNK;
 use winhv_paging::{GuestPhysMemory, MemError};
 
 use crate::error::{Error, Result};
+use crate::fixes::Fixes;
 
 /// The page size of `GPA_MEMORY_CHUNK`s (`MemoryChunkPageSize`).
 pub const PAGE_SIZE: u64 = 4096;
@@ -116,6 +117,7 @@ pub struct PhysMemory {
     raw_size: u64,
     chunks: Vec<GPA_MEMORY_CHUNK>,
     cache: BlockCache,
+    fixes: Fixes,
 }
 
 /// Collects regions in file order, then builds a [`PhysMemory`].
@@ -260,6 +262,7 @@ impl PhysMemoryBuilder {
             raw_size,
             chunks,
             cache: BlockCache::default(),
+            fixes: Fixes::default(),
         })
     }
 }
@@ -274,6 +277,11 @@ impl PhysMemory {
     /// of consecutive [`PAGE_SIZE`] pages.
     pub fn chunks(&self) -> &[GPA_MEMORY_CHUNK] {
         &self.chunks
+    }
+
+    /// The guest memory fixes laid over physical reads.
+    pub fn fixes(&self) -> &Fixes {
+        &self.fixes
     }
 
     /// The size of the raw saved memory (`GetGuestRawSavedMemorySize`).
@@ -386,7 +394,8 @@ impl PhysMemory {
     /// of memory): returns how many bytes it read. Nothing saved at `gpa`
     /// itself is `VM_SAVED_STATE_DUMP_E_GUEST_MEMORY_NOT_FOUND`; a
     /// compressed block that does not decode is `ERROR_FILE_CORRUPT` at
-    /// `gpa` (one further on ends the read there).
+    /// `gpa` (one further on ends the read there). The [`Fixes`] are laid
+    /// over what it read.
     pub fn read(&self, file: &[u8], gpa: u64, buf: &mut [u8]) -> Result<usize> {
         let mut done = 0usize;
         let mut i = self.regions.partition_point(|r| r.end() <= gpa);
@@ -413,6 +422,7 @@ impl PhysMemory {
                 format!("GPA {gpa:#x} is not in the saved memory"),
             ));
         }
+        self.fixes.overlay(gpa, &mut buf[..done]);
         Ok(done)
     }
 

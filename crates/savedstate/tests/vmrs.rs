@@ -434,3 +434,41 @@ fn compressed_ram_blocks_read_like_stored_ones() {
     assert_eq!(s.read_physical(0xf_fff8, &mut page).unwrap(), 8);
     assert_eq!(page, [((0xf_fff8u32 / 512) % 5) as u8; 8]);
 }
+
+#[test]
+fn memory_fixes_are_seen_by_reads_and_translations_whole_or_not_at_all() {
+    for compress in [false, true] {
+        let s = open(vmrs_with(1, false, 0, compress));
+        s.apply_memory_fix(0, DATA_VA + 6, b"STATE").unwrap();
+        let mut buf = [0u8; 16];
+        assert_eq!(s.read_virtual(0, DATA_VA, &mut buf).unwrap(), 16);
+        assert_eq!(&buf, b"saved-STATE data");
+        assert_eq!(s.read_physical(DATA_GPA, &mut buf).unwrap(), 16);
+        assert_eq!(&buf, b"saved-STATE data");
+        // Across into an unmapped page: nothing applies.
+        assert_eq!(
+            s.apply_memory_fix(0, DATA_VA + 0xffe, b"xyz")
+                .unwrap_err()
+                .hresult,
+            VM_SAVED_STATE_DUMP_E_VA_NOT_MAPPED
+        );
+        let mut two = [0u8; 2];
+        s.read_physical(DATA_GPA + 0xffe, &mut two).unwrap();
+        assert_ne!(&two, b"xy");
+        assert_eq!(
+            s.apply_memory_fix(5, DATA_VA, b"x").unwrap_err().hresult,
+            E_INVALIDARG
+        );
+        // A fix of a page table entry changes translations: DATA_VA's PTE
+        // (PT 0x6000, entry 3, identity-mapped) pointed elsewhere, cleared.
+        assert_eq!(s.translate(0, DATA_VA).unwrap(), Gva::Mapped(DATA_GPA));
+        s.apply_memory_fix(0, 0x6018, &(0x8000u64 | 3).to_le_bytes())
+            .unwrap();
+        assert_eq!(s.translate(0, DATA_VA + 1).unwrap(), Gva::Mapped(0x8001));
+        s.apply_memory_fix(0, 0x6018, &0u64.to_le_bytes()).unwrap();
+        assert_eq!(
+            s.translate(0, DATA_VA).unwrap(),
+            Gva::Unmapped { region_size: 4096 }
+        );
+    }
+}
