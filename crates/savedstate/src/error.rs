@@ -11,8 +11,8 @@
 //!   `HRESULT_FROM_WIN32(ERROR_FILE_CORRUPT)`;
 //! * a register the saved state does not hold: `HRESULT_FROM_WIN32(
 //!   ERROR_NOT_FOUND)`;
-//! * what the format allows but this reader does not do yet (XPRESS-
-//!   compressed RAM blocks, pre-5.0 key layouts):
+//! * what the format allows but this reader does not do yet (pre-5.0 key
+//!   layouts, pending replay logs):
 //!   `HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)`.
 //!
 //! The library's own `VM_SAVED_STATE_DUMP_E_*` codes are used where their

@@ -17,9 +17,11 @@
 //! | `vp` | [`Vp`], [`VtlState`]: a VP's registers per VTL, its paging state, mode, CPL, architecture |
 //! | `registers` | [`RegisterFile`]: registers by `REGISTER_ID` and by `WHV_REGISTER_NAME` |
 //! | `memory` | [`PhysMemory`]: saved GPA ranges, physical and raw reads, memory chunks, the walker's memory |
+//! | `fixes` | [`Fixes`]: guest memory fixes laid over physical reads (`ApplyGuestMemoryFix`) |
 //! | `images` | [`DosImage`]: PE images found in a VP's address space (`ScanMemoryForDosImages`) |
 //! | `elf` | the QEMU ELF core reader |
 //! | [`vmrs`] | the `.vmrs` reader ([`vmrs::hvs`] container, [`vmrs::partition`] state) and writer ([`vmrs::write`]) |
+//! | [`xpress`] | the XPRESS Plain LZ77 codec of compressed `.vmrs` RAM blocks |
 //! | `source` | [`Source`]: the mapped file and bounds-checked field access |
 //! | `error` | [`Error`]: the HRESULT Windows returns, with context |
 //!
@@ -40,6 +42,7 @@
 
 mod elf;
 mod error;
+mod fixes;
 mod images;
 mod memory;
 mod registers;
@@ -48,11 +51,14 @@ mod source;
 mod state;
 pub mod vmrs;
 mod vp;
+pub mod xpress;
 
 pub use error::{Error, Result};
+pub use fixes::Fixes;
 pub use images::DosImage;
 pub use memory::{
-    Backing, PAGE_SIZE, PhysMemory, PhysMemoryBuilder, RawPiece, Region, SavedMemory,
+    BLOCK_CACHE_BLOCKS, Backing, COMPRESSED_BLOCK_SIZE, PAGE_SIZE, PhysMemory, PhysMemoryBuilder,
+    RawPiece, Region, SavedMemory,
 };
 pub use registers::{
     GENERAL_REGISTERS, RegisterFile, Segment, Table, X64_REGISTER_COUNT, register_id_of,

@@ -7,11 +7,19 @@
 //! Every region is checked against the file when the memory is built, so
 //! reads never leave the file: a region whose bytes would lie past its end
 //! is a corrupt file, found at load time.
+//!
+//! Compressed blocks (Hyper-V's XPRESS RAM blocks) are decoded when first
+//! read and kept in a small cache of decoded blocks ([`BLOCK_CACHE_BLOCKS`],
+//! least recently used first out); a block that does not decode is a
+//! corrupt file, found when it is read.
+
+use std::sync::{Arc, Mutex};
 
 use winhv_defs::GPA_MEMORY_CHUNK;
 use winhv_paging::{GuestPhysMemory, MemError};
 
 use crate::error::{Error, Result};
+use crate::fixes::Fixes;
 
 /// The page size of `GPA_MEMORY_CHUNK`s (`MemoryChunkPageSize`).
 pub const PAGE_SIZE: u64 = 4096;
@@ -23,10 +31,48 @@ pub enum Backing {
     File(u64),
     /// Zeros (an ELF segment's memory beyond its file bytes).
     Zero,
-    /// A compressed block (Hyper-V's XPRESS-compressed RAM blocks), which
-    /// this reader cannot decode yet: reading it answers
-    /// `ERROR_NOT_SUPPORTED`.
-    Compressed,
+    /// Bytes `at` on of a compressed block (Hyper-V's XPRESS-compressed
+    /// RAM blocks): the block's `len` stored bytes are at file offset
+    /// `file` and decode to at most [`COMPRESSED_BLOCK_SIZE`] bytes.
+    Compressed {
+        /// The stored (compressed) bytes' file offset.
+        file: u64,
+        /// The stored bytes' length.
+        len: u64,
+        /// The offset in the decoded block.
+        at: u64,
+    },
+}
+
+impl Backing {
+    /// The same backing `n` bytes further on.
+    pub fn advance(self, n: u64) -> Self {
+        match self {
+            Self::File(off) => Self::File(off + n),
+            Self::Zero => Self::Zero,
+            Self::Compressed { file, len, at } => Self::Compressed {
+                file,
+                len,
+                at: at + n,
+            },
+        }
+    }
+}
+
+/// The decoded size of a compressed block (Hyper-V's 1 MiB RAM blocks).
+pub const COMPRESSED_BLOCK_SIZE: u64 = 1 << 20;
+/// How many decoded blocks a [`PhysMemory`] keeps.
+pub const BLOCK_CACHE_BLOCKS: usize = 8;
+
+/// Decoded compressed blocks, most recently used last, by file offset.
+#[derive(Debug, Default)]
+struct BlockCache(Mutex<Vec<(u64, Arc<[u8]>)>>);
+
+impl Clone for BlockCache {
+    /// A clone starts with an empty cache.
+    fn clone(&self) -> Self {
+        Self::default()
+    }
 }
 
 /// A run of saved guest-physical memory.
@@ -70,6 +116,8 @@ pub struct PhysMemory {
     /// The raw saved memory's size.
     raw_size: u64,
     chunks: Vec<GPA_MEMORY_CHUNK>,
+    cache: BlockCache,
+    fixes: Fixes,
 }
 
 /// Collects regions in file order, then builds a [`PhysMemory`].
@@ -123,11 +171,27 @@ impl PhysMemoryBuilder {
     /// Where regions overlap, the one added first wins (QEMU's paged dumps
     /// describe the same physical page once per virtual mapping).
     pub fn build(mut self, file_len: u64) -> Result<PhysMemory> {
+        let past = |off: u64, len: u64| off.checked_add(len).is_none_or(|end| end > file_len);
         let in_file = |backing: Backing, len: u64, what: &dyn Fn() -> String| match backing {
-            Backing::File(off) if off.checked_add(len).is_none_or(|end| end > file_len) => {
+            Backing::File(off) if past(off, len) => Err(Error::corrupt(format!(
+                "{}: {len:#x} bytes at file offset {off:#x} are past the {file_len:#x}-byte \
+                 file",
+                what()
+            ))),
+            Backing::Compressed {
+                file, len: stored, ..
+            } if past(file, stored) => Err(Error::corrupt(format!(
+                "{}: a compressed block of {stored:#x} bytes at file offset {file:#x} is \
+                     past the {file_len:#x}-byte file",
+                what()
+            ))),
+            Backing::Compressed { at, .. }
+                if at
+                    .checked_add(len)
+                    .is_none_or(|end| end > COMPRESSED_BLOCK_SIZE) =>
+            {
                 Err(Error::corrupt(format!(
-                    "{}: {len:#x} bytes at file offset {off:#x} are past the {file_len:#x}-byte \
-                     file",
+                    "{}: {len:#x} bytes at {at:#x} in a compressed block pass its end",
                     what()
                 )))
             }
@@ -170,10 +234,7 @@ impl PhysMemoryBuilder {
                     let cut = end - r.gpa;
                     r.gpa = end;
                     r.len -= cut;
-                    r.backing = match r.backing {
-                        Backing::File(off) => Backing::File(off + cut),
-                        other => other,
-                    };
+                    r.backing = r.backing.advance(cut);
                     r.raw = r.raw.map(|o| o + cut);
                 }
             }
@@ -200,6 +261,8 @@ impl PhysMemoryBuilder {
             raw,
             raw_size,
             chunks,
+            cache: BlockCache::default(),
+            fixes: Fixes::default(),
         })
     }
 }
@@ -214,6 +277,11 @@ impl PhysMemory {
     /// of consecutive [`PAGE_SIZE`] pages.
     pub fn chunks(&self) -> &[GPA_MEMORY_CHUNK] {
         &self.chunks
+    }
+
+    /// The guest memory fixes laid over physical reads.
+    pub fn fixes(&self) -> &Fixes {
+        &self.fixes
     }
 
     /// The size of the raw saved memory (`GetGuestRawSavedMemorySize`).
@@ -243,9 +311,49 @@ impl PhysMemory {
         })
     }
 
+    /// The decoded compressed block stored as `len` bytes at file offset
+    /// `at`, from the cache or decoded now.
+    fn decoded(&self, file: &[u8], at: u64, len: u64) -> Result<Arc<[u8]>> {
+        let mut cache = self.cache.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = cache.iter().position(|(off, _)| *off == at) {
+            let hit = cache.remove(i);
+            let block = Arc::clone(&hit.1);
+            cache.push(hit);
+            return Ok(block);
+        }
+        drop(cache);
+        // In range: checked against the file when built.
+        let stored = usize::try_from(at)
+            .ok()
+            .zip(usize::try_from(len).ok())
+            .and_then(|(a, n)| file.get(a..a.checked_add(n)?))
+            .ok_or_else(|| {
+                Error::corrupt(format!("compressed block at {at:#x} outside the file"))
+            })?;
+        let mut out = vec![0u8; COMPRESSED_BLOCK_SIZE as usize];
+        let n = crate::xpress::decompress(stored, &mut out).map_err(|e| {
+            Error::corrupt(format!("the compressed block at file offset {at:#x}: {e}"))
+        })?;
+        out.truncate(n);
+        let block: Arc<[u8]> = out.into();
+        let mut cache = self.cache.0.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= BLOCK_CACHE_BLOCKS {
+            cache.remove(0);
+        }
+        cache.push((at, Arc::clone(&block)));
+        Ok(block)
+    }
+
     /// Copies the bytes of a region or raw piece at `gpa` (for messages),
     /// `off` bytes into it, into `buf`.
-    fn copy(file: &[u8], backing: Backing, gpa: u64, off: u64, buf: &mut [u8]) -> Result<()> {
+    fn copy(
+        &self,
+        file: &[u8],
+        backing: Backing,
+        gpa: u64,
+        off: u64,
+        buf: &mut [u8],
+    ) -> Result<()> {
         match backing {
             Backing::File(base) => {
                 // In range: checked against the file when built.
@@ -260,10 +368,24 @@ impl PhysMemory {
                 buf.fill(0);
                 Ok(())
             }
-            Backing::Compressed => Err(Error::not_supported(format!(
-                "{:#x} is in a compressed RAM block, which this reader cannot decode yet",
-                gpa + off
-            ))),
+            Backing::Compressed {
+                file: stored_at,
+                len,
+                at,
+            } => {
+                let block = self.decoded(file, stored_at, len)?;
+                let start = (at + off) as usize;
+                let src = block.get(start..start + buf.len()).ok_or_else(|| {
+                    Error::corrupt(format!(
+                        "{:#x}: the compressed block at file offset {stored_at:#x} decodes to \
+                         {:#x} bytes, too few",
+                        gpa + off,
+                        block.len()
+                    ))
+                })?;
+                buf.copy_from_slice(src);
+                Ok(())
+            }
         }
     }
 
@@ -271,8 +393,9 @@ impl PhysMemory {
     /// regions, stopping at the first byte not saved (a hole, or the end
     /// of memory): returns how many bytes it read. Nothing saved at `gpa`
     /// itself is `VM_SAVED_STATE_DUMP_E_GUEST_MEMORY_NOT_FOUND`; a
-    /// compressed block at `gpa` is `ERROR_NOT_SUPPORTED` (one further on
-    /// ends the read there).
+    /// compressed block that does not decode is `ERROR_FILE_CORRUPT` at
+    /// `gpa` (one further on ends the read there). The [`Fixes`] are laid
+    /// over what it read.
     pub fn read(&self, file: &[u8], gpa: u64, buf: &mut [u8]) -> Result<usize> {
         let mut done = 0usize;
         let mut i = self.regions.partition_point(|r| r.end() <= gpa);
@@ -283,7 +406,7 @@ impl PhysMemory {
             };
             let off = at - r.gpa;
             let n = (r.len - off).min((buf.len() - done) as u64) as usize;
-            match Self::copy(file, r.backing, r.gpa, off, &mut buf[done..done + n]) {
+            match self.copy(file, r.backing, r.gpa, off, &mut buf[done..done + n]) {
                 Ok(()) => done += n,
                 Err(e) if done == 0 => return Err(e),
                 Err(_) => break,
@@ -299,6 +422,7 @@ impl PhysMemory {
                 format!("GPA {gpa:#x} is not in the saved memory"),
             ));
         }
+        self.fixes.overlay(gpa, &mut buf[..done]);
         Ok(done)
     }
 
@@ -322,7 +446,7 @@ impl PhysMemory {
             }
             let off = at - start;
             let n = (p.len - off).min((buf.len() - done) as u64) as usize;
-            match Self::copy(file, p.backing, start, off, &mut buf[done..done + n]) {
+            match self.copy(file, p.backing, start, off, &mut buf[done..done + n]) {
                 Ok(()) => done += n,
                 Err(e) if done == 0 => return Err(e),
                 Err(_) => break,
@@ -348,7 +472,8 @@ impl SavedMemory<'_> {
         let mut b = [0u8; N];
         match self.memory.read(self.file, gpa, &mut b) {
             Ok(n) if n == N => Ok(b),
-            Err(e) if e.hresult == winhv_defs::HRESULT_ERROR_NOT_SUPPORTED => {
+            // Saved but unreadable: a compressed block that does not decode.
+            Err(e) if e.hresult == winhv_defs::HRESULT_ERROR_FILE_CORRUPT => {
                 Err(MemError::NoReadAccess)
             }
             _ => Err(MemError::Unmapped),
@@ -385,7 +510,27 @@ impl GuestPhysMemory for SavedMemory<'_> {
 mod tests {
     use super::*;
 
-    fn memory(file_len: u64) -> PhysMemory {
+    /// A decoded compressed block: a pattern that compresses.
+    fn block() -> Vec<u8> {
+        (0..COMPRESSED_BLOCK_SIZE as u32)
+            .map(|i| (i / 64 % 7) as u8)
+            .collect()
+    }
+
+    /// 0x2000 pattern bytes, then `block()` compressed (its length second).
+    fn file() -> (Vec<u8>, u64) {
+        let mut file: Vec<u8> = (0..0x2000u32).map(|i| (i % 251) as u8).collect();
+        let c = crate::xpress::compress(&block());
+        file.extend_from_slice(&c);
+        (file, c.len() as u64)
+    }
+
+    fn memory(file_len: u64, stored: u64) -> PhysMemory {
+        let compressed = Backing::Compressed {
+            file: 0x2000,
+            len: stored,
+            at: 0x1000,
+        };
         let mut b = PhysMemoryBuilder::new();
         b.add(0x0, 0x1000, Backing::File(0), Some(0)).unwrap();
         b.add_raw(0, 0x1000, Backing::File(0)).unwrap();
@@ -393,16 +538,15 @@ mod tests {
             .unwrap();
         b.add_raw(0x1000, 0x1000, Backing::File(0x1000)).unwrap();
         b.add(0x10_0000, 0x800, Backing::Zero, None).unwrap();
-        b.add(0x20_0000, 0x1000, Backing::Compressed, Some(0x2000))
-            .unwrap();
-        b.add_raw(0x2000, 0x1000, Backing::Compressed).unwrap();
+        b.add(0x20_0000, 0x1000, compressed, Some(0x2000)).unwrap();
+        b.add_raw(0x2000, 0x1000, compressed).unwrap();
         b.build(file_len).unwrap()
     }
 
     #[test]
     fn reads_cross_adjacent_regions_and_stop_at_holes() {
-        let file: Vec<u8> = (0..0x2000u32).map(|i| (i % 251) as u8).collect();
-        let m = memory(file.len() as u64);
+        let (file, stored) = file();
+        let m = memory(file.len() as u64, stored);
         let mut buf = [0u8; 0x20];
         assert_eq!(m.read(&file, 0xff0, &mut buf).unwrap(), 0x20);
         assert_eq!(&buf[..], &file[0xff0..0x1010]);
@@ -414,10 +558,6 @@ mod tests {
         buf.fill(1);
         assert_eq!(m.read(&file, 0x10_07f0, &mut buf).unwrap(), 0x10);
         assert_eq!(&buf[..0x10], &[0u8; 0x10]);
-        assert_eq!(
-            m.read(&file, 0x20_0000, &mut buf).unwrap_err().hresult,
-            winhv_defs::HRESULT_ERROR_NOT_SUPPORTED
-        );
         assert_eq!(m.raw_size(), 0x3000);
         assert_eq!(m.raw_offset(0x1234).unwrap(), 0x1234);
         assert!(m.raw_offset(0x10_0000).is_err());
@@ -431,6 +571,63 @@ mod tests {
             (chunks[1].GuestPhysicalStartPageIndex, chunks[1].PageCount),
             (0x100, 1)
         );
+    }
+
+    #[test]
+    fn compressed_blocks_read_decoded_through_the_cache() {
+        let (file, stored) = file();
+        let m = memory(file.len() as u64, stored);
+        let block = block();
+        let mut buf = vec![0u8; 0x1000];
+        assert_eq!(m.read(&file, 0x20_0000, &mut buf).unwrap(), 0x1000);
+        assert_eq!(&buf[..], &block[0x1000..0x2000]);
+        // Raw reads cross from file bytes into the decoded block.
+        let mut raw = vec![0u8; 0x20];
+        assert_eq!(m.read_raw(&file, 0x1ff0, &mut raw).unwrap(), 0x20);
+        assert_eq!(&raw[..0x10], &file[0x1ff0..0x2000]);
+        assert_eq!(&raw[0x10..], &block[0x1000..0x1010]);
+        assert_eq!(
+            m.cache.0.lock().unwrap().len(),
+            1,
+            "decoded once, then cached"
+        );
+        // A clone starts cold and decodes again.
+        let c = m.clone();
+        assert_eq!(c.read(&file, 0x20_0ff8, &mut buf[..8]).unwrap(), 8);
+        assert_eq!(&buf[..8], &block[0x1ff8..0x2000]);
+    }
+
+    #[test]
+    fn a_compressed_block_that_does_not_decode_is_corrupt() {
+        let (mut file, stored) = file();
+        // A match before the start of the output, right after the flags.
+        file[0x2000..0x2004].copy_from_slice(&u32::MAX.to_le_bytes());
+        file[0x2004..0x2006].copy_from_slice(&0x100u16.to_le_bytes());
+        let m = memory(file.len() as u64, stored);
+        let mut buf = [0u8; 8];
+        assert_eq!(
+            m.read(&file, 0x20_0000, &mut buf).unwrap_err().hresult,
+            winhv_defs::HRESULT_ERROR_FILE_CORRUPT
+        );
+        // A block that decodes short of the region is corrupt too.
+        let short = crate::xpress::compress(&[1u8; 0x1800]);
+        let mut file = file[..0x2000].to_vec();
+        file.extend_from_slice(&short);
+        let m = memory(file.len() as u64, short.len() as u64);
+        let mut buf = vec![0u8; 0x1000];
+        assert_eq!(
+            m.read(&file, 0x20_0000, &mut buf).unwrap_err().hresult,
+            winhv_defs::HRESULT_ERROR_FILE_CORRUPT
+        );
+        // A stored block past the end of the file is found when built.
+        let mut b = PhysMemoryBuilder::new();
+        let past = Backing::Compressed {
+            file: 0x2000,
+            len: 0x10_0000,
+            at: 0,
+        };
+        b.add(0, 0x1000, past, None).unwrap();
+        assert!(b.build(0x3000).is_err());
     }
 
     #[test]

@@ -308,9 +308,9 @@ impl SavedState {
                     gpa,
                     error: MemError::NoReadAccess,
                     ..
-                } => Err(Error::not_supported(format!(
+                } => Err(Error::corrupt(format!(
                     "translating {gva:#x}: the paging structure at GPA {gpa:#x} is in a \
-                     compressed block"
+                     compressed block that does not decode"
                 ))),
                 FaultKind::GpaAccess { gpa, level, .. } => Err(Error::with(
                     VM_SAVED_STATE_DUMP_E_GUEST_MEMORY_NOT_FOUND,
@@ -369,6 +369,47 @@ impl SavedState {
             }
         }
         Ok(done)
+    }
+
+    /// Lays `bytes` over `vp`'s virtual memory at `gva`
+    /// (`ApplyGuestMemoryFix`): every later physical and virtual read, and
+    /// every translation, sees them; the file is not written. Every page
+    /// is translated and checked first, so a fix applies whole or not at
+    /// all: a page not mapped is `VM_SAVED_STATE_DUMP_E_VA_NOT_MAPPED`, one
+    /// whose bytes are not saved `VM_SAVED_STATE_DUMP_E_GUEST_MEMORY_NOT_FOUND`.
+    pub fn apply_memory_fix(&self, vp: u32, gva: u64, bytes: &[u8]) -> Result<()> {
+        if gva.checked_add(bytes.len() as u64).is_none() {
+            return Err(Error::invalid_arg(format!(
+                "a {}-byte fix at {gva:#x} passes the end of the address space",
+                bytes.len()
+            )));
+        }
+        let mut patches = Vec::new();
+        let mut done = 0usize;
+        let mut scratch = [0u8; 0x1000];
+        while done < bytes.len() {
+            let at = gva + done as u64;
+            let gpa = match self.translate(vp, at)? {
+                Gva::Mapped(gpa) => gpa,
+                Gva::Unmapped { .. } => {
+                    return Err(Error::with(
+                        VM_SAVED_STATE_DUMP_E_VA_NOT_MAPPED,
+                        format!("fixing {at:#x}: not mapped on VP {vp}"),
+                    ));
+                }
+            };
+            let n = ((0x1000 - (at & 0xfff)) as usize).min(bytes.len() - done);
+            if self.read_physical(gpa, &mut scratch[..n])? < n {
+                return Err(Error::with(
+                    VM_SAVED_STATE_DUMP_E_GUEST_MEMORY_NOT_FOUND,
+                    format!("fixing {at:#x}: GPA {gpa:#x} is not all saved"),
+                ));
+            }
+            patches.push((gpa, Box::<[u8]>::from(&bytes[done..done + n])));
+            done += n;
+        }
+        self.memory.fixes().add(patches);
+        Ok(())
     }
 
     /// The saved memory's layout.
@@ -450,8 +491,9 @@ impl SavedState {
     }
 
     /// The memory block cache limit (`GetMemoryBlockCacheLimit`); 0 by
-    /// default, as on Windows. Uncompressed memory is mapped, not cached,
-    /// so the limit is kept but changes nothing yet.
+    /// default, as on Windows. Stored memory is mapped, not cached, and
+    /// decoded compressed blocks are kept in a fixed cache of
+    /// `BLOCK_CACHE_BLOCKS`, so the limit is kept but changes nothing.
     pub fn memory_block_cache_limit(&self) -> u64 {
         self.cache_limit.load(Ordering::Relaxed)
     }

@@ -381,7 +381,7 @@ fn missing_keys_answer_the_dump_providers_codes() {
 }
 
 #[test]
-fn old_versions_pending_replay_logs_and_compressed_blocks_are_not_supported() {
+fn old_versions_and_pending_replay_logs_are_not_supported() {
     let f = vmrs(1, false, 0);
     let mut g = f.clone();
     let v = edit::key(&g, "VmVersion");
@@ -394,17 +394,81 @@ fn old_versions_pending_replay_logs_and_compressed_blocks_are_not_supported() {
     let sum = hvs::checksum(&g[r..r + hvs::REPLAY_LOG_HEADER_SIZE], 4, &[]);
     edit::set_u32(&mut g, r + 4, sum);
     assert!(error(g).context.contains("replay"));
-    // A short RAM block is XPRESS-compressed: the state loads, its memory
-    // answers ERROR_NOT_SUPPORTED.
+}
+
+#[test]
+fn compressed_ram_blocks_read_like_stored_ones() {
+    let plain = open(vmrs(1, false, 0));
+    let packed_bytes = vmrs_with(1, false, 0, true);
+    assert!(packed_bytes.len() < 1 << 20, "3 MiB of RAM compress");
+    let packed = open(packed_bytes);
+    assert_eq!(
+        packed.translate(0, DATA_VA + 5).unwrap(),
+        Gva::Mapped(DATA_GPA + 5)
+    );
+    let mut buf = [0u8; 16];
+    assert_eq!(packed.read_virtual(0, DATA_VA, &mut buf).unwrap(), 16);
+    assert_eq!(&buf, DATA);
+    // Every byte of the physical and the raw views, across blocks.
+    let (mut a, mut b) = (vec![0u8; LOW_SIZE], vec![0u8; LOW_SIZE]);
+    assert_eq!(plain.read_physical(0, &mut a).unwrap(), LOW_SIZE);
+    assert_eq!(packed.read_physical(0, &mut b).unwrap(), LOW_SIZE);
+    assert!(a == b);
+    let n = plain.memory().raw_size() as usize;
+    assert_eq!(packed.memory().raw_size() as usize, n);
+    let (mut a, mut b) = (vec![0u8; n], vec![1u8; n]);
+    assert_eq!(plain.read_raw(0, &mut a).unwrap(), n);
+    assert_eq!(packed.read_raw(0, &mut b).unwrap(), n);
+    assert!(a == b);
+    assert_eq!(
+        packed
+            .read_physical(HIGH_GPA + 0xf_f000, &mut a[..0x2000])
+            .unwrap(),
+        0x1000
+    );
+    assert!(a[..0x1000].iter().all(|&b| b == 0xff));
+    // The small sample's one block decodes too.
     let s = open(small_vmrs());
     assert_eq!(s.vp_count(), 2);
-    let mut buf = [0u8; 8];
-    assert_eq!(
-        s.read_physical(0, &mut buf).unwrap_err().hresult,
-        HRESULT_ERROR_NOT_SUPPORTED
-    );
-    assert_eq!(
-        s.translate(0, DATA_VA).unwrap_err().hresult,
-        HRESULT_ERROR_NOT_SUPPORTED
-    );
+    let mut page = [0u8; 8];
+    assert_eq!(s.read_physical(0xf_fff8, &mut page).unwrap(), 8);
+    assert_eq!(page, [((0xf_fff8u32 / 512) % 5) as u8; 8]);
+}
+
+#[test]
+fn memory_fixes_are_seen_by_reads_and_translations_whole_or_not_at_all() {
+    for compress in [false, true] {
+        let s = open(vmrs_with(1, false, 0, compress));
+        s.apply_memory_fix(0, DATA_VA + 6, b"STATE").unwrap();
+        let mut buf = [0u8; 16];
+        assert_eq!(s.read_virtual(0, DATA_VA, &mut buf).unwrap(), 16);
+        assert_eq!(&buf, b"saved-STATE data");
+        assert_eq!(s.read_physical(DATA_GPA, &mut buf).unwrap(), 16);
+        assert_eq!(&buf, b"saved-STATE data");
+        // Across into an unmapped page: nothing applies.
+        assert_eq!(
+            s.apply_memory_fix(0, DATA_VA + 0xffe, b"xyz")
+                .unwrap_err()
+                .hresult,
+            VM_SAVED_STATE_DUMP_E_VA_NOT_MAPPED
+        );
+        let mut two = [0u8; 2];
+        s.read_physical(DATA_GPA + 0xffe, &mut two).unwrap();
+        assert_ne!(&two, b"xy");
+        assert_eq!(
+            s.apply_memory_fix(5, DATA_VA, b"x").unwrap_err().hresult,
+            E_INVALIDARG
+        );
+        // A fix of a page table entry changes translations: DATA_VA's PTE
+        // (PT 0x6000, entry 3, identity-mapped) pointed elsewhere, cleared.
+        assert_eq!(s.translate(0, DATA_VA).unwrap(), Gva::Mapped(DATA_GPA));
+        s.apply_memory_fix(0, 0x6018, &(0x8000u64 | 3).to_le_bytes())
+            .unwrap();
+        assert_eq!(s.translate(0, DATA_VA + 1).unwrap(), Gva::Mapped(0x8001));
+        s.apply_memory_fix(0, 0x6018, &0u64.to_le_bytes()).unwrap();
+        assert_eq!(
+            s.translate(0, DATA_VA).unwrap(),
+            Gva::Unmapped { region_size: 4096 }
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! The memory exports: physical and raw saved memory reads, GVA
-//! translation, the memory chunk layout, the raw offset of a GPA, and the
-//! memory block cache limit. Arguments are checked before the handle.
+//! translation, the memory chunk layout, the raw offset of a GPA, the
+//! memory block cache limit, guest memory fixes (`ApplyGuestMemoryFix`).
+//! Arguments are checked before the handle.
 //!
 //! Size probes: `GetGuestPhysicalMemoryChunks` with a count below the
 //! number of chunks writes the number needed and answers `E_OUTOFMEMORY`,
@@ -219,5 +220,33 @@ pub extern "C" fn SetMemoryBlockCacheLimit(
     guard(|| {
         dump(VmSavedStateDumpHandle)?.set_memory_block_cache_limit(MemoryBlockCacheLimit);
         Ok(())
+    })
+}
+
+/// Lays `FixBufferSize` bytes from `FixBuffer` over VP `VpId`'s virtual
+/// memory at `VirtualAddress`: later reads and translations see them; the
+/// file is not written. Whole or not at all: an unmapped page answers
+/// `VM_SAVED_STATE_DUMP_E_VA_NOT_MAPPED`, one not saved
+/// `VM_SAVED_STATE_DUMP_E_GUEST_MEMORY_NOT_FOUND`, a VpId past the last
+/// `E_INVALIDARG`. A zero size is a fix of nothing (`S_OK`).
+///
+/// # Safety
+/// `FixBuffer` must be NULL (with a zero size) or `FixBufferSize` readable
+/// bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ApplyGuestMemoryFix(
+    VmSavedStateDumpHandle: VM_SAVED_STATE_DUMP_HANDLE,
+    VpId: u32,
+    VirtualAddress: u64,
+    FixBuffer: *const c_void,
+    FixBufferSize: u32,
+) -> HRESULT {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let bytes = unsafe { args::slice(FixBuffer.cast::<u8>(), FixBufferSize as usize)? };
+        let state = dump(VmSavedStateDumpHandle)?;
+        state
+            .apply_memory_fix(VpId, VirtualAddress, bytes)
+            .map_err(hr)
     })
 }

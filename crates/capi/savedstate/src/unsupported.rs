@@ -1,6 +1,6 @@
 //! The exports whose feature the reader does not offer yet: symbols (PDB,
-//! ELF/DWARF, kallsyms), global variables and types, call stacks, guest
-//! memory fixes, the legacy `.bin` + `.vsv` pair, and
+//! ELF/DWARF, kallsyms), global variables and types, call stacks, the
+//! legacy `.bin` + `.vsv` pair, and
 //! locating a VM's files through Hyper-V's WMI service (absent on Linux).
 //! Each checks its dump handle, if it takes one (`E_HANDLE` for a bad
 //! one), and answers `HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)`; no other
@@ -154,14 +154,6 @@ unsupported! {
         ImageInfoCount: u32,
         FrameCount: u32,
         CallStack: *mut PWSTR,
-    );
-    /// `ApplyGuestMemoryFix`: overlays bytes on guest memory reads.
-    fn ApplyGuestMemoryFix(
-        VmSavedStateDumpHandle: VM_SAVED_STATE_DUMP_HANDLE,
-        VpId: u32,
-        VirtualAddress: u64,
-        FixBuffer: *const c_void,
-        FixBufferSize: u32,
     );
 }
 

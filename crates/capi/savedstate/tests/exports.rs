@@ -124,6 +124,7 @@ const IMPLEMENTED: &[&str] = &[
     "GetMemoryBlockCacheLimit",
     "SetMemoryBlockCacheLimit",
     "ScanMemoryForDosImages",
+    "ApplyGuestMemoryFix",
 ];
 
 #[test]

@@ -12,8 +12,9 @@
 //!   run of GPA pages stored from data page `MBP index` on.
 //! * `/savedstate/RamBlock{n}`: 1 MiB of data pages each (256 pages),
 //!   numbered independently; a value shorter than 1 MiB is XPRESS-
-//!   compressed, which this reader does not decode yet (reads of it answer
-//!   `ERROR_NOT_SUPPORTED`).
+//!   compressed. FORMAT.md says only "XPRESS"; this reader takes it as
+//!   Windows' `COMPRESSION_FORMAT_XPRESS`, the Plain LZ77 variant
+//!   ([`crate::xpress`]), decoded when first read.
 //!
 //! The raw saved memory is the RAM blocks end to end: block n is raw bytes
 //! n MiB to n+1 MiB, so a GPA's raw offset is its data page times 4096.
@@ -131,7 +132,11 @@ pub(crate) fn parse(data: &[u8]) -> Result<Parsed> {
         let backing = if bytes.len() as u64 == DATA_BLOCK_SIZE {
             Backing::File(offset)
         } else {
-            Backing::Compressed
+            Backing::Compressed {
+                file: offset,
+                len: bytes.len() as u64,
+                at: 0,
+            }
         };
         memory.add_raw(n * DATA_BLOCK_SIZE, DATA_BLOCK_SIZE, backing)?;
         blocks.push(backing);
@@ -202,11 +207,7 @@ fn add_run(
         let n = block_end.min(end) - page;
         let in_block = (page % DATA_BLOCK_PAGES) * 4096;
         let gpa = (gpa_page + (page - mbp)) * 4096;
-        let backing = match backing {
-            Backing::File(off) => Backing::File(off + in_block),
-            other => other,
-        };
-        memory.add(gpa, n * 4096, backing, Some(page * 4096))?;
+        memory.add(gpa, n * 4096, backing.advance(in_block), Some(page * 4096))?;
         page += n;
     }
     Ok(())

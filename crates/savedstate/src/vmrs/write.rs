@@ -624,6 +624,19 @@ pub fn write_vmrs<W: Write + Seek>(
     partition_state: &[u8],
     memory: &[MemoryRange<'_>],
 ) -> Result<W> {
+    write_vmrs_with(w, partition_state, memory, false)
+}
+
+/// [`write_vmrs`], with `compress`: each `RamBlock{m}` XPRESS-compressed
+/// ([`crate::xpress`]) where that makes it shorter than 1 MiB (a reader
+/// takes a shorter block as compressed, so one that does not shrink is
+/// stored as it is).
+pub fn write_vmrs_with<W: Write + Seek>(
+    w: W,
+    partition_state: &[u8],
+    memory: &[MemoryRange<'_>],
+    compress: bool,
+) -> Result<W> {
     let mut hvs = HvsWriter::new(w);
     hvs.int(super::VM_VERSION_KEY, 0x0A00)?;
     hvs.int("/configuration/properties/version", 0x0A00)?;
@@ -650,7 +663,11 @@ pub fn write_vmrs<W: Write + Seek>(
         for part in range.bytes.chunks(DATA_BLOCK_SIZE as usize) {
             buf[..part.len()].copy_from_slice(part);
             buf[part.len()..].fill(0);
-            hvs.array(&format!("/savedstate/RamBlock{block}"), &buf)?;
+            let key = format!("/savedstate/RamBlock{block}");
+            match compress.then(|| crate::xpress::compress(&buf)) {
+                Some(c) if (c.len() as u64) < DATA_BLOCK_SIZE => hvs.array(&key, &c)?,
+                _ => hvs.array(&key, &buf)?,
+            }
             block += 1;
         }
     }

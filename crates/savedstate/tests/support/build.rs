@@ -8,7 +8,7 @@
 use std::io::Cursor;
 
 use winhv_defs::*;
-use winhv_savedstate::vmrs::write::{MemoryRange, PartitionStateWriter, write_vmrs};
+use winhv_savedstate::vmrs::write::{MemoryRange, PartitionStateWriter, write_vmrs_with};
 use winhv_savedstate::{RegisterFile, Segment, Table};
 
 /// CR3 of the sample memory's 4-level tables.
@@ -213,6 +213,11 @@ pub fn partition_state(vps: u32, vtl1: bool, os_id: u64) -> Vec<u8> {
 /// A whole `.vmrs`: `vps` VPs, low memory (2 MiB at 0) and high memory
 /// (1 MiB at 4 GiB).
 pub fn vmrs(vps: u32, vtl1: bool, os_id: u64) -> Vec<u8> {
+    vmrs_with(vps, vtl1, os_id, false)
+}
+
+/// [`vmrs`], its RAM blocks XPRESS-compressed where `compress`.
+pub fn vmrs_with(vps: u32, vtl1: bool, os_id: u64, compress: bool) -> Vec<u8> {
     let low = low_memory();
     let high = high_memory();
     let ranges = [
@@ -225,17 +230,18 @@ pub fn vmrs(vps: u32, vtl1: bool, os_id: u64) -> Vec<u8> {
             bytes: &high,
         },
     ];
-    write_vmrs(
+    write_vmrs_with(
         Cursor::new(Vec::new()),
         &partition_state(vps, vtl1, os_id),
         &ranges,
+        compress,
     )
     .expect("write a .vmrs")
     .into_inner()
 }
 
-/// A small `.vmrs` (for fuzzing): one VP and one RAM block stored short,
-/// which readers take as XPRESS-compressed.
+/// A small `.vmrs` (for fuzzing): two VPs and one RAM block stored
+/// XPRESS-compressed (a pattern that shrinks to a few hundred bytes).
 pub fn small_vmrs() -> Vec<u8> {
     use winhv_savedstate::vmrs::write::HvsWriter;
     let mut w = HvsWriter::new(Cursor::new(Vec::new()));
@@ -255,7 +261,12 @@ pub fn small_vmrs() -> Vec<u8> {
     meta.extend_from_slice(&0u64.to_le_bytes());
     meta.resize(48, 0);
     w.array("/savedstate/RamMemoryBlock0", &meta).unwrap();
-    w.array("/savedstate/RamBlock0", &[0x5a; 300]).unwrap();
+    let block: Vec<u8> = (0..1u32 << 20).map(|i| (i / 512 % 5) as u8).collect();
+    w.array(
+        "/savedstate/RamBlock0",
+        &winhv_savedstate::xpress::compress(&block),
+    )
+    .unwrap();
     w.finish().unwrap().into_inner()
 }
 

@@ -226,6 +226,23 @@ static void check_vmrs(const char *path) {
     CHECK_HR(GuestVirtualAddressToPhysicalAddress(h, 0, DATA_VA, NULL, NULL), E_INVALIDARG);
     CHECK_HR(GetGuestPhysicalMemoryChunks(h, NULL, layout, &chunks), E_INVALIDARG);
 
+    /* A memory fix: laid over virtual and physical reads, across a page;
+       whole or not at all. */
+    CHECK_HR(ApplyGuestMemoryFix(h, 0, DATA_VA + 2, "FIXED", 5), S_OK);
+    CHECK_HR(ReadGuestPhysicalAddress(h, DATA_GPA, buf, 16, &got), S_OK);
+    CHECK(got == 16 && memcmp(buf, "saFIXEDtate data", 16) == 0);
+    CHECK_HR(ApplyGuestMemoryFix(h, 0, DATA_VA + 0xffe, "abcd", 4),
+             VM_SAVED_STATE_DUMP_E_VA_NOT_MAPPED);
+    CHECK_HR(ReadGuestPhysicalAddress(h, DATA_GPA + 0xffe, buf, 2, &got), S_OK);
+    CHECK(got == 2 && buf[0] != 'a');
+    CHECK_HR(ApplyGuestMemoryFix(h, 9, DATA_VA, "x", 1), E_INVALIDARG);
+    CHECK_HR(ApplyGuestMemoryFix(h, 0, DATA_VA, NULL, 1), E_INVALIDARG);
+    CHECK_HR(ApplyGuestMemoryFix(h, 0, DATA_VA, NULL, 0), S_OK);
+    CHECK_HR(ApplyGuestMemoryFix(NULL, 0, DATA_VA, "x", 1), E_HANDLE);
+    CHECK_HR(ApplyGuestMemoryFix(h, 0, DATA_VA + 2, "ved-s", 5), S_OK);
+    CHECK_HR(ReadGuestPhysicalAddress(h, DATA_GPA, buf, 16, &got), S_OK);
+    CHECK(got == 16 && memcmp(buf, "saved-state data", 16) == 0);
+
     /* Unsupported functions say so, after the handle. */
     CHECK_HR(LoadSavedStateSymbolProvider(h, NULL, FALSE), HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED));
     CHECK_HR(LoadSavedStateSymbolProvider(NULL, NULL, FALSE), E_HANDLE);
