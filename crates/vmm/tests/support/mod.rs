@@ -22,3 +22,16 @@ pub fn u32_at(mem: &GuestRam, gpa: u64) -> u32 {
 pub fn u64_at(mem: &GuestRam, gpa: u64) -> u64 {
     u64::from_le_bytes(read(mem, gpa, 8).try_into().unwrap())
 }
+
+/// Is `/dev/kvm` there to use? Says `SKIPPED: no /dev/kvm` when not.
+pub fn kvm_available() -> bool {
+    let ok = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/kvm")
+        .is_ok();
+    if !ok {
+        println!("SKIPPED: no /dev/kvm");
+    }
+    ok
+}

@@ -1,0 +1,163 @@
+# Shared by winhv's multiboot test kernels (GNU as --64, AT&T syntax; ELF64
+# images, or flat ones for the a.out kludge): the
+# multiboot header macro; _start, which goes from the loader's 32-bit
+# protected mode to long mode (identity-mapped first 4 GiB, 2 MiB pages)
+# and calls the kernel's `main` with RDI = EAX (the magic) and RSI = EBX
+# (the multiboot information); COM1 output, decimal numbers, the exits.
+# Long mode because on PVM the host emulates CPL0 code and its emulator
+# has no protected-mode IRET, while 64-bit interrupts work (docs/pvm.md).
+
+        .set MB_MAGIC, 0x1BADB002
+        .set COM1, 0x3f8
+        .set DEBUG_EXIT, 0xf4
+        .set PM1A_CNT, 0x604
+        .set CODE32, 0x08
+        .set DATA, 0x10
+        .set CODE64, 0x18
+
+# A multiboot header with the given flags (bits 0 and 1: ask for aligned
+# modules and memory information).
+.macro multiboot_header flags=0x3
+        .align 4
+        .long MB_MAGIC, \flags, -(MB_MAGIC + \flags)
+.endm
+
+# The start of an ELF kernel's source: its header, then 64-bit code (its
+# `main` follows).
+.macro elf_kernel
+        .section .multiboot, "a"
+        multiboot_header
+        .text
+        .code64
+.endm
+
+# From 32-bit protected mode (paging off) to long mode, then a far jump to
+# the 64-bit code at \target.
+.macro enter_long_mode target
+        lgdt gdt_desc
+        mov $pml4, %eax
+        mov %eax, %cr3
+        mov %cr4, %eax
+        or $0x20, %eax                  # PAE
+        mov %eax, %cr4
+        mov $0xc0000080, %ecx           # EFER.LME
+        rdmsr
+        or $0x100, %eax
+        wrmsr
+        mov %cr0, %eax
+        or $0x80000001, %eax            # PG, PE
+        mov %eax, %cr0
+        ljmp $CODE64, $\target
+.endm
+
+        .text
+        .code32
+        .globl _start
+_start:
+        cli
+        mov %eax, %edi
+        mov %ebx, %esi
+        enter_long_mode 1f
+        .code64
+1:      mov $DATA, %ax
+        mov %ax, %ds
+        mov %ax, %es
+        mov %ax, %ss
+        mov %ax, %fs
+        mov %ax, %gs
+        mov $stack_top, %rsp
+        call main
+        jmp poweroff
+
+# putc: %al to COM1.
+putc:
+        push %rdx
+        mov $COM1, %dx
+        out %al, %dx
+        pop %rdx
+        ret
+
+# puts: the NUL-terminated string at %rsi.
+puts:
+        push %rax
+        push %rsi
+1:      lodsb
+        test %al, %al
+        jz 2f
+        call putc
+        jmp 1b
+2:      pop %rsi
+        pop %rax
+        ret
+
+# putdec: %eax in decimal.
+putdec:
+        push %rax
+        push %rbx
+        push %rcx
+        push %rdx
+        mov $10, %ecx
+        xor %ebx, %ebx
+1:      xor %edx, %edx
+        div %ecx
+        push %rdx
+        inc %ebx
+        test %eax, %eax
+        jnz 1b
+2:      pop %rax
+        add $'0', %al
+        call putc
+        dec %ebx
+        jnz 2b
+        pop %rdx
+        pop %rcx
+        pop %rbx
+        pop %rax
+        ret
+
+# debug_exit: ends the VM through isa-debug-exit with %al.
+debug_exit:
+        out %al, $DEBUG_EXIT
+1:      cli
+        hlt
+        jmp 1b
+
+# poweroff: ACPI S5 through PM1a control (SLP_EN | SLP_TYP 5).
+poweroff:
+        mov $PM1A_CNT, %dx
+        mov $0x3400, %ax
+        out %ax, %dx
+1:      cli
+        hlt
+        jmp 1b
+
+        .data
+        .align 8
+gdt:
+        .quad 0
+        .quad 0x00cf9b000000ffff        # 0x08: code, flat 32-bit
+        .quad 0x00cf93000000ffff        # 0x10: data, flat
+        .quad 0x00af9b000000ffff        # 0x18: code, 64-bit
+gdt_end:
+gdt_desc:
+        .word gdt_end - gdt - 1
+        .long gdt
+
+# The identity map of the first 4 GiB: PML4, PDPT, four directories of
+# 2 MiB pages.
+        .align 4096
+pml4:   .long pdpt + 3, 0
+        .fill 511, 8, 0
+pdpt:   .long pd + 3, 0, pd + 0x1003, 0, pd + 0x2003, 0, pd + 0x3003, 0
+        .fill 508, 8, 0
+pd:
+        .set page, 0
+.rept 2048
+        .long (page << 21) | 0x83, 0
+        .set page, page + 1
+.endr
+
+        .bss
+        .align 16
+        .skip 4096
+stack_top:

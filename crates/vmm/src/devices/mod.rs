@@ -1,0 +1,90 @@
+//! The devices a `winhv run` guest finds, all in user space behind two
+//! buses (ports, MMIO): COM1 (vm-superio's 16550) on the terminal, the
+//! exit devices (isa-debug-exit, ACPI power-off, reset), QEMU's pc-testdev
+//! and fw_cfg (what kvm-unit-tests' x86 tests expect), and the interrupt
+//! lines into the VM. Nothing here knows about partitions: the VM (`vm`)
+//! routes its exits to the buses.
+
+pub mod bus;
+pub mod exit;
+pub mod fw_cfg;
+pub mod irq;
+pub mod pc_testdev;
+pub mod serial;
+pub mod stop;
+
+use std::sync::{Arc, Mutex};
+
+pub use bus::{Bus, Device};
+pub use stop::Stop;
+
+/// The buses and what the guest printed.
+pub struct Devices {
+    /// Port I/O.
+    pub ports: Bus,
+    /// MMIO (guest-physical addresses outside RAM).
+    pub mmio: Bus,
+    /// Every byte COM1 sent.
+    pub transcript: Arc<Mutex<Vec<u8>>>,
+}
+
+fn shared(d: impl Device + 'static) -> bus::SharedDevice {
+    Arc::new(Mutex::new(d))
+}
+
+impl Devices {
+    /// The standard set for a VM of `ram_size` bytes and `cpus` VPs whose
+    /// interrupt lines go to `irq`.
+    pub fn standard(ram_size: u64, cpus: u16, irq: Arc<dyn irq::IrqSink>) -> Self {
+        let transcript = Arc::new(Mutex::new(Vec::new()));
+        let mut ports = Bus::new();
+        let mut mmio = Bus::new();
+        let com1 = serial::SerialPort::new(
+            irq::IrqLine {
+                irq: serial::COM1_IRQ,
+                sink: irq.clone(),
+            },
+            transcript.clone(),
+        );
+        ports.insert(u64::from(serial::COM1), 8, shared(com1));
+        ports.insert(u64::from(exit::DEBUG_EXIT_PORT), 4, shared(exit::DebugExit));
+        for port in exit::PM1A_CONTROL_PORTS {
+            ports.insert(u64::from(port), 2, shared(exit::PowerControl));
+        }
+        ports.insert(
+            u64::from(exit::RESET_CONTROL_PORT),
+            1,
+            shared(exit::ResetControl::register()),
+        );
+        ports.insert(
+            u64::from(exit::KBD_COMMAND_PORT),
+            1,
+            shared(exit::ResetControl::keyboard()),
+        );
+        ports.insert(
+            u64::from(pc_testdev::IOPORT),
+            pc_testdev::IOPORT_LEN,
+            shared(pc_testdev::TestdevPorts::default()),
+        );
+        ports.insert(
+            u64::from(pc_testdev::IRQ_PORTS),
+            pc_testdev::IRQ_LINES,
+            shared(pc_testdev::TestdevIrq { sink: irq }),
+        );
+        mmio.insert(
+            pc_testdev::IOMEM,
+            pc_testdev::IOMEM_LEN,
+            shared(pc_testdev::TestdevMemory::default()),
+        );
+        ports.insert(
+            u64::from(fw_cfg::PORT),
+            2,
+            shared(fw_cfg::FwCfg::new(ram_size, cpus)),
+        );
+        Self {
+            ports,
+            mmio,
+            transcript,
+        }
+    }
+}
