@@ -131,8 +131,72 @@ poweroff:
         hlt
         jmp 1b
 
+# ---- interrupts: a 64-bit IDT (lidt idt_desc), every vector ignored but
+# the exceptions, which print their vector and leave with 0x3f.
+spurious_handler:
+        iretq
+
+exception_common:                       # the vector on the stack
+        mov $exc_msg, %rsi
+        call puts
+        pop %rax
+        call putdec
+        mov $'\n', %al
+        call putc
+        mov $0x3f, %al
+        jmp debug_exit
+
+# One 8-byte stub per exception vector: push the vector, go to the common part.
+        .align 8
+exception_stubs:
+        .set vector, 0
+.rept 32
+        .align 8
+        push $vector
+        jmp exception_common
+        .set vector, vector + 1
+.endr
+
+# idt_defaults: every vector to spurious_handler, exceptions to their stubs.
+idt_defaults:
+        xor %ecx, %ecx
+1:      mov $spurious_handler, %eax
+        cmp $32, %ecx
+        jae 2f
+        lea exception_stubs(,%rcx,8), %eax
+2:      call idt_set
+        inc %ecx
+        cmp $256, %ecx
+        jb 1b
+        ret
+
+# idt_set: gate %ecx → handler %eax (64-bit interrupt gate, CS 0x18; the
+# kernel lives below 4 GiB, so the offset's upper half is 0).
+idt_set:
+        push %rdx
+        push %rcx
+        shl $4, %ecx
+        mov %eax, %edx
+        and $0xffff, %edx
+        or $(CODE64 << 16), %edx
+        mov %edx, idt(%rcx)
+        mov %eax, %edx
+        and $0xffff0000, %edx
+        or $0x8e00, %edx
+        mov %edx, idt+4(%rcx)
+        movq $0, idt+8(%rcx)
+        pop %rcx
+        pop %rdx
+        ret
+
+        .section .rodata
+exc_msg:    .asciz "exception "
+
         .data
         .align 8
+idt_desc:                               # lidt in long mode: a 64-bit base
+        .word 256 * 16 - 1
+        .quad idt
 gdt:
         .quad 0
         .quad 0x00cf9b000000ffff        # 0x08: code, flat 32-bit
@@ -158,6 +222,7 @@ pd:
 .endr
 
         .bss
-        .align 16
+        .align 4096
+idt:    .skip 256 * 16
         .skip 4096
 stack_top:

@@ -272,42 +272,9 @@ ack_handler:                            # on the BSP
         movl $0, APIC_EOI(%rbp)
         iretq
 
-spurious_handler:
-        iretq
-
-exception_common:                       # the vector on the stack
-        mov $exc_msg, %rsi
-        call puts
-        pop %rax
-        call putdec
-        mov $'\n', %al
-        call putc
-        mov $0x3f, %al
-        jmp debug_exit
-
-# One 8-byte stub per exception vector: push the vector, go to the common part.
-        .align 8
-exception_stubs:
-        .set vector, 0
-.rept 32
-        .align 8
-        push $vector
-        jmp exception_common
-        .set vector, vector + 1
-.endr
-
-# idt_init: every vector to spurious_handler, exceptions to their stubs,
-# then the three we take.
+# idt_init: the defaults, then the three vectors this kernel takes.
 idt_init:
-        xor %ecx, %ecx
-1:      mov $spurious_handler, %eax
-        cmp $32, %ecx
-        jae 2f
-        lea exception_stubs(,%rcx,8), %eax
-2:      call idt_set
-        inc %ecx
-        cmp $256, %ecx
-        jb 1b
+        call idt_defaults
         mov $V_TIMER, %ecx
         mov $timer_handler, %eax
         call idt_set
@@ -317,25 +284,6 @@ idt_init:
         mov $V_ACK, %ecx
         mov $ack_handler, %eax
         call idt_set
-        ret
-
-# idt_set: gate %ecx → handler %eax (64-bit interrupt gate, CS 0x18; the
-# kernel lives below 4 GiB, so the offset's upper half is 0).
-idt_set:
-        push %rdx
-        push %rcx
-        shl $4, %ecx
-        mov %eax, %edx
-        and $0xffff, %edx
-        or $(CODE64 << 16), %edx
-        mov %edx, idt(%rcx)
-        mov %eax, %edx
-        and $0xffff0000, %edx
-        or $0x8e00, %edx
-        mov %edx, idt+4(%rcx)
-        movq $0, idt+8(%rcx)
-        pop %rcx
-        pop %rdx
         ret
 
         .section .rodata
@@ -357,13 +305,9 @@ report1:    .asciz "report: "
 report2:    .asciz " cpus online, "
 report3:    .asciz " timer ticks, "
 report4:    .asciz " IPIs answered\n"
-exc_msg:    .asciz "exception "
 
         .data
         .align 8
-idt_desc:                               # lidt in long mode: a 64-bit base
-        .word 256 * 16 - 1
-        .quad idt
 ncpus:      .long 1
 ticks:      .long 0
 acks:       .long 0
@@ -372,6 +316,5 @@ ap_count:   .long 0
 
         .bss
         .align 4096
-idt:        .skip 256 * 16
 ipis:       .skip MAX_CPUS * 4
 ap_stacks:  .skip MAX_CPUS * 4096

@@ -7,8 +7,8 @@
 use std::path::PathBuf;
 
 use winhv_vmm::boot::{self, Boot, RamLayout};
+use winhv_vmm::devices::Devices;
 use winhv_vmm::devices::stop::{EXIT_BAD_KERNEL, EXIT_FAILED};
-use winhv_vmm::devices::{Devices, irq::NoIrq};
 use winhv_vmm::vm;
 
 /// The built-in test kernel (kernels/smp.S, built by build.rs).
@@ -123,13 +123,14 @@ pub fn run(options: Options) -> u8 {
         return EXIT_FAILED;
     }
     let partition = match vm::create(cpus, &ram, &layout, &loaded.entry) {
-        Ok(p) => p,
+        Ok(p) => std::sync::Arc::new(p),
         Err(e) => {
             eprintln!("winhv: creating the VM: {e}");
             return EXIT_FAILED;
         }
     };
-    let devices = Devices::standard(layout.size(), cpus as u16, std::sync::Arc::new(NoIrq));
+    let apics = std::sync::Arc::new(vm::ApicInterrupts::new(partition.clone()));
+    let devices = Devices::standard(layout.size(), cpus as u16, apics);
     let stop = vm::run(
         &partition,
         &ram,
@@ -139,6 +140,10 @@ pub fn run(options: Options) -> u8 {
             trace_exits: options.trace_exits,
         },
     );
+    // The devices hold the partition (their interrupts): both go before
+    // the RAM the partition maps.
+    devices.stop();
+    drop(devices);
     drop(partition);
     use std::io::Write;
     let _ = std::io::stdout().flush();

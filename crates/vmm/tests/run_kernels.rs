@@ -176,17 +176,22 @@ fn triple_fault_stops_with_status_6() {
     );
 }
 
-#[test]
-fn aout_kludge_kernel_boots() {
+/// Kernel `name` prints `stdout` and powers off.
+fn boots(name: &str, stdout: &str) {
     if !kvm_available() {
         return;
     }
-    let path = kernel("aout");
+    let path = kernel(name);
     let out = winhv_run(&[path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(
-        text(&out.stdout),
-        "a.out kernel: loaded by its header\na.out kernel: bss ok\n"
+    assert_eq!(text(&out.stdout), stdout);
+}
+
+#[test]
+fn aout_kludge_kernel_boots() {
+    boots(
+        "aout",
+        "a.out kernel: loaded by its header\na.out kernel: bss ok\n",
     );
 }
 
@@ -257,4 +262,15 @@ fn what_cannot_boot_exits_with_status_2() {
         );
         assert!(out.stdout.is_empty());
     }
+}
+
+/// The user-space IOAPIC routes pc-testdev's IRQ line 5 and the user-space
+/// PIT's IRQ 0 (pin 2) to the vectors the guest programmed; both arrive
+/// through WHvRequestInterrupt.
+#[test]
+fn pit_and_pc_testdev_interrupts_through_the_ioapic() {
+    boots(
+        "ioapic",
+        "ioapic: pc-testdev irq 5 arrived\nioapic: 5 pit ticks arrived\n",
+    );
 }

@@ -1,15 +1,20 @@
 //! The devices a `winhv run` guest finds, all in user space behind two
 //! buses (ports, MMIO): COM1 (vm-superio's 16550) on the terminal, the
 //! exit devices (isa-debug-exit, ACPI power-off, reset), QEMU's pc-testdev
-//! and fw_cfg (what kvm-unit-tests' x86 tests expect), and the interrupt
-//! lines into the VM. Nothing here knows about partitions: the VM (`vm`)
+//! and fw_cfg (what kvm-unit-tests' x86 tests expect), and for time and
+//! interrupts an 8254 PIT and an IOAPIC whose messages the VM delivers to
+//! the local APICs (WHvRequestInterrupt). The legacy 8259 PIC is absent
+//! (its ports read all ones, which guests take as no PIC): WHP has no
+//! ExtINT path to deliver through. Nothing here knows about partitions: the VM (`vm`)
 //! routes its exits to the buses.
 
 pub mod bus;
 pub mod exit;
 pub mod fw_cfg;
+pub mod ioapic;
 pub mod irq;
 pub mod pc_testdev;
+pub mod pit;
 pub mod serial;
 pub mod stop;
 
@@ -20,6 +25,8 @@ pub use stop::Stop;
 
 /// The buses and what the guest printed.
 pub struct Devices {
+    /// The PIT (its timer thread ends with [`Devices::stop`]).
+    pub pit: Arc<pit::Pit>,
     /// Port I/O.
     pub ports: Bus,
     /// MMIO (guest-physical addresses outside RAM).
@@ -34,8 +41,11 @@ fn shared(d: impl Device + 'static) -> bus::SharedDevice {
 
 impl Devices {
     /// The standard set for a VM of `ram_size` bytes and `cpus` VPs whose
-    /// interrupt lines go to `irq`.
-    pub fn standard(ram_size: u64, cpus: u16, irq: Arc<dyn irq::IrqSink>) -> Self {
+    /// IOAPIC's messages go to `apics`.
+    pub fn standard(ram_size: u64, cpus: u16, apics: Arc<dyn ioapic::MessageSink>) -> Self {
+        let ioapic = ioapic::IoApic::new(apics);
+        let irq: Arc<dyn irq::IrqSink> = ioapic.clone();
+        let pit = pit::Pit::new(irq.clone());
         let transcript = Arc::new(Mutex::new(Vec::new()));
         let mut ports = Bus::new();
         let mut mmio = Bus::new();
@@ -81,10 +91,23 @@ impl Devices {
             2,
             shared(fw_cfg::FwCfg::new(ram_size, cpus)),
         );
+        ports.insert(u64::from(pit::PORTS), 4, shared(pit::PitPorts(pit.clone())));
+        ports.insert(u64::from(pit::PORT_B), 1, shared(pit::PortB(pit.clone())));
+        mmio.insert(
+            ioapic::BASE,
+            ioapic::LEN,
+            shared(ioapic::IoApicMmio(ioapic)),
+        );
         Self {
+            pit,
             ports,
             mmio,
             transcript,
         }
+    }
+
+    /// Stops the devices' threads.
+    pub fn stop(&self) {
+        self.pit.stop();
     }
 }

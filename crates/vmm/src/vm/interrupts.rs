@@ -17,12 +17,17 @@ impl ApicInterrupts {
     pub fn new(partition: Arc<Partition>) -> Self {
         Self { partition }
     }
+}
 
-    /// A fixed, edge interrupt of `vector` to APIC `destination`
-    /// (physical, or logical when `logical`).
-    pub fn fixed(&self, vector: u8, destination: u32, logical: bool) -> winhv::Result<()> {
+impl crate::devices::ioapic::MessageSink for ApicInterrupts {
+    fn deliver(&self, vector: u8, destination: u8, logical: bool, lowest_priority: bool) {
         let mut control = WHV_INTERRUPT_CONTROL::default();
-        control.set_type(WHvX64InterruptTypeFixed.0 as u64);
+        let kind = if lowest_priority {
+            WHvX64InterruptTypeLowestPriority
+        } else {
+            WHvX64InterruptTypeFixed
+        };
+        control.set_type(kind.0 as u64);
         let mode = if logical {
             WHvX64InterruptDestinationModeLogical
         } else {
@@ -30,8 +35,10 @@ impl ApicInterrupts {
         };
         control.set_destination_mode(mode.0 as u64);
         control.set_trigger_mode(WHvX64InterruptTriggerModeEdge.0 as u64);
-        control.Destination = destination;
+        control.Destination = u32::from(destination);
         control.Vector = u32::from(vector);
-        self.partition.request_interrupt(&control)
+        // A vector the guest programmed badly (below 16) is refused by
+        // WHvRequestInterrupt: the interrupt is lost, as on hardware.
+        let _ = self.partition.request_interrupt(&control);
     }
 }
