@@ -113,6 +113,7 @@ pub fn run(options: Options) -> u8 {
             kernel_name: &kernel_name,
             cmdline: &options.cmdline,
             initrd: initrd.as_ref().map(|(d, n)| (d.as_slice(), n.as_str())),
+            cpus,
         },
     ) {
         Ok(l) => l,

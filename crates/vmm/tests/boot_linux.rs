@@ -30,6 +30,7 @@ fn load(
             kernel_name: "bzImage",
             cmdline,
             initrd: initrd.map(|d| (d, "initrd")),
+            cpus: 2,
         },
     )?;
     Ok((mem, loaded))
@@ -154,6 +155,16 @@ fn everything_up_to_the_first_instruction() {
         assert_eq!(translate(&mem, e.cr3, va), Some(va), "{va:#x}");
     }
     assert_eq!(translate(&mem, e.cr3, 1 << 32), None, "nothing above 4 GiB");
+    // The MP table, where Linux looks without ACPI: the floating pointer in
+    // the last KiB of base memory (reserved in the e820 map), two processors.
+    assert_eq!(read(&mem, 0x9_fc00, 4), *b"_MP_");
+    let table = u64::from(u32_at(&mem, 0x9_fc04));
+    assert_eq!(read(&mem, table, 4), *b"PCMP");
+    let processors = (0..u64::from(u32_at(&mem, table + 34) & 0xffff))
+        .take_while(|i| read(&mem, table + 44 + 20 * i, 1)[0] == 0)
+        .count();
+    assert_eq!(processors, 2);
+
     // The tables do not overlap what the kernel is given.
     assert!(e.cr3 >= zp + 0x1000 && e.cr3 + 0x6000 <= CMDLINE);
 }

@@ -45,6 +45,7 @@ fn load(
             kernel_name: "kernel.elf",
             cmdline,
             initrd: initrd.map(|d| (d, "initrd.img")),
+            cpus: 2,
         },
     )?;
     Ok((mem, loaded))

@@ -1,13 +1,14 @@
 //! Kernel loading for `winhv run`: which format a file is (Linux bzImage,
 //! multiboot v1 ELF or a.out kludge), putting it and what it is given
-//! (command line, initrd, memory map) into guest RAM, and the processor
-//! state at its first instruction. Nothing here touches a partition.
+//! (command line, initrd, memory map, the MP table) into guest RAM, and
+//! the processor state at its first instruction. Nothing here touches a partition.
 
 pub mod entry;
 pub mod error;
 pub mod layout;
 pub mod linux;
 pub mod memory;
+pub mod mptable;
 pub mod multiboot;
 
 pub use entry::EntryState;
@@ -57,6 +58,8 @@ pub struct Boot<'a> {
     pub cmdline: &'a str,
     /// The initrd (multiboot: the one module) and its name.
     pub initrd: Option<(&'a [u8], &'a str)>,
+    /// The VPs the MP table lists.
+    pub cpus: u32,
 }
 
 /// A loaded kernel.
@@ -91,6 +94,7 @@ pub fn load(mem: &GuestRam, ram: &RamLayout, boot: &Boot<'_>) -> Result<Loaded, 
             multiboot::load(mem, ram, boot.kernel, header, &cmdline, module)?
         }
     };
+    mptable::write(mem, boot.cpus)?;
     Ok(Loaded { format, entry })
 }
 
