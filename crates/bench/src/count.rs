@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 /// the emulated exits and the register batch.
 pub const COUNTED: &[&str] = &[
     "port I/O exit round trip",
+    "port I/O exit round trip, safe API",
     "port I/O exit round trip, CPL0",
     "MMIO exit round trip",
     "MMIO exit round trip, CPL0",
@@ -28,6 +29,7 @@ pub const COUNTED: &[&str] = &[
     "port I/O exit + TryIoEmulation, CPL0",
     "HLT exit round trip",
     "get+set 16 GPRs (raw: sync regs)",
+    "get+set 16 GPRs, safe API (raw: sync regs)",
 ];
 
 /// Operations per counted process (and twice as many in the second):

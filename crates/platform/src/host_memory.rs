@@ -1,6 +1,7 @@
 //! An anonymous host mapping owned by Rust (mmap on creation, munmap on
-//! drop): the start-up probe's guest memory. Callers' own memory, mapped with
-//! WHvMapGpaRange, is never owned by the platform.
+//! drop): the start-up probe's guest memory and the safe API's
+//! `GuestMemory`. Callers' own memory, mapped with WHvMapGpaRange, is never
+//! owned by the platform.
 
 use crate::error::{Error, Result};
 
@@ -63,21 +64,35 @@ impl HostMemory {
         self.len
     }
 
-    /// Copies `data` to `offset`; the mapping must be writable.
-    pub(crate) fn write(&self, offset: usize, data: &[u8]) -> Result<()> {
-        if offset
-            .checked_add(data.len())
-            .is_none_or(|end| end > self.len)
-        {
+    /// `offset..offset+len` lies inside the mapping.
+    fn check(&self, offset: usize, len: usize) -> Result<()> {
+        if offset.checked_add(len).is_none_or(|end| end > self.len) {
             return Err(Error::new(
                 winhv_defs::E_INVALIDARG,
-                "write past the end of host memory",
+                "access past the end of the memory",
             ));
         }
+        Ok(())
+    }
+
+    /// Copies `data` to `offset`; the mapping must be writable.
+    pub(crate) fn write(&self, offset: usize, data: &[u8]) -> Result<()> {
+        self.check(offset, data.len())?;
         let at = self.ptr.wrapping_add(offset);
         // SAFETY: the range was checked to lie inside the mapping, which is
         // readable and writable (callers only write to `new` memory).
         unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), at, data.len()) };
+        Ok(())
+    }
+
+    /// Copies the bytes at `offset` into `buf`; the mapping must be
+    /// readable.
+    pub(crate) fn read(&self, offset: usize, buf: &mut [u8]) -> Result<()> {
+        self.check(offset, buf.len())?;
+        let at = self.ptr.wrapping_add(offset);
+        // SAFETY: the range was checked to lie inside the mapping, which is
+        // readable (callers only read `new` memory); `buf` is ours.
+        unsafe { std::ptr::copy_nonoverlapping(at, buf.as_mut_ptr(), buf.len()) };
         Ok(())
     }
 }

@@ -5,6 +5,7 @@
 //!
 //! | item | Windows |
 //! | --- | --- |
+//! | [`safe`] | the safe Rust API: a partition builder, owned guest memory, VP handles, typed exits and registers, no `unsafe` for the caller |
 //! | [`Partition`] | a `WHV_PARTITION_HANDLE`: WHvCreatePartition ([`Partition::create`]), properties, WHvSetupPartition, VPs, the GPA map, runs; dropping it is WHvDeletePartition |
 //! | [`get_capability`], [`host_capabilities`] | WHvGetCapability |
 //! | [`Error`] | a failed call: the HRESULT Windows returns, with context |
@@ -24,7 +25,8 @@
 //! # Ok::<(), winhv::Error>(())
 //! ```
 //!
-//! For contributors, the source files (one concept each): `partition.rs`
+//! For contributors, the source files (one concept each): `safe/` (the
+//! safe API over the WHP-shaped functions), `partition.rs`
 //! (every WHv* call on a partition), `vp.rs` (one VP: vCPU, register cache,
 //! power-on state), `vcpu.rs` + `vcpu/run_area.rs` (one KVM vCPU: its fd
 //! and its `kvm_run`, one owner, union members checked by exit reason),
@@ -57,6 +59,7 @@ mod partition;
 mod property;
 mod registers;
 mod run;
+pub mod safe;
 mod state;
 mod translate;
 mod vcpu;

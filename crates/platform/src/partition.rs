@@ -28,6 +28,9 @@ use crate::state::time::PartitionTime;
 use crate::vp::{HeldVp, Vp};
 
 mod args;
+mod handle;
+
+pub(crate) use handle::VpRef;
 
 /// The KVM side of a set-up partition.
 struct Vm {

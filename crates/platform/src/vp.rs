@@ -180,6 +180,21 @@ impl Vp {
         s.regs.set(&mut s.vcpu, names, values)
     }
 
+    /// WHvGetVirtualProcessorRegisters of 64-bit registers as `u64`s (the
+    /// safe API's typed batches).
+    pub(crate) fn get_u64s(&self, names: &[WHV_REGISTER_NAME], out: &mut [u64]) -> Result<()> {
+        let mut g = self.lock()?;
+        let s = &mut *g;
+        s.regs.get_u64s(&mut s.vcpu, names, out)
+    }
+
+    /// WHvSetVirtualProcessorRegisters of 64-bit registers from `u64`s.
+    pub(crate) fn set_u64s(&self, names: &[WHV_REGISTER_NAME], values: &[u64]) -> Result<()> {
+        let mut g = self.lock()?;
+        let s = &mut *g;
+        s.regs.set_u64s(&mut s.vcpu, names, values)
+    }
+
     /// Runs `f` on the VP's vCPU and register cache while no other thread
     /// uses the VP; `WHV_E_INVALID_VP_STATE` while one does (a run, a
     /// register call). For `crate::interrupts`.

@@ -1,15 +1,13 @@
-//! `winhv run`: the built-in demo guest, driven the way a Windows VMM drives
-//! WHP — create, set properties, set up, map memory, create a VP, load its
-//! registers, then run and answer exits until it halts.
+//! `winhv run`: the built-in demo guest, driven through winhv's safe Rust
+//! API — build a partition, map owned guest memory, create a VP, load its
+//! registers, then run and answer exits until it halts. No `unsafe`.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use winhv::Partition;
 use winhv::defs::*;
+use winhv::safe::{Exit, GuestMemory, PartitionBuilder};
 use winhv_guest::programs::{GREETING, demo_greeting};
-
-use crate::guest_memory::GuestRam;
 
 /// The port the demo guest prints through (the Bochs/QEMU debug port).
 const DEBUG_PORT: u16 = 0xe9;
@@ -25,55 +23,45 @@ pub fn run() -> Result<(), Error> {
     }
     let program = demo_greeting(DEBUG_PORT)?;
     let image = program.memory.as_bytes();
-    let mut ram = GuestRam::new(image.len())?;
-    ram.bytes_mut().copy_from_slice(image);
+    let ram = GuestMemory::new(image.len())?;
+    ram.write(0, image)?;
 
-    let partition = Partition::create()?;
-    partition.set_property(WHvPartitionPropertyCodeProcessorCount, &1u32.to_le_bytes())?;
-    partition.setup()?;
-    // SAFETY: `ram` outlives `partition` (declared before it, so dropped after).
-    unsafe {
-        partition.map_gpa_range(
-            ram.as_ptr(),
-            program.memory.base(),
-            image.len() as u64,
-            WHvMapGpaRangeFlagRead | WHvMapGpaRangeFlagWrite | WHvMapGpaRangeFlagExecute,
-        )?;
-    }
-    partition.create_vp(0)?;
+    let partition = PartitionBuilder::new().processor_count(1).build()?;
+    let rwx = WHvMapGpaRangeFlagRead | WHvMapGpaRangeFlagWrite | WHvMapGpaRangeFlagExecute;
+    partition.map_range(&ram, 0, program.memory.base(), image.len() as u64, rwx)?;
+    let mut vp = partition.create_vp(0)?;
     let (names, values) = winhv_guest::whp::registers(&program.registers);
-    partition.set_vp_registers(0, &names, &values)?;
+    vp.set_raw(&names, &values)?;
 
     let mut output = Vec::new();
     let mut exits: BTreeMap<String, u64> = BTreeMap::new();
     let stdout = std::io::stdout();
     for _ in 0..MAX_EXITS {
-        let exit = partition.run_vp(0)?;
-        *exits.entry(format!("{:?}", exit.ExitReason)).or_default() += 1;
-        match exit.ExitReason {
-            WHvRunVpExitReasonX64IoPortAccess => {
-                // SAFETY: the exit reason selects the IoPortAccess member.
-                let io = unsafe { exit.Anonymous.IoPortAccess };
-                if io.AccessInfo.is_write() == 1 && io.PortNumber == DEBUG_PORT {
-                    let byte = io.Rax as u8;
+        let exit = vp.run()?;
+        *exits.entry(format!("{:?}", exit.reason())).or_default() += 1;
+        match exit {
+            Exit::IoPort {
+                port,
+                is_write: true,
+                string: false,
+                data,
+                ..
+            } => {
+                if port == DEBUG_PORT {
+                    let byte = data as u8;
                     output.push(byte);
                     let mut out = stdout.lock();
                     out.write_all(&[byte])?;
                     out.flush()?;
                 }
                 // As on Windows: the VMM completes the instruction itself.
-                let rip = exit.VpContext.Rip + u64::from(exit.VpContext.instruction_length());
-                partition.set_vp_registers(
-                    0,
-                    &[WHvX64RegisterRip],
-                    &[WHV_REGISTER_VALUE { Reg64: rip }],
-                )?;
+                vp.complete_io_write()?;
             }
-            WHvRunVpExitReasonX64Halt => break,
+            Exit::Halt => break,
             other => {
-                return Err(
-                    format!("unexpected exit {other:?} at RIP {:#x}", exit.VpContext.Rip).into(),
-                );
+                let other = format!("{other:?}");
+                let rip = vp.exit_state().rip;
+                return Err(format!("unexpected exit {other} at RIP {rip:#x}").into());
             }
         }
     }
@@ -88,7 +76,5 @@ pub fn run() -> Result<(), Error> {
     for (reason, count) in &exits {
         println!("  {reason:<40} {count:>6}");
     }
-    drop(partition);
-    drop(ram);
     Ok(())
 }

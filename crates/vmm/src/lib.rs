@@ -1,11 +1,7 @@
 //! winhv-vmm: what the `winhv` command's `run` is made of, on winhv's
-//! public API alone — kernel loading (`boot`), the devices a guest finds
+//! safe API alone (no `unsafe`) — kernel loading (`boot`), the devices a guest finds
 //! (`devices`), and the virtual machine that runs it (`vm`).
 
-#![allow(
-    unsafe_code,
-    reason = "WHvMapGpaRange of guest RAM, and reading the exit context's C union"
-)]
 #![allow(
     non_upper_case_globals,
     reason = "WHP constants keep their Windows names"

@@ -15,7 +15,9 @@
 //! * `winhv dump FILE [--json] [--images]` — what a saved state (Hyper-V
 //!   `.vmrs`, QEMU ELF core) holds: VPs, registers, paging mode, memory
 //!   map, and PE images found (`dump`).
-#![allow(unsafe_code, reason = "mmap of guest RAM and WHvMapGpaRange of it")]
+//!
+//! No `unsafe` (the workspace denies it): guest memory and exits come from
+//! `winhv::safe`.
 #![allow(
     non_upper_case_globals,
     reason = "WHP constants keep their Windows names"
@@ -25,7 +27,6 @@ mod bench;
 mod caps;
 mod demo;
 mod dump;
-mod guest_memory;
 mod run;
 
 use clap::{Parser, Subcommand};

@@ -123,7 +123,7 @@ pub fn run(options: Options) -> u8 {
         eprintln!("winhv: no usable /dev/kvm: the hypervisor is not present");
         return EXIT_FAILED;
     }
-    let partition = match vm::create(cpus, &ram, &layout, &loaded.entry) {
+    let partition = match vm::create(cpus, &ram, &loaded.entry) {
         Ok(p) => std::sync::Arc::new(p),
         Err(e) => {
             eprintln!("winhv: creating the VM: {e}");
@@ -134,20 +134,16 @@ pub fn run(options: Options) -> u8 {
     let devices = Devices::standard(layout.size(), cpus as u16, apics);
     let stop = vm::run(
         &partition,
-        &ram,
         &devices,
         vm::Config {
             cpus,
             trace_exits: options.trace_exits,
         },
     );
-    // The devices hold the partition (their interrupts): both go before
-    // the RAM the partition maps.
     devices.stop();
-    drop(devices);
-    drop(partition);
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    eprintln!("winhv: {}", stop.message());
+    // A closed stderr (the reader went away) changes nothing of the status.
+    let _ = writeln!(std::io::stderr(), "winhv: {}", stop.message());
     stop.exit_status()
 }

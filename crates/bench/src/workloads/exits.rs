@@ -134,6 +134,31 @@ pub fn port_io() -> Result<Pair> {
     )
 }
 
+/// Port I/O through the safe API (`winhv::safe`): `VirtualProcessor::run`
+/// → `Exit::IoPort`, then `complete_io_write` (RIP past the OUT).
+pub fn port_io_safe() -> Result<Pair> {
+    let (whp, raw) = vms(&programs::out_loop_user(PORT, FOREVER)?)?;
+    Ok(Pair {
+        winhv: Box::new(move |ops| {
+            let mut vp = winhv::safe::VirtualProcessor::from_raw(whp.partition(), 0)?;
+            let start = Instant::now();
+            for _ in 0..ops {
+                match vp.run()? {
+                    winhv::safe::Exit::IoPort { is_write: true, .. } => {}
+                    _ => return Err(whp::unexpected("an I/O-port exit", vp.exit_context())),
+                }
+                vp.complete_io_write()?;
+            }
+            Ok(start.elapsed())
+        }),
+        kvm: raw_side(raw, "KVM_EXIT_IO (out)", |e| {
+            matches!(e, VcpuExit::IoOut(..))
+        }),
+        ops_per_batch: 200,
+        note: "CPL3 `out dx,al` loop; safe API: run() → Exit::IoPort, complete_io_write()".into(),
+    })
+}
+
 /// Port I/O: `out dx, al` at CPL0 (every loop instruction emulated on PVM).
 pub fn port_io_cpl0() -> Result<Pair> {
     port_io_pair(

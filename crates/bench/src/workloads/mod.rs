@@ -19,6 +19,11 @@ pub const SPECS: &[Spec] = &[
         build: exits::port_io,
     },
     Spec {
+        name: "port I/O exit round trip, safe API",
+        goal: Goal::ExitRoundTrip,
+        build: exits::port_io_safe,
+    },
+    Spec {
         name: "port I/O exit round trip, CPL0",
         goal: Goal::ExitRoundTrip,
         build: exits::port_io_cpl0,
@@ -67,6 +72,11 @@ pub const SPECS: &[Spec] = &[
         name: "get+set 16 GPRs (raw: sync regs)",
         goal: Goal::Within1_2,
         build: registers::against_sync_regs,
+    },
+    Spec {
+        name: "get+set 16 GPRs, safe API (raw: sync regs)",
+        goal: Goal::Within1_2,
+        build: registers::safe_against_sync_regs,
     },
     Spec {
         name: "partition lifecycle",

@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use kvm_ioctls::{SyncReg, VcpuExit};
 use winhv::defs::*;
+use winhv::safe::{Register, VirtualProcessor};
 use winhv_guest::programs;
 
 use crate::error::{Error, Result};
@@ -50,6 +51,22 @@ fn whp_side(vm: WhpVm) -> Side {
     })
 }
 
+/// The same batch through the safe API's VP handle (`winhv::safe`): the
+/// VP looked up once per batch, typed `u64` values.
+fn safe_side(vm: WhpVm) -> Side {
+    Box::new(move |ops| {
+        let vp = VirtualProcessor::from_raw(vm.partition(), 0)?;
+        let start = Instant::now();
+        for _ in 0..ops {
+            let values = vp.get_many(Register::GPRS)?;
+            let pairs: [(Register, u64); 16] =
+                std::array::from_fn(|i| (Register::GPRS[i], values[i]));
+            vp.set_many(black_box(pairs))?;
+        }
+        Ok(start.elapsed())
+    })
+}
+
 /// winhv against KVM_GET_REGS + KVM_SET_REGS.
 pub fn against_ioctls() -> Result<Pair> {
     let (whp, mut raw) = stopped(false)?;
@@ -68,26 +85,45 @@ pub fn against_ioctls() -> Result<Pair> {
     })
 }
 
-/// winhv against kvm_run's synced registers (no system call).
-pub fn against_sync_regs() -> Result<Pair> {
+/// A raw vCPU stopped at an exit with synced registers, and the side that
+/// copies them out of kvm_run and back (no system call).
+fn stopped_sync() -> Result<(WhpVm, Side)> {
     let (whp, mut raw) = stopped(true)?;
     if raw.vcpu().get_kvm_run().kvm_valid_regs & u64::from(kvm_bindings::KVM_SYNC_X86_REGS) == 0 {
         return Err(Error::new(
             "raw KVM: KVM_CAP_SYNC_REGS did not sync the registers",
         ));
     }
+    let kvm: Side = Box::new(move |ops| {
+        let start = Instant::now();
+        for _ in 0..ops {
+            let regs = raw.vcpu().sync_regs().regs;
+            raw.vcpu().sync_regs_mut().regs = black_box(regs);
+            raw.vcpu().set_sync_dirty_reg(SyncReg::Register);
+        }
+        Ok(start.elapsed())
+    });
+    Ok((whp, kvm))
+}
+
+/// winhv against kvm_run's synced registers (no system call).
+pub fn against_sync_regs() -> Result<Pair> {
+    let (whp, kvm) = stopped_sync()?;
     Ok(Pair {
         winhv: whp_side(whp),
-        kvm: Box::new(move |ops| {
-            let start = Instant::now();
-            for _ in 0..ops {
-                let regs = raw.vcpu().sync_regs().regs;
-                raw.vcpu().sync_regs_mut().regs = black_box(regs);
-                raw.vcpu().set_sync_dirty_reg(SyncReg::Register);
-            }
-            Ok(start.elapsed())
-        }),
+        kvm,
         ops_per_batch: 20_000,
         note: "VP stopped at an exit; raw side: kvm_run.s.regs copy + kvm_dirty_regs".into(),
+    })
+}
+
+/// winhv's safe API against kvm_run's synced registers.
+pub fn safe_against_sync_regs() -> Result<Pair> {
+    let (whp, kvm) = stopped_sync()?;
+    Ok(Pair {
+        winhv: safe_side(whp),
+        kvm,
+        ops_per_batch: 20_000,
+        note: "safe API (VirtualProcessor::get_many/set_many), VP stopped at an exit; raw side: kvm_run.s.regs copy + kvm_dirty_regs".into(),
     })
 }

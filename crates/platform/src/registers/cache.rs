@@ -45,6 +45,7 @@ use crate::vcpu::Vcpu;
 use crate::{Error, Result};
 
 mod interrupts;
+mod plain;
 pub(crate) use interrupts::LapicSnapshot;
 
 const SYNC_ALL: u32 = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
@@ -255,14 +256,7 @@ impl RegisterState {
         }
         if regs_class_only(names) {
             // The common case (a VMM reading RIP or a few GPRs): no batch.
-            self.load_regs(vcpu)?;
-            let area = regs_fields(&mut vcpu.sync().regs);
-            for (name, v) in names.iter().zip(values.iter_mut()) {
-                // In range (regs_class_only): the checks cannot fail.
-                let field = REGS_FIELD.get(name.0 as usize).copied().unwrap_or(0);
-                *v = value::from_u64(area.get(field).copied().unwrap_or(0));
-            }
-            return Ok(());
+            return self.get_regs_fast(vcpu, names, values, value::from_u64);
         }
         self.get_batch(vcpu, names, values)
     }
@@ -324,22 +318,7 @@ impl RegisterState {
         if regs_class_only(names) {
             // General registers, RIP, RFLAGS (a VMM advancing RIP): any
             // value is valid, so write the sync area in place, no batch.
-            self.load_regs(vcpu)?;
-            let area = regs_fields(&mut vcpu.sync().regs);
-            let mut changed = false;
-            for (name, v) in names.iter().zip(values) {
-                // In range (regs_class_only): the checks cannot fail.
-                let field = REGS_FIELD.get(name.0 as usize).copied().unwrap_or(0);
-                if let Some(slot) = area.get_mut(field) {
-                    let x = value::u64_of(v);
-                    changed |= *slot != x;
-                    *slot = x;
-                }
-            }
-            if changed {
-                self.sync_changed |= KVM_SYNC_X86_REGS;
-            }
-            return Ok(());
+            return self.set_regs_fast(vcpu, names, values, value::u64_of);
         }
         self.set_batch(vcpu, names, values)
     }

@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
-use winhv::Partition;
 use winhv::defs::*;
+use winhv::safe::{Interrupt, Partition};
 
-/// Delivers fixed interrupts through WHvRequestInterrupt.
+/// Delivers the IOAPIC's messages through WHvRequestInterrupt.
 pub struct ApicInterrupts {
     partition: Arc<Partition>,
 }
@@ -21,24 +21,18 @@ impl ApicInterrupts {
 
 impl crate::devices::ioapic::MessageSink for ApicInterrupts {
     fn deliver(&self, vector: u8, destination: u8, logical: bool, lowest_priority: bool) {
-        let mut control = WHV_INTERRUPT_CONTROL::default();
         let kind = if lowest_priority {
             WHvX64InterruptTypeLowestPriority
         } else {
             WHvX64InterruptTypeFixed
         };
-        control.set_type(kind.0 as u64);
-        let mode = if logical {
-            WHvX64InterruptDestinationModeLogical
-        } else {
-            WHvX64InterruptDestinationModePhysical
+        let interrupt = Interrupt {
+            kind,
+            logical,
+            ..Interrupt::fixed(u32::from(destination), vector)
         };
-        control.set_destination_mode(mode.0 as u64);
-        control.set_trigger_mode(WHvX64InterruptTriggerModeEdge.0 as u64);
-        control.Destination = u32::from(destination);
-        control.Vector = u32::from(vector);
         // A vector the guest programmed badly (below 16) is refused by
         // WHvRequestInterrupt: the interrupt is lost, as on hardware.
-        let _ = self.partition.request_interrupt(&control);
+        let _ = self.partition.request_interrupt(interrupt);
     }
 }

@@ -1,26 +1,24 @@
-//! The virtual machine behind `winhv run`: a partition with N VPs and the
-//! local APIC emulated (xAPIC: INIT/SIPI start the APs, which wait for
-//! their SIPI inside their runs), guest RAM mapped, the boot processor at
-//! the loader's entry state, one thread per VP, and a supervisor (the
-//! calling thread) that ends every VP's run when the first stop comes —
-//! from a device, a shutdown, a failure, or Ctrl-C/SIGTERM.
+//! The virtual machine behind `winhv run`, on winhv's safe API: a
+//! partition with N VPs and the local APIC emulated (xAPIC: INIT/SIPI start
+//! the APs, which wait for their SIPI inside their runs), guest RAM
+//! (vm-memory's regions) mapped, the boot processor at the loader's entry
+//! state, one thread per VP, and a supervisor (the calling thread) that
+//! cancels every VP's run when the first stop comes — from a device, a
+//! shutdown, a failure, or Ctrl-C/SIGTERM.
 //!
-//! This is the only module that talks to winhv (WHP-shaped calls); the
-//! loaders and devices know nothing of it.
+//! This is the only module that talks to winhv; the loaders and devices
+//! know nothing of it.
 
-mod emulate;
 mod interrupts;
 mod registers;
-mod trace;
 mod vp;
 
 use std::sync::mpsc::channel;
 
-use vm_memory::{GuestAddress, GuestMemoryBackend};
-use winhv::Partition;
 use winhv::defs::*;
+use winhv::safe::{Partition, PartitionBuilder};
 
-use crate::boot::{EntryState, GuestRam, RamLayout};
+use crate::boot::{EntryState, GuestRam};
 use crate::devices::{Devices, Stop};
 
 pub use interrupts::ApicInterrupts;
@@ -34,40 +32,23 @@ pub struct Config {
     pub trace_exits: bool,
 }
 
-/// A partition with `cpus` VPs, `ram` mapped, the BSP at `entry`.
-pub fn create(
-    cpus: u32,
-    ram: &GuestRam,
-    layout: &RamLayout,
-    entry: &EntryState,
-) -> winhv::Result<Partition> {
-    let partition = Partition::create()?;
-    partition.set_property(WHvPartitionPropertyCodeProcessorCount, &cpus.to_le_bytes())?;
-    partition.set_property(
-        WHvPartitionPropertyCodeLocalApicEmulationMode,
-        &WHvX64LocalApicEmulationModeXApic.0.to_le_bytes(),
+/// A partition with `cpus` VPs, `ram` mapped (the partition keeps it), the
+/// BSP at `entry`.
+pub fn create(cpus: u32, ram: &GuestRam, entry: &EntryState) -> winhv::Result<Partition> {
+    let partition = PartitionBuilder::new()
+        .processor_count(cpus)
+        .local_apic_emulation(WHvX64LocalApicEmulationModeXApic)
+        .build()?;
+    partition.map_vm_memory(
+        ram,
+        WHvMapGpaRangeFlagRead | WHvMapGpaRangeFlagWrite | WHvMapGpaRangeFlagExecute,
     )?;
-    partition.setup()?;
-    for region in layout.regions() {
-        let host = ram
-            .get_host_address(GuestAddress(region.start))
-            .map_err(|_| winhv::Error::new(E_INVALIDARG, "guest RAM region without memory"))?;
-        // SAFETY: `ram`'s regions are mmap'd for `region.size` bytes and
-        // outlive the partition: callers drop it before `ram` (`run`).
-        unsafe {
-            partition.map_gpa_range(
-                host.cast(),
-                region.start,
-                region.size,
-                WHvMapGpaRangeFlagRead | WHvMapGpaRangeFlagWrite | WHvMapGpaRangeFlagExecute,
-            )?;
-        }
-    }
     for index in 0..cpus {
         partition.create_vp(index)?;
     }
-    let (names, values) = registers::entry_registers(entry);
-    partition.set_vp_registers(0, &names, &values)?;
+    partition
+        .vp(0)?
+        .set_values(&registers::entry_registers(entry))?;
     Ok(partition)
 }
 
@@ -77,8 +58,23 @@ enum Event {
     Signal,
 }
 
+/// Tells the supervisor when a VP's thread unwinds (a bug of ours), so
+/// that the other VPs are stopped instead of waiting forever.
+struct PanicReporter(std::sync::mpsc::Sender<Event>, u32);
+
+impl Drop for PanicReporter {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let _ = self.0.send(Event::Stopped(Stop::Failed(format!(
+                "VP {}'s thread panicked",
+                self.1
+            ))));
+        }
+    }
+}
+
 /// Runs the partition's VPs until the first stop; returns it.
-pub fn run(partition: &Partition, ram: &GuestRam, devices: &Devices, config: Config) -> Stop {
+pub fn run(partition: &Partition, devices: &Devices, config: Config) -> Stop {
     let mut signals = match signal_hook::iterator::Signals::new([
         signal_hook::consts::SIGINT,
         signal_hook::consts::SIGTERM,
@@ -87,18 +83,21 @@ pub fn run(partition: &Partition, ram: &GuestRam, devices: &Devices, config: Con
         Err(e) => return Stop::Failed(format!("cannot catch SIGINT/SIGTERM: {e}")),
     };
     let signal_handle = signals.handle();
-    let cx = vp::VpContext {
-        partition,
-        ram,
-        devices,
-        trace_exits: config.trace_exits,
-    };
+    let mut vps = Vec::new();
+    for index in 0..config.cpus {
+        match partition.vp(index) {
+            Ok(vp) => vps.push(vp),
+            Err(e) => return Stop::Failed(format!("VP {index}: {e}")),
+        }
+    }
+    let cancels: Vec<_> = vps.iter().map(|vp| vp.cancel_handle()).collect();
     let (tx, rx) = channel();
     std::thread::scope(|s| {
-        for index in 0..config.cpus {
-            let (cx, tx) = (&cx, tx.clone());
+        for mut vp in vps {
+            let tx = tx.clone();
             s.spawn(move || {
-                if let Some(stop) = vp::run(cx, index) {
+                let _reporter = PanicReporter(tx.clone(), vp.index());
+                if let Some(stop) = vp::run(&mut vp, devices, config.trace_exits) {
                     let _ = tx.send(Event::Stopped(stop));
                 }
             });
@@ -117,8 +116,8 @@ pub fn run(partition: &Partition, ram: &GuestRam, devices: &Devices, config: Con
             Ok(Event::Signal) => Stop::Interrupted,
             Err(_) => Stop::Failed("every VP ended without a reason".into()),
         };
-        for index in 0..config.cpus {
-            let _ = partition.cancel_run_vp(index, 0);
+        for cancel in &cancels {
+            let _ = cancel.cancel();
         }
         signal_handle.close();
         stop
