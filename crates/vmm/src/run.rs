@@ -132,6 +132,7 @@ pub fn run(options: Options) -> u8 {
     };
     let apics = std::sync::Arc::new(vm::ApicInterrupts::new(partition.clone()));
     let devices = Devices::standard(layout.size(), cpus as u16, apics);
+    devices.feed_stdin();
     let stop = vm::run(
         &partition,
         &devices,

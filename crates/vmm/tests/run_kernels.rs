@@ -33,14 +33,24 @@ fn kernel(name: &str) -> PathBuf {
 /// Runs `winhv run ARGS`; a watchdog kills it after a minute (a hung
 /// guest fails the test instead of hanging it).
 fn winhv_run(args: &[&str]) -> Output {
-    let child = Command::new(env!("CARGO_BIN_EXE_winhv"))
+    winhv_run_with_input(args, b"")
+}
+
+/// [`winhv_run`] with `input` on its stdin.
+fn winhv_run_with_input(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_winhv"))
         .arg("run")
         .args(args)
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("winhv runs");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(input).unwrap();
+    }
     let pid = child.id().to_string();
     let (done, finished) = std::sync::mpsc::channel::<()>();
     let watchdog = std::thread::spawn(move || {
@@ -273,4 +283,16 @@ fn pit_and_pc_testdev_interrupts_through_the_ioapic() {
         "ioapic",
         "ioapic: pc-testdev irq 5 arrived\nioapic: 5 pit ticks arrived\n",
     );
+}
+
+/// Our stdin is COM1's input: the echo kernel reads a line and prints it.
+#[test]
+fn serial_input_from_stdin() {
+    if !kvm_available() {
+        return;
+    }
+    let path = kernel("echo");
+    let out = winhv_run_with_input(&[path.to_str().unwrap()], b"hello winhv\n");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "echo kernel: ready\necho: hello winhv\n");
 }

@@ -27,6 +27,8 @@ pub use stop::Stop;
 pub struct Devices {
     /// The PIT (its timer thread ends with [`Devices::stop`]).
     pub pit: Arc<pit::Pit>,
+    /// COM1 (its input: [`Devices::feed_stdin`]).
+    pub com1: Arc<Mutex<serial::SerialPort>>,
     /// Port I/O.
     pub ports: Bus,
     /// MMIO (guest-physical addresses outside RAM).
@@ -56,7 +58,8 @@ impl Devices {
             },
             transcript.clone(),
         );
-        ports.insert(u64::from(serial::COM1), 8, shared(com1));
+        let com1 = Arc::new(Mutex::new(com1));
+        ports.insert(u64::from(serial::COM1), 8, com1.clone());
         ports.insert(u64::from(exit::DEBUG_EXIT_PORT), 4, shared(exit::DebugExit));
         for port in exit::PM1A_CONTROL_PORTS {
             ports.insert(u64::from(port), 2, shared(exit::PowerControl));
@@ -100,10 +103,16 @@ impl Devices {
         );
         Self {
             pit,
+            com1,
             ports,
             mmio,
             transcript,
         }
+    }
+
+    /// Makes our stdin COM1's input.
+    pub fn feed_stdin(&self) {
+        serial::feed_stdin(self.com1.clone());
     }
 
     /// Stops the devices' threads.

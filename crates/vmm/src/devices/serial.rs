@@ -1,6 +1,7 @@
 //! COM1: a 16550 UART (rust-vmm's vm-superio) at port 0x3f8, IRQ 4, its
-//! output on the terminal (our stdout), and a copy of everything written
-//! for whoever wants to know what the guest said (tests, the report).
+//! output on the terminal (our stdout), a copy of everything written for
+//! whoever wants to know what the guest said (tests, the report), and our
+//! stdin as its input (a thread feeding the receive FIFO as it drains).
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -45,6 +46,43 @@ impl SerialPort {
             uart: Serial::new(irq, Out { transcript }),
         }
     }
+}
+
+impl SerialPort {
+    /// Puts what fits of `bytes` in the receive FIFO; how many did.
+    pub fn enqueue(&mut self, bytes: &[u8]) -> usize {
+        let room = self.uart.fifo_capacity().min(bytes.len());
+        if room == 0 {
+            return 0;
+        }
+        self.uart.enqueue_raw_bytes(&bytes[..room]).unwrap_or(0)
+    }
+}
+
+/// Feeds our stdin to `port` until stdin ends (at once for /dev/null). A
+/// full FIFO is waited out a millisecond at a time: the guest drains it
+/// at its own pace.
+pub fn feed_stdin(port: Arc<Mutex<SerialPort>>) {
+    use std::io::Read;
+    let _ = std::thread::Builder::new()
+        .name("serial-input".into())
+        .spawn(move || {
+            let mut buf = [0u8; 256];
+            let mut stdin = std::io::stdin();
+            while let Ok(n) = stdin.read(&mut buf) {
+                if n == 0 {
+                    return;
+                }
+                let mut rest = &buf[..n];
+                while !rest.is_empty() {
+                    let taken = lock(&port).enqueue(rest);
+                    rest = &rest[taken..];
+                    if taken == 0 {
+                        std::thread::sleep(std::time::Duration::from_millis(1));
+                    }
+                }
+            }
+        });
 }
 
 impl Device for SerialPort {
