@@ -1,5 +1,5 @@
-# Shared by winhv's multiboot test kernels (GNU as --64, AT&T syntax; ELF64
-# images, or flat ones for the a.out kludge): the
+# Shared by winhv's multiboot test kernels (GNU as --64, AT&T syntax; ELF32
+# images by objcopy, or flat ones for the a.out kludge): the
 # multiboot header macro; _start, which goes from the loader's 32-bit
 # protected mode to long mode (identity-mapped first 4 GiB, 2 MiB pages)
 # and calls the kernel's `main` with RDI = EAX (the magic) and RSI = EBX
