@@ -351,6 +351,20 @@ impl CancelState {
         }
     }
 
+    /// Ends the VP's current `KVM_RUN`, if any, without cancelling the run:
+    /// the run loop looks for work the caller left (an interrupt request
+    /// without LAPIC emulation, `interrupts/no_apic`) and enters again. A
+    /// VP not in `KVM_RUN` has `immediate_exit` set, so a `KVM_RUN` about to
+    /// start returns at once; the caller's work is published first (SeqCst),
+    /// and the run loop checks it after publishing `running`.
+    pub(crate) fn kick(&self) {
+        self.immediate_exit().store(1, Ordering::SeqCst);
+        if let thread @ 1.. = self.running.load(Ordering::SeqCst) {
+            ensure_handler();
+            kick(thread);
+        }
+    }
+
     /// The cancel protocol's part before the kick: records the request and
     /// sets `immediate_exit`; the thread running the VP, if any, to kick.
     fn request(&self) -> Option<u64> {
@@ -360,6 +374,12 @@ impl CancelState {
             0 => None,
             thread => Some(thread),
         }
+    }
+
+    /// Whether a cancel waits for the next run (which then returns
+    /// Canceled before anything else).
+    pub(crate) fn is_requested(&self) -> bool {
+        self.requested.load(Ordering::SeqCst)
     }
 
     /// Called by the running thread before a `KVM_RUN`: publishes it and

@@ -44,6 +44,8 @@ pub(crate) mod exit_bits {
     pub const MSR: u64 = 1 << 1;
     /// ExceptionExit.
     pub const EXCEPTION: u64 = 1 << 2;
+    /// HypercallExit (calls through the hypercall page, `crate::synic`).
+    pub const HYPERCALL: u64 = 1 << 5;
     /// Every bit the header defines (X64CpuidExit … GpaAccessFaultExit).
     pub const DEFINED: u64 = (1 << 15) - 1;
 }
@@ -109,6 +111,8 @@ pub struct HostCapabilities {
     pub(crate) extended_vm_exits: u64,
     pub(crate) exception_exit_bitmap: u64,
     pub(crate) msr_exit_bitmap: u64,
+    /// SyntheticProcessorFeaturesBanks bank 0 (`crate::synic::features`).
+    pub(crate) synthetic_features: u64,
     pub(crate) vendor: i32,
     pub(crate) clflush_size: u8,
     pub(crate) processor_clock_hz: u64,
@@ -127,6 +131,7 @@ impl HostCapabilities {
                 extended_vm_exits: 0,
                 exception_exit_bitmap: 0,
                 msr_exit_bitmap: 0,
+                synthetic_features: 0,
                 clflush_size: 0,
                 processor_clock_hz: 0,
                 interrupt_clock_hz: 0,
@@ -149,7 +154,8 @@ impl HostCapabilities {
         let msr_exits = facts.user_space_msr && facts.msr_filter;
         let mut extended_vm_exits = 0;
         if msr_exits {
-            extended_vm_exits |= exit_bits::MSR;
+            // The hypercall page is ours where the synthetic MSRs are.
+            extended_vm_exits |= exit_bits::MSR | exit_bits::HYPERCALL;
         }
         if facts.guest_debug {
             extended_vm_exits |= exit_bits::EXCEPTION;
@@ -177,8 +183,14 @@ impl HostCapabilities {
         } else {
             0
         };
+        let synthetic_features = crate::synic::features::offered(
+            msr_exits,
+            facts.split_irqchip,
+            processor_clock_hz != 0,
+        );
         Self {
             vendor: cpu_features::vendor_from_cpuid(&facts.cpuid),
+            synthetic_features,
             clflush_size: cpu_features::clflush_size_from_cpuid(&facts.cpuid),
             facts,
             offered,
@@ -311,11 +323,11 @@ impl HostCapabilities {
                 }
             }
             WHvCapabilityCodeSyntheticProcessorFeaturesBanks => {
-                // One bank, no Hyper-V synthetic feature (no SynIC or
-                // hypercall layer yet).
+                // One bank: what `crate::synic` implements and this host
+                // allows.
                 a.u32(WHV_SYNTHETIC_PROCESSOR_FEATURES_BANKS_COUNT);
                 a.u32(0);
-                a.u64(0);
+                a.u64(self.synthetic_features);
             }
             WHvCapabilityCodeProcessorPerfmonFeatures => a.u64(self.offered.perfmon),
             _ => {
@@ -553,7 +565,10 @@ mod tests {
             h.features, 0b1_1111,
             "PartialUnmap, LAPIC, Xsave, DirtyPage, SpeculationControl"
         );
-        assert_eq!(h.extended_vm_exits, exit_bits::MSR | exit_bits::EXCEPTION);
+        assert_eq!(
+            h.extended_vm_exits,
+            exit_bits::MSR | exit_bits::HYPERCALL | exit_bits::EXCEPTION
+        );
         assert_eq!(h.exception_exit_bitmap, 1 << 3);
         assert_eq!(h.msr_exit_bitmap, 0b11_1111);
         assert_eq!(h.vendor, 0);
@@ -570,7 +585,7 @@ mod tests {
         pvm.guest_debug = false;
         pvm.split_irqchip = false;
         let h = HostCapabilities::from_facts(pvm.clone());
-        assert_eq!(h.extended_vm_exits, exit_bits::MSR);
+        assert_eq!(h.extended_vm_exits, exit_bits::MSR | exit_bits::HYPERCALL);
         assert_eq!(h.exception_exit_bitmap, 0);
         assert_eq!(h.msr_exit_bitmap, msr_exit_bits::DEFINED);
         // User-space MSR exits without the filter could not keep an MSR's

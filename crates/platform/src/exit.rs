@@ -175,6 +175,35 @@ pub(crate) struct ExitInputs<'a> {
     pub(crate) retired: &'a mut decode::RetiredCache,
 }
 
+/// Fills `ctx` as a `WHvRunVpExitReasonSynicSintDeliverable` exit for
+/// `sints` (`crate::synic`), with the VP's registers as they are now.
+pub(crate) fn sint_deliverable(vcpu: &mut Vcpu, sints: u16, ctx: &mut WHV_RUN_VP_EXIT_CONTEXT) {
+    let sync = vcpu.sync();
+    *ctx = WHV_RUN_VP_EXIT_CONTEXT::default();
+    ctx.ExitReason = WHvRunVpExitReasonSynicSintDeliverable;
+    ctx.Anonymous.SynicSintDeliverable = WHV_SYNIC_SINT_DELIVERABLE_CONTEXT {
+        DeliverableSints: sints,
+        ..Default::default()
+    };
+    ctx.VpContext = vp_context(&sync.regs, &sync.sregs, &sync.events);
+}
+
+/// Fills `ctx` as a `WHvRunVpExitReasonHypercall` exit with payload `hc`
+/// (`crate::synic`), RIP at the call (as the VP's registers are now).
+pub(crate) fn hypercall(
+    vcpu: &mut Vcpu,
+    hc: &WHV_HYPERCALL_CONTEXT,
+    ctx: &mut WHV_RUN_VP_EXIT_CONTEXT,
+) {
+    let sync = vcpu.sync();
+    *ctx = WHV_RUN_VP_EXIT_CONTEXT::default();
+    ctx.ExitReason = WHvRunVpExitReasonHypercall;
+    ctx.Anonymous.Hypercall = *hc;
+    ctx.VpContext = vp_context(&sync.regs, &sync.sregs, &sync.events);
+    ctx.VpContext
+        .set_instruction_length(crate::synic::HYPERCALL_LENGTH);
+}
+
 /// Fills `ctx` for `exit`; may move RIP back to a retired instruction and
 /// records in `completion` what the next run must reconcile. On an error
 /// `ctx` is left as it was.
@@ -187,11 +216,16 @@ pub(crate) fn translate_exit(
     ctx: &mut WHV_RUN_VP_EXIT_CONTEXT,
 ) -> Result<()> {
     *completion = Completion::None;
-    if let KvmExit::InterruptWindow = exit {
-        // Windows reports the notification once and clears its bit.
-        let v = regstate.deliverability_notifications();
-        regstate.set_deliverability_notifications(v & !2);
-        vcpu.area().set_request_interrupt_window(false);
+    // Windows reports a notification once and clears its bit (with an
+    // interrupt's, its priority).
+    let v = regstate.deliverability_notifications();
+    match exit {
+        KvmExit::InterruptWindow => {
+            regstate.set_deliverability_notifications(v & !0x3e);
+            vcpu.area().set_request_interrupt_window(false);
+        }
+        KvmExit::NmiWindow => regstate.set_deliverability_notifications(v & !1),
+        _ => {}
     }
     // The registers are read in place in kvm_run's sync area (no copy);
     // an undone retired write changes them there.
@@ -219,7 +253,10 @@ fn translate_in_place(
     // once they cannot (so that an error leaves it as it was).
     if !matches!(
         exit,
-        KvmExit::MemoryFault { .. } | KvmExit::NoMemory | KvmExit::Other { .. }
+        KvmExit::MemoryFault { .. }
+            | KvmExit::NoMemory
+            | KvmExit::Other { .. }
+            | KvmExit::Requested
     ) {
         *ctx = WHV_RUN_VP_EXIT_CONTEXT::default();
     }
@@ -579,11 +616,22 @@ fn translate_in_place(
                 ..Default::default()
             };
         }
-        KvmExit::InterruptWindow => {
+        KvmExit::InterruptWindow | KvmExit::NmiWindow => {
+            let kind = if let KvmExit::NmiWindow = exit {
+                WHvX64PendingNmi
+            } else {
+                WHvX64PendingInterrupt
+            };
             ctx.ExitReason = WHvRunVpExitReasonX64InterruptWindow;
             ctx.Anonymous.InterruptWindow = WHV_X64_INTERRUPTION_DELIVERABLE_CONTEXT {
-                DeliverableType: WHvX64PendingInterrupt,
+                DeliverableType: kind,
             };
+        }
+        KvmExit::Requested => {
+            return Err(Error::new(
+                E_FAIL,
+                "an interrupt request is the run loop's, not an exit",
+            ));
         }
         KvmExit::RdMsr { index, .. } | KvmExit::WrMsr { index, .. } => {
             let write = matches!(exit, KvmExit::WrMsr { .. });

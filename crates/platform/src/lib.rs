@@ -61,6 +61,7 @@ mod registers;
 mod run;
 pub mod safe;
 mod state;
+mod synic;
 mod translate;
 mod vcpu;
 mod vp;

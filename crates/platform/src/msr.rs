@@ -17,6 +17,8 @@
 //!   real-mode guest, which of the MSRs KVM answers itself are like that;
 //!   while unknown MSRs leave KVM, the MSR filter denies the direction KVM
 //!   would answer, and such an exit counts as an unimplemented MSR's.
+//! * The synthetic MSRs of a partition with synthetic features are denied
+//!   in both directions; `crate::synic` answers them (`crate::vp`).
 //! * At such an exit, [`MsrPolicy::action`] says whether the VMM sees it
 //!   (WHvRunVpExitReasonX64MsrAccess) or the platform completes it itself
 //!   (IgnoreWriteReadZero: reads give 0, writes are dropped).
@@ -76,6 +78,9 @@ pub(crate) struct MsrPolicy {
     /// The one-way MSRs of this kernel (sorted by index) while unknown MSRs
     /// leave KVM; empty otherwise.
     one_way: &'static [OneWayMsr],
+    /// The synthetic MSRs the partition enabled, answered by
+    /// `crate::synic` (denied by the filter in both directions).
+    synthetic: Vec<u32>,
 }
 
 impl MsrPolicy {
@@ -112,6 +117,7 @@ impl MsrPolicy {
             actions: props.msr_actions().to_vec(),
             unimplemented,
             one_way,
+            synthetic: crate::synic::enabled_msrs(props.synthetic_features()),
         }
     }
 
@@ -176,6 +182,7 @@ impl MsrPolicy {
                 filtered.push((e.Index, r, w));
             }
         }
+        filtered.extend(self.synthetic.iter().map(|&m| (m, true, true)));
         if !unknown_leaves && filtered.is_empty() {
             if fresh || !caps.user_space_msr {
                 return Ok(());

@@ -51,6 +51,9 @@ struct Vm {
     interrupts: Arc<AtomicU64>,
     /// The VM's KVM statistics, opened by the first counter read.
     stats: OnceLock<KvmStats>,
+    /// What the VPs' SynICs share, when the partition enabled synthetic
+    /// features (`crate::synic`).
+    synic: Option<Arc<crate::synic::Shared>>,
 }
 
 /// A WHP partition (`WHV_PARTITION_HANDLE`). Dropping it is
@@ -70,7 +73,8 @@ pub struct Partition {
     props: RwLock<PartitionProperties>,
     vm: OnceLock<Vm>,
     setup_lock: Mutex<()>,
-    memory: RwLock<GpaMap>,
+    /// Shared with the SynIC's timer thread (`crate::synic`).
+    memory: Arc<RwLock<GpaMap>>,
     /// Serialises VP creation and deletion (and the walks over all VPs).
     vp_change: Mutex<()>,
     msrs: RwLock<MsrPolicy>,
@@ -86,6 +90,16 @@ struct VpSlot {
     /// Whether the VP exists (created, not deleted): changed under
     /// [`Partition::vp_change`], read without a lock by every lookup.
     live: AtomicBool,
+}
+
+impl Drop for Vm {
+    /// Before the VPs and the VM go: the SynIC's timer thread stops
+    /// writing guest memory (the caller may free it after the delete).
+    fn drop(&mut self) {
+        if let Some(synic) = &self.synic {
+            synic.shutdown();
+        }
+    }
 }
 
 impl Vm {
@@ -174,7 +188,7 @@ impl Partition {
             props: RwLock::new(PartitionProperties::new()),
             vm: OnceLock::new(),
             setup_lock: Mutex::new(()),
-            memory: RwLock::new(GpaMap::default()),
+            memory: Arc::default(),
             vp_change: Mutex::new(()),
             msrs: RwLock::new(MsrPolicy::default()),
             time: PartitionTime::default(),
@@ -217,6 +231,11 @@ impl Partition {
                     policy.apply(&vm.fd, vm.caps, false)?;
                     *write(&self.msrs) = policy;
                     if effect == PropertyEffect::ExtendedVmExits {
+                        if let Some(synic) = &vm.synic {
+                            synic.set_hypercall_exit(
+                                changed.extended_vm_exits().hypercall_exit() != 0,
+                            );
+                        }
                         let _vps = lock(&self.vp_change);
                         for vp in vm.live_vps() {
                             vp.update_guest_debug(&changed, vm.caps)?;
@@ -361,14 +380,33 @@ impl Partition {
         let vps = (0..props.processor_count())
             .map(|_| VpSlot::default())
             .collect();
+        let interrupts = Arc::<AtomicU64>::default();
+        let mode = props.local_apic_emulation_mode();
+        let synic = if props.synthetic_features() != 0 {
+            Some(crate::synic::Shared::new(crate::synic::Setup {
+                features: props.synthetic_features(),
+                tsc_hz: props.processor_clock_frequency(),
+                hypercall_exit: props.extended_vm_exits().hypercall_exit() != 0,
+                processor_count: props.processor_count(),
+                map: self.memory.clone(),
+                vm: &fd,
+                interrupts: interrupts.clone(),
+                lapic: (mode != WHvX64LocalApicEmulationModeNone)
+                    .then_some(mode == WHvX64LocalApicEmulationModeX2Apic),
+                x2apic_api,
+            })?)
+        } else {
+            None
+        };
         let _ = self.vm.set(Vm {
             vps,
             fd,
             supported_cpuid,
             caps,
             x2apic_api,
-            interrupts: Arc::default(),
+            interrupts,
             stats: OnceLock::new(),
+            synic,
         });
         Ok(())
     }
@@ -585,11 +623,19 @@ impl Partition {
                 vp.update_guest_debug(&props, vm.caps)?;
             }
             None => {
-                let vp = Vp::create(&vm.fd, index, &props, &vm.supported_cpuid, vm.caps)?;
+                let vp = Vp::create(
+                    &vm.fd,
+                    index,
+                    &props,
+                    &vm.supported_cpuid,
+                    vm.caps,
+                    vm.synic.as_ref(),
+                )?;
                 let lapic = props.local_apic_emulation_mode() != WHvX64LocalApicEmulationModeNone;
                 vp.with_state(|vcpu, regs| {
                     regs.set_x2apic_api(vm.x2apic_api);
                     regs.set_interrupt_counter(vm.interrupts.clone());
+                    regs.set_lapic_emulation(lapic);
                     if lapic {
                         crate::interrupts::route_new_vp(vcpu.fd())?;
                     }
@@ -607,8 +653,9 @@ impl Partition {
     /// accesses and cancels of it answer `WHV_E_VP_DOES_NOT_EXIST`.
     ///
     /// KVM cannot destroy a vCPU before its VM (its id stays taken), so the
-    /// deleted VP's vCPU is kept aside and, if the index is created again,
-    /// reused in its power-on state.
+    /// deleted VP's vCPU is kept aside, its local APIC disabled (no
+    /// interrupt reaches it, none is arbitrated to it) and, if the index is
+    /// created again, reused in its power-on state.
     ///
     /// ```no_run
     /// # let p = winhv::Partition::create()?;
@@ -624,6 +671,10 @@ impl Partition {
         }
         // A run in progress on another thread ends with Canceled.
         vp.cancel.cancel();
+        if read(&self.props).local_apic_emulation_mode() != WHvX64LocalApicEmulationModeNone {
+            // KVM keeps the vCPU, and would keep routing interrupts to it.
+            vp.borrow_state(|vcpu, _| crate::interrupts::unroute_deleted_vp(vcpu.fd()))?;
+        }
         Ok(())
     }
 
@@ -904,8 +955,11 @@ impl Partition {
 
     /// WHvRequestInterrupt: delivers `interrupt` (any type, physical or
     /// logical destination, edge or level) to the VPs it names, from any
-    /// thread, running or not. Needs LocalApicEmulationMode xApic or x2Apic;
-    /// without it `HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)` (not yet on KVM).
+    /// thread, running or not. Without LAPIC emulation (LocalApicEmulationMode
+    /// None) Fixed edge-triggered interrupts and NMIs to a physical
+    /// destination (a VP index, or 0xFFFFFFFF for all) are injected by the
+    /// target's run loop when its guest can take them; other kinds answer
+    /// `ERROR_HV_OPERATION_DENIED`.
     ///
     /// ```no_run
     /// use winhv::defs::*;
@@ -917,11 +971,70 @@ impl Partition {
     /// ```
     pub fn request_interrupt(&self, interrupt: &WHV_INTERRUPT_CONTROL) -> Result<()> {
         let request = crate::interrupts::check_request(interrupt)?;
-        let without = Error::new(
-            HRESULT_ERROR_NOT_SUPPORTED,
-            "WHvRequestInterrupt without LAPIC emulation is not available on KVM yet",
-        );
-        self.lapics(without)?.request(&request)
+        let vm = self.vm()?;
+        if read(&self.props).local_apic_emulation_mode() == WHvX64LocalApicEmulationModeNone {
+            let count = vm.vps.len() as u32;
+            return crate::interrupts::request_without_apic(&request, count, |i| vm.live_vp(i));
+        }
+        let unreachable = Error::new(E_FAIL, "LAPIC emulation changed under the request");
+        self.lapics(unreachable)?.request(&request)
+    }
+
+    /// WHvPostVirtualProcessorSynicMessage: writes `message` (1 to 256
+    /// bytes, an HV_MESSAGE: MessageType first) into SINT `sint`'s slot of
+    /// VP `index`'s SIMP page and raises the SINT's vector (unless masked
+    /// or polled). A slot still holding a message answers
+    /// `ERROR_HV_OBJECT_IN_USE` and sets its MessagePending flag; the
+    /// guest's EOM after freeing it then ends a run with a
+    /// `WHvRunVpExitReasonSynicSintDeliverable` exit. A SynIC or SIMP the
+    /// guest has not enabled (or a partition without AccessSynicRegs)
+    /// answers `ERROR_HV_INVALID_SYNIC_STATE`. Callable from any thread
+    /// while the VP runs.
+    ///
+    /// ```no_run
+    /// # let p = winhv::Partition::create()?;
+    /// let mut message = [0u8; 256];
+    /// message[..4].copy_from_slice(&0x100u32.to_le_bytes());
+    /// p.post_synic_message(0, 2, &message)?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn post_synic_message(&self, index: u32, sint: u32, message: &[u8]) -> Result<()> {
+        args::check_synic_message(sint, message.len())?;
+        self.synic_of(index)?.post(sint, message)
+    }
+
+    /// WHvSignalVirtualProcessorSynicEvent: sets event flag
+    /// `FlagNumber` (below 2048) of SINT `TargetSint` in VP `VpIndex`'s
+    /// SIEFP page and, if the flag was clear, raises the SINT's vector;
+    /// returns whether it was clear (NewlySignaled). `TargetVtl` must be 0
+    /// (`E_INVALIDARG`); a SynIC or SIEFP page the guest has not enabled
+    /// answers `ERROR_HV_INVALID_SYNIC_STATE`, as Microsoft documents.
+    ///
+    /// ```no_run
+    /// # let p = winhv::Partition::create()?;
+    /// use winhv::defs::*;
+    /// let e = WHV_SYNIC_EVENT_PARAMETERS { VpIndex: 0, TargetSint: 2, Reserved: 0, FlagNumber: 5 };
+    /// let newly = p.signal_synic_event(&e)?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn signal_synic_event(&self, event: &WHV_SYNIC_EVENT_PARAMETERS) -> Result<bool> {
+        args::check_synic_event(event)?;
+        self.synic_of(event.VpIndex)?
+            .signal(event.TargetSint, event.FlagNumber)
+    }
+
+    /// VP `index`'s SynIC: the VP must exist and the partition must have
+    /// enabled AccessSynicRegs.
+    fn synic_of(&self, index: u32) -> Result<&crate::synic::VpSynic> {
+        let features = read(&self.props).synthetic_features();
+        let vp = self.vp(index)?;
+        match &vp.synic {
+            Some(s) if features & crate::synic::features::SYNIC_REGS != 0 => Ok(s),
+            _ => Err(Error::new(
+                ERROR_HV_INVALID_SYNIC_STATE,
+                "the partition has no SynIC (SyntheticProcessorFeaturesBanks.AccessSynicRegs)",
+            )),
+        }
     }
 
     /// WHvRequestInterrupt's argument checks, which need no partition: a
@@ -1227,5 +1340,44 @@ mod tests {
             .unwrap();
         // SAFETY: RIP is a 64-bit register.
         assert_eq!(unsafe { rip[0].Reg64 }, 0xfff0, "re-created at power-on");
+    }
+
+    /// A deleted VP's vCPU, which KVM keeps, no longer takes interrupts:
+    /// an MSI to its APIC ID is accepted by no APIC (KVM_SIGNAL_MSI's
+    /// count), until the index is created again.
+    #[test]
+    fn a_deleted_vp_takes_no_interrupts() {
+        if !std::path::Path::new("/dev/kvm").exists() {
+            println!("SKIPPED: no /dev/kvm");
+            return;
+        }
+        let p = Partition::create().unwrap();
+        p.set_property(WHvPartitionPropertyCodeProcessorCount, &2u32.to_le_bytes())
+            .unwrap();
+        let mode = WHvX64LocalApicEmulationModeXApic;
+        if let Err(e) = p.set_property(
+            WHvPartitionPropertyCodeLocalApicEmulationMode,
+            &mode.0.to_le_bytes(),
+        ) {
+            println!("SKIPPED: LocalApicEmulationMode XApic refused here: {e}");
+            return;
+        }
+        p.setup().unwrap();
+        p.create_vp(0).unwrap();
+        p.create_vp(1).unwrap();
+        let accepted = || {
+            // An NMI: a software-disabled APIC (the reset state) takes one.
+            let msi = kvm_bindings::kvm_msi {
+                address_lo: 0xfee0_1000,
+                data: 4 << 8,
+                ..Default::default()
+            };
+            p.vm().unwrap().fd.signal_msi(msi).unwrap()
+        };
+        assert_eq!(accepted(), 1, "VP 1 takes it");
+        p.delete_vp(1).unwrap();
+        assert_eq!(accepted(), 0, "nobody once VP 1 is deleted");
+        p.create_vp(1).unwrap();
+        assert_eq!(accepted(), 1, "the new VP 1 takes it");
     }
 }

@@ -75,6 +75,8 @@ pub(crate) struct PartitionProperties {
     apic_mode: WHV_X64_LOCAL_APIC_EMULATION_MODE,
     processor_clock_hz: u64,
     interrupt_clock_hz: u64,
+    /// SyntheticProcessorFeaturesBanks bank 0 (`crate::synic`).
+    synthetic: u64,
 }
 
 /// How a property's buffer is laid out.
@@ -237,6 +239,7 @@ impl PartitionProperties {
             apic_mode: WHvX64LocalApicEmulationModeNone,
             processor_clock_hz: host.processor_clock_hz,
             interrupt_clock_hz: host.interrupt_clock_hz,
+            synthetic: 0,
         }
     }
 
@@ -445,11 +448,8 @@ impl PartitionProperties {
                     )));
                 }
                 let v = u64_at(buffer, 8);
-                if v != 0 {
-                    return Err(unsupported_hv(format!(
-                        "SyntheticProcessorFeaturesBanks: {v:#x}: no Hyper-V synthetic feature is available (no SynIC/hypercall layer)"
-                    )));
-                }
+                crate::synic::features::check(v, host.synthetic_features)?;
+                self.synthetic = v;
             }
             WHvPartitionPropertyCodeProcessorClFlushSize => {
                 let v = buffer[0];
@@ -679,7 +679,7 @@ impl PartitionProperties {
             WHvPartitionPropertyCodeSyntheticProcessorFeaturesBanks => {
                 u32v(out, WHV_SYNTHETIC_PROCESSOR_FEATURES_BANKS_COUNT);
                 u32v(out, 0);
-                u64v(out, 0);
+                u64v(out, self.synthetic);
             }
             WHvPartitionPropertyCodeProcessorClFlushSize => out.push(self.clflush_size),
             WHvPartitionPropertyCodeLocalApicEmulationMode => u32v(out, self.apic_mode.0 as u32),
@@ -811,10 +811,14 @@ impl PartitionProperties {
         self.clflush_size
     }
 
-    /// `ProcessorClockFrequency` in Hz.
-    #[cfg(test)]
+    /// `ProcessorClockFrequency` in Hz (the partition's TSC rate).
     pub(crate) fn processor_clock_frequency(&self) -> u64 {
         self.processor_clock_hz
+    }
+
+    /// SyntheticProcessorFeaturesBanks bank 0 (0: no synthetic features).
+    pub(crate) fn synthetic_features(&self) -> u64 {
+        self.synthetic
     }
 
     /// `InterruptClockFrequency` in Hz.
@@ -882,6 +886,7 @@ impl PartitionProperties {
                 _ => {}
             }
         }
+        crate::synic::apply_cpuid(&mut t, self.synthetic, self.processor_count);
         if let Some(vp) = vp {
             for e in t.iter_mut() {
                 match e.function {

@@ -252,6 +252,13 @@ pub(crate) enum KvmExit {
     Debug { exception: u32 },
     /// The guest can take an interrupt (`request_interrupt_window`).
     InterruptWindow,
+    /// The guest can take an NMI (found by the run loop: KVM has no NMI
+    /// window exit).
+    NmiWindow,
+    /// An interrupt was requested of the VP (without LAPIC emulation,
+    /// `interrupts/no_apic`): the run loop injects it and runs again; never
+    /// reported.
+    Requested,
     /// RDMSR of `index` (user-space MSR exit for `reason`,
     /// `KVM_MSR_EXIT_REASON_*`).
     RdMsr { index: u32, reason: u32 },
@@ -274,6 +281,7 @@ pub(crate) fn run(
     vcpu: &mut Vcpu,
     cancel: &CancelState,
     completion: &mut Completion,
+    requested: &crate::interrupts::Requested,
     read: GuestReader<'_>,
 ) -> Result<KvmExit> {
     // Whatever the thread blocks, a kick must end KVM_RUN (cancel.rs).
@@ -290,6 +298,14 @@ pub(crate) fn run(
                 *completion = pending;
             }
             return Ok(KvmExit::Canceled);
+        }
+        if requested.any() {
+            // After `running` is published: a request made later kicks.
+            cancel.leave();
+            if kvm_pending {
+                *completion = pending;
+            }
+            return Ok(KvmExit::Requested);
         }
         kvm_pending = false;
         let result = vcpu.run();

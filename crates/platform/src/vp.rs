@@ -1,4 +1,5 @@
-//! One virtual processor: its KVM vCPU (with kvm_run mapped and its sync
+//! One virtual processor (`vp/synic.rs`: its synthetic MSRs and
+//! hypercalls in the run loop): its KVM vCPU (with kvm_run mapped and its sync
 //! area enabled for regs, sregs and events), its register cache, its
 //! cancellation state, and its power-on state for WHvResetPartition
 //! (`state/reset.rs`, restored through [`HeldVp`]).
@@ -8,6 +9,7 @@
 //! `WHV_E_INVALID_VP_STATE`. Cancellation does not take the lock.
 
 use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 use kvm_bindings::{
@@ -22,6 +24,7 @@ use crate::cpuid_facts::PagingFacts;
 use crate::decode::RetiredCache;
 use crate::error::{Error, Result};
 use crate::exit::{ExitInputs, translate_exit};
+use crate::interrupts::Requested;
 use crate::kvm::KvmCaps;
 use crate::memory::GpaMap;
 use crate::msr::{MsrAction, MsrPolicy};
@@ -30,9 +33,13 @@ use crate::registers::RegisterState;
 use crate::run::{Completion, KvmExit, read_linear, run};
 use crate::state::counters::{ExitCounters, KvmStats};
 use crate::state::reset::PowerOn;
+use crate::synic::VpSynic;
 use crate::translate::CodeCache;
 use crate::vcpu::Vcpu;
 use crate::xsave::XsaveLayout;
+use synic::{Hypercall, hypercall, synthetic_msr};
+
+mod synic;
 
 /// What only the running thread touches.
 struct VpState {
@@ -44,12 +51,20 @@ struct VpState {
     code: CodeCache,
     /// The last instruction found behind a retired write (exit path).
     retired: RetiredCache,
+    /// A vector requested without LAPIC emulation waits for the guest to
+    /// be able to take it (`deliver_requested`).
+    vector_waiting: bool,
 }
 
 /// A virtual processor of a partition.
 pub(crate) struct Vp {
     /// WHvCancelRunVirtualProcessor's state; usable without the lock.
     pub(crate) cancel: CancelState,
+    /// WHvRequestInterrupt's requests without LAPIC emulation, injected by
+    /// the run loop (`interrupts/no_apic`); usable without the lock.
+    pub(crate) requested: Requested,
+    /// Threads waiting in [`Vp::borrow_state`] for the VP its run holds.
+    borrowers: AtomicU32,
     /// What WHvTranslateGva's walks need from the VP's CPUID table.
     pub(crate) paging: PagingFacts,
     /// The VP's XSAVE components (its CPUID leaf 0xD), for the XSAVE state.
@@ -63,6 +78,9 @@ pub(crate) struct Vp {
     /// waits for a running vCPU; reading the statistics does not), or
     /// `None` where KVM has no binary statistics.
     stats: Option<KvmStats>,
+    /// The VP's SynIC and synthetic MSRs, when the partition enabled
+    /// synthetic features (`crate::synic`); usable without the lock.
+    pub(crate) synic: Option<VpSynic>,
     state: Mutex<VpState>,
 }
 
@@ -82,6 +100,7 @@ impl Vp {
         props: &PartitionProperties,
         supported: &CpuId,
         caps: &KvmCaps,
+        synic: Option<&Arc<crate::synic::Shared>>,
     ) -> Result<Arc<Vp>> {
         let vcpu = vm
             .create_vcpu(u64::from(index))
@@ -132,11 +151,14 @@ impl Vp {
         let stats = unsafe { crate::state::counters::open_vcpu_stats(vcpu.fd().as_raw_fd()) }.ok();
         Ok(Arc::new(Vp {
             cancel,
+            requested: Requested::default(),
+            borrowers: AtomicU32::new(0),
             paging,
             xsave,
             cpuid: cpuid.as_slice().into(),
             exits: ExitCounters::default(),
             stats,
+            synic: synic.map(|sh| VpSynic::new(index, sh.clone())),
             state: Mutex::new(VpState {
                 vcpu,
                 regs,
@@ -144,6 +166,7 @@ impl Vp {
                 power_on,
                 code: CodeCache::new(paging),
                 retired: RetiredCache::default(),
+                vector_waiting: false,
             }),
         }))
     }
@@ -166,7 +189,21 @@ impl Vp {
     ) -> Result<()> {
         let mut g = self.lock()?;
         let s = &mut *g;
-        s.regs.get(&mut s.vcpu, names, values)
+        match self.synthetic_names(names, values.len()) {
+            Some(synic) => crate::synic::get_batch(synic, &mut s.regs, &mut s.vcpu, names, values),
+            None => s.regs.get(&mut s.vcpu, names, values),
+        }
+    }
+
+    /// The VP's SynIC when a register batch of `names` (with `values`
+    /// values) names one of its registers.
+    fn synthetic_names(&self, names: &[WHV_REGISTER_NAME], values: usize) -> Option<&VpSynic> {
+        let synic = self.synic.as_ref()?;
+        (values == names.len()
+            && names
+                .iter()
+                .any(|&n| crate::synic::is_synthetic_register(n)))
+        .then_some(synic)
     }
 
     /// WHvSetVirtualProcessorRegisters.
@@ -177,7 +214,10 @@ impl Vp {
     ) -> Result<()> {
         let mut g = self.lock()?;
         let s = &mut *g;
-        s.regs.set(&mut s.vcpu, names, values)
+        match self.synthetic_names(names, values.len()) {
+            Some(synic) => crate::synic::set_batch(synic, &mut s.regs, &mut s.vcpu, names, values),
+            None => s.regs.set(&mut s.vcpu, names, values),
+        }
     }
 
     /// WHvGetVirtualProcessorRegisters of 64-bit registers as `u64`s (the
@@ -197,7 +237,8 @@ impl Vp {
 
     /// Runs `f` on the VP's vCPU and register cache while no other thread
     /// uses the VP; `WHV_E_INVALID_VP_STATE` while one does (a run, a
-    /// register call). For `crate::interrupts`.
+    /// register call). For `crate::interrupts`' state functions, which
+    /// Microsoft documents to answer so for a running VP.
     pub(crate) fn with_state<T>(
         &self,
         f: impl FnOnce(&mut Vcpu, &mut RegisterState) -> Result<T>,
@@ -205,6 +246,58 @@ impl Vp {
         let mut g = self.lock()?;
         let s = &mut *g;
         f(&mut s.vcpu, &mut s.regs)
+    }
+
+    /// [`Self::with_state`] whatever the VP is doing, for what Windows does
+    /// while VPs run (WHvGetInterruptTargetVpSet, LocalInt1): a run in progress on
+    /// another thread is taken out of `KVM_RUN` (a kick, not a cancel),
+    /// lends the VP ([`Self::lend`]) and goes on afterwards; a register
+    /// call on another thread is waited for.
+    pub(crate) fn borrow_state<T>(
+        &self,
+        f: impl FnOnce(&mut Vcpu, &mut RegisterState) -> Result<T>,
+    ) -> Result<T> {
+        let mut g = match self.state.try_lock() {
+            Ok(g) => g,
+            Err(TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(TryLockError::WouldBlock) => {
+                // Counted before the kick: the run loop, woken by it, sees
+                // the count (`Requested::wake` makes it look).
+                self.borrowers.fetch_add(1, Ordering::SeqCst);
+                self.requested.wake();
+                self.cancel.kick();
+                let mut g = self.state.lock().unwrap_or_else(|p| p.into_inner());
+                let s = &mut *g;
+                let r = f(&mut s.vcpu, &mut s.regs);
+                drop(g);
+                self.borrowers.fetch_sub(1, Ordering::SeqCst);
+                return r;
+            }
+        };
+        let s = &mut *g;
+        f(&mut s.vcpu, &mut s.regs)
+    }
+
+    /// The lock for a run: as [`Self::lock`], but waiting for a thread
+    /// that borrows the VP ([`Self::borrow_state`]) instead of failing.
+    fn lock_for_run(&self) -> Result<MutexGuard<'_, VpState>> {
+        match self.lock() {
+            Err(_) if self.borrowers.load(Ordering::SeqCst) != 0 => {
+                Ok(self.state.lock().unwrap_or_else(|p| p.into_inner()))
+            }
+            r => r,
+        }
+    }
+
+    /// Lets the threads waiting in [`Self::borrow_state`] have the VP, then
+    /// takes it back for the run (the register cache holds whatever they
+    /// changed, written before the next `KVM_RUN`).
+    fn lend<'a>(&'a self, g: MutexGuard<'a, VpState>) -> MutexGuard<'a, VpState> {
+        drop(g);
+        while self.borrowers.load(Ordering::SeqCst) != 0 {
+            std::thread::yield_now();
+        }
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The size of the VP's XSAVE state (WHvGetVirtualProcessorXsaveState).
@@ -287,12 +380,20 @@ impl Vp {
         msrs: &std::sync::RwLock<MsrPolicy>,
         out: &mut WHV_RUN_VP_EXIT_CONTEXT,
     ) -> Result<()> {
-        let mut g = self.lock()?;
+        let mut g = self.lock_for_run()?;
         let s = &mut *g;
         let inputs_map = || map.read().unwrap_or_else(|p| p.into_inner());
+        // Interrupts requested without LAPIC emulation go in first: an
+        // injection closes the window the VMM may be waiting for.
+        self.deliver_requested(s)?;
         // A window already open is reported without running (KVM on PVM
-        // never exits for an interrupt window; elsewhere this saves a run).
-        if s.regs.interrupt_notification() && window_open(s)? {
+        // never exits for an interrupt window; elsewhere this saves a run),
+        // after a cancel the VMM made before the run.
+        let window = match self.cancel.is_requested() {
+            true => None,
+            false => deliverable(s)?,
+        };
+        if let Some(kind) = window {
             let map = inputs_map();
             let inputs = ExitInputs {
                 map: &map,
@@ -304,12 +405,13 @@ impl Vp {
                 &mut s.vcpu,
                 &mut s.regs,
                 inputs,
-                KvmExit::InterruptWindow,
+                kind,
                 &mut s.completion,
                 out,
             );
         }
         loop {
+            let s = &mut *g;
             if let Err(e) = s.regs.before_run(&mut s.vcpu) {
                 if e.hresult != E_INVALIDARG {
                     return Err(e);
@@ -332,7 +434,7 @@ impl Vp {
                     out,
                 );
             }
-            let window = s.regs.interrupt_notification();
+            let window = s.regs.interrupt_notification() || s.vector_waiting;
             s.vcpu.area().set_request_interrupt_window(window);
             let facts = s.code.facts();
             let start = crate::state::counters::now();
@@ -340,12 +442,51 @@ impl Vp {
                 &mut s.vcpu,
                 &self.cancel,
                 &mut s.completion,
+                &self.requested,
                 &|regs, sregs, gva, buf| read_linear(&inputs_map(), regs, sregs, facts, gva, buf),
             );
             s.regs.after_run(&mut s.vcpu);
             let exit = exit?;
             // The counters' hook: the time in KVM_RUN and the exit's kind.
             self.exits.record(start, &exit);
+            if let (Some(synic), KvmExit::RdMsr { index, .. } | KvmExit::WrMsr { index, .. }) =
+                (&self.synic, exit)
+            {
+                if synic.owns(index) {
+                    let sints = synthetic_msr(s, synic, index, &inputs_map());
+                    if sints == 0 {
+                        continue;
+                    }
+                    // An EOM freed a slot a post found busy: complete the
+                    // WRMSR now (RIP past it, as Windows has it at this
+                    // exit), then report.
+                    self.cancel.set_immediate_exit();
+                    let _ = s.vcpu.run();
+                    self.cancel.clear_immediate_exit();
+                    s.regs.after_run(&mut s.vcpu);
+                    crate::exit::sint_deliverable(&mut s.vcpu, sints, out);
+                    return Ok(());
+                }
+            }
+            if let (
+                Some(synic),
+                KvmExit::IoOut {
+                    port: crate::synic::HYPERCALL_PORT,
+                    size: 1,
+                    count: 1,
+                    ..
+                },
+            ) = (&self.synic, exit)
+            {
+                match hypercall(s, synic, &inputs_map(), caps)? {
+                    Hypercall::NotOne => {}
+                    Hypercall::Answered => continue,
+                    Hypercall::Exit(hc) => {
+                        crate::exit::hypercall(&mut s.vcpu, &hc, out);
+                        return Ok(());
+                    }
+                }
+            }
             if let KvmExit::RdMsr { index, reason } | KvmExit::WrMsr { index, reason, .. } = exit {
                 let write = matches!(exit, KvmExit::WrMsr { .. });
                 let action = msrs
@@ -356,8 +497,35 @@ impl Vp {
                     continue;
                 }
             }
-            let window =
-                matches!(exit, KvmExit::Hlt) && s.regs.interrupt_notification() && window_open(s)?;
+            if let KvmExit::Requested = exit {
+                // A request came during the run (its kick ended KVM_RUN):
+                // an interrupt to inject, or a thread waiting for the VP.
+                self.deliver_requested(s)?;
+                if self.borrowers.load(Ordering::SeqCst) != 0 {
+                    g = self.lend(g);
+                }
+                continue;
+            }
+            if s.vector_waiting
+                && matches!(exit, KvmExit::Hlt | KvmExit::InterruptWindow)
+                && window_open(s)?
+            {
+                // A requested interrupt the guest can take now: a HLT takes
+                // it instead of exiting (RIP is past the HLT, where the
+                // handler returns), as a window we asked for does.
+                self.deliver_requested(s)?;
+                continue;
+            }
+            if matches!(exit, KvmExit::InterruptWindow) && !s.regs.interrupt_notification() {
+                // A window asked for a requested interrupt only (the VMM
+                // asked for none): not the VMM's exit.
+                continue;
+            }
+            let window = if matches!(exit, KvmExit::Hlt) {
+                deliverable(s)?
+            } else {
+                None
+            };
             let map = inputs_map();
             let inputs = ExitInputs {
                 map: &map,
@@ -365,10 +533,11 @@ impl Vp {
                 code: &mut s.code,
                 retired: &mut s.retired,
             };
-            if window {
-                // The guest halted with interrupts deliverable and the VMM
-                // waiting for that: report the window, at the HLT (Windows
-                // exits before it; it runs again if nothing is injected).
+            if let Some(kind) = window {
+                // The guest halted with an interrupt or NMI deliverable and
+                // the VMM waiting for that: report the window, at the HLT
+                // (Windows exits before it; it runs again if nothing is
+                // injected).
                 let regs = &mut s.vcpu.sync().regs;
                 regs.rip = regs.rip.wrapping_sub(1);
                 s.vcpu.mark_dirty(KVM_SYNC_X86_REGS);
@@ -376,7 +545,7 @@ impl Vp {
                     &mut s.vcpu,
                     &mut s.regs,
                     inputs,
-                    KvmExit::InterruptWindow,
+                    kind,
                     &mut s.completion,
                     out,
                 );
@@ -390,6 +559,44 @@ impl Vp {
                 out,
             );
         }
+    }
+
+    /// Injects what WHvRequestInterrupt left without LAPIC emulation
+    /// (`interrupts/no_apic`): a requested NMI becomes KVM's pending NMI,
+    /// the highest requested vector the interrupt being injected when the
+    /// guest can take it. `vector_waiting` tells whether a vector still
+    /// waits for the guest (the run then asks KVM for an interrupt window).
+    #[inline]
+    fn deliver_requested(&self, s: &mut VpState) -> Result<()> {
+        if !self.requested.any() && !s.vector_waiting {
+            return Ok(());
+        }
+        s.vector_waiting = self.inject_requested(s)?;
+        Ok(())
+    }
+
+    /// [`Self::deliver_requested`] when there is something to do; true when
+    /// a vector still waits.
+    #[inline(never)]
+    fn inject_requested(&self, s: &mut VpState) -> Result<bool> {
+        let r = &self.requested;
+        r.seen();
+        if r.take_nmi() {
+            s.regs.queue_nmi(&mut s.vcpu)?;
+        }
+        let Some(vector) = r.highest() else {
+            return Ok(false);
+        };
+        if !window_open(s)? {
+            return Ok(true);
+        }
+        let mut v = WHV_REGISTER_VALUE::default();
+        v.Reg64 = 1 | u64::from(vector) << 16;
+        s.regs
+            .set(&mut s.vcpu, &[WHvRegisterPendingInterruption], &[v])?;
+        r.take(vector);
+        // The next waits for the guest to be able to take one again.
+        Ok(r.highest().is_some())
     }
 
     /// Holds the VP for a partition-wide operation (reset, time): no run
@@ -512,8 +719,64 @@ impl HeldVp<'_> {
         let p = &s.power_on;
         s.regs.seed(&mut s.vcpu, &p.regs, &p.sregs, &p.events);
         self.vp.cancel.reset();
+        self.vp.requested.clear();
+        s.vector_waiting = false;
+        if let Some(synic) = &self.vp.synic {
+            synic.reset();
+        }
         Ok(())
     }
+}
+
+/// The InterruptionDeliverable exit the VMM asked for
+/// (WHvX64RegisterDeliverabilityNotifications) that is due now, if any
+/// (none while the VP waits for INIT/SIPI): an NMI window (NmiNotification, the guest not blocking NMIs and nothing
+/// being injected) before an interrupt window (InterruptNotification,
+/// [`window_open`], and with an InterruptPriority the guest's CR8 below
+/// it: an interrupt of that priority class would be taken).
+#[inline]
+fn deliverable(s: &mut VpState) -> Result<Option<KvmExit>> {
+    let armed = s.regs.deliverability_notifications();
+    if armed & 3 == 0 {
+        return Ok(None);
+    }
+    deliverable_now(s, armed)
+}
+
+/// [`deliverable`] for notifications `armed`.
+#[inline(never)]
+fn deliverable_now(s: &mut VpState, armed: u64) -> Result<Option<KvmExit>> {
+    let names = [
+        WHvRegisterInterruptState,
+        WHvRegisterPendingInterruption,
+        WHvRegisterInternalActivityState,
+    ];
+    let mut v = [WHV_REGISTER_VALUE::default(); 3];
+    s.regs.get(&mut s.vcpu, &names, &mut v)?;
+    // SAFETY: all are returned through their 64-bit bitfield unions,
+    // plain u64s.
+    let r64 = |v: &WHV_REGISTER_VALUE| unsafe { v.Reg64 };
+    let (state, pending, activity) = (r64(&v[0]), r64(&v[1]), r64(&v[2]));
+    if activity & 1 != 0 {
+        // Waiting for INIT/SIPI: nothing is delivered until the start-up.
+        return Ok(None);
+    }
+    if armed & 1 != 0 && state & 2 == 0 && pending & 1 == 0 {
+        return Ok(Some(KvmExit::NmiWindow));
+    }
+    if armed & 2 == 0 || !window_open(s)? {
+        return Ok(None);
+    }
+    let priority = (armed >> 2) & 0xf;
+    if priority != 0 {
+        let mut cr8 = [WHV_REGISTER_VALUE::default()];
+        s.regs.get(&mut s.vcpu, &[WHvX64RegisterCr8], &mut cr8)?;
+        // SAFETY: CR8 is returned through Reg64.
+        if priority <= unsafe { cr8[0].Reg64 } {
+            return Ok(None);
+        }
+    }
+    Ok(Some(KvmExit::InterruptWindow))
 }
 
 /// Whether an external interrupt could be delivered now: RFLAGS.IF set, no

@@ -210,12 +210,14 @@ fn exits_claimed_are_exits_kvm_gives() {
     assert_eq!(exits & 1, 0, "KVM cannot exit on CPUID");
     assert_eq!(exits & (1 << 3), 0, "KVM cannot exit on RDTSC");
     assert_eq!(
-        exits & !0b110,
+        exits & !0b10_0110,
         0,
-        "only MSR and exception exits can be claimed"
+        "only MSR, exception and hypercall exits can be claimed"
     );
     let msr_exits = caps.user_space_msr && caps.msr_filter;
     assert_eq!(exits & 0b10 != 0, msr_exits);
+    // Hypercalls through the page the synthetic MSRs give the guest.
+    assert_eq!(exits & 0b10_0000 != 0, msr_exits);
     assert_eq!(exits & 0b100 != 0, caps.guest_debug_sw_bp);
     let bitmap = cap_u64(WHvCapabilityCodeExceptionExitBitmap);
     assert_eq!(bitmap, if caps.guest_debug_sw_bp { 1 << 3 } else { 0 });
@@ -230,10 +232,30 @@ fn exits_claimed_are_exits_kvm_gives() {
         0,
         "no APIC remote read, idle suspend, VPCI, IOMMU, VP hot add/remove"
     );
-    // Nothing Hyper-V synthetic, no frequency cap, no scheduler features.
+    // The synthetic features winhv answers in user space, where the MSR
+    // filter exists (the SynIC also needs the split irqchip, the reference
+    // TSC page a known TSC rate); no frequency cap, no scheduler features.
     let synthetic = cap(WHvCapabilityCodeSyntheticProcessorFeaturesBanks);
     assert_eq!(u32::from_le_bytes(synthetic[0..4].try_into().unwrap()), 1);
-    assert!(synthetic[4..].iter().all(|&b| b == 0));
+    assert_eq!(synthetic[4..8], [0; 4]);
+    let bank0 = u64::from_le_bytes(synthetic[8..16].try_into().unwrap());
+    let mut want = 0;
+    if msr_exits {
+        // HypervisorPresent, Hv1, AccessPartitionReferenceCounter,
+        // AccessHypercallRegs, AccessVpIndex.
+        want = 0b1_1000_1011;
+        let tsc_known = cap_u64(WHvCapabilityCodeProcessorClockFrequency) != 0;
+        if caps.split_irqchip {
+            want |= 1 << 4; // AccessSynicRegs
+        }
+        if tsc_known {
+            want |= 1 << 9; // AccessPartitionReferenceTsc
+        }
+        if caps.split_irqchip && tsc_known {
+            want |= 1 << 5; // AccessSyntheticTimerRegs
+        }
+    }
+    assert_eq!(bank0, want);
     assert!(
         cap(WHvCapabilityCodeProcessorFrequencyCap)
             .iter()

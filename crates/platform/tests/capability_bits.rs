@@ -236,6 +236,47 @@ fn check_exception_exit() {
     assert_eq!(unsafe { x.Anonymous.VpException }.ExceptionType, 3);
 }
 
+/// HypercallExit: a call through the hypercall page (the synthetic
+/// features' HV_X64_MSR_HYPERCALL, `tests/synic.rs` has the details)
+/// exits with the call's registers.
+fn check_hypercall_exit() {
+    const PAGE: u64 = 0x10_0000;
+    let vm = vm_with(
+        false,
+        common::rwx(),
+        |p| {
+            let mut ext = WHV_EXTENDED_VM_EXITS::default();
+            ext.set_hypercall_exit(1);
+            set_u64(p, WHvPartitionPropertyCodeExtendedVmExits, ext.AsUINT64);
+            // HypervisorPresent, Hv1, AccessHypercallRegs.
+            let banks = [&1u32.to_le_bytes()[..], &[0; 4], &0x83u64.to_le_bytes()].concat();
+            p.set_property(
+                WHvPartitionPropertyCodeSyntheticProcessorFeaturesBanks,
+                &banks,
+            )
+            .unwrap();
+        },
+        |a| {
+            a.mov(ecx, 0x4000_0000u32)?; // GUEST_OS_ID
+            a.mov(eax, 1u32)?;
+            a.xor(edx, edx)?;
+            a.wrmsr()?;
+            a.mov(ecx, 0x4000_0001u32)?; // HYPERCALL: the page at PAGE
+            a.mov(eax, PAGE as u32 | 1)?;
+            a.wrmsr()?;
+            a.mov(rcx, 0x42u64)?;
+            a.mov(rax, PAGE)?;
+            a.call(rax)?;
+            a.hlt()
+        },
+    );
+    let x = vm.run();
+    assert_eq!(x.ExitReason, WHvRunVpExitReasonHypercall);
+    assert_eq!(x.VpContext.Rip, PAGE);
+    // SAFETY: the exit reason says Hypercall is the live member.
+    assert_eq!(unsafe { x.Anonymous.Hypercall }.Rcx, 0x42);
+}
+
 /// X64MsrExitBitmap bit `bit`: the guest access it names exits.
 fn check_msr_exit_bitmap_bit(bit: u32) {
     let (msr, write) = match bit {
@@ -308,6 +349,7 @@ fn every_reported_extended_exit_works() {
                 }
                 check_exception_exit();
             }
+            5 => check_hypercall_exit(),
             _ => panic!("ExtendedVmExits bit {bit} is reported but has no check"),
         }
     }

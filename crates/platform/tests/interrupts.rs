@@ -240,39 +240,75 @@ fn a_request_wakes_a_vp_halted_on_another_thread() {
         return;
     };
     ready(&p);
-    let lint1 = control(
-        WHvX64InterruptTypeLocalInt1,
-        WHvX64InterruptDestinationModePhysical,
-        WHvX64InterruptTriggerModeEdge,
-        0,
-        0,
-    );
     std::thread::scope(|s| {
         let runner = s.spawn(|| assert_eq!(apic_guest::run_to_port_contended(&p, 0).0, READY));
         // The VP halts inside its run (KVM keeps a halted VP with an
-        // in-kernel LAPIC). Until the run has started the VP can still be
-        // inspected; once it has, what needs a stopped VP says so.
-        loop {
-            let mut vps = [0u32; 1];
-            match p.get_interrupt_target_vp_set(0, WHvX64InterruptDestinationModePhysical, &mut vps)
-            {
-                Ok(_) => std::thread::yield_now(),
-                Err(e) => {
-                    assert_eq!(e.hresult, WHV_E_INVALID_VP_STATE);
-                    break;
-                }
-            }
-        }
-        let e = p.request_interrupt(&lint1).unwrap_err();
-        assert_eq!(
-            e.hresult, WHV_E_INVALID_VP_STATE,
-            "LINT1 needs a stopped VP"
-        );
-        // A fixed interrupt needs nothing of the sort: it wakes the VP.
+        // in-kernel LAPIC); a fixed interrupt wakes it.
         p.request_interrupt(&fixed(0, 0x4b)).unwrap();
         runner.join().unwrap();
     });
     assert_eq!(count(&p, 0, 0x4b), 1);
+}
+
+#[test]
+fn target_sets_and_lint1_work_while_the_vp_runs() {
+    for mode in MODES {
+        let Some((p, mem)) = partition(mode, 1, Bsp::Spin) else {
+            return;
+        };
+        ready(&p);
+        // LINT1 in NMI mode (the guest spins with IF set, never exiting).
+        common::set64(&p, 0, WHvX64RegisterApicLvtLint1, 0x400);
+        let lint1 = control(
+            WHvX64InterruptTypeLocalInt1,
+            WHvX64InterruptDestinationModePhysical,
+            WHvX64InterruptTriggerModeEdge,
+            0,
+            0,
+        );
+        let counted = |vector: u32| apic_guest::count_in(&mem, vector);
+        let deadline = std::time::Instant::now() + apic_guest::WATCHDOG;
+        let wait = |vector: u32, n: u32| {
+            while counted(vector) < n {
+                if std::time::Instant::now() > deadline {
+                    return false;
+                }
+                std::thread::yield_now();
+            }
+            true
+        };
+        let (sets, arrived) = std::thread::scope(|s| {
+            let run = s.spawn(|| p.run_vp(0).unwrap().ExitReason);
+            // The run has started once the guest took an interrupt.
+            p.request_interrupt(&fixed(0, 0x44)).unwrap();
+            let mut arrived = wait(0x44, 1);
+            let mut sets = Vec::new();
+            for _ in 0..3 {
+                let mut vps = [u32::MAX; 1];
+                let r = p.get_interrupt_target_vp_set(
+                    0,
+                    WHvX64InterruptDestinationModePhysical,
+                    &mut vps,
+                );
+                sets.push(r.map(|n| vps[..n as usize].to_vec()).map_err(|e| e.hresult));
+            }
+            let lint = p.request_interrupt(&lint1).map_err(|e| e.hresult);
+            arrived &= wait(apic_guest::NMI, 1);
+            // The run went on through all of it: one more interrupt.
+            p.request_interrupt(&fixed(0, 0x45)).unwrap();
+            arrived &= wait(0x45, 1);
+            p.cancel_run_vp(0, 0).unwrap();
+            assert_eq!(run.join().unwrap(), WHvRunVpExitReasonCanceled);
+            sets.push(lint.map(|()| Vec::new()));
+            (sets, arrived)
+        });
+        assert!(arrived, "mode {}: an interrupt never arrived", mode.0);
+        for r in &sets[..3] {
+            assert_eq!(r, &Ok(vec![0]), "mode {}", mode.0);
+        }
+        assert_eq!(sets[3], Ok(Vec::new()), "LocalInt1 while running");
+        assert_eq!(count(&p, 0, apic_guest::NMI), 1, "LINT1 in NMI mode");
+    }
 }
 
 #[test]
@@ -391,11 +427,20 @@ fn bad_requests_answer_windows_hresults() {
         q.request_interrupt(&fixed(0, 0x40)).unwrap_err().hresult,
         WHV_E_INVALID_PARTITION_CONFIG
     );
+    // Without LAPIC emulation a Fixed interrupt is injected by the run loop
+    // (tests/interrupts_no_apic.rs), kinds that need an APIC are denied.
     let q = common::partition(1);
+    q.request_interrupt(&fixed(0, 0x40)).unwrap();
+    let init = control(
+        WHvX64InterruptTypeInit,
+        WHvX64InterruptDestinationModePhysical,
+        WHvX64InterruptTriggerModeEdge,
+        0,
+        0,
+    );
     assert_eq!(
-        q.request_interrupt(&fixed(0, 0x40)).unwrap_err().hresult,
-        HRESULT_ERROR_NOT_SUPPORTED,
-        "not yet without LAPIC emulation"
+        q.request_interrupt(&init).unwrap_err().hresult,
+        ERROR_HV_OPERATION_DENIED
     );
     assert_eq!(
         q.get_interrupt_target_vp_set(0, WHvX64InterruptDestinationModePhysical, &mut vps)

@@ -329,6 +329,13 @@ fn reset_restores_a_new_partitions_state(mode: WHV_X64_LOCAL_APIC_EMULATION_MODE
     // (an AP with a LAPIC waits for SIPI).
     p.cancel_run_vp(1, 0).unwrap();
     assert_eq!(p.run_vp(1).unwrap().ExitReason, WHvRunVpExitReasonCanceled);
+    // The NMI notification the VMM armed is reported first: NMIs are
+    // deliverable at the CPL3 part's start.
+    let x = p.run_vp(0).unwrap();
+    assert_eq!(x.ExitReason, WHvRunVpExitReasonX64InterruptWindow);
+    // SAFETY: the exit reason says InterruptWindow is the live member.
+    let kind = unsafe { x.Anonymous.InterruptWindow.DeliverableType };
+    assert_eq!(kind, WHvX64PendingNmi);
     run_to_done(&p, 0, "the CPL3 part");
     let data = &mem.bytes()[DATA as usize..DATA as usize + 64];
     assert_eq!(data[..16], [0x5a; 16], "the guest saw XMM5");

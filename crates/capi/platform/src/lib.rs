@@ -14,6 +14,7 @@
 //! | `processor` | VP create/delete/run/cancel, registers, XSAVE state |
 //! | `interrupts` | interrupt requests, target VP sets, interrupt-controller state |
 //! | `state` | partition time, counters, CPUID output, GPA range advice, VP state |
+//! | `synic` | SynIC messages and event flags |
 //! | `unsupported` | exports whose feature the core lacks: `ERROR_NOT_SUPPORTED` |
 //!
 //! HRESULT choices at the boundary: a NULL required pointer or a
@@ -58,6 +59,7 @@ mod memory;
 mod partition;
 mod processor;
 mod state;
+mod synic;
 mod unsupported;
 
 pub use capability::WHvGetCapability;

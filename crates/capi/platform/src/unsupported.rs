@@ -76,14 +76,6 @@ unsupported! {
     );
     /// `WHvUnregisterPartitionDoorbellEvent`.
     fn WHvUnregisterPartitionDoorbellEvent(Partition: WHV_PARTITION_HANDLE, MatchData: *const WHV_DOORBELL_MATCH_DATA);
-    /// `WHvPostVirtualProcessorSynicMessage`.
-    fn WHvPostVirtualProcessorSynicMessage(
-        Partition: WHV_PARTITION_HANDLE,
-        VpIndex: u32,
-        SintIndex: u32,
-        Message: *const c_void,
-        MessageSizeInBytes: u32,
-    );
     /// `WHvStartPartitionMigration`.
     fn WHvStartPartitionMigration(Partition: WHV_PARTITION_HANDLE, MigrationHandle: *mut HANDLE);
     /// `WHvCancelPartitionMigration`.
@@ -223,10 +215,4 @@ unsupported! {
     );
     /// `WHvDeleteNotificationPort`.
     fn WHvDeleteNotificationPort(Partition: WHV_PARTITION_HANDLE, PortHandle: WHV_NOTIFICATION_PORT_HANDLE);
-    /// `WHvSignalVirtualProcessorSynicEvent`.
-    fn WHvSignalVirtualProcessorSynicEvent(
-        Partition: WHV_PARTITION_HANDLE,
-        SynicEvent: WHV_SYNIC_EVENT_PARAMETERS,
-        NewlySignaled: *mut BOOL,
-    );
 }

@@ -44,3 +44,13 @@ fn bad_input_gets_windows_hresults() {
 fn interrupts_reach_the_guest_and_survive_a_state_restore() {
     support::build_and_run("interrupt_guest", true);
 }
+
+#[test]
+fn interrupts_without_lapic_emulation_through_requests_and_windows() {
+    support::build_and_run("no_apic_guest", true);
+}
+
+#[test]
+fn synic_messages_and_events_reach_the_guest() {
+    support::build_and_run("synic_guest", true);
+}

@@ -170,6 +170,8 @@ const IMPLEMENTED: &[&str] = &[
     "WHvSetVirtualProcessorInterruptControllerState",
     "WHvGetVirtualProcessorInterruptControllerState2",
     "WHvSetVirtualProcessorInterruptControllerState2",
+    "WHvPostVirtualProcessorSynicMessage",
+    "WHvSignalVirtualProcessorSynicEvent",
 ];
 
 #[test]

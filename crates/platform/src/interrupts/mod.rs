@@ -2,13 +2,16 @@
 //! in-kernel LAPIC with a split irqchip; WHP has no IOAPIC or PIC, so
 //! neither do we): WHvRequestInterrupt, WHvGetInterruptTargetVpSet and
 //! WHvGet/SetVirtualProcessorInterruptControllerState(2), reached through
-//! [`Lapics`], which `Partition` builds for each call.
+//! [`Lapics`], which `Partition` builds for each call. Without LAPIC
+//! emulation WHvRequestInterrupt goes to [`request_without_apic`]
+//! (`no_apic`): each VP's run loop injects what was requested.
 //!
 //! | file | owns |
 //! | --- | --- |
 //! | `control` | checking a `WHV_INTERRUPT_CONTROL`, encoding it as a KVM MSI |
 //! | `routing` | which VPs a destination reaches (APIC ID, LDR, DFR, mode) |
 //! | `state` | the 4 KiB interrupt-controller state buffer ↔ KVM's LAPIC page |
+//! | `no_apic` | WHvRequestInterrupt without LAPIC emulation: the requests each VP's run loop injects |
 //!
 //! How each request reaches the guest:
 //! * Fixed, LowestPriority, NMI, INIT, SIPI: one `KVM_SIGNAL_MSI` (two for
@@ -24,8 +27,8 @@
 //! * LocalInt1: KVM has no LINT1 input with an in-kernel LAPIC; its
 //!   documentation for `KVM_NMI` gives the recipe — pause the VP, read its
 //!   LVT LINT1 entry, and if the change queues an NMI issue `KVM_NMI`. So
-//!   each target must be stopped (`WHV_E_INVALID_VP_STATE` otherwise), and
-//!   its LVT LINT1 decides: masked, nothing; NMI mode, `KVM_NMI`; Fixed
+//!   each target running is taken out of `KVM_RUN` for that moment
+//!   (`Vp::borrow_state`), and its LVT LINT1 decides: masked, nothing; NMI mode, `KVM_NMI`; Fixed
 //!   mode, the vector is raised in its IRR (TMR for level); ExtINT, SMI and
 //!   INIT modes have no effect here (README).
 //! * Every request is first counted in the partition's interrupt counter,
@@ -35,10 +38,12 @@
 //!   (`registers/cache/interrupts`). No VP is locked, so the VPs' own
 //!   threads never find their VP busy because of a request.
 //!
-//! WHvGetInterruptTargetVpSet and the state functions read VPs' APICs
-//! through their register caches, so the VPs concerned must not be
-//! running (`WHV_E_INVALID_VP_STATE`, as for registers; Microsoft
-//! documents it for WHvSetVirtualProcessorInterruptControllerState).
+//! WHvGetInterruptTargetVpSet, LocalInt1 and the state functions read
+//! VPs' APICs through their register caches. The state functions need the
+//! VP stopped (`WHV_E_INVALID_VP_STATE` while it runs, as Microsoft
+//! documents for them); WHvGetInterruptTargetVpSet and LocalInt1 take a
+//! running VP out of `KVM_RUN` for the moment they need it
+//! (`Vp::borrow_state`: a kick, the run lends its lock and goes on).
 
 #![allow(
     non_upper_case_globals,
@@ -46,6 +51,7 @@
 )]
 
 mod control;
+mod no_apic;
 mod routing;
 mod state;
 
@@ -62,6 +68,7 @@ use crate::vp::Vp;
 use crate::{Error, Result};
 use control::Kind;
 pub(crate) use control::Request;
+pub(crate) use no_apic::Requested;
 use routing::{ApicIdentity, X2APIC_BROADCAST, XAPIC_BROADCAST};
 pub use state::STATE_SIZE;
 
@@ -136,12 +143,12 @@ impl<'a, F: Fn(u32) -> Option<&'a Vp>> Lapics<'a, F> {
         Ok(())
     }
 
-    /// The VPs `destination` reaches in `logical` mode, each of which must
-    /// be stopped; pushed to `out` in index order.
+    /// The VPs `destination` reaches in `logical` mode (running ones are
+    /// borrowed from their runs), pushed to `out` in index order.
     fn targets(&self, destination: u32, logical: bool, mut push: impl FnMut(u32)) -> Result<()> {
         let dest = routing::normalize(destination, self.x2apic_partition);
         for (index, vp) in self.vps() {
-            let snapshot = vp.with_state(|vcpu, regs| regs.lapic_snapshot(vcpu))?;
+            let snapshot = vp.borrow_state(|vcpu, regs| regs.lapic_snapshot(vcpu))?;
             if routing::reaches(&ApicIdentity::of(&snapshot, index), dest, logical) {
                 push(index);
             }
@@ -186,7 +193,7 @@ impl<'a, F: Fn(u32) -> Option<&'a Vp>> Lapics<'a, F> {
         self.targets(req.destination, req.logical, |i| targets.push(i))?;
         for index in targets {
             let vp = (self.vp)(index).ok_or_else(|| no_vp(index))?;
-            vp.with_state(assert_lint1)?;
+            vp.borrow_state(assert_lint1)?;
         }
         Ok(())
     }
@@ -217,6 +224,24 @@ impl<'a, F: Fn(u32) -> Option<&'a Vp>> Lapics<'a, F> {
             regs.set_lapic_snapshot(vcpu, &page, nmi_pending)
         })
     }
+}
+
+/// WHvRequestInterrupt without LAPIC emulation (`no_apic`): `req` is
+/// recorded for every VP among the `count` that `vp` finds which it
+/// reaches, and each is kicked out of a run in progress.
+pub(crate) fn request_without_apic<'a>(
+    req: &Request,
+    count: u32,
+    vp: impl Fn(u32) -> Option<&'a Vp>,
+) -> Result<()> {
+    no_apic::check(req)?;
+    for (index, vp) in (0..count).filter_map(|i| vp(i).map(|vp| (i, vp))) {
+        if no_apic::reaches(req, index) {
+            vp.requested.raise(req);
+            vp.cancel.kick();
+        }
+    }
+    Ok(())
 }
 
 /// WHvRequestInterrupt's argument checks (`control`), which need no
@@ -332,6 +357,20 @@ pub(crate) fn enable_x2apic_api(vm: &VmFd) -> Result<bool> {
     vm.enable_cap(&cap)
         .map_err(|e| Error::from_errno("KVM_CAP_X2APIC_API", e.errno()))?;
     Ok(true)
+}
+
+/// Makes KVM route no interrupt to a deleted VP's vCPU (which KVM keeps):
+/// its local APIC is disabled (IA32_APIC_BASE EN and EXTD clear), which
+/// takes it out of KVM's APIC map and of every delivery. Creating the
+/// index again restores the power-on APIC (`state/reset`).
+pub(crate) fn unroute_deleted_vp(vcpu: &VcpuFd) -> Result<()> {
+    const ENABLED: u64 = 1 << 11 | 1 << 10;
+    let mut sregs = vcpu
+        .get_sregs()
+        .map_err(|e| Error::from_errno("KVM_GET_SREGS", e.errno()))?;
+    sregs.apic_base &= !ENABLED;
+    vcpu.set_sregs(&sregs)
+        .map_err(|e| Error::from_errno("KVM_SET_SREGS", e.errno()))
 }
 
 /// Makes KVM route interrupts to a VP just created. KVM rebuilds its map

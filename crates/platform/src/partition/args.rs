@@ -199,3 +199,51 @@ pub(super) fn translate_flags(
     winhv_paging::TranslateFlags::from_bits(flags.0 as u32)
         .ok_or_else(|| invalid("unknown WHV_TRANSLATE_GVA_FLAGS bits"))
 }
+
+/// WHvPostVirtualProcessorSynicMessage's arguments: SINT below 16, a
+/// message of 1 to 256 bytes (`E_INVALIDARG`, as Microsoft documents for
+/// the size; our reading for the SINT).
+pub(crate) fn check_synic_message(sint: u32, size: usize) -> Result<()> {
+    if sint >= 16 {
+        return Err(invalid("SintIndex must be below 16"));
+    }
+    if size == 0 || size > WHV_SYNIC_MESSAGE_SIZE as usize {
+        return Err(invalid(
+            "MessageSizeInBytes must be greater than 0 and at most WHV_SYNIC_MESSAGE_SIZE (256)",
+        ));
+    }
+    Ok(())
+}
+
+/// WHvSignalVirtualProcessorSynicEvent's arguments: TargetVtl 0 (Microsoft
+/// documents `E_INVALIDARG`), TargetSint below 16 and FlagNumber below
+/// 2048, the flags one SINT has in the SIEFP page (`E_INVALIDARG`, our
+/// reading).
+pub(crate) fn check_synic_event(e: &WHV_SYNIC_EVENT_PARAMETERS) -> Result<()> {
+    if e.Reserved != 0 {
+        return Err(invalid("TargetVtl must be 0"));
+    }
+    if e.TargetSint >= 16 {
+        return Err(invalid("TargetSint must be below 16"));
+    }
+    if e.FlagNumber >= 2048 {
+        return Err(invalid(
+            "FlagNumber must be below 2048 (256 bytes of flags per SINT)",
+        ));
+    }
+    Ok(())
+}
+
+impl Partition {
+    /// WHvPostVirtualProcessorSynicMessage's argument checks
+    /// ([`Partition::post_synic_message`] runs them first).
+    pub fn check_post_synic_message(sint: u32, size: usize) -> Result<()> {
+        check_synic_message(sint, size)
+    }
+
+    /// WHvSignalVirtualProcessorSynicEvent's argument checks
+    /// ([`Partition::signal_synic_event`] runs them first).
+    pub fn check_signal_synic_event(event: &WHV_SYNIC_EVENT_PARAMETERS) -> Result<()> {
+        check_synic_event(event)
+    }
+}

@@ -71,9 +71,12 @@ impl Partition {
         vp.run(&self.memory, vm.caps, &self.msrs, exit)
     }
 
-    /// Whether `gpa` is mapped guest memory (any access), and how many
-    /// bytes follow it in the same mapping.
-    pub(crate) fn mapped_bytes_at(&self, gpa: u64) -> Option<u64> {
-        read(&self.memory).lookup(gpa).map(|(_, _, n)| n)
+    /// Whether `gpa` is mapped guest memory: its access flags
+    /// (`WHV_MAP_GPA_RANGE_FLAGS` bits) and how many bytes follow it in
+    /// the same mapping.
+    pub(crate) fn mapping_at(&self, gpa: u64) -> Option<(u32, u64)> {
+        read(&self.memory)
+            .lookup(gpa)
+            .map(|(_, flags, n)| (flags, n))
     }
 }

@@ -373,6 +373,22 @@ fn values_are_validated_against_the_host() {
         )),
         WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG
     );
+    // The APIC traps (SMI 4, INIT/SIPI 6, LINT0 7, LINT1 8, SVR 9, LDR 12,
+    // DFR 13): the in-kernel LAPIC handles those writes without an exit,
+    // and KVM's MSR filter always lets x2APIC MSRs through, so no host
+    // offers them.
+    for bit in [4, 6, 7, 8, 9, 12, 13] {
+        assert_eq!(p.host.extended_vm_exits & 1 << bit, 0, "trap bit {bit}");
+        assert_eq!(
+            hr(p.set(
+                WHvPartitionPropertyCodeExtendedVmExits,
+                &u64b(1 << bit),
+                false
+            )),
+            WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG,
+            "trap bit {bit}"
+        );
+    }
     assert_eq!(
         hr(p.set(
             WHvPartitionPropertyCodeExceptionExitBitmap,
@@ -453,15 +469,34 @@ fn values_are_validated_against_the_host() {
         )),
         E_INVALIDARG
     );
-    let synth = [&1u32.to_le_bytes()[..], &[0; 4], &1u64.to_le_bytes()].concat();
+    // The VP run time register (bit 2) is not implemented: refused; what
+    // `crate::synic` implements is accepted and read back.
+    let synth = |v: u64| [&1u32.to_le_bytes()[..], &[0; 4], &v.to_le_bytes()].concat();
     assert_eq!(
         hr(p.set(
             WHvPartitionPropertyCodeSyntheticProcessorFeaturesBanks,
-            &synth,
+            &synth(0b111),
             false
         )),
         WHV_E_UNSUPPORTED_HYPERVISOR_CONFIG
     );
+    let implemented = crate::synic::features::IMPLEMENTED;
+    p.set(
+        WHvPartitionPropertyCodeSyntheticProcessorFeaturesBanks,
+        &synth(implemented),
+        false,
+    )
+    .unwrap();
+    assert_eq!(
+        get_vec(&p, WHvPartitionPropertyCodeSyntheticProcessorFeaturesBanks),
+        synth(implemented)
+    );
+    p.set(
+        WHvPartitionPropertyCodeSyntheticProcessorFeaturesBanks,
+        &synth(0),
+        false,
+    )
+    .unwrap();
     for code in [
         WHvPartitionPropertyCodeSeparateSecurityDomain,
         WHvPartitionPropertyCodeNestedVirtualization,

@@ -2,9 +2,11 @@
 //! bit 0 StartupSuspend, bit 1 HaltSuspend, bit 2 IdleSuspend) over KVM's
 //! MP state: a VP waiting for INIT/SIPI is startup-suspended, a halted VP
 //! halt-suspended. KVM keeps a halted or waiting VP only with the in-kernel
-//! LAPIC; without it KVM refuses any state but runnable (the write fails
-//! when the state is written back, before the next run). IdleSuspend has no
-//! KVM counterpart and is refused.
+//! LAPIC; without LAPIC emulation the register reads 0 and a write answers
+//! `ERROR_HV_ACCESS_DENIED`, as on Windows (the register cache refuses it,
+//! `RegisterState::set_lapic_emulation`; a cache not told KVM's mode lets
+//! KVM refuse any state but runnable when it is written back). IdleSuspend
+//! has no KVM counterpart and is refused.
 
 use kvm_bindings::{
     KVM_MP_STATE_HALTED, KVM_MP_STATE_INIT_RECEIVED, KVM_MP_STATE_RUNNABLE,

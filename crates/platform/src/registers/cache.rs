@@ -27,12 +27,14 @@
 //! register as it was.
 
 use kvm_bindings::{
-    KVM_SYNC_X86_EVENTS, KVM_SYNC_X86_REGS, KVM_SYNC_X86_SREGS, kvm_debugregs, kvm_mp_state,
-    kvm_regs, kvm_segment, kvm_sregs, kvm_sync_regs, kvm_vcpu_events, kvm_xcrs,
+    KVM_SYNC_X86_EVENTS, KVM_SYNC_X86_REGS, KVM_SYNC_X86_SREGS, KVM_VCPUEVENT_VALID_NMI_PENDING,
+    kvm_debugregs, kvm_mp_state, kvm_regs, kvm_segment, kvm_sregs, kvm_sync_regs, kvm_vcpu_events,
+    kvm_xcrs,
 };
 use winhv_defs::{
-    E_INVALIDARG, WHV_E_INVALID_VP_REGISTER_NAME, WHV_REGISTER_NAME, WHV_REGISTER_VALUE,
-    WHvX64RegisterRax, WHvX64RegisterRflags,
+    E_INVALIDARG, ERROR_HV_ACCESS_DENIED, ERROR_HV_INVALID_PARAMETER,
+    WHV_E_INVALID_VP_REGISTER_NAME, WHV_REGISTER_NAME, WHV_REGISTER_VALUE, WHvX64RegisterRax,
+    WHvX64RegisterRflags,
 };
 
 use super::apic::{self, LapicCache};
@@ -108,6 +110,10 @@ pub(crate) struct RegisterState {
     /// The interrupt counts the LAPIC and event state are current for.
     irq: interrupts::Epochs,
     deliverability: u64,
+    /// The partition's LAPIC emulation, where the partition said
+    /// ([`Self::set_lapic_emulation`]): it decides Windows' answers to
+    /// InternalActivityState and InterruptPriority writes.
+    lapic_emulation: Option<bool>,
     counts: IoctlCounts,
 }
 
@@ -429,6 +435,12 @@ impl RegisterState {
                     *xcrs.as_mut().and_then(xcr0).ok_or_else(no_xcr0)? = x;
                 }
                 Reg::InternalActivity => {
+                    if self.lapic_emulation == Some(false) {
+                        return Err(Error::new(
+                            ERROR_HV_ACCESS_DENIED,
+                            "InternalActivityState cannot be written without LAPIC emulation",
+                        ));
+                    }
                     let state = activity::mp_state_for(value::u64_of(v))?;
                     *mp_state.as_mut().ok_or_else(not_loaded)? = state;
                 }
@@ -487,6 +499,15 @@ impl RegisterState {
                         return Err(Error::with(
                             E_INVALIDARG,
                             format!("DeliverabilityNotifications {x:#x}"),
+                        ));
+                    }
+                    if x & 0x3c != 0 && self.lapic_emulation == Some(true) {
+                        return Err(Error::with(
+                            ERROR_HV_INVALID_PARAMETER,
+                            format!(
+                                "DeliverabilityNotifications {x:#x}: the emulated LAPIC owns \
+                                 interrupt priority"
+                            ),
                         ));
                     }
                     deliverability = x;
@@ -676,6 +697,7 @@ impl RegisterState {
             msrs,
             counts,
             irq,
+            lapic_emulation: self.lapic_emulation,
             ..Self::default()
         };
         self.lapic.x2apic_api = x2apic_api;
@@ -729,6 +751,28 @@ impl RegisterState {
             self.fpu.value = Some(image);
             self.fpu.dirty = true;
         }
+    }
+
+    /// Records whether the partition emulates local APICs. Without (as
+    /// Windows answers, measured by rusty_box's WHP probe on Windows 11
+    /// build 26200, `docs/whp-platform-probe-2026-09-03.md`, P1 control B)
+    /// InternalActivityState cannot be written (`ERROR_HV_ACCESS_DENIED`);
+    /// with it a non-zero InterruptPriority in DeliverabilityNotifications
+    /// is refused (`ERROR_HV_INVALID_PARAMETER`; the same probe, P10).
+    pub(crate) fn set_lapic_emulation(&mut self, on: bool) {
+        self.lapic_emulation = Some(on);
+    }
+
+    /// Queues an NMI for KVM to deliver when the guest can take one: KVM's
+    /// pending NMI, in the sync area's events (a `KVM_NMI` would be lost
+    /// when events the VMM wrote are loaded at the next entry).
+    pub(crate) fn queue_nmi(&mut self, vcpu: &mut Vcpu) -> Result<()> {
+        self.load(vcpu, class_bit(Class::Events), &[])?;
+        let ev = &mut vcpu.sync().events;
+        ev.nmi.pending = 1;
+        ev.flags |= KVM_VCPUEVENT_VALID_NMI_PENDING;
+        self.sync_changed |= KVM_SYNC_X86_EVENTS;
+        Ok(())
     }
 
     /// `WHvX64RegisterDeliverabilityNotifications` as last set

@@ -50,9 +50,10 @@
 //!
 //! # Names not backed (`WHV_E_INVALID_VP_REGISTER_NAME`)
 //! * Hyper-V synthetic registers (SynIC SINTx/SCONTROL/SVERSION/SIEFP/SIMP/
-//!   EOM, Hypercall, GuestOsId, VpAssistPage, ReferenceTsc, VpRuntime):
-//!   KVM here has no Hyper-V emulation; the user-space SynIC is a later
-//!   issue.
+//!   EOM, Hypercall, GuestOsId, VpAssistPage, ReferenceTsc, VpRuntime)
+//!   here; `crate::synic` answers the SynIC ones, Hypercall, GuestOsId,
+//!   ReferenceTsc(Sequence) on partitions that enabled them (`crate::vp`
+//!   splits a batch); VpAssistPage and VpRuntime are unbacked.
 //! * APIC registers on a partition without LAPIC emulation.
 //! * VirtualCr0/3/4/8, TscVirtualOffset, InitialApicId, Ssp,
 //!   PendingDebugException: no KVM state behind them.

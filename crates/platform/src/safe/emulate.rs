@@ -87,10 +87,18 @@ impl<D: Devices + ?Sized> winhv_emu::Callbacks for Bridge<'_, D> {
             return E_INVALIDARG;
         }
         let gpa = access.GpaAddress;
+        // Guest RAM where the mapping allows the access; a write to memory
+        // mapped read-only (a ROM) or a read of memory mapped without
+        // access goes to the devices, as the exit did.
+        let needed = if access.Direction == 0 {
+            WHvMapGpaRangeFlagRead
+        } else {
+            WHvMapGpaRangeFlagWrite
+        };
         let ram = self
             .partition
-            .mapped_bytes_at(gpa)
-            .is_some_and(|n| n >= size as u64);
+            .mapping_at(gpa)
+            .is_some_and(|(flags, n)| flags & needed.0 as u32 != 0 && n >= size as u64);
         let data = &mut access.Data[..size];
         if access.Direction == 0 {
             if ram {

@@ -51,6 +51,7 @@ mod property;
 mod registers;
 mod vm_memory;
 mod vp;
+mod vp_state;
 
 pub use crate::capability::HostCapabilities as Capabilities;
 pub use builder::PartitionBuilder;

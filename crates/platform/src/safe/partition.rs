@@ -76,6 +76,12 @@ impl Partition {
         Ok(VirtualProcessor::new(&self.raw, self.raw.vp_ref(index)?))
     }
 
+    /// A cancel handle for VP `index` (which must exist), without a VP
+    /// handle: what a supervisor thread holds for every VP.
+    pub fn cancel_handle(&self, index: u32) -> Result<super::CancelHandle> {
+        Ok(self.vp(index)?.cancel_handle())
+    }
+
     /// WHvDeleteVirtualProcessor. Handles to the VP answer
     /// `WHV_E_VP_DOES_NOT_EXIST` afterwards; a run in progress ends with
     /// [`super::Exit::Canceled`].
@@ -169,6 +175,49 @@ impl Partition {
     /// WHvWriteGpaRange: copies `data` into guest memory at `gpa`.
     pub fn write(&self, gpa: u64, data: &[u8]) -> Result<()> {
         self.raw.write_gpa_range(gpa, data)
+    }
+
+    /// WHvQueryGpaRangeDirtyBitmap: the pages of `gpa..gpa+size` (mapped
+    /// with `WHvMapGpaRangeFlagTrackDirtyPages`) the guest wrote since the
+    /// last query, as guest-physical page addresses, and clears them.
+    ///
+    /// ```
+    /// # if !winhv::hypervisor_present() { println!("SKIPPED: no /dev/kvm"); return Ok(()); }
+    /// use winhv::safe::{GuestMemory, PartitionBuilder};
+    /// use winhv::defs::*;
+    /// let partition = PartitionBuilder::new().processor_count(1).build()?;
+    /// let ram = GuestMemory::new(0x4000)?;
+    /// let flags = WHvMapGpaRangeFlagRead | WHvMapGpaRangeFlagWrite | WHvMapGpaRangeFlagTrackDirtyPages;
+    /// partition.map(&ram, 0x10_0000, flags)?;
+    /// assert!(partition.dirty_pages(0x10_0000, 0x4000)?.is_empty());
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn dirty_pages(&self, gpa: u64, size: u64) -> Result<Vec<u64>> {
+        let pages = size.div_ceil(0x1000);
+        let words = usize::try_from(pages.div_ceil(64))
+            .map_err(|_| Error::new(E_INVALIDARG, "a range too large for a bitmap"))?;
+        let mut bitmap = vec![0u64; words];
+        self.raw
+            .query_gpa_range_dirty_bitmap(gpa, size, Some(&mut bitmap))?;
+        Ok(bitmap
+            .iter()
+            .enumerate()
+            .flat_map(|(w, &bits)| {
+                (0..64)
+                    .filter(move |b| bits & (1 << b) != 0)
+                    .map(move |b| gpa + (w as u64 * 64 + b) * 0x1000)
+            })
+            .collect())
+    }
+
+    /// WHvSuspendPartitionTime (see [`crate::Partition::suspend_time`]).
+    pub fn suspend_time(&self) -> Result<()> {
+        self.raw.suspend_time()
+    }
+
+    /// WHvResumePartitionTime.
+    pub fn resume_time(&self) -> Result<()> {
+        self.raw.resume_time()
     }
 
     /// WHvSetPartitionProperty with a typed value. After setup only the

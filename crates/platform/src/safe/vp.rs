@@ -100,11 +100,81 @@ impl<'p> VirtualProcessor<'p> {
         self.vp.index()
     }
 
+    /// The WHP-shaped partition this VP belongs to.
+    pub(crate) fn raw_partition(&self) -> &'p RawPartition {
+        self.partition
+    }
+
     /// WHvRunVirtualProcessor: runs the VP until an exit the VMM must see.
     /// The [`Exit`] borrows the context this handle keeps; the VP state of
     /// the exit stays readable afterwards ([`Self::exit_state`]).
     pub fn run(&mut self) -> Result<Exit<'_>> {
         self.partition.run_vp_ref(self.vp, &mut self.exit)?;
+        Ok(Exit::from_context(&self.exit))
+    }
+
+    /// Runs the VP, answering its I/O and MMIO exits through `devices`
+    /// (simple `IN`/`OUT` with the completions, string I/O and MMIO reads
+    /// and writes through the emulator), until an exit the VMM must see
+    /// itself (HLT, MSR, cancel, an instruction fetch from unmapped memory,
+    /// …), which it returns. An instruction the emulator cannot run ends
+    /// the call with its error (`E_FAIL`, the emulator's status in the
+    /// context), the VP at that instruction.
+    ///
+    /// ```
+    /// # if !winhv::hypervisor_present() { println!("SKIPPED: no /dev/kvm"); return Ok(()); }
+    /// use winhv::safe::{Devices, Exit, GuestMemory, PartitionBuilder};
+    /// use winhv::defs::*;
+    /// struct Console(Vec<u8>);
+    /// impl Devices for Console {
+    ///     fn io_write(&mut self, port: u16, data: &[u8]) {
+    ///         if port == 0xe9 {
+    ///             self.0.extend_from_slice(data);
+    ///         }
+    ///     }
+    /// }
+    /// let partition = PartitionBuilder::new().processor_count(1).build()?;
+    /// let ram = GuestMemory::new(0x1000)?;
+    /// // mov al, 'h'; out 0xe9, al; mov al, 'i'; out 0xe9, al; hlt
+    /// ram.write(0xff0, &[0xb0, b'h', 0xe6, 0xe9, 0xb0, b'i', 0xe6, 0xe9, 0xf4])?;
+    /// partition.map(&ram, 0xffff_f000, WHvMapGpaRangeFlagRead | WHvMapGpaRangeFlagExecute)?;
+    /// let mut vp = partition.create_vp(0)?;
+    /// let mut console = Console(Vec::new());
+    /// assert!(matches!(vp.run_devices(&mut console)?, Exit::Halt));
+    /// assert_eq!(console.0, b"hi");
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn run_devices<D: Devices + ?Sized>(&mut self, devices: &mut D) -> Result<Exit<'_>> {
+        loop {
+            self.partition.run_vp_ref(self.vp, &mut self.exit)?;
+            match Exit::from_context(&self.exit) {
+                Exit::IoPort {
+                    string: false,
+                    is_write,
+                    port,
+                    size,
+                    data,
+                    ..
+                } => {
+                    let n = usize::from(size).min(4);
+                    if is_write {
+                        devices.io_write(port, &data.to_le_bytes()[..n]);
+                        self.complete_io_write()?;
+                    } else {
+                        let mut b = [0u8; 4];
+                        devices.io_read(port, &mut b[..n]);
+                        self.complete_io_read(u32::from_le_bytes(b))?;
+                    }
+                }
+                Exit::IoPort { string: true, .. } => self.emulate_io(devices)?,
+                Exit::Mmio { access, .. }
+                    if access == WHvMemoryAccessRead || access == WHvMemoryAccessWrite =>
+                {
+                    self.emulate_mmio(devices)?
+                }
+                _ => break,
+            }
+        }
         Ok(Exit::from_context(&self.exit))
     }
 

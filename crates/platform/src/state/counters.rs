@@ -32,7 +32,7 @@
 //! | Events: InterruptCount | KVM `irq_injections` + `nmi_injections` |
 //! | Events: ExceptionCount | 0: KVM does not count injected exceptions |
 //! | Apic | KVM's in-kernel LAPIC counts nothing: with LAPIC emulation the set answers `HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)`; without, there is no APIC and every count is 0 |
-//! | SyntheticFeatures | all 0: no Hyper-V synthetic feature exists here yet (SynIC is a later issue) |
+//! | SyntheticFeatures | all 0: the user-space SynIC (`crate::synic`) counts nothing yet |
 //!
 //! # Buffers (Microsoft documents only `_Out_writes_bytes_to_`)
 //! Our choices, as for the other WHv* getters: the set's struct is
@@ -246,8 +246,8 @@ impl ExitCounters {
                 &self.memory
             }
             KvmExit::RdMsr { .. } | KvmExit::WrMsr { .. } => &self.msr,
-            KvmExit::InterruptWindow => &self.window,
-            KvmExit::Canceled | KvmExit::Hlt => return,
+            KvmExit::InterruptWindow | KvmExit::NmiWindow => &self.window,
+            KvmExit::Canceled | KvmExit::Hlt | KvmExit::Requested => return,
             _ => &self.other,
         };
         bump(c, 1);

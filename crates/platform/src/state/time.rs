@@ -286,7 +286,7 @@ mod tests {
             CpuId::from_entries(crate::capability::host_capabilities().supported_cpuid()).unwrap();
         let props = PartitionProperties::new();
         let vps: Vec<_> = (0..2)
-            .map(|i| Vp::create(&vm, i, &props, &supported, caps).unwrap())
+            .map(|i| Vp::create(&vm, i, &props, &supported, caps, None).unwrap())
             .collect();
         let hold = || -> Vec<(u32, HeldVp<'_>)> {
             vps.iter()

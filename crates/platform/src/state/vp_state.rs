@@ -7,7 +7,7 @@
 //! | --- | --- |
 //! | XsaveState | WHvGet/SetVirtualProcessorXsaveState (`crate::xsave`): the compacted XSAVE area |
 //! | InterruptControllerState2 | WHvGet/SetVirtualProcessorInterruptControllerState2 (`crate::interrupts`): the 4 KiB APIC page |
-//! | SynicMessagePage, SynicEventFlagPage, SynicTimerState | none yet: `HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)` until the user-space SynIC exists |
+//! | SynicMessagePage, SynicEventFlagPage, SynicTimerState | none yet: `HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)` (the user-space SynIC, `crate::synic`, does not save its pages as state yet) |
 //!
 //! An unknown type answers `E_INVALIDARG` (our choice; Microsoft documents
 //! none). A buffer too small for a Get answers `WHV_E_INSUFFICIENT_BUFFER`;
@@ -26,7 +26,7 @@ use crate::partition::Partition;
 fn no_synic(kind: WHV_VIRTUAL_PROCESSOR_STATE_TYPE) -> Error {
     Error::with(
         HRESULT_ERROR_NOT_SUPPORTED,
-        format!("{kind:?}: there is no SynIC on this platform yet"),
+        format!("{kind:?}: the SynIC state types are not implemented yet"),
     )
 }
 

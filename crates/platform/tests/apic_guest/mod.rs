@@ -1,12 +1,15 @@
-//! Test guests for interrupts, shared by `interrupts.rs`, `interrupt_state.rs`
-//! and `smp.rs`: a long-mode CPL0 image whose local APIC is used through
-//! xAPIC MMIO or x2APIC MSRs, with counting interrupt handlers, a BSP
+//! Test guests for interrupts, shared by `interrupts.rs`, `interrupt_state.rs`,
+//! `smp.rs` and `interrupts_no_apic.rs`: a long-mode CPL0 image whose local
+//! APIC is used through xAPIC MMIO or x2APIC MSRs (or, without LAPIC
+//! emulation, not at all: no APIC set-up, no EOI), with counting interrupt handlers, a BSP
 //! program and an AP program that APs reach through INIT/SIPI (SIPI vector
 //! 8 → the image's real-mode boot stub at 0x8000 → long mode).
 //!
 //! Every handler counts its vector per CPU at [`COUNTS`] (`cpu * 0x400 +
 //! vector * 4`, the CPU found by CPUID's initial APIC ID = VP index) and,
-//! but for the NMI, does EOI. The programs report on ports:
+//! but for the NMI, does EOI (with an APIC). A run that waits longer than
+//! [`WATCHDOG`] for its exit is cancelled, so a lost interrupt fails the
+//! test instead of hanging it. The programs report on ports:
 //! * [`READY`] (single-VP idle loop, IF clear): between two READY exits
 //!   the VP did `sti; hlt` and handled at least one interrupt;
 //! * [`ONLINE`] (an AP came up, EAX = its index), [`WOKE`] (a VP left
@@ -61,6 +64,9 @@ const EOI: u32 = 0x0b;
 pub enum Bsp {
     /// Enables its APIC and loops: `cli; out READY; sti; hlt`.
     Idle,
+    /// Enables its APIC, reports READY once and spins with IF set
+    /// (`pause; jmp`): it exits only for what its handlers do.
+    Spin,
     /// Starts `vps - 1` APs with INIT/SIPI (physical, one by one), reports
     /// STARTED, then sends V_FIXED and an NMI to each AP, V_ALL_BUT_SELF,
     /// a self-IPI, the V_FLUSH to all but itself, reports SENT and idles
@@ -153,10 +159,26 @@ fn add_sent(a: &mut CodeAssembler, vector: u32, n: u32) -> Result<(), IcedError>
     a.lock().add(dword_ptr(rdi), n)
 }
 
-fn bsp_program(a: &mut CodeAssembler, x2apic: bool, bsp: Bsp) -> Result<(), IcedError> {
+/// The APIC a program uses: `Some(x2apic)`, or `None` without LAPIC
+/// emulation.
+type Apic = Option<bool>;
+
+fn bsp_program(a: &mut CodeAssembler, apic: Apic, bsp: Bsp) -> Result<(), IcedError> {
     identify(a)?;
-    enable_apic(a, x2apic)?;
+    if let Some(x2apic) = apic {
+        enable_apic(a, x2apic)?;
+    }
+    let x2apic = apic == Some(true);
     match bsp {
+        Bsp::Spin => {
+            a.cli()?;
+            out(a, READY)?;
+            a.sti()?;
+            let mut top = a.create_label();
+            a.set_label(&mut top)?;
+            a.pause()?;
+            a.jmp(top)
+        }
         Bsp::Idle => {
             let mut top = a.create_label();
             a.set_label(&mut top)?;
@@ -209,7 +231,7 @@ fn ap_program(a: &mut CodeAssembler, x2apic: bool) -> Result<(), IcedError> {
     idle_loop(a)
 }
 
-fn handler(a: &mut CodeAssembler, x2apic: bool, vector: u32) -> Result<(), IcedError> {
+fn handler(a: &mut CodeAssembler, apic: Apic, vector: u32) -> Result<(), IcedError> {
     a.push(rax)?;
     a.push(rbx)?;
     a.push(rcx)?;
@@ -221,7 +243,7 @@ fn handler(a: &mut CodeAssembler, x2apic: bool, vector: u32) -> Result<(), IcedE
     a.mov(rax, COUNTS + u64::from(vector) * 4)?;
     a.add(rax, rbx)?;
     a.lock().inc(dword_ptr(rax))?;
-    if vector != NMI {
+    if let (Some(x2apic), true) = (apic, vector != NMI) {
         apic_write(a, x2apic, EOI, 0)?;
     }
     a.pop(rdx)?;
@@ -232,7 +254,7 @@ fn handler(a: &mut CodeAssembler, x2apic: bool, vector: u32) -> Result<(), IcedE
 }
 
 /// A 64-bit interrupt gate (DPL 0) to `handler`.
-fn gate(handler: u64) -> [u8; 16] {
+pub fn gate(handler: u64) -> [u8; 16] {
     let low = (handler & 0xffff)
         | u64::from(selector::KERNEL_CODE64) << 16
         | 0x8e_u64 << 40
@@ -245,12 +267,18 @@ fn gate(handler: u64) -> [u8; 16] {
 
 /// The image and the BSP's registers.
 pub fn image(x2apic: bool, bsp: Bsp) -> (winhv_guest::memory::GuestMemory, Registers) {
+    image_for(Some(x2apic), bsp)
+}
+
+/// [`image`] for `apic` (`None`: without LAPIC emulation).
+fn image_for(apic: Apic, bsp: Bsp) -> (winhv_guest::memory::GuestMemory, Registers) {
+    let x2apic = apic == Some(true);
     let mut g = Guest::new(0, MEMORY).unwrap();
     // The boot stub first: it and long64 both write the descriptor tables,
     // the handler gates go in after.
     g.boot_stub(AP_ENTRY).unwrap();
     let registers = g.long64(BSP_ENTRY).unwrap();
-    g.assemble_at(64, BSP_ENTRY, |a| bsp_program(a, x2apic, bsp))
+    g.assemble_at(64, BSP_ENTRY, |a| bsp_program(a, apic, bsp))
         .unwrap();
     g.assemble_at(64, AP_ENTRY, |a| ap_program(a, x2apic))
         .unwrap();
@@ -258,9 +286,7 @@ pub fn image(x2apic: bool, bsp: Bsp) -> (winhv_guest::memory::GuestMemory, Regis
     let vectors = std::iter::once(NMI).chain(FIRST_VECTOR..=LAST_VECTOR);
     for (i, vector) in vectors.enumerate() {
         let at = HANDLERS + i as u64 * 0x80;
-        let end = g
-            .assemble_at(64, at, |a| handler(a, x2apic, vector))
-            .unwrap();
+        let end = g.assemble_at(64, at, |a| handler(a, apic, vector)).unwrap();
         assert!(end <= at + 0x80, "handler {vector:#x} too long");
         g.write(idt + u64::from(vector) * 16, &gate(at)).unwrap();
     }
@@ -295,7 +321,9 @@ pub fn partition(
     for i in 0..vps {
         p.create_vp(i).unwrap();
     }
-    let (image, registers) = image(mode == WHvX64LocalApicEmulationModeX2Apic, bsp);
+    let apic = (mode != WHvX64LocalApicEmulationModeNone)
+        .then_some(mode == WHvX64LocalApicEmulationModeX2Apic);
+    let (image, registers) = image_for(apic, bsp);
     let mem = HostMem::rw(image.size() as usize);
     mem.write(0, image.as_bytes());
     // SAFETY: the caller keeps `mem` alive until after the partition (the
@@ -308,8 +336,34 @@ pub fn partition(
 /// Runs VP `vp` to its next port write, which it skips; returns the port
 /// and EAX. Any other exit fails the test.
 pub fn run_to_port(p: &Partition, vp: u32) -> (u16, u32) {
-    let x = p.run_vp(vp).unwrap();
+    let x = run_watched(p, vp);
     finish_port_exit(p, vp, &x)
+}
+
+/// How long a single-VP test waits for an exit before it cancels the run
+/// (which then fails the test with the Canceled exit): far above any
+/// exit these guests wait for, even on a loaded machine.
+pub const WATCHDOG: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Runs VP `vp` once, cancelling the run if it takes longer than
+/// [`WATCHDOG`] (a lost interrupt leaves the guest halted for ever).
+pub fn run_watched(p: &Partition, vp: u32) -> WHV_RUN_VP_EXIT_CONTEXT {
+    let (done, wait) = std::sync::mpsc::channel::<()>();
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(WATCHDOG) {
+                let _ = p.cancel_run_vp(vp, 0);
+            }
+        });
+        let x = p.run_vp(vp);
+        drop(done);
+        let x = x.unwrap();
+        assert_ne!(
+            x.ExitReason, WHvRunVpExitReasonCanceled,
+            "VP {vp}: no exit within {WATCHDOG:?} (a lost interrupt?)"
+        );
+        x
+    })
 }
 
 /// Checks that `x` is a port write, skips it, returns port and EAX.
@@ -350,6 +404,14 @@ pub fn run_to_port_contended(p: &Partition, vp: u32) -> (u16, u32) {
 /// How many times CPU `cpu`'s handler for `vector` ran.
 pub fn count(p: &Partition, cpu: u32, vector: u32) -> u32 {
     read_u32(p, COUNTS + u64::from(cpu) * 0x400 + u64::from(vector) * 4)
+}
+
+/// [`count`] for CPU 0 from the guest memory itself: readable while the VP
+/// runs on another thread.
+pub fn count_in(mem: &HostMem, vector: u32) -> u32 {
+    let at = COUNTS as usize + vector as usize * 4;
+    let b = mem.bytes();
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
 /// How many `vector` IPIs the BSP program sent.

@@ -7,7 +7,8 @@
  *
  * Guest physical layout (64 KiB of RAM at 0):
  *   0x1000 PML4, 0x2000 PDPT, 0x3000 PD (one 2 MiB page at 0),
- *   0x4000 code, 0x8000 stack top, 0x9000 data. Above 64 KiB: unmapped
+ *   0x4000 code, 0x5000 interrupt handler, 0x8000 stack top, 0x9000 data,
+ *   0xA000 GDT, 0xA100 IDTR image, 0xB000 IDT. Above 64 KiB: unmapped
  *   (MMIO exits).
  */
 #ifndef WINHV_TEST_GUEST_H
@@ -159,6 +160,20 @@ static inline int have_kvm(void) {
     return 1;
 }
 
+/* RAM_SIZE bytes of RAM for `vm`, with the page tables: one 2 MiB page
+ * identity-mapped at 0. */
+static inline void ram_with_page_tables(TestVm *vm) {
+    vm->ram = (uint8_t *)mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(vm->ram != MAP_FAILED);
+    uint64_t *pml4 = (uint64_t *)(vm->ram + 0x1000);
+    uint64_t *pdpt = (uint64_t *)(vm->ram + 0x2000);
+    uint64_t *pd = (uint64_t *)(vm->ram + 0x3000);
+    pml4[0] = 0x2000 | 0x3;
+    pdpt[0] = 0x3000 | 0x3;
+    pd[0] = 0x0 | 0x83;
+}
+
 /* Creates a set-up partition with one VP in long mode, `code` at CODE_GPA,
  * and an emulator. */
 static inline void vm_create(TestVm *vm, const uint8_t *code, size_t code_len) {
@@ -170,16 +185,7 @@ static inline void vm_create(TestVm *vm, const uint8_t *code, size_t code_len) {
     CHECK(WHvSetPartitionProperty(vm->partition, WHvPartitionPropertyCodeProcessorCount,
                                   &prop, sizeof prop));
     CHECK(WHvSetupPartition(vm->partition));
-    vm->ram = (uint8_t *)mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE,
-                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    REQUIRE(vm->ram != MAP_FAILED);
-    /* Page tables: one 2 MiB page identity-mapped at 0. */
-    uint64_t *pml4 = (uint64_t *)(vm->ram + 0x1000);
-    uint64_t *pdpt = (uint64_t *)(vm->ram + 0x2000);
-    uint64_t *pd = (uint64_t *)(vm->ram + 0x3000);
-    pml4[0] = 0x2000 | 0x3;
-    pdpt[0] = 0x3000 | 0x3;
-    pd[0] = 0x0 | 0x83;
+    ram_with_page_tables(vm);
     REQUIRE(code_len <= 0x4000);
     memcpy(vm->ram + CODE_GPA, code, code_len);
     CHECK(WHvMapGpaRange(vm->partition, vm->ram, 0, RAM_SIZE,
@@ -250,6 +256,86 @@ static inline UINT64 get_reg64(TestVm *vm, WHV_REGISTER_NAME name) {
     WHV_REGISTER_VALUE v;
     CHECK(WHvGetVirtualProcessorRegisters(vm->partition, 0, &name, 1, &v));
     return v.Reg64;
+}
+
+/* The layout of the interrupt tests (interrupt_guest.c, synic_guest.c):
+ * a GDT, an IDT whose one gate leads to a handler, and the IDTR image the
+ * guest's `lidt [IDTR_GPA]` loads. */
+#define HANDLER_GPA 0x5000u
+/* The end of their programs: forever `cli; out 0x50, al` (the ready report
+ * run_to_ready expects), `sti; hlt` (an interrupt ends it). */
+#define READY_LOOP 0xfa, 0xe6, 0x50, 0xfb, 0xf4, 0xeb, 0xf9
+#define GDT_GPA 0xA000u
+#define IDTR_GPA 0xA100u
+#define IDT_GPA 0xB000u
+
+/* Creates `vm`'s partition (not set up) with one processor and local APIC
+ * emulation `mode`; the HRESULT of setting the mode. */
+static inline HRESULT partition_with_lapic(TestVm *vm, WHV_X64_LOCAL_APIC_EMULATION_MODE mode) {
+    WHV_PARTITION_PROPERTY prop;
+    memset(vm, 0, sizeof *vm);
+    memset(&prop, 0, sizeof prop);
+    CHECK(WHvCreatePartition(&vm->partition));
+    prop.ProcessorCount = 1;
+    CHECK(WHvSetPartitionProperty(vm->partition, WHvPartitionPropertyCodeProcessorCount, &prop,
+                                  sizeof prop));
+    memset(&prop, 0, sizeof prop);
+    prop.LocalApicEmulationMode = mode;
+    return WHvSetPartitionProperty(vm->partition, WHvPartitionPropertyCodeLocalApicEmulationMode,
+                                   &prop, sizeof prop);
+}
+
+/* On a set-up partition: RAM with the page tables, `code` at CODE_GPA,
+ * `handler` at HANDLER_GPA behind IDT vector `vector`, mapped; VP 0
+ * created in long mode with that GDT. */
+static inline void vm_create_with_handler(TestVm *vm, const uint8_t *code, size_t code_len,
+                                          const uint8_t *handler, size_t handler_len,
+                                          UINT32 vector) {
+    ram_with_page_tables(vm);
+    REQUIRE(code_len <= HANDLER_GPA - CODE_GPA && handler_len <= 0x1000);
+    memcpy(vm->ram + CODE_GPA, code, code_len);
+    memcpy(vm->ram + HANDLER_GPA, handler, handler_len);
+    /* GDT: null, 0x08 64-bit code, 0x10 data (what enter_long_mode loads). */
+    uint64_t *gdt = (uint64_t *)(vm->ram + GDT_GPA);
+    gdt[1] = 0x00AF9B000000FFFFull;
+    gdt[2] = 0x00CF93000000FFFFull;
+    /* IDT: a 64-bit interrupt gate to the handler. */
+    uint64_t *gate = (uint64_t *)(vm->ram + IDT_GPA + vector * 16);
+    gate[0] = (HANDLER_GPA & 0xffff) | (0x08ull << 16) | (0x8eull << 40) |
+              ((uint64_t)(HANDLER_GPA >> 16) << 48);
+    gate[1] = 0;
+    uint16_t limit = 256 * 16 - 1;
+    memcpy(vm->ram + IDTR_GPA, &limit, 2);
+    uint64_t idt = IDT_GPA;
+    memcpy(vm->ram + IDTR_GPA + 2, &idt, 8);
+    CHECK(WHvMapGpaRange(vm->partition, vm->ram, 0, RAM_SIZE,
+                         WHvMapGpaRangeFlagRead | WHvMapGpaRangeFlagWrite |
+                             WHvMapGpaRangeFlagExecute));
+    CHECK(WHvCreateVirtualProcessor(vm->partition, 0, 0));
+    enter_long_mode(vm);
+    WHV_REGISTER_NAME gdtr = WHvX64RegisterGdtr;
+    WHV_REGISTER_VALUE g;
+    memset(&g, 0, sizeof g);
+    g.Table.Base = GDT_GPA;
+    g.Table.Limit = 3 * 8 - 1;
+    CHECK(WHvSetVirtualProcessorRegisters(vm->partition, 0, &gdtr, 1, &g));
+}
+
+/* Runs VP 0 to its next OUT to port 0x50 and steps over it; any other
+ * exit fails the program. */
+static inline void run_to_ready(TestVm *vm) {
+    WHV_RUN_VP_EXIT_CONTEXT ctx;
+    CHECK(WHvRunVirtualProcessor(vm->partition, 0, &ctx, sizeof ctx));
+    if (ctx.ExitReason != WHvRunVpExitReasonX64IoPortAccess ||
+        ctx.IoPortAccess.PortNumber != 0x50) {
+        fprintf(stderr, "unexpected exit 0x%x at RIP 0x%llx\n", (unsigned)ctx.ExitReason,
+                (unsigned long long)ctx.VpContext.Rip);
+        exit(1);
+    }
+    WHV_REGISTER_NAME rip = WHvX64RegisterRip;
+    WHV_REGISTER_VALUE v;
+    v.Reg64 = ctx.VpContext.Rip + ctx.VpContext.InstructionLength;
+    CHECK(WHvSetVirtualProcessorRegisters(vm->partition, 0, &rip, 1, &v));
 }
 
 #endif

@@ -12,10 +12,6 @@
  */
 #include "guest.h"
 
-#define GDT_GPA 0xA000u
-#define IDTR_GPA 0xA100u
-#define IDT_GPA 0xB000u
-#define HANDLER_GPA 0x5000u
 #define VECTOR 0x40u
 
 static const uint8_t code[] = {
@@ -28,12 +24,7 @@ static const uint8_t code[] = {
     0x31, 0xd2,                               /* xor edx, edx */
     0x0f, 0x30,                               /* wrmsr: APIC enabled */
     0x0f, 0x01, 0x1c, 0x25, 0x00, 0xa1, 0x00, 0x00, /* lidt [IDTR_GPA] */
-    /* loop: */
-    0xfa,                                     /* cli */
-    0xe6, 0x50,                               /* out 0x50, al: ready */
-    0xfb,                                     /* sti */
-    0xf4,                                     /* hlt: the interrupt ends it */
-    0xeb, 0xf9,                               /* jmp loop */
+    READY_LOOP,
 };
 
 static const uint8_t handler[] = {
@@ -46,22 +37,6 @@ static const uint8_t handler[] = {
     0x5a, 0x59, 0x58,                         /* pop rdx, rcx, rax */
     0x48, 0xcf,                               /* iretq */
 };
-
-/* Runs VP 0 to its next OUT to port 0x50 and steps over it. */
-static void run_to_ready(TestVm *vm) {
-    WHV_RUN_VP_EXIT_CONTEXT ctx;
-    CHECK(WHvRunVirtualProcessor(vm->partition, 0, &ctx, sizeof ctx));
-    if (ctx.ExitReason != WHvRunVpExitReasonX64IoPortAccess ||
-        ctx.IoPortAccess.PortNumber != 0x50) {
-        fprintf(stderr, "unexpected exit 0x%x at RIP 0x%llx\n", (unsigned)ctx.ExitReason,
-                (unsigned long long)ctx.VpContext.Rip);
-        exit(1);
-    }
-    WHV_REGISTER_NAME rip = WHvX64RegisterRip;
-    WHV_REGISTER_VALUE v;
-    v.Reg64 = ctx.VpContext.Rip + ctx.VpContext.InstructionLength;
-    CHECK(WHvSetVirtualProcessorRegisters(vm->partition, 0, &rip, 1, &v));
-}
 
 static void request_fixed(TestVm *vm, UINT32 vector) {
     WHV_INTERRUPT_CONTROL ic;
@@ -79,58 +54,13 @@ int main(void) {
         return 0;
     }
     TestVm vm;
-    memset(&vm, 0, sizeof vm);
-    WHV_PARTITION_PROPERTY prop;
-    memset(&prop, 0, sizeof prop);
-    CHECK(WHvCreatePartition(&vm.partition));
-    prop.ProcessorCount = 1;
-    CHECK(WHvSetPartitionProperty(vm.partition, WHvPartitionPropertyCodeProcessorCount, &prop,
-                                  sizeof prop));
-    memset(&prop, 0, sizeof prop);
-    prop.LocalApicEmulationMode = WHvX64LocalApicEmulationModeX2Apic;
-    if (FAILED(WHvSetPartitionProperty(vm.partition,
-                                       WHvPartitionPropertyCodeLocalApicEmulationMode, &prop,
-                                       sizeof prop))) {
+    if (FAILED(partition_with_lapic(&vm, WHvX64LocalApicEmulationModeX2Apic))) {
         printf("SKIPPED: LocalApicEmulationMode X2Apic refused here\n");
         return 0;
     }
     CHECK(WHvSetupPartition(vm.partition));
 
-    vm.ram = (uint8_t *)mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE,
-                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    REQUIRE(vm.ram != MAP_FAILED);
-    uint64_t *pml4 = (uint64_t *)(vm.ram + 0x1000);
-    uint64_t *pdpt = (uint64_t *)(vm.ram + 0x2000);
-    uint64_t *pd = (uint64_t *)(vm.ram + 0x3000);
-    pml4[0] = 0x2000 | 0x3;
-    pdpt[0] = 0x3000 | 0x3;
-    pd[0] = 0x0 | 0x83;
-    memcpy(vm.ram + CODE_GPA, code, sizeof code);
-    memcpy(vm.ram + HANDLER_GPA, handler, sizeof handler);
-    /* GDT: null, 0x08 64-bit code, 0x10 data (what enter_long_mode loads). */
-    uint64_t *gdt = (uint64_t *)(vm.ram + GDT_GPA);
-    gdt[1] = 0x00AF9B000000FFFFull;
-    gdt[2] = 0x00CF93000000FFFFull;
-    /* IDT: vector 0x40, a 64-bit interrupt gate to the handler. */
-    uint64_t *gate = (uint64_t *)(vm.ram + IDT_GPA + VECTOR * 16);
-    gate[0] = (HANDLER_GPA & 0xffff) | (0x08ull << 16) | (0x8eull << 40) |
-              ((uint64_t)(HANDLER_GPA >> 16) << 48);
-    gate[1] = 0;
-    uint16_t limit = 256 * 16 - 1;
-    memcpy(vm.ram + IDTR_GPA, &limit, 2);
-    uint64_t idt = IDT_GPA;
-    memcpy(vm.ram + IDTR_GPA + 2, &idt, 8);
-    CHECK(WHvMapGpaRange(vm.partition, vm.ram, 0, RAM_SIZE,
-                         WHvMapGpaRangeFlagRead | WHvMapGpaRangeFlagWrite |
-                             WHvMapGpaRangeFlagExecute));
-    CHECK(WHvCreateVirtualProcessor(vm.partition, 0, 0));
-    enter_long_mode(&vm);
-    WHV_REGISTER_NAME gdtr = WHvX64RegisterGdtr;
-    WHV_REGISTER_VALUE g;
-    memset(&g, 0, sizeof g);
-    g.Table.Base = GDT_GPA;
-    g.Table.Limit = 3 * 8 - 1;
-    CHECK(WHvSetVirtualProcessorRegisters(vm.partition, 0, &gdtr, 1, &g));
+    vm_create_with_handler(&vm, code, sizeof code, handler, sizeof handler, VECTOR);
 
     volatile UINT32 *count = (volatile UINT32 *)(vm.ram + DATA_GPA);
     run_to_ready(&vm);
