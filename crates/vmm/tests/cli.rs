@@ -1,26 +1,15 @@
 //! The `winhv` command, run as a user runs it.
 
+mod support;
+
 use std::process::Command;
+use support::kvm_available;
 
 fn winhv(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_winhv"))
         .args(args)
         .output()
         .expect("the winhv binary runs")
-}
-
-fn kvm_available() -> bool {
-    if std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/kvm")
-        .is_ok()
-    {
-        true
-    } else {
-        println!("SKIPPED: no /dev/kvm");
-        false
-    }
 }
 
 #[test]
@@ -59,11 +48,11 @@ fn caps_table_has_a_line_per_code() {
 }
 
 #[test]
-fn run_prints_the_greeting_and_exit_counts() {
+fn demo_prints_the_greeting_and_exit_counts() {
     if !kvm_available() {
         return;
     }
-    let out = winhv(&["run"]);
+    let out = winhv(&["demo"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
