@@ -17,7 +17,9 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLoc
 use kvm_bindings::{CpuId, kvm_enable_cap};
 use kvm_ioctls::VmFd;
 use winhv_defs::*;
+use winhv_pci::PciSegment;
 
+use crate::devices::{ClaimId, DeviceHandler, DeviceRouter, PciHost, Space};
 use crate::error::{Error, Result};
 use crate::kvm::{KvmCaps, kvm, kvm_caps};
 use crate::memory::GpaMap;
@@ -72,6 +74,8 @@ pub struct Partition {
     vp_change: Mutex<()>,
     msrs: RwLock<MsrPolicy>,
     time: PartitionTime,
+    /// Claimed MMIO and port ranges, served inside the run (`devices/`).
+    devices: Arc<DeviceRouter>,
 }
 
 /// VP `index`'s place in [`Vm::vps`]. Its VP stays after a delete (KVM
@@ -175,6 +179,7 @@ impl Partition {
             vp_change: Mutex::new(()),
             msrs: RwLock::new(MsrPolicy::default()),
             time: PartitionTime::default(),
+            devices: Arc::default(),
         })
     }
 
@@ -666,7 +671,60 @@ impl Partition {
             self.resume_time()?;
         }
         // Built in place: no copy of the context.
-        vp.run(&self.memory, vm.caps, &self.msrs, exit)
+        vp.run(&self.memory, vm.caps, &self.msrs, &self.devices, exit)
+    }
+
+    /// Claims `[base, base + len)` of `space` for `handler`: the guest's
+    /// accesses there are served by it inside [`Self::run_vp`], on the
+    /// VP's thread, and never come back as exits (winhv's own API; Windows
+    /// serves its virtual devices the same way, out of the caller's
+    /// sight). `E_INVALIDARG` for an empty range, ports past 0xFFFF, or
+    /// an overlap with another claim. See `devices/mod.rs` for the rules.
+    ///
+    /// ```no_run
+    /// use std::sync::Arc;
+    /// struct Zero;
+    /// impl winhv::DeviceHandler for Zero {
+    ///     fn read(&self, _offset: u64, data: &mut [u8]) { data.fill(0) }
+    ///     fn write(&self, _offset: u64, _data: &[u8]) {}
+    /// }
+    /// # let p = winhv::Partition::create()?;
+    /// let id = p.claim(winhv::Space::Port, 0x80, 1, Arc::new(Zero))?;
+    /// p.release_claim(id);
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn claim(
+        &self,
+        space: Space,
+        base: u64,
+        len: u64,
+        handler: Arc<dyn DeviceHandler>,
+    ) -> Result<ClaimId> {
+        self.devices.claim(space, base, len, handler)
+    }
+
+    /// Releases a claim made by [`Self::claim`]; false when it was not one.
+    pub fn release_claim(&self, id: ClaimId) -> bool {
+        self.devices.release(id)
+    }
+
+    /// Shows a PCI segment to the guest: its ECAM window and, with
+    /// `legacy_ports`, config mechanism #1 (0xCF8/0xCFC) are claimed, and
+    /// so is every BAR the guest (or the segment's placement) makes
+    /// decode. The returned host plugs and unplugs functions; dropping the
+    /// partition drops it. `E_INVALIDARG` when a config range is claimed
+    /// already.
+    ///
+    /// ```no_run
+    /// use winhv::pci::{Ecam, PciSegment, Windows};
+    /// # let p = winhv::Partition::create()?;
+    /// let windows = Windows { mem32: 0xc000_0000..0xe000_0000, mem64: 0..0, io: 0xc000..0x1_0000 };
+    /// let ecam = Ecam { base: 0xe000_0000, first: 0, last: 0 };
+    /// let host = p.attach_pci(PciSegment::new(Some(ecam), windows), true)?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn attach_pci(&self, segment: PciSegment, legacy_ports: bool) -> Result<Arc<PciHost>> {
+        PciHost::attach(&self.devices, segment, legacy_ports)
     }
 
     /// WHvCancelRunVirtualProcessor: makes VP `index`'s current run (or its

@@ -20,6 +20,7 @@ use winhv_defs::*;
 use crate::cancel::CancelState;
 use crate::cpuid_facts::PagingFacts;
 use crate::decode::RetiredCache;
+use crate::devices::DeviceRouter;
 use crate::error::{Error, Result};
 use crate::exit::{ExitInputs, translate_exit};
 use crate::kvm::KvmCaps;
@@ -270,6 +271,7 @@ impl Vp {
         map: &std::sync::RwLock<GpaMap>,
         caps: &KvmCaps,
         msrs: &std::sync::RwLock<MsrPolicy>,
+        devices: &DeviceRouter,
         out: &mut WHV_RUN_VP_EXIT_CONTEXT,
     ) -> Result<()> {
         let mut g = self.lock()?;
@@ -331,6 +333,11 @@ impl Vp {
             let exit = exit?;
             // The counters' hook: the time in KVM_RUN and the exit's kind.
             self.exits.record(start, &exit);
+            // A claimed range: served here, the VP runs on (KVM completes
+            // a read from the data left in kvm_run).
+            if devices.serve(&mut s.vcpu, &exit) {
+                continue;
+            }
             if let KvmExit::RdMsr { index, reason } | KvmExit::WrMsr { index, reason, .. } = exit {
                 let write = matches!(exit, KvmExit::WrMsr { .. });
                 let action = msrs
