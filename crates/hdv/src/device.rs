@@ -5,7 +5,7 @@
 //! serialises callbacks; device models written for it are safe either
 //! way, and serialising spares them races). Toward the device model it
 //! offers the services an HDV device calls with its `HDV_DEVICE` as
-//! `Requestor`: guest memory, MSIs, doorbells.
+//! `Requestor`: guest memory, apertures, MSIs, doorbells.
 //!
 //! A callback that fails (an error HRESULT) or panics reads as all-ones
 //! and drops the write, as a PCI function that does not answer; after
@@ -46,6 +46,8 @@ pub struct Device {
     calls: Mutex<()>,
     details: Mutex<Option<Details>>,
     doorbells: RwLock<Vec<Doorbell>>,
+    /// The addresses HdvCreateGuestMemoryAperture handed out.
+    apertures: Mutex<Vec<usize>>,
     /// Where the device sits once plugged.
     pub(crate) bdf: Mutex<Option<Bdf>>,
     alive: AtomicBool,
@@ -83,6 +85,7 @@ impl Device {
             calls: Mutex::new(()),
             details: Mutex::new(None),
             doorbells: RwLock::new(Vec::new()),
+            apertures: Mutex::new(Vec::new()),
             bdf: Mutex::new(None),
             alive: AtomicBool::new(true),
         }
@@ -172,6 +175,45 @@ impl Device {
     pub fn write_guest_memory(&self, gpa: u64, data: &[u8]) -> Result<()> {
         self.check_alive()?;
         self.partition.write_gpa_range(gpa, data)
+    }
+
+    /// HdvCreateGuestMemoryAperture: the host address of guest RAM at
+    /// `gpa`, for `len` bytes of zero-copy DMA. As on Windows the whole
+    /// pages holding the range must be guest RAM, mapped in one piece
+    /// (`WHV_E_GPA_RANGE_NOT_FOUND` otherwise); the address is valid while
+    /// the partition keeps that range mapped. `write_protected` is not
+    /// enforced: the memory is the VMM's own anonymous mapping, which has
+    /// no second, read-only view to hand out (README).
+    pub fn create_aperture(&self, gpa: u64, len: u32, write_protected: bool) -> Result<*mut u8> {
+        let _ = write_protected;
+        self.check_alive()?;
+        if len == 0 {
+            return Err(Error::new(E_INVALIDARG, "an empty aperture"));
+        }
+        let first = gpa & !0xfff;
+        let end = gpa
+            .checked_add(u64::from(len))
+            .and_then(|e| e.checked_next_multiple_of(0x1000))
+            .ok_or(Error::new(E_INVALIDARG, "the aperture wraps"))?;
+        let base = self.partition.host_address(first, end - first)?;
+        let at = base.wrapping_add((gpa - first) as usize);
+        lock(&self.apertures).push(at as usize);
+        Ok(at)
+    }
+
+    /// HdvDestroyGuestMemoryAperture: forgets an aperture (nothing was
+    /// mapped for it). `E_INVALIDARG` for an address this device did not
+    /// hand out (or handed out and destroyed already).
+    pub fn destroy_aperture(&self, address: *const u8) -> Result<()> {
+        self.check_alive()?;
+        let mut all = lock(&self.apertures);
+        match all.iter().position(|a| *a == address as usize) {
+            Some(i) => {
+                all.swap_remove(i);
+                Ok(())
+            }
+            None => Err(Error::new(E_INVALIDARG, "not an aperture of this device")),
+        }
     }
 
     /// HdvDeliverGuestInterrupt: the MSI (`address`, `data`).

@@ -14,7 +14,7 @@
 //! | `model` | [`DeviceModel`]: the ten callbacks of `HDV_PCI_DEVICE_INTERFACE` |
 //! | `system` | [`ComputeSystem`], [`SystemConfig`], [`Slot`]: what stands in for `HCS_SYSTEM` |
 //! | `host` | [`DeviceHost`]: `HdvInitializeDeviceHost(Ex)`, `HdvCreateDeviceInstance`, `HdvTeardownDeviceHost` |
-//! | `device` | [`Device`]: one device instance — the `PciFunction` the segment calls, and the services the device calls (guest memory, MSIs, doorbells) |
+//! | `device` | [`Device`]: one device instance — the `PciFunction` the segment calls, and the services the device calls (guest memory, apertures, MSIs, doorbells) |
 //! | `doorbell` | [`Doorbell`]: `HdvRegisterDoorbell`'s flags and matching |
 //! | `interrupt` | `HdvDeliverGuestInterrupt`: an MSI turned into a WHvRequestInterrupt |
 //!

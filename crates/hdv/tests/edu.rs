@@ -3,7 +3,8 @@
 //! and DMA registers, a 4 KiB DMA buffer at 0x40000, MSI) written here
 //! against the HDV API, and a CPL0 long-mode guest of our own that scans
 //! bus 0 with CF8/CFC and ECAM, sizes BAR0 and enables it, programs the
-//! MSI capability, runs liveness, factorial and DMA both ways, takes the
+//! MSI capability, runs liveness, factorial and DMA both ways (in by
+//! HdvReadGuestMemory, out through an aperture), takes the
 //! MSIs in its IDT handler, and rings a doorbell. Checked: what the guest
 //! read, the DMA'd bytes, the interrupt count, the doorbell's eventfd
 //! count (and that those writes never reached WriteInterceptedMemory),
@@ -134,9 +135,12 @@ impl Edu {
         let at = (edu.wrapping_sub(0x40000) as usize).min(4096 - n);
         let mut buf = self.buffer.lock().unwrap();
         if to_ram {
-            self.device()
-                .write_guest_memory(ram, &buf[at..at + n])
-                .unwrap();
+            // Into guest RAM through an aperture (zero-copy DMA).
+            let d = self.device();
+            let va = d.create_aperture(ram, n as u32, false).unwrap();
+            // SAFETY: the aperture maps `n` bytes of guest RAM at `ram`.
+            unsafe { std::ptr::copy_nonoverlapping(buf[at..].as_ptr(), va, n) };
+            d.destroy_aperture(va).unwrap();
         } else {
             self.device()
                 .read_guest_memory(ram, &mut buf[at..at + n])

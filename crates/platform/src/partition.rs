@@ -915,6 +915,29 @@ impl Partition {
         read(&self.memory).write(gpa, data)
     }
 
+    /// The host address behind `[gpa, gpa + len)` when the range lies in
+    /// one mapped GPA range (winhv's own; HDV's guest-memory apertures use
+    /// it): valid while that range stays mapped, with the access the
+    /// caller's memory has (a read-only GPA mapping does not make the
+    /// host memory read-only). `WHV_E_GPA_RANGE_NOT_FOUND` when any byte is
+    /// not mapped or the range spans two mappings; `E_INVALIDARG` for an
+    /// empty range.
+    pub fn host_address(&self, gpa: u64, len: u64) -> Result<*mut u8> {
+        if len == 0 {
+            return Err(Error::new(E_INVALIDARG, "an empty range"));
+        }
+        let (host, _, avail) = read(&self.memory)
+            .lookup(gpa)
+            .ok_or(Error::new(WHV_E_GPA_RANGE_NOT_FOUND, "GPA not mapped"))?;
+        if avail < len {
+            return Err(Error::new(
+                WHV_E_GPA_RANGE_NOT_FOUND,
+                "the range is not mapped in one piece",
+            ));
+        }
+        Ok(host as *mut u8)
+    }
+
     /// WHvQueryGpaRangeDirtyBitmap: one bit per page of `gpa..gpa+size`
     /// that the guest wrote since the last query, into `bitmap` (`None`
     /// only clears). The range must be mapped with TrackDirtyPages.

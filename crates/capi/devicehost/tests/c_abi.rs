@@ -22,7 +22,7 @@ use std::io::Read;
 use std::os::fd::{AsRawFd, FromRawFd};
 use std::sync::Mutex;
 
-use windows_sys::Win32::Foundation::HANDLE;
+use windows_sys::Win32::Foundation::{HANDLE, WHV_E_GPA_RANGE_NOT_FOUND};
 use windows_sys::Win32::System::HostComputeSystem::HCS_SYSTEM;
 use windows_sys::Win32::System::Hypervisor::*;
 use windows_sys::core::{GUID, HRESULT};
@@ -389,10 +389,27 @@ fn a_windows_style_device_host_over_the_c_abi() {
             E_INVALIDARG,
             "outside 0xFEE00000-0xFEEFFFFF"
         );
+        // An aperture onto the results: the guest's bytes, zero-copy.
         let mut va = std::ptr::null_mut();
         assert_eq!(
-            HdvCreateGuestMemoryAperture(dev, 0, 4096, 0, &mut va),
-            NOT_SUPPORTED
+            HdvCreateGuestMemoryAperture(dev, RES + 4, 8, 1, &mut va),
+            S_OK
+        );
+        assert_eq!(std::ptr::read(va.cast::<u32>()), 0xa3a2_a1a0);
+        std::ptr::write(va.cast::<u32>(), 0x0bad_cafe);
+        assert_eq!(res(1), 0x0bad_cafe);
+        assert_eq!(HdvDestroyGuestMemoryAperture(dev, va), S_OK);
+        assert_eq!(
+            HdvDestroyGuestMemoryAperture(dev, va),
+            E_INVALIDARG,
+            "destroyed already"
+        );
+        let mut nowhere = std::ptr::null_mut();
+        let hr = HdvCreateGuestMemoryAperture(dev, MEMORY as u64 - 4, 8, 0, &mut nowhere);
+        assert_eq!(hr, WHV_E_GPA_RANGE_NOT_FOUND, "past guest RAM");
+        assert_eq!(
+            HdvCreateGuestMemoryAperture(dev, 0, 4096, 0, std::ptr::null_mut()),
+            E_INVALIDARG
         );
         assert_eq!(
             HdvCreateSectionBackedMmioRange(dev, HDV_PCI_BAR0, 0, 1, 1, fd, 0),

@@ -10,8 +10,7 @@
 //! `DeviceInterface.Version` other than 1, and undefined flags answer
 //! `E_INVALIDARG`; an event `HANDLE` is a file descriptor (an eventfd),
 //! `(HANDLE)(intptr_t)fd`, duplicated at registration — one that is not
-//! open answers `E_HANDLE`. HdvCreateGuestMemoryAperture,
-//! HdvDestroyGuestMemoryAperture, HdvCreateSectionBackedMmioRange and
+//! open answers `E_HANDLE`. HdvCreateSectionBackedMmioRange and
 //! HdvDestroySectionBackedMmioRange check their device handle and answer
 //! `HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)` for now.
 
@@ -196,23 +195,39 @@ fn not_yet(Requestor: HDV_DEVICE) -> Outcome {
     Err(HRESULT_ERROR_NOT_SUPPORTED)
 }
 
-/// HdvCreateGuestMemoryAperture: not yet (`ERROR_NOT_SUPPORTED`).
-pub extern "C" fn HdvCreateGuestMemoryAperture(
+/// HdvCreateGuestMemoryAperture.
+///
+/// # Safety
+/// `MappedAddress` must be a writable pointer.
+pub unsafe extern "C" fn HdvCreateGuestMemoryAperture(
     Requestor: HDV_DEVICE,
-    _GuestPhysicalAddress: u64,
-    _ByteCount: u32,
-    _WriteProtected: BOOL,
-    _MappedAddress: *mut *mut c_void,
+    GuestPhysicalAddress: u64,
+    ByteCount: u32,
+    WriteProtected: BOOL,
+    MappedAddress: *mut *mut c_void,
 ) -> HRESULT {
-    guard(|| not_yet(Requestor))
+    guard(|| {
+        // SAFETY: the export's contract.
+        let out = unsafe { args::output(MappedAddress)? };
+        let d = device(Requestor)?;
+        let at = d
+            .create_aperture(GuestPhysicalAddress, ByteCount, WriteProtected != 0)
+            .map_err(hr)?;
+        *out = at.cast();
+        Ok(())
+    })
 }
 
-/// HdvDestroyGuestMemoryAperture: not yet (`ERROR_NOT_SUPPORTED`).
+/// HdvDestroyGuestMemoryAperture.
 pub extern "C" fn HdvDestroyGuestMemoryAperture(
     Requestor: HDV_DEVICE,
-    _MappedAddress: *mut c_void,
+    MappedAddress: *mut c_void,
 ) -> HRESULT {
-    guard(|| not_yet(Requestor))
+    guard(|| {
+        device(Requestor)?
+            .destroy_aperture(MappedAddress.cast())
+            .map_err(hr)
+    })
 }
 
 /// HdvDeliverGuestInterrupt.
