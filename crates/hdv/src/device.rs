@@ -18,11 +18,12 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use winhv::{Error, Partition, Result};
 use winhv_defs::*;
-use winhv_pci::{BarInfo, Bdf, PciFunction, regs};
+use winhv_pci::{BarInfo, Bdf, PciFunction, Region, RegionKind, regs};
 
 use crate::doorbell::{self, Doorbell};
 use crate::interrupt::msi_to_interrupt;
 use crate::model::DeviceModel;
+use crate::section::Section;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -48,6 +49,8 @@ pub struct Device {
     doorbells: RwLock<Vec<Doorbell>>,
     /// The addresses HdvCreateGuestMemoryAperture handed out.
     apertures: Mutex<Vec<usize>>,
+    /// Section-backed ranges, and where each memory BAR decodes now.
+    sections: Mutex<(Vec<Section>, [Option<u64>; 6])>,
     /// Where the device sits once plugged.
     pub(crate) bdf: Mutex<Option<Bdf>>,
     alive: AtomicBool,
@@ -86,6 +89,7 @@ impl Device {
             details: Mutex::new(None),
             doorbells: RwLock::new(Vec::new()),
             apertures: Mutex::new(Vec::new()),
+            sections: Mutex::new((Vec::new(), [None; 6])),
             bdf: Mutex::new(None),
             alive: AtomicBool::new(true),
         }
@@ -150,10 +154,132 @@ impl Device {
         Ok(details)
     }
 
-    /// Ends the device: Teardown, then nothing more reaches the model.
+    /// Ends the device: Teardown, then nothing more reaches the model;
+    /// its sections leave the partition.
     pub(crate) fn teardown(&self) {
         self.call(|m| m.teardown());
         self.alive.store(false, Ordering::Release);
+        let mut s = lock(&self.sections);
+        for section in &mut s.0 {
+            section.place(&self.partition, None);
+        }
+        s.0.clear();
+    }
+
+    /// The decoding regions changed: each section follows its BAR.
+    pub(crate) fn relocate(&self, regions: &[Region]) {
+        let bdf = self.bdf();
+        let mut bases = [None; 6];
+        for r in regions {
+            if Some(r.bdf) == bdf && r.kind == RegionKind::Memory && usize::from(r.bar) < 6 {
+                bases[usize::from(r.bar)] = Some(r.base);
+            }
+        }
+        let mut s = lock(&self.sections);
+        s.1 = bases;
+        let (sections, bases) = &mut *s;
+        for section in sections.iter_mut() {
+            let gpa = bases[usize::from(section.bar)].map(|b| b + section.offset);
+            section.place(&self.partition, gpa);
+        }
+    }
+
+    /// Where section-backed pages of `bar` at byte `offset` are mapped in
+    /// the partition now (`None`: not mapped, or no such section).
+    pub fn section_gpa(&self, bar: u8, offset: u64) -> Option<u64> {
+        let s = lock(&self.sections);
+        s.0.iter()
+            .find(|x| x.bar == bar && x.offset == offset)
+            .and_then(Section::at)
+    }
+
+    /// HdvCreateSectionBackedMmioRange: pages `offset_pages..` of memory
+    /// BAR `bar` backed by `file` from page `file_offset_pages`, mapped
+    /// into the partition while the BAR decodes. `E_INVALIDARG` for a BAR
+    /// the device lacks (or an I/O BAR), pages outside it, undefined flags,
+    /// an overlap with another section or a doorbell (which would never
+    /// fire there), or a file that cannot be mapped;
+    /// `HRESULT_FROM_WIN32(ERROR_INVALID_STATE)` before GetDetails.
+    pub fn create_section(
+        &self,
+        bar: i32,
+        offset_pages: u64,
+        len_pages: u64,
+        flags: HDV_MMIO_MAPPING_FLAGS,
+        file: File,
+        file_offset_pages: u64,
+    ) -> Result<()> {
+        self.check_alive()?;
+        let info = self.memory_bar(bar)?;
+        let section = Section::new(
+            bar as u8,
+            info.size,
+            offset_pages,
+            len_pages,
+            flags,
+            file,
+            file_offset_pages,
+        )?;
+        let bells = self.doorbells.read().unwrap_or_else(|p| p.into_inner());
+        if bells
+            .iter()
+            .any(|d| section.overlaps(d.bar, d.offset, u64::from(d.size.unwrap_or(1))))
+        {
+            return Err(Error::new(E_INVALIDARG, "a doorbell lies in the range"));
+        }
+        drop(bells);
+        let mut s = lock(&self.sections);
+        if s.0
+            .iter()
+            .any(|o| o.overlaps(section.bar, section.offset, section.len))
+        {
+            return Err(Error::new(
+                E_INVALIDARG,
+                "the range overlaps another section",
+            ));
+        }
+        let mut section = section;
+        let gpa = s.1[usize::from(section.bar)].map(|b| b + section.offset);
+        section.place(&self.partition, gpa);
+        s.0.push(section);
+        Ok(())
+    }
+
+    /// HdvDestroySectionBackedMmioRange: the section starting at page
+    /// `offset_pages` of `bar`; `HRESULT_FROM_WIN32(ERROR_NOT_FOUND)` when
+    /// there is none (our choice).
+    pub fn destroy_section(&self, bar: i32, offset_pages: u64) -> Result<()> {
+        self.check_alive()?;
+        let mut s = lock(&self.sections);
+        let offset = offset_pages.checked_mul(0x1000);
+        let found =
+            s.0.iter()
+                .position(|x| i32::from(x.bar) == bar && Some(x.offset) == offset);
+        let Some(i) = found else {
+            return Err(Error::new(
+                HRESULT_ERROR_NOT_FOUND,
+                "no section starts there",
+            ));
+        };
+        let mut section = s.0.swap_remove(i);
+        section.place(&self.partition, None);
+        Ok(())
+    }
+
+    /// The memory BAR `bar` as GetDetails described it.
+    fn memory_bar(&self, bar: i32) -> Result<BarInfo> {
+        let details = lock(&self.details).ok_or(Error::new(
+            HRESULT_ERROR_INVALID_STATE,
+            "BARs are known once GetDetails has described them",
+        ))?;
+        let index = usize::try_from(bar).ok().filter(|i| *i < 6);
+        match index.and_then(|i| details.bars[i]) {
+            Some(info) if info.kind.is_memory() => Ok(info),
+            _ => Err(Error::with(
+                E_INVALIDARG,
+                format!("the device has no memory BAR{bar}"),
+            )),
+        }
     }
 
     fn check_alive(&self) -> Result<()> {
@@ -248,6 +374,17 @@ impl Device {
             ));
         };
         let d = Doorbell::new(bar as u8, info.size, offset, trigger, flags, event)?;
+        let len = u64::from(d.size.unwrap_or(1));
+        if lock(&self.sections)
+            .0
+            .iter()
+            .any(|s| s.overlaps(d.bar, d.offset, len))
+        {
+            return Err(Error::new(
+                E_INVALIDARG,
+                "the doorbell lies in a section-backed range",
+            ));
+        }
         let mut all = self.doorbells.write().unwrap_or_else(|p| p.into_inner());
         if all.iter().any(|o| o.conflicts(&d)) {
             return Err(doorbell::conflict());

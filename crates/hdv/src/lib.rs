@@ -16,6 +16,7 @@
 //! | `host` | [`DeviceHost`]: `HdvInitializeDeviceHost(Ex)`, `HdvCreateDeviceInstance`, `HdvTeardownDeviceHost` |
 //! | `device` | [`Device`]: one device instance — the `PciFunction` the segment calls, and the services the device calls (guest memory, apertures, MSIs, doorbells) |
 //! | `doorbell` | [`Doorbell`]: `HdvRegisterDoorbell`'s flags and matching |
+//! | `section` | section-backed MMIO: a file's pages mapped at a BAR's address while it decodes |
 //! | `interrupt` | `HdvDeliverGuestInterrupt`: an MSI turned into a WHvRequestInterrupt |
 //!
 //! Our choices where Windows documents none (each also in its module):
@@ -34,6 +35,11 @@ mod doorbell;
 mod host;
 mod interrupt;
 mod model;
+#[allow(
+    unsafe_code,
+    reason = "mmap of section files, mapped into the partition"
+)]
+mod section;
 mod system;
 
 pub use device::Device;

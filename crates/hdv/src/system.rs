@@ -111,13 +111,23 @@ impl ComputeSystem {
     pub fn create(partition: Arc<Partition>, config: SystemConfig) -> Result<Arc<ComputeSystem>> {
         let segment = PciSegment::new(config.ecam, config.windows);
         let pci = partition.attach_pci(segment, config.legacy_ports)?;
-        Ok(Arc::new(ComputeSystem {
+        let system = Arc::new(ComputeSystem {
             partition,
             pci,
             slots: config.slots,
             state: Mutex::new(SystemState::Created),
             host: Mutex::new(Weak::new()),
-        }))
+        });
+        // Section-backed pages follow their BARs.
+        let weak = Arc::downgrade(&system);
+        system.pci.set_observer(Arc::new(move |regions| {
+            if let Some(s) = weak.upgrade() {
+                for d in s.devices() {
+                    d.relocate(regions);
+                }
+            }
+        }));
+        Ok(system)
     }
 
     /// The partition.
@@ -212,7 +222,10 @@ impl ComputeSystem {
     }
 
     pub(crate) fn unplug(&self, d: &Device) {
-        if let Some(bdf) = d.bdf.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        // The guard goes before the removal: the segment's observer reads
+        // the device's place.
+        let bdf = d.bdf.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(bdf) = bdf {
             self.pci.remove(bdf);
         }
     }

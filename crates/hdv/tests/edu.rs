@@ -5,7 +5,8 @@
 //! bus 0 with CF8/CFC and ECAM, sizes BAR0 and enables it, programs the
 //! MSI capability, runs liveness, factorial and DMA both ways (in by
 //! HdvReadGuestMemory, out through an aperture), takes the
-//! MSIs in its IDT handler, and rings a doorbell. Checked: what the guest
+//! MSIs in its IDT handler, rings a doorbell and uses a section-backed
+//! page (a memfd). Checked: what the guest
 //! read, the DMA'd bytes, the interrupt count, the doorbell's eventfd
 //! count (and that those writes never reached WriteInterceptedMemory),
 //! and the callbacks in Windows' order.
@@ -17,6 +18,7 @@
 use std::fs::File;
 use std::io::Read;
 use std::os::fd::FromRawFd;
+use std::os::unix::fs::FileExt;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use winhv::Partition;
@@ -41,6 +43,8 @@ const VECTOR: u32 = 0x40;
 const DOORBELL: u64 = 0x200;
 const RINGS: u32 = 10;
 const DONE_PORT: u16 = 0x99;
+/// The section-backed page of BAR0 (page 0x20).
+const SECTION: u64 = 0x2_0000;
 const MSI_CAP: u16 = 0x40;
 
 fn guid(n: u32) -> GUID {
@@ -212,6 +216,10 @@ impl DeviceModel for EduModel {
     fn read_intercepted(&self, bar: HDV_PCI_BAR_SELECTOR, offset: u64, data: &mut [u8]) -> HRESULT {
         self.0.note("ReadInterceptedMemory");
         assert_eq!(bar, HDV_PCI_BAR0);
+        assert!(
+            !(SECTION..SECTION + 0x1000).contains(&offset),
+            "a section read reached the device"
+        );
         let r = self.0.regs.lock().unwrap();
         let v: u64 = match offset {
             0x00 => 0x0100_00ed,
@@ -241,6 +249,10 @@ impl DeviceModel for EduModel {
         self.0.note("WriteInterceptedMemory");
         assert_eq!(bar, HDV_PCI_BAR0);
         assert_ne!(offset, DOORBELL, "a doorbell write reached the device");
+        assert!(
+            !(SECTION..SECTION + 0x1000).contains(&offset),
+            "a section write reached the device"
+        );
         let mut v = [0u8; 8];
         v[..data.len().min(8)].copy_from_slice(&data[..data.len().min(8)]);
         let v = u64::from_le_bytes(v);
@@ -381,6 +393,10 @@ fn program(a: &mut CodeAssembler) -> Result<(), IcedError> {
     for i in 0..RINGS {
         a.mov(dword_ptr(r15 + DOORBELL as i32), i as i32)?;
     }
+    // The section-backed page: read (11), written.
+    a.mov(eax, dword_ptr(r15 + SECTION as i32))?;
+    store(a, 11)?;
+    a.mov(dword_ptr(r15 + SECTION as i32 + 4), 0x77)?;
     a.cli()?;
     a.mov(dx, u32::from(DONE_PORT))?;
     a.out(dx, al)?;
@@ -512,6 +528,19 @@ fn edu_device_end_to_end() {
     let event = unsafe { File::from_raw_fd(fd) };
     device
         .register_doorbell(0, DOORBELL, 0, 0x8000_0003, event.try_clone().unwrap())
+        .unwrap();
+    // SAFETY: a NUL-terminated name.
+    let fd = unsafe { libc::memfd_create(c"edu-section".as_ptr(), libc::MFD_CLOEXEC) };
+    assert!(fd >= 0);
+    // SAFETY: a new descriptor, owned by this File from here on.
+    let section = unsafe { File::from_raw_fd(fd) };
+    section.set_len(0x1000).unwrap();
+    section
+        .write_all_at(&0x5ec7_1014u32.to_le_bytes(), 0)
+        .unwrap();
+    let rw = HdvMmioMappingFlagWriteable;
+    device
+        .create_section(0, SECTION >> 12, 1, rw, section.try_clone().unwrap(), 0)
         .unwrap();
 
     let exit = p.run_vp(0).unwrap();

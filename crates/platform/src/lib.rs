@@ -67,7 +67,7 @@ mod vp;
 mod xsave;
 
 pub use capability::{HostCapabilities, capability_size, get_capability, host_capabilities};
-pub use devices::{ClaimId, DeviceHandler, DeviceRouter, PciHost, RangeMap, Space};
+pub use devices::{ClaimId, DeviceHandler, DeviceRouter, PciHost, RangeMap, RegionObserver, Space};
 pub use error::{Error, Result};
 pub use interrupts::STATE_SIZE as INTERRUPT_CONTROLLER_STATE_SIZE;
 pub use kvm::{InaccessibleMemory, KvmCaps, hypervisor_present, kvm_caps};

@@ -45,7 +45,6 @@ unsafe extern "C" {
 const S_OK: HRESULT = 0;
 const E_INVALIDARG: HRESULT = 0x8007_0057_u32 as i32;
 const E_HANDLE: HRESULT = 0x8007_0006_u32 as i32;
-const NOT_SUPPORTED: HRESULT = 0x8007_0032_u32 as i32;
 const ALREADY_EXISTS: HRESULT = 0x8007_00B7_u32 as i32;
 const HV_INVALID_PARAMETER: HRESULT = 0xC035_0005_u32 as i32;
 const MEMORY: usize = 2 << 20;
@@ -189,6 +188,18 @@ fn guest() -> (Guest, winhv_guest::registers::Registers) {
     .unwrap();
     let regs = g.long64_user(entry).unwrap();
     (g, regs)
+}
+
+/// A one-page memfd starting with `data`.
+fn memfd(data: &[u8]) -> File {
+    // SAFETY: a NUL-terminated name.
+    let fd = unsafe { libc::memfd_create(c"section".as_ptr(), libc::MFD_CLOEXEC) };
+    assert!(fd >= 0);
+    // SAFETY: a new descriptor, owned by the File from here on.
+    let f = unsafe { File::from_raw_fd(fd) };
+    f.set_len(4096).unwrap();
+    std::os::unix::fs::FileExt::write_all_at(&f, data, 0).unwrap();
+    f
 }
 
 fn eventfd() -> File {
@@ -411,13 +422,52 @@ fn a_windows_style_device_host_over_the_c_abi() {
             HdvCreateGuestMemoryAperture(dev, 0, 4096, 0, std::ptr::null_mut()),
             E_INVALIDARG
         );
+        // A section over BAR0's page: refused while the doorbell lies in
+        // it, then guest memory at the BAR's address is the memfd's.
+        let section = memfd(b"section!");
+        let sfd = section.as_raw_fd() as isize as HANDLE;
+        let rw = HdvMmioMappingFlagWriteable;
         assert_eq!(
-            HdvCreateSectionBackedMmioRange(dev, HDV_PCI_BAR0, 0, 1, 1, fd, 0),
-            NOT_SUPPORTED
+            HdvCreateSectionBackedMmioRange(dev, HDV_PCI_BAR0, 0, 1, rw, sfd, 0),
+            E_INVALIDARG,
+            "doorbell inside"
         );
         assert_eq!(
             HdvUnregisterDoorbell(dev, HDV_PCI_BAR0, 0x100, 0, any_dword),
             S_OK
+        );
+        assert_eq!(
+            HdvCreateSectionBackedMmioRange(dev, HDV_PCI_BAR0, 1, 1, rw, sfd, 0),
+            E_INVALIDARG,
+            "past the 4 KiB BAR"
+        );
+        assert_eq!(
+            HdvCreateSectionBackedMmioRange(dev, HDV_PCI_BAR0, 0, 1, 8, sfd, 0),
+            E_INVALIDARG,
+            "undefined flag"
+        );
+        assert_eq!(
+            HdvCreateSectionBackedMmioRange(dev, HDV_PCI_BAR0, 0, 1, rw, sfd, 0),
+            S_OK
+        );
+        assert_eq!(
+            HdvCreateSectionBackedMmioRange(dev, HDV_PCI_BAR0, 0, 1, rw, sfd, 0),
+            E_INVALIDARG,
+            "overlap"
+        );
+        let mut seen = [0u8; 8];
+        assert_eq!(HdvReadGuestMemory(dev, BAR0, 8, seen.as_mut_ptr()), S_OK);
+        assert_eq!(&seen, b"section!", "the BAR's page is the memfd's");
+        assert_eq!(HdvDestroySectionBackedMmioRange(dev, HDV_PCI_BAR0, 0), S_OK);
+        assert_eq!(
+            HdvDestroySectionBackedMmioRange(dev, HDV_PCI_BAR0, 0),
+            0x8007_0490_u32 as i32,
+            "gone"
+        );
+        assert_ne!(
+            HdvReadGuestMemory(dev, BAR0, 8, seen.as_mut_ptr()),
+            S_OK,
+            "unmapped again"
         );
         assert_eq!(
             HdvUnregisterDoorbell(dev, HDV_PCI_BAR0, 0x100, 0, any_dword),

@@ -10,9 +10,8 @@
 //! `DeviceInterface.Version` other than 1, and undefined flags answer
 //! `E_INVALIDARG`; an event `HANDLE` is a file descriptor (an eventfd),
 //! `(HANDLE)(intptr_t)fd`, duplicated at registration — one that is not
-//! open answers `E_HANDLE`. HdvCreateSectionBackedMmioRange and
-//! HdvDestroySectionBackedMmioRange check their device handle and answer
-//! `HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED)` for now.
+//! open answers `E_HANDLE`; so is a section's (a memfd or another
+//! mappable file).
 
 use core::ffi::c_void;
 use std::fs::File;
@@ -190,11 +189,6 @@ pub unsafe extern "C" fn HdvWriteGuestMemory(
     })
 }
 
-fn not_yet(Requestor: HDV_DEVICE) -> Outcome {
-    device(Requestor)?;
-    Err(HRESULT_ERROR_NOT_SUPPORTED)
-}
-
 /// HdvCreateGuestMemoryAperture.
 ///
 /// # Safety
@@ -243,8 +237,9 @@ pub extern "C" fn HdvDeliverGuestInterrupt(
     })
 }
 
-/// The event behind a doorbell `HANDLE` (a file descriptor), duplicated.
-fn event(handle: HANDLE) -> Result<File, HRESULT> {
+/// The file behind a `HANDLE` (a file descriptor: a doorbell's eventfd,
+/// a section's memfd), duplicated.
+fn descriptor(handle: HANDLE) -> Result<File, HRESULT> {
     let fd = i32::try_from(handle as isize).map_err(|_| E_HANDLE)?;
     if fd < 0 {
         return Err(E_HANDLE);
@@ -270,7 +265,7 @@ pub extern "C" fn HdvRegisterDoorbell(
 ) -> HRESULT {
     guard(|| {
         let d = device(Requestor)?;
-        let event = event(DoorbellEvent)?;
+        let event = descriptor(DoorbellEvent)?;
         d.register_doorbell(BarIndex.0, BarOffset, TriggerValue, Flags, event)
             .map_err(hr)
     })
@@ -291,26 +286,43 @@ pub extern "C" fn HdvUnregisterDoorbell(
     })
 }
 
-/// HdvCreateSectionBackedMmioRange: not yet (`ERROR_NOT_SUPPORTED`).
+/// HdvCreateSectionBackedMmioRange: `SectionHandle` is a file
+/// descriptor of a mappable file (a memfd), duplicated.
 pub extern "C" fn HdvCreateSectionBackedMmioRange(
     Requestor: HDV_DEVICE,
-    _BarIndex: HDV_PCI_BAR_SELECTOR,
-    _OffsetInPages: u64,
-    _LengthInPages: u64,
-    _MappingFlags: HDV_MMIO_MAPPING_FLAGS,
-    _SectionHandle: HANDLE,
-    _SectionOffsetInPages: u64,
+    BarIndex: HDV_PCI_BAR_SELECTOR,
+    OffsetInPages: u64,
+    LengthInPages: u64,
+    MappingFlags: HDV_MMIO_MAPPING_FLAGS,
+    SectionHandle: HANDLE,
+    SectionOffsetInPages: u64,
 ) -> HRESULT {
-    guard(|| not_yet(Requestor))
+    guard(|| {
+        let d = device(Requestor)?;
+        let file = descriptor(SectionHandle)?;
+        d.create_section(
+            BarIndex.0,
+            OffsetInPages,
+            LengthInPages,
+            MappingFlags,
+            file,
+            SectionOffsetInPages,
+        )
+        .map_err(hr)
+    })
 }
 
-/// HdvDestroySectionBackedMmioRange: not yet (`ERROR_NOT_SUPPORTED`).
+/// HdvDestroySectionBackedMmioRange.
 pub extern "C" fn HdvDestroySectionBackedMmioRange(
     Requestor: HDV_DEVICE,
-    _BarIndex: HDV_PCI_BAR_SELECTOR,
-    _OffsetInPages: u64,
+    BarIndex: HDV_PCI_BAR_SELECTOR,
+    OffsetInPages: u64,
 ) -> HRESULT {
-    guard(|| not_yet(Requestor))
+    guard(|| {
+        device(Requestor)?
+            .destroy_section(BarIndex.0, OffsetInPages)
+            .map_err(hr)
+    })
 }
 
 const FUNCTIONS: WINHV_DEVICE_HOST_FUNCTIONS = WINHV_DEVICE_HOST_FUNCTIONS {

@@ -24,7 +24,7 @@ mod pci;
 mod router;
 
 pub use map::RangeMap;
-pub use pci::PciHost;
+pub use pci::{PciHost, RegionObserver};
 pub use router::{ClaimId, DeviceRouter, Space};
 
 /// What serves a claimed range. Offsets are from the claim's base; `data`

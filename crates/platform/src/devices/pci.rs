@@ -17,12 +17,16 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use winhv_defs::{E_INVALIDARG, E_OUTOFMEMORY};
 use winhv_pci::{
-    Bdf, CONFIG_ADDRESS_PORT, CONFIG_DATA_PORT, PciFunction, PciSegment, RegionKind, SegmentError,
+    Bdf, CONFIG_ADDRESS_PORT, CONFIG_DATA_PORT, PciFunction, PciSegment, Region, RegionKind,
+    SegmentError,
 };
 
 use super::DeviceHandler;
 use super::router::{ClaimId, DeviceRouter, Space};
 use crate::error::{Error, Result};
+
+/// What [`PciHost::set_observer`] calls with the decoding regions.
+pub type RegionObserver = Arc<dyn Fn(&[Region]) + Send + Sync>;
 
 /// A PCI segment behind a partition's router.
 pub struct PciHost {
@@ -34,6 +38,8 @@ pub struct PciHost {
     bars: Mutex<Vec<ClaimId>>,
     /// Set by [`PciHost::detach`]: nothing is claimed again.
     detached: AtomicBool,
+    /// Told the decoding regions after each change ([`PciHost::set_observer`]).
+    observer: Mutex<Option<RegionObserver>>,
 }
 
 impl std::fmt::Debug for PciHost {
@@ -64,6 +70,7 @@ impl PciHost {
             fixed: Mutex::new(Vec::new()),
             bars: Mutex::new(Vec::new()),
             detached: AtomicBool::new(false),
+            observer: Mutex::new(None),
         });
         let mut claims = Vec::new();
         if let Some(e) = ecam {
@@ -140,6 +147,8 @@ impl PciHost {
         self.detached.store(true, Ordering::Release);
         let old: Vec<ClaimId> = fixed.drain(..).chain(bars.drain(..)).collect();
         router.replace(&old, Vec::new());
+        drop((fixed, bars));
+        self.notify(&[]);
     }
 
     /// Claims the BARs that decode now (and releases those that no longer
@@ -154,7 +163,8 @@ impl PciHost {
         }
         let regions = self.segment().regions();
         let new = regions
-            .into_iter()
+            .iter()
+            .cloned()
             .map(|r| {
                 let space = match r.kind {
                     RegionKind::Memory => Space::Mmio,
@@ -169,6 +179,24 @@ impl PciHost {
             .collect();
         let ids = router.replace(&bars, new);
         *bars = ids.into_iter().flatten().collect();
+        drop(bars);
+        self.notify(&regions);
+    }
+
+    /// Calls `observer` with the decoding regions after every change (a
+    /// BAR moved, decoding toggled, a function plugged or unplugged,
+    /// detach: none), with no lock of this host's held: the device host
+    /// keeps its section-backed pages at their BARs this way. Replaces
+    /// any observer set before.
+    pub fn set_observer(&self, observer: RegionObserver) {
+        *lock(&self.observer) = Some(observer);
+    }
+
+    fn notify(&self, regions: &[Region]) {
+        let observer = lock(&self.observer).clone();
+        if let Some(o) = observer {
+            o(regions);
+        }
     }
 }
 
