@@ -16,13 +16,14 @@ use std::process::Command;
 use crate::error::{Error, Result};
 
 /// The rows whose instructions `--count` counts: the exit round trips,
-/// the emulated exits and the register batch.
+/// the claimed-range store, the emulated exits and the register batch.
 pub const COUNTED: &[&str] = &[
     "port I/O exit round trip",
     "port I/O exit round trip, safe API",
     "port I/O exit round trip, CPL0",
     "MMIO exit round trip",
     "MMIO exit round trip, CPL0",
+    "MMIO store to a claimed range (served in the run)",
     "MMIO exit + TryMmioEmulation",
     "MMIO exit + TryMmioEmulation, CPL0",
     "port I/O exit + TryIoEmulation",

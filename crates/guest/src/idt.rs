@@ -93,7 +93,7 @@ pub fn idtr(layout: &Layout) -> TableRegister {
 
 /// A 16-byte 64-bit interrupt gate (DPL 0, IST 0) to `handler` in the
 /// kernel code segment.
-fn gate(handler: u64) -> [u8; 16] {
+pub fn gate(handler: u64) -> [u8; 16] {
     let low = (handler & 0xffff)
         | u64::from(selector::KERNEL_CODE64) << 16
         | 0x8e_u64 << 40

@@ -98,13 +98,25 @@ pub fn out_loop_user(port: u16, n: u32) -> Result<Program> {
 /// …, 1), then HLT. `gpa` must be outside the program's RAM (so every store
 /// is an MMIO exit), 4-byte aligned and inside the identity map (4 GiB).
 pub fn mmio_loop(gpa: u64, n: u32) -> Result<Program> {
-    mmio_program(false, gpa, n)
+    mmio_program(false, gpa, n, halt_forever)
 }
 
 /// As [`mmio_loop`], but at CPL3, ending with `hlt` (a HLT exit through the
 /// #GP handler).
 pub fn mmio_loop_user(gpa: u64, n: u32) -> Result<Program> {
-    mmio_program(true, gpa, n)
+    mmio_program(true, gpa, n, halt_forever)
+}
+
+/// At CPL3, forever: `n` stores as in [`mmio_loop_user`], then `out` of AL
+/// to `port` — batches of MMIO stores with one port exit after each (the
+/// stores of a batch may all be served inside the run).
+pub fn mmio_batches_user(gpa: u64, n: u32, port: u16) -> Result<Program> {
+    let entry = Layout::at(0).code;
+    mmio_program(true, gpa, n, |a| {
+        a.out(u32::from(port) as i32, al)?;
+        a.mov(rax, entry)?;
+        a.jmp(rax)
+    })
 }
 
 /// Long mode, CPL0: `n` HLTs (each HLT exit is one iteration; RCX counts
@@ -124,7 +136,12 @@ pub fn hlt_loop(n: u32) -> Result<Program> {
     )
 }
 
-fn mmio_program(user: bool, gpa: u64, n: u32) -> Result<Program> {
+fn mmio_program(
+    user: bool,
+    gpa: u64,
+    n: u32,
+    finish: impl FnOnce(&mut CodeAssembler) -> core::result::Result<(), IcedError>,
+) -> Result<Program> {
     if gpa < PROGRAM_MEMORY_SIZE as u64 {
         return Err(Error::Layout(
             "the MMIO address lies inside the program's RAM",
@@ -148,7 +165,7 @@ fn mmio_program(user: bool, gpa: u64, n: u32) -> Result<Program> {
         n,
         |a| a.mov(rdi, gpa),
         |a| a.mov(dword_ptr(rdi), eax),
-        halt_forever,
+        finish,
     )
 }
 

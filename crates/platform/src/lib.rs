@@ -36,6 +36,8 @@
 //! exit → `WHV_RUN_VP_EXIT_CONTEXT`), `cancel.rs`, `msr.rs` (MSR exits),
 //! `xsave.rs` (WHvGet/SetVirtualProcessorXsaveState), `interrupts/`
 //! (WHvRequestInterrupt, target VP sets, interrupt-controller state),
+//! `devices/` (the device router: claimed MMIO and port ranges served
+//! inside the run, a PCI segment behind it),
 //! `state/` (what a reset restores, partition time, counters),
 //! `registers/`, `property.rs`, `capability.rs`, `kvm.rs` (the process-wide
 //! `/dev/kvm` and its start-up probes), `error.rs`.
@@ -47,6 +49,7 @@ mod capability;
 mod cpu_features;
 mod cpuid_facts;
 mod decode;
+mod devices;
 mod emulation_failure;
 mod error;
 mod exit;
@@ -69,6 +72,7 @@ mod vp;
 mod xsave;
 
 pub use capability::{HostCapabilities, capability_size, get_capability, host_capabilities};
+pub use devices::{ClaimId, DeviceHandler, DeviceRouter, PciHost, RangeMap, RegionObserver, Space};
 pub use error::{Error, Result};
 pub use interrupts::STATE_SIZE as INTERRUPT_CONTROLLER_STATE_SIZE;
 pub use kvm::{InaccessibleMemory, KvmCaps, hypervisor_present, kvm_caps};
@@ -76,6 +80,7 @@ pub use notify::{NotificationPortHandle, TriggerHandle, event_from_handle, signa
 pub use partition::Partition;
 pub use state::snapshot::PartitionSnapshot;
 pub use winhv_defs as defs;
+pub use winhv_pci as pci;
 
 /// The README's Rust examples, run as doctests.
 #[cfg(doctest)]

@@ -17,7 +17,9 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLoc
 use kvm_bindings::{CpuId, kvm_enable_cap};
 use kvm_ioctls::VmFd;
 use winhv_defs::*;
+use winhv_pci::PciSegment;
 
+use crate::devices::{ClaimId, DeviceHandler, DeviceRouter, PciHost, Space};
 use crate::error::{Error, Result};
 use crate::kvm::{KvmCaps, kvm, kvm_caps};
 use crate::memory::GpaMap;
@@ -84,6 +86,8 @@ pub struct Partition {
     vp_change: Mutex<()>,
     msrs: RwLock<MsrPolicy>,
     time: PartitionTime,
+    /// Claimed MMIO and port ranges, served inside the run (`devices/`).
+    devices: Arc<DeviceRouter>,
 }
 
 /// VP `index`'s place in [`Vm::vps`]. Its VP stays after a delete (KVM
@@ -197,6 +201,7 @@ impl Partition {
             vp_change: Mutex::new(()),
             msrs: RwLock::new(MsrPolicy::default()),
             time: PartitionTime::default(),
+            devices: Arc::default(),
         })
     }
 
@@ -731,7 +736,60 @@ impl Partition {
             self.resume_time()?;
         }
         // Built in place: no copy of the context.
-        vp.run(&self.memory, vm.caps, &self.msrs, exit)
+        vp.run(&self.memory, vm.caps, &self.msrs, &self.devices, exit)
+    }
+
+    /// Claims `[base, base + len)` of `space` for `handler`: the guest's
+    /// accesses there are served by it inside [`Self::run_vp`], on the
+    /// VP's thread, and never come back as exits (winhv's own API; Windows
+    /// serves its virtual devices the same way, out of the caller's
+    /// sight). `E_INVALIDARG` for an empty range, ports past 0xFFFF, or
+    /// an overlap with another claim. See `devices/mod.rs` for the rules.
+    ///
+    /// ```no_run
+    /// use std::sync::Arc;
+    /// struct Zero;
+    /// impl winhv::DeviceHandler for Zero {
+    ///     fn read(&self, _offset: u64, data: &mut [u8]) { data.fill(0) }
+    ///     fn write(&self, _offset: u64, _data: &[u8]) {}
+    /// }
+    /// # let p = winhv::Partition::create()?;
+    /// let id = p.claim(winhv::Space::Port, 0x80, 1, Arc::new(Zero))?;
+    /// p.release_claim(id);
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn claim(
+        &self,
+        space: Space,
+        base: u64,
+        len: u64,
+        handler: Arc<dyn DeviceHandler>,
+    ) -> Result<ClaimId> {
+        self.devices.claim(space, base, len, handler)
+    }
+
+    /// Releases a claim made by [`Self::claim`]; false when it was not one.
+    pub fn release_claim(&self, id: ClaimId) -> bool {
+        self.devices.release(id)
+    }
+
+    /// Shows a PCI segment to the guest: its ECAM window and, with
+    /// `legacy_ports`, config mechanism #1 (0xCF8/0xCFC) are claimed, and
+    /// so is every BAR the guest (or the segment's placement) makes
+    /// decode. The returned host plugs and unplugs functions; dropping the
+    /// partition drops it. `E_INVALIDARG` when a config range is claimed
+    /// already.
+    ///
+    /// ```no_run
+    /// use winhv::pci::{Ecam, PciSegment, Windows};
+    /// # let p = winhv::Partition::create()?;
+    /// let windows = Windows { mem32: 0xc000_0000..0xe000_0000, mem64: 0..0, io: 0xc000..0x1_0000 };
+    /// let ecam = Ecam { base: 0xe000_0000, first: 0, last: 0 };
+    /// let host = p.attach_pci(PciSegment::new(Some(ecam), windows), true)?;
+    /// # Ok::<(), winhv::Error>(())
+    /// ```
+    pub fn attach_pci(&self, segment: PciSegment, legacy_ports: bool) -> Result<Arc<PciHost>> {
+        PciHost::attach(&self.devices, segment, legacy_ports)
     }
 
     /// WHvCancelRunVirtualProcessor: makes VP `index`'s current run (or its
@@ -975,6 +1033,29 @@ impl Partition {
     pub fn write_gpa_range(&self, gpa: u64, data: &[u8]) -> Result<()> {
         self.vm()?;
         read(&self.memory).write(gpa, data)
+    }
+
+    /// The host address behind `[gpa, gpa + len)` when the range lies in
+    /// one mapped GPA range (winhv's own; HDV's guest-memory apertures use
+    /// it): valid while that range stays mapped, with the access the
+    /// caller's memory has (a read-only GPA mapping does not make the
+    /// host memory read-only). `WHV_E_GPA_RANGE_NOT_FOUND` when any byte is
+    /// not mapped or the range spans two mappings; `E_INVALIDARG` for an
+    /// empty range.
+    pub fn host_address(&self, gpa: u64, len: u64) -> Result<*mut u8> {
+        if len == 0 {
+            return Err(Error::new(E_INVALIDARG, "an empty range"));
+        }
+        let (host, _, avail) = read(&self.memory)
+            .lookup(gpa)
+            .ok_or(Error::new(WHV_E_GPA_RANGE_NOT_FOUND, "GPA not mapped"))?;
+        if avail < len {
+            return Err(Error::new(
+                WHV_E_GPA_RANGE_NOT_FOUND,
+                "the range is not mapped in one piece",
+            ));
+        }
+        Ok(host as *mut u8)
     }
 
     /// WHvQueryGpaRangeDirtyBitmap: one bit per page of `gpa..gpa+size`

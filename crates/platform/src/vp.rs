@@ -22,6 +22,7 @@ use winhv_defs::*;
 use crate::cancel::CancelState;
 use crate::cpuid_facts::PagingFacts;
 use crate::decode::RetiredCache;
+use crate::devices::DeviceRouter;
 use crate::error::{Error, Result};
 use crate::exit::{ExitInputs, translate_exit};
 use crate::interrupts::Requested;
@@ -379,6 +380,7 @@ impl Vp {
         map: &std::sync::RwLock<GpaMap>,
         caps: &KvmCaps,
         msrs: &std::sync::RwLock<MsrPolicy>,
+        devices: &DeviceRouter,
         out: &mut WHV_RUN_VP_EXIT_CONTEXT,
     ) -> Result<()> {
         let mut g = self.lock_for_run()?;
@@ -487,6 +489,11 @@ impl Vp {
                         return Ok(());
                     }
                 }
+            }
+            // A claimed range: served here, the VP runs on (KVM completes
+            // a read from the data left in kvm_run).
+            if devices.serve(&mut s.vcpu, &exit) {
+                continue;
             }
             if let KvmExit::RdMsr { index, reason } | KvmExit::WrMsr { index, reason, .. } = exit {
                 let write = matches!(exit, KvmExit::WrMsr { .. });

@@ -2,6 +2,7 @@
 //! report order.
 
 pub mod cancel;
+pub mod devices;
 pub mod emulator;
 pub mod exits;
 pub mod interrupts;
@@ -39,6 +40,11 @@ pub const SPECS: &[Spec] = &[
         name: "MMIO exit round trip, CPL0",
         goal: Goal::ExitRoundTrip,
         build: exits::mmio_cpl0,
+    },
+    Spec {
+        name: "MMIO store to a claimed range (served in the run)",
+        goal: Goal::ExitRoundTrip,
+        build: devices::claimed_mmio,
     },
     Spec {
         name: "MMIO exit + TryMmioEmulation",

@@ -16,6 +16,8 @@
 //! | `notify` | doorbells, triggers, notification ports (event HANDLEs are eventfds) |
 //! | `state` | partition time, counters, CPUID output, GPA range advice, VP state |
 //! | `synic` | SynIC messages and event flags |
+//! | `compute_system` | winhv's `WinhvCreate/Start/Stop/CloseComputeSystem`: what stands in for `HCS_SYSTEM` |
+//! | `hdv`, `hdv_model` | vmdevicehost.dll's 13 functions (forwarded by libvmdevicehost.so through `WinhvGetDeviceHostFunctions`) and the C device model |
 //! | `unsupported` | exports whose feature the core lacks: `ERROR_NOT_SUPPORTED` |
 //!
 //! HRESULT choices at the boundary: a NULL required pointer or a
@@ -54,7 +56,10 @@
 mod args;
 mod boundary;
 mod capability;
+mod compute_system;
 mod handles;
+mod hdv;
+mod hdv_model;
 mod interrupts;
 mod memory;
 mod notify;
@@ -65,6 +70,11 @@ mod synic;
 mod unsupported;
 
 pub use capability::WHvGetCapability;
+pub use compute_system::{
+    WINHV_COMPUTE_SYSTEM_CONFIG, WINHV_PCI_SLOT, WinhvCloseComputeSystem, WinhvCreateComputeSystem,
+    WinhvStartComputeSystem, WinhvStopComputeSystem,
+};
+pub use hdv::WinhvGetDeviceHostFunctions;
 pub use interrupts::{
     WHvGetInterruptTargetVpSet, WHvGetVirtualProcessorInterruptControllerState,
     WHvGetVirtualProcessorInterruptControllerState2, WHvRequestInterrupt,
@@ -91,6 +101,18 @@ pub use state::{
     WHvSetVirtualProcessorState, WHvSuspendPartitionTime,
 };
 pub use unsupported::*;
+
+/// winhv's own exports beside Windows' (not in winhvplatform.dll): the
+/// compute system that stands in for `HCS_SYSTEM`
+/// (`include/winhvcomputesystem.h`) and the table libvmdevicehost.so
+/// reaches the device host through.
+pub const EXTENSIONS: &[&str] = &[
+    "WinhvCloseComputeSystem",
+    "WinhvCreateComputeSystem",
+    "WinhvGetDeviceHostFunctions",
+    "WinhvStartComputeSystem",
+    "WinhvStopComputeSystem",
+];
 
 /// Every function this library exports, in Windows' spelling (66).
 pub const EXPORTS: &[&str] = &[

@@ -1,7 +1,8 @@
 //! The exported symbols of each library (`nm -D --defined-only`) are
 //! exactly that Windows library's functions — the names windows-sys 0.61
-//! declares for winhvplatform.dll (66) and winhvemulation.dll (4) — and
-//! the headers in `include/` declare exactly those.
+//! declares for winhvplatform.dll (66), winhvemulation.dll (4) and
+//! vmdevicehost.dll (13) — plus, in libWinHvPlatform.so, winhv's own
+//! `Winhv*` functions, and the headers in `include/` declare exactly those.
 
 mod support;
 
@@ -84,11 +85,16 @@ fn exported(lib: &Path) -> Option<BTreeSet<String>> {
 /// The `WHv…(` function declarations of a header (callback typedefs and
 /// struct members are not followed by a parenthesis).
 fn declared(header: &str) -> BTreeSet<String> {
+    declared_with(header, "WHv")
+}
+
+/// The `PREFIX…(` function declarations of a header.
+fn declared_with(header: &str, prefix: &str) -> BTreeSet<String> {
     let text = std::fs::read_to_string(support::include_dir().join(header)).expect("read header");
     let bytes = text.as_bytes();
     let mut names = BTreeSet::new();
     let mut i = 0;
-    while let Some(at) = text[i..].find("WHv") {
+    while let Some(at) = text[i..].find(prefix) {
         let start = i + at;
         let preceded =
             start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_');
@@ -99,7 +105,7 @@ fn declared(header: &str) -> BTreeSet<String> {
         if !preceded && text[end..].trim_start().starts_with('(') {
             names.insert(text[start..end].to_string());
         }
-        i = end.max(start + 3);
+        i = end.max(start + prefix.len());
     }
     names
 }
@@ -113,10 +119,23 @@ fn platform_exports_exactly_winhvplatform() {
     let expected = windows_sys_functions("winhvplatform.dll");
     assert_eq!(expected.len(), 66);
     assert_eq!(set(WinHvPlatform::EXPORTS), expected);
+    // Beside them, winhv's own (the compute system, the device host's
+    // table), each starting with "Winhv" and declared in its header.
+    let extensions = set(WinHvPlatform::EXTENSIONS);
+    assert!(extensions.iter().all(|n| n.starts_with("Winhv")));
     if let Some(symbols) = exported(&support::lib_dir().join("libWinHvPlatform.so")) {
-        assert_eq!(symbols, expected);
+        let all: BTreeSet<String> = expected.union(&extensions).cloned().collect();
+        assert_eq!(symbols, all);
     }
     assert_eq!(declared("WinHvPlatform.h"), expected);
+    let text =
+        std::fs::read_to_string(support::include_dir().join("winhvcomputesystem.h")).unwrap();
+    for name in &extensions {
+        assert!(
+            text.contains(&format!("{name}(")),
+            "{name} not declared in winhvcomputesystem.h"
+        );
+    }
 }
 
 #[test]
@@ -128,6 +147,16 @@ fn emulation_exports_exactly_winhvemulation() {
         assert_eq!(symbols, expected);
     }
     assert_eq!(declared("WinHvEmulation.h"), expected);
+}
+
+#[test]
+fn devicehost_exports_exactly_vmdevicehost() {
+    let expected = windows_sys_functions("vmdevicehost.dll");
+    assert_eq!(expected.len(), 13);
+    if let Some(symbols) = exported(&support::lib_dir().join("libvmdevicehost.so")) {
+        assert_eq!(symbols, expected);
+    }
+    assert_eq!(declared_with("vmdevicehost.h", "Hdv"), expected);
 }
 
 /// The exports backed by the Rust core.

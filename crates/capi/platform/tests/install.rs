@@ -34,6 +34,18 @@ fn install_lays_out_a_usable_prefix() {
     for h in ["WinHvPlatform.h", "WinHvPlatformDefs.h", "WinHvEmulation.h"] {
         assert!(prefix.join("include/winhv").join(h).is_file(), "{h}");
     }
+    assert!(
+        lib.join("libvmdevicehost.so").is_file(),
+        "libvmdevicehost.so"
+    );
+    for h in ["vmdevicehost.h", "winhvcomputesystem.h"] {
+        assert!(prefix.join("include/winhv").join(h).is_file(), "{h}");
+    }
+    let devicehost = std::fs::read_to_string(lib.join("pkgconfig/winhv-devicehost.pc")).unwrap();
+    assert!(
+        devicehost.contains("-lvmdevicehost -lWinHvPlatform"),
+        "{devicehost}"
+    );
     let pc = std::fs::read_to_string(lib.join("pkgconfig/winhv.pc")).unwrap();
     assert!(pc.contains(&format!("prefix={}", prefix.display())), "{pc}");
     assert!(!pc.contains("@PREFIX@"));

@@ -77,6 +77,11 @@ impl<T, const TAG: u16> Table<T, TAG> {
     /// Stores `value` and returns its new handle: never 0, never -1, never
     /// one this table issued before.
     pub fn insert(&self, value: T) -> Result<u64, HRESULT> {
+        self.insert_arc(Arc::new(value))
+    }
+
+    /// [`Table::insert`] for a value that is shared already.
+    pub fn insert_arc(&self, value: Arc<T>) -> Result<u64, HRESULT> {
         let mut inner = self.lock();
         let handle = loop {
             let count = inner.issued.checked_add(1).ok_or(E_OUTOFMEMORY)?;
@@ -86,7 +91,7 @@ impl<T, const TAG: u16> Table<T, TAG> {
                 break handle;
             }
         };
-        inner.live.insert(handle, Arc::new(value));
+        inner.live.insert(handle, value);
         Ok(handle)
     }
 

@@ -68,7 +68,7 @@ impl Partition {
         if self.time.is_suspended() {
             self.resume_time()?;
         }
-        vp.run(&self.memory, vm.caps, &self.msrs, exit)
+        vp.run(&self.memory, vm.caps, &self.msrs, &self.devices, exit)
     }
 
     /// Whether `gpa` is mapped guest memory: its access flags

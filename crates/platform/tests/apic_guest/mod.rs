@@ -21,7 +21,7 @@
 use winhv::Partition;
 use winhv::defs::*;
 use winhv_guest::asm::code_asm::*;
-use winhv_guest::{Guest, gdt::selector, registers::Registers};
+use winhv_guest::{Guest, registers::Registers};
 
 use crate::common::{self, HostMem};
 
@@ -258,17 +258,6 @@ fn handler(a: &mut CodeAssembler, apic: Apic, vector: u32) -> Result<(), IcedErr
     a.iretq()
 }
 
-/// A 64-bit interrupt gate (DPL 0) to `handler`.
-pub fn gate(handler: u64) -> [u8; 16] {
-    let low = (handler & 0xffff)
-        | u64::from(selector::KERNEL_CODE64) << 16
-        | 0x8e_u64 << 40
-        | ((handler >> 16) & 0xffff) << 48;
-    let mut bytes = [0u8; 16];
-    bytes[..8].copy_from_slice(&low.to_le_bytes());
-    bytes[8..].copy_from_slice(&(handler >> 32).to_le_bytes());
-    bytes
-}
 
 /// The image and the BSP's registers.
 pub fn image(x2apic: bool, bsp: Bsp) -> (winhv_guest::memory::GuestMemory, Registers) {
@@ -293,7 +282,8 @@ fn image_for(apic: Apic, bsp: Bsp) -> (winhv_guest::memory::GuestMemory, Registe
         let at = HANDLERS + i as u64 * 0x80;
         let end = g.assemble_at(64, at, |a| handler(a, apic, vector)).unwrap();
         assert!(end <= at + 0x80, "handler {vector:#x} too long");
-        g.write(idt + u64::from(vector) * 16, &gate(at)).unwrap();
+        g.write(idt + u64::from(vector) * 16, &winhv_guest::idt::gate(at))
+            .unwrap();
     }
     (g.into_memory(), registers)
 }
