@@ -259,6 +259,11 @@ fn handler(a: &mut CodeAssembler, apic: Apic, vector: u32) -> Result<(), IcedErr
 }
 
 
+/// A 64-bit interrupt gate (DPL 0) to a handler (shared with the IDT
+/// builder of the guest crate).
+#[allow(unused_imports)]
+pub use winhv_guest::idt::gate;
+
 /// The image and the BSP's registers.
 pub fn image(x2apic: bool, bsp: Bsp) -> (winhv_guest::memory::GuestMemory, Registers) {
     image_for(Some(x2apic), bsp)
