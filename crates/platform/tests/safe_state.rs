@@ -286,9 +286,7 @@ fn bad_input_is_an_error() {
         "not after setup"
     );
     assert_eq!(
-        p.request_interrupt(Interrupt::init(0))
-            .unwrap_err()
-            .hresult,
+        p.request_interrupt(Interrupt::init(0)).unwrap_err().hresult,
         ERROR_HV_OPERATION_DENIED,
         "INIT without LAPIC emulation"
     );

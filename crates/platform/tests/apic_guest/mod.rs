@@ -258,7 +258,6 @@ fn handler(a: &mut CodeAssembler, apic: Apic, vector: u32) -> Result<(), IcedErr
     a.iretq()
 }
 
-
 /// A 64-bit interrupt gate (DPL 0) to a handler (shared with the IDT
 /// builder of the guest crate).
 #[allow(unused_imports)]
