@@ -235,21 +235,48 @@ fn a_running_vp_cannot_be_saved() {
     };
     next_tick(&a);
     std::thread::scope(|s| {
+        // A save that takes the VP between two runs makes the next run or
+        // register write answer WHV_E_INVALID_VP_STATE: try it again then.
+        fn busy(e: &winhv::Error) -> bool {
+            e.hresult == WHV_E_INVALID_VP_STATE
+        }
         s.spawn(|| {
             loop {
-                let x = a.run_vp(0).unwrap();
+                let x = match a.run_vp(0) {
+                    Ok(x) => x,
+                    Err(e) if busy(&e) => {
+                        std::thread::yield_now();
+                        continue;
+                    }
+                    Err(e) => panic!("run: {e}"),
+                };
                 if x.ExitReason == WHvRunVpExitReasonCanceled {
                     break;
                 }
-                let rip = x.VpContext.Rip + u64::from(x.VpContext.instruction_length());
-                set64(&a, 0, WHvX64RegisterRip, rip);
+                let mut rip = WHV_REGISTER_VALUE::default();
+                rip.Reg64 = x.VpContext.Rip + u64::from(x.VpContext.instruction_length());
+                loop {
+                    match a.set_vp_registers(0, &[WHvX64RegisterRip], &[rip]) {
+                        Ok(()) => break,
+                        Err(e) if busy(&e) => std::thread::yield_now(),
+                        Err(e) => panic!("set RIP: {e}"),
+                    }
+                }
             }
         });
-        // Until the save meets the VP inside a run.
+        // Until the save meets the VP inside a run (bounded: a VP thread
+        // that died would leave every save succeeding).
+        let start = std::time::Instant::now();
         let e = loop {
             match a.save_state() {
                 Err(e) => break e,
-                Ok(_) => std::thread::yield_now(),
+                Ok(_) => {
+                    if start.elapsed() > std::time::Duration::from_secs(60) {
+                        a.cancel_run_vp(0, 0).unwrap();
+                        panic!("no save met the VP inside a run in 60 s");
+                    }
+                    std::thread::yield_now()
+                }
             }
         };
         a.cancel_run_vp(0, 0).unwrap();
