@@ -72,20 +72,4 @@ static inline int x2apic_vm_create(TestVm *vm, const uint8_t *code, size_t code_
     return 1;
 }
 
-/* Runs VP 0 to its next OUT to port 0x50 and steps over it. */
-static inline void run_to_ready(TestVm *vm) {
-    WHV_RUN_VP_EXIT_CONTEXT ctx;
-    CHECK(WHvRunVirtualProcessor(vm->partition, 0, &ctx, sizeof ctx));
-    if (ctx.ExitReason != WHvRunVpExitReasonX64IoPortAccess ||
-        ctx.IoPortAccess.PortNumber != 0x50) {
-        fprintf(stderr, "unexpected exit 0x%x at RIP 0x%llx\n", (unsigned)ctx.ExitReason,
-                (unsigned long long)ctx.VpContext.Rip);
-        exit(1);
-    }
-    WHV_REGISTER_NAME rip = WHvX64RegisterRip;
-    WHV_REGISTER_VALUE v;
-    v.Reg64 = ctx.VpContext.Rip + ctx.VpContext.InstructionLength;
-    CHECK(WHvSetVirtualProcessorRegisters(vm->partition, 0, &rip, 1, &v));
-}
-
 #endif
